@@ -1,0 +1,41 @@
+# One command to run the app, one to run the tests. Both set up .venv themselves.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint setup worker web migrate clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+# The web server (uvicorn, ASGI) and a Celery worker together; Ctrl-C stops both.
+run: migrate
+	$(PY) manage.py ensure_demo_user
+	@echo "Starting the Celery worker and the web server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A agentapp worker --loglevel=INFO --concurrency=2 & \
+	$(BIN)/uvicorn agentapp.asgi:application --host $(HOST) --port $(PORT) --log-level info
+
+worker: setup
+	$(BIN)/celery -A agentapp worker --loglevel=INFO
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

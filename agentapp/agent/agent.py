@@ -1,0 +1,211 @@
+"""The public Agent: one object, many users and sessions, state kept in its `db`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from agentapp.llm.env import model_from_env
+from agentapp.llm.types import Message, Model, TextDelta
+
+from . import loop
+from .context import DEFAULT_INSTRUCTIONS
+from .events import RunCancelled, RunCompleted, RunError, RunEvent, RunOutput, RunStarted
+from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from .storage import AgentDb
+from .tools import Tool, as_tool
+from .turn import Turn
+
+_ENDINGS = (RunCompleted, RunError, RunCancelled)
+
+
+class Agent:
+    """An agent with session history and per-user memory.
+
+    Parameter names follow Agno's. `db` is required: it is where sessions, runs
+    and memories live (`agentapp.db.DjangoDb()` for the Django database).
+    """
+
+    def __init__(
+        self,
+        *,
+        model: Model | None = None,
+        db: AgentDb,
+        name: str = "agent",
+        instructions: str | None = None,
+        add_history_to_context: bool = True,
+        num_history_runs: int | None = 3,
+        num_history_messages: int | None = None,
+        enable_agentic_memory: bool = False,
+        update_memory_on_run: bool = False,
+        add_memories_to_context: bool | None = None,
+        memory_context_limit: int = 50,
+        enable_session_summaries: bool = False,
+        add_session_summary_to_context: bool | None = None,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        max_tool_rounds: int = loop.DEFAULT_MAX_ROUNDS,
+    ) -> None:
+        if db is None:
+            raise TypeError("Agent needs a db, e.g. Agent(db=DjangoDb(), ...)")
+        if num_history_runs is not None and num_history_runs < 0:
+            raise ValueError("num_history_runs must not be negative")
+        if num_history_messages is not None and num_history_messages < 0:
+            raise ValueError("num_history_messages must not be negative")
+        self.model = model if model is not None else model_from_env()
+        self.db = db
+        self.name = name
+        self.instructions = instructions or DEFAULT_INSTRUCTIONS
+        self.add_history_to_context = add_history_to_context
+        self.num_history_runs = num_history_runs
+        self.num_history_messages = num_history_messages
+        self.enable_agentic_memory = enable_agentic_memory
+        self.update_memory_on_run = update_memory_on_run
+        memory_on = enable_agentic_memory or update_memory_on_run
+        self.add_memories_to_context = (
+            memory_on if add_memories_to_context is None else add_memories_to_context
+        )
+        self.memory_context_limit = memory_context_limit
+        self.enable_session_summaries = enable_session_summaries
+        self.add_session_summary_to_context = (
+            enable_session_summaries
+            if add_session_summary_to_context is None
+            else add_session_summary_to_context
+        )
+        self.tools = [as_tool(tool) for tool in tools]
+        self.max_tool_rounds = max_tool_rounds
+
+    # --- running -----------------------------------------------------------------
+    def run(
+        self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
+    ) -> RunOutput | Iterator[RunEvent]:
+        """Run one turn. With stream=True, an iterator of events ending in RunCompleted/RunError."""
+        run = self._begin(message, user_id=user_id, session_id=session_id)
+        events = self._execute(run, stream=stream)
+        return events if stream else _final_output(events)
+
+    async def arun(
+        self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
+    ) -> RunOutput | AsyncIterator[RunEvent]:
+        run = await sync_to_async(self._begin)(message, user_id=user_id, session_id=session_id)
+        events = self._aexecute(run, stream=stream)
+        if stream:
+            return events
+        output = None
+        async for event in events:
+            if isinstance(event, _ENDINGS):
+                output = event.output
+        assert output is not None
+        return output
+
+    def _begin(self, message: str, *, user_id: str, session_id: str | None) -> RunHandle:
+        return self.db.run_begin(
+            user_id=user_id,
+            session_id=session_id or f"ses_{uuid.uuid4().hex}",
+            agent_name=self.name,
+            message=message,
+            model_id=self.model.id,
+            model_provider=self.model.provider,
+        )
+
+    def _execute(self, run: RunHandle, *, stream: bool) -> Iterator[RunEvent]:
+        turn = Turn(self, run, started_at=time.time())
+        crashed: RunError | None = None
+        try:
+            yield RunStarted(run.run_id, run.session_id, run.user_id)
+            messages, tools = turn.prepare()
+            for event in loop.run_loop(
+                self.model, messages, tools, stream=stream, max_rounds=self.max_tool_rounds
+            ):
+                yield from turn.handle(event)
+        except GeneratorExit:
+            raise
+        except Exception as exc:
+            crashed = turn.crash(exc)
+        finally:
+            if not turn.finished:
+                turn.cancel()
+        if crashed is not None:
+            yield crashed
+            return
+        if turn.completed and self.update_memory_on_run:
+            messages, tools = turn.memory_manager_inputs()
+            for event in loop.run_loop(self.model, messages, tools, max_rounds=self.max_tool_rounds):
+                yield from turn.handle_memory_manager(event)
+
+    async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncIterator[RunEvent]:
+        turn = Turn(self, run, started_at=time.time())
+        crashed: RunError | None = None
+        try:
+            yield RunStarted(run.run_id, run.session_id, run.user_id)
+            messages, tools = await sync_to_async(turn.prepare)()
+            events = loop.arun_loop(
+                self.model,
+                messages,
+                tools,
+                stream=stream,
+                max_rounds=self.max_tool_rounds,
+                tool_runner=_tool_runner,
+            )
+            async for event in events:
+                # Text deltas touch no storage: handle them here rather than hop to a thread for each.
+                handled = (
+                    turn.handle(event)
+                    if isinstance(event, TextDelta)
+                    else await sync_to_async(turn.handle)(event)
+                )
+                for item in handled:
+                    yield item
+        except GeneratorExit:
+            raise
+        except Exception as exc:
+            crashed = await sync_to_async(turn.crash)(exc)
+        finally:
+            if not turn.finished:
+                await sync_to_async(turn.cancel)()
+        if crashed is not None:
+            yield crashed
+            return
+        if turn.completed and self.update_memory_on_run:
+            messages, tools = await sync_to_async(turn.memory_manager_inputs)()
+            async for event in loop.arun_loop(
+                self.model, messages, tools, max_rounds=self.max_tool_rounds, tool_runner=_tool_runner
+            ):
+                for item in await sync_to_async(turn.handle_memory_manager)(event):
+                    yield item
+
+    # --- reading state -----------------------------------------------------------
+    def get_user_memories(self, user_id: str) -> list[UserMemory]:
+        return self.db.user_memories(user_id=user_id)
+
+    def get_session(self, session_id: str, user_id: str | None = None) -> SessionRecord | None:
+        return self.db.session_get(session_id=session_id, user_id=user_id)
+
+    def get_chat_history(self, session_id: str, user_id: str | None = None) -> list[Message]:
+        return self.db.chat_history(session_id=session_id, user_id=user_id)
+
+    def get_session_summary(self, session_id: str, user_id: str | None = None) -> SessionSummaryRecord | None:
+        return self.db.session_summary_get(session_id=session_id, user_id=user_id)
+
+
+async def _tool_runner(
+    fn: Callable[[Tool, dict], tuple[str, bool]], tool: Tool, arguments: dict
+) -> tuple[str, bool]:
+    # thread_sensitive: tools write through the ORM, which must stay on Django's sync thread.
+    return await sync_to_async(fn, thread_sensitive=True)(tool, arguments)
+
+
+def _final_output(events: Iterator[RunEvent]) -> RunOutput:
+    output: RunOutput | None = None
+    for event in events:
+        if isinstance(event, _ENDINGS):
+            output = event.output
+    if output is None:  # pragma: no cover - _execute always ends the run
+        raise RuntimeError("the run ended without an outcome")
+    return output
+
+
+__all__: Sequence[str] = ["Agent"]

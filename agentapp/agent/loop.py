@@ -1,0 +1,285 @@
+"""The model/tool loop: ask the model, run the tools it calls, ask again, up to a bound.
+
+It knows nothing of Django or storage. It yields typed events and the caller
+decides what to record. `_LoopState` holds the logic; `run_loop` and
+`arun_loop` only differ in how they wait for the model and the tools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from agentapp.llm.types import Message, Model, ModelError, ModelResponse, TextDelta, ToolCall, ToolSpec, Usage
+
+from .tools import Tool
+
+DEFAULT_MAX_ROUNDS = 8
+
+
+@dataclass(frozen=True)
+class ModelRequestStarted:
+    round: int
+    messages: tuple[Message, ...]
+    tools: tuple[ToolSpec, ...]
+    started_at: float
+
+
+@dataclass(frozen=True)
+class ModelRequestFinished:
+    round: int
+    messages: tuple[Message, ...]
+    response: ModelResponse
+
+
+@dataclass(frozen=True)
+class ModelRequestFailed:
+    round: int
+    messages: tuple[Message, ...]
+    error: ModelError
+    started_at: float
+    ended_at: float
+    partial_text: str
+
+
+@dataclass(frozen=True)
+class ToolCallStarted:
+    call: ToolCall
+    started_at: float
+
+
+@dataclass(frozen=True)
+class ToolCallFinished:
+    call: ToolCall
+    result: str
+    is_error: bool
+    started_at: float
+    ended_at: float
+
+
+@dataclass(frozen=True)
+class LoopFinished:
+    content: str
+    new_messages: tuple[Message, ...]
+    usage: Usage
+    model_requests: int
+    tool_calls: int
+    first_token_at: float | None
+
+
+@dataclass(frozen=True)
+class LoopFailed:
+    error: ModelError
+    partial_content: str
+    new_messages: tuple[Message, ...]
+    usage: Usage
+    model_requests: int
+    tool_calls: int
+    first_token_at: float | None
+
+
+LoopEvent = (
+    ModelRequestStarted
+    | TextDelta
+    | ModelRequestFinished
+    | ModelRequestFailed
+    | ToolCallStarted
+    | ToolCallFinished
+    | LoopFinished
+    | LoopFailed
+)
+
+
+class _LoopState:
+    def __init__(self, messages: Sequence[Message], tools: Sequence[Tool], max_rounds: int) -> None:
+        self.messages = list(messages)
+        self.new_messages: list[Message] = []
+        self.tools = {tool.name: tool for tool in tools}
+        self.max_rounds = max(1, max_rounds)
+        self.round = 0
+        self.usage = Usage()
+        self.tool_call_count = 0
+        self.first_token_at: float | None = None
+        self.partial: list[str] = []
+        self.done = False
+
+    def next_request(self) -> ModelRequestStarted | None:
+        if self.done:
+            return None
+        self.round += 1
+        self.partial = []
+        # The last round offers no tools, so the model has to answer in words.
+        specs = tuple(t.spec for t in self.tools.values()) if self.round < self.max_rounds else ()
+        return ModelRequestStarted(self.round, tuple(self.messages), specs, time.time())
+
+    def on_delta(self, delta: TextDelta) -> None:
+        if self.first_token_at is None:
+            self.first_token_at = time.time()
+        self.partial.append(delta.text)
+
+    def on_response(self, request: ModelRequestStarted, response: ModelResponse) -> ModelRequestFinished:
+        self.usage = self.usage + response.usage
+        if self.first_token_at is None:
+            self.first_token_at = response.first_token_at or response.ended_at
+        calls = response.tool_calls if request.tools else ()
+        message = Message(role="assistant", content=response.text, tool_calls=calls)
+        self.messages.append(message)
+        self.new_messages.append(message)
+        if not calls:
+            self.done = True
+        return ModelRequestFinished(request.round, request.messages, response)
+
+    def pending_calls(self, finished: ModelRequestFinished) -> tuple[ToolCall, ...]:
+        return () if self.done else finished.response.tool_calls
+
+    def resolve(self, call: ToolCall) -> tuple[Tool | None, dict | None, str | None]:
+        """The tool and arguments for a call, or the error text to give back to the model."""
+        tool = self.tools.get(call.name)
+        if tool is None:
+            return None, None, f"Error: there is no tool named {call.name!r}"
+        try:
+            return tool, call.parsed_arguments(), None
+        except ValueError as exc:
+            return None, None, f"Error: arguments are not a valid JSON object ({exc})"
+
+    def on_tool_result(
+        self, call: ToolCall, result: str, is_error: bool, started_at: float
+    ) -> ToolCallFinished:
+        self.tool_call_count += 1
+        message = Message(role="tool", content=result, tool_call_id=call.id)
+        self.messages.append(message)
+        self.new_messages.append(message)
+        return ToolCallFinished(call, result, is_error, started_at, time.time())
+
+    def failed(
+        self, request: ModelRequestStarted, error: ModelError
+    ) -> tuple[ModelRequestFailed, LoopFailed]:
+        partial = "".join(self.partial)
+        if partial:
+            # Keep what was streamed before the failure: it was shown to someone.
+            self.new_messages.append(Message(role="assistant", content=partial))
+        return (
+            ModelRequestFailed(
+                request.round, request.messages, error, request.started_at, time.time(), partial
+            ),
+            LoopFailed(
+                error=error,
+                partial_content=partial,
+                new_messages=tuple(self.new_messages),
+                usage=self.usage,
+                model_requests=self.round,
+                tool_calls=self.tool_call_count,
+                first_token_at=self.first_token_at,
+            ),
+        )
+
+    def finished(self) -> LoopFinished:
+        content = self.new_messages[-1].content if self.new_messages else ""
+        return LoopFinished(
+            content=content,
+            new_messages=tuple(self.new_messages),
+            usage=self.usage,
+            model_requests=self.round,
+            tool_calls=self.tool_call_count,
+            first_token_at=self.first_token_at,
+        )
+
+
+def _call_tool(tool: Tool, arguments: dict) -> tuple[str, bool]:
+    try:
+        return tool.call(arguments), False
+    except Exception as exc:  # a failing tool is reported to the model, not fatal to the run
+        return f"Error: {type(exc).__name__}: {exc}", True
+
+
+def run_loop(
+    model: Model,
+    messages: Sequence[Message],
+    tools: Sequence[Tool] = (),
+    *,
+    stream: bool = False,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+) -> Iterator[LoopEvent]:
+    state = _LoopState(messages, tools, max_rounds)
+    while (request := state.next_request()) is not None:
+        yield request
+        try:
+            if stream:
+                response = None
+                for item in model.stream(request.messages, request.tools):
+                    if isinstance(item, TextDelta):
+                        state.on_delta(item)
+                        yield item
+                    else:
+                        response = item
+                if response is None:
+                    raise ModelError("The model's stream ended without a response", kind="stream")
+            else:
+                response = model.request(request.messages, request.tools)
+        except ModelError as error:
+            yield from state.failed(request, error)
+            return
+        finished = state.on_response(request, response)
+        yield finished
+        for call in state.pending_calls(finished):
+            started = time.time()
+            yield ToolCallStarted(call, started)
+            tool, arguments, problem = state.resolve(call)
+            result, is_error = (problem, True) if tool is None else _call_tool(tool, arguments or {})
+            yield state.on_tool_result(call, result, is_error, started)
+    yield state.finished()
+
+
+ToolRunner = Callable[[Callable[[Tool, dict], tuple[str, bool]], Tool, dict], Awaitable[tuple[str, bool]]]
+
+
+async def _to_thread(
+    fn: Callable[[Tool, dict], tuple[str, bool]], tool: Tool, arguments: dict
+) -> tuple[str, bool]:
+    return await asyncio.to_thread(fn, tool, arguments)
+
+
+async def arun_loop(
+    model: Model,
+    messages: Sequence[Message],
+    tools: Sequence[Tool] = (),
+    *,
+    stream: bool = False,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    tool_runner: ToolRunner = _to_thread,
+) -> AsyncIterator[LoopEvent]:
+    """The same loop for async callers; tools (often blocking) run through `tool_runner`."""
+    state = _LoopState(messages, tools, max_rounds)
+    while (request := state.next_request()) is not None:
+        yield request
+        try:
+            if stream:
+                response = None
+                async for item in model.astream(request.messages, request.tools):
+                    if isinstance(item, TextDelta):
+                        state.on_delta(item)
+                        yield item
+                    else:
+                        response = item
+                if response is None:
+                    raise ModelError("The model's stream ended without a response", kind="stream")
+            else:
+                response = await model.arequest(request.messages, request.tools)
+        except ModelError as error:
+            for event in state.failed(request, error):
+                yield event
+            return
+        finished = state.on_response(request, response)
+        yield finished
+        for call in state.pending_calls(finished):
+            started = time.time()
+            yield ToolCallStarted(call, started)
+            tool, arguments, problem = state.resolve(call)
+            if tool is None:
+                result, is_error = problem or "Error", True
+            else:
+                result, is_error = await tool_runner(_call_tool, tool, arguments or {})
+            yield state.on_tool_result(call, result, is_error, started)
+    yield state.finished()

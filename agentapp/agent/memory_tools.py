@@ -1,0 +1,103 @@
+"""add_memory / update_memory / delete_memory, bound to one run's user.
+
+The tools only ever see the run's user: the storage looks memories up by id
+*and* that user, so a model passing another user's memory id finds nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from agentapp.llm.types import ToolSpec
+
+from .records import RunHandle, UserMemory
+from .storage import AgentDb
+from .timeutil import to_datetime
+from .tools import Tool
+
+_TOPICS = {"type": "array", "items": {"type": "string"}, "description": "One or two short topic words."}
+
+ADD_SPEC = ToolSpec(
+    name="add_memory",
+    description="Remember a lasting fact about the user, as one short sentence about them.",
+    parameters={
+        "type": "object",
+        "properties": {
+            "memory": {"type": "string", "description": "The fact, about the user."},
+            "topics": _TOPICS,
+        },
+        "required": ["memory"],
+    },
+)
+UPDATE_SPEC = ToolSpec(
+    name="update_memory",
+    description="Replace a stored memory (by its id) when the fact changed.",
+    parameters={
+        "type": "object",
+        "properties": {"memory_id": {"type": "string"}, "memory": {"type": "string"}, "topics": _TOPICS},
+        "required": ["memory_id", "memory"],
+    },
+)
+DELETE_SPEC = ToolSpec(
+    name="delete_memory",
+    description="Forget a stored memory (by its id) that is wrong or no longer true.",
+    parameters={"type": "object", "properties": {"memory_id": {"type": "string"}}, "required": ["memory_id"]},
+)
+
+MemoryListener = Callable[[str, UserMemory], None]
+
+
+def memory_tools(*, db: AgentDb, run: RunHandle, actor: str, on_change: MemoryListener) -> list[Tool]:
+    """The three memory tools for `run`'s user; each write is reported to `on_change`."""
+
+    def recorded(
+        action: str, write: Callable[[], UserMemory], started: float, arguments: dict[str, Any]
+    ) -> None:
+        memory = write()
+        db.run_event_record(
+            run=run,
+            kind="memory_update",
+            name=f"{action} {memory.memory_id}",
+            started_at=to_datetime(started),
+            ended_at=to_datetime(time.time()),
+            payload={
+                "action": action,
+                "memory_id": memory.memory_id,
+                "actor": actor,
+                "arguments": arguments,
+                "after": {"text": memory.memory, "topics": memory.topics},
+            },
+        )
+        on_change(action, memory)
+
+    def add_memory(memory: str, topics: list[str] | None = None) -> str:
+        started = time.time()
+        stored, created = db.memory_add(run=run, memory=memory, topics=topics or [], actor=actor)
+        if not created:
+            return f"Already stored as {stored.memory_id}; nothing changed."
+        recorded("create", lambda: stored, started, {"memory": memory, "topics": topics or []})
+        return f"Stored memory {stored.memory_id}."
+
+    def update_memory(memory_id: str, memory: str, topics: list[str] | None = None) -> str:
+        started = time.time()
+        recorded(
+            "update",
+            lambda: db.memory_update(run=run, memory_id=memory_id, memory=memory, topics=topics, actor=actor),
+            started,
+            {"memory_id": memory_id, "memory": memory, "topics": topics},
+        )
+        return f"Updated memory {memory_id}."
+
+    def delete_memory(memory_id: str) -> str:
+        started = time.time()
+        recorded(
+            "delete",
+            lambda: db.memory_delete(run=run, memory_id=memory_id, actor=actor),
+            started,
+            {"memory_id": memory_id},
+        )
+        return f"Deleted memory {memory_id}."
+
+    return [Tool(ADD_SPEC, add_memory), Tool(UPDATE_SPEC, update_memory), Tool(DELETE_SPEC, delete_memory)]

@@ -1,0 +1,59 @@
+"""Plain records the agent reads from and hands to its storage. No Django here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentapp.llm.types import Message
+
+
+@dataclass(frozen=True)
+class UserMemory:
+    memory_id: str
+    memory: str
+    topics: list[str]
+    user_id: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    source_run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionSummaryRecord:
+    session_id: str
+    summary: str
+    topics: list[str]
+    last_run_id: str | None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    session_id: str
+    user_id: str
+    agent_name: str
+    title: str
+    session_state: dict[str, Any]
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """What the storage returns when a run starts: enough to write to it without re-reading."""
+
+    run_id: str
+    session_id: str
+    user_id: str
+    input: str
+    # Opaque keys for the storage's own use (primary keys), so later writes need no lookups.
+    keys: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class ContextData:
+    history: list[Message]
+    memories: list[UserMemory]
+    summary: SessionSummaryRecord | None

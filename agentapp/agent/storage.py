@@ -1,0 +1,86 @@
+"""The storage the Agent needs; `agentapp.db.DjangoDb` implements it on the ORM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from agentapp.llm.types import Message, Usage
+
+from .records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+
+
+class AgentDb(Protocol):
+    def run_begin(
+        self,
+        *,
+        user_id: str,
+        session_id: str | None,
+        agent_name: str,
+        message: str,
+        model_id: str,
+        model_provider: str,
+    ) -> RunHandle: ...
+
+    def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None: ...
+
+    def context_load(
+        self,
+        *,
+        run: RunHandle,
+        num_history_runs: int | None,
+        num_history_messages: int | None,
+        with_memories: bool,
+        memory_limit: int,
+        with_summary: bool,
+    ) -> ContextData: ...
+
+    def run_event_record(
+        self,
+        *,
+        run: RunHandle,
+        kind: str,
+        name: str,
+        started_at: datetime,
+        ended_at: datetime | None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        payload: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def run_finish(
+        self,
+        *,
+        run: RunHandle,
+        status: str,
+        content: str,
+        messages: Sequence[Message],
+        usage: Usage,
+        started_at: datetime,
+        first_token_at: datetime | None,
+        error: str = "",
+        memories_used: Sequence[str] = (),
+    ) -> None: ...
+
+    def memory_add(
+        self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
+    ) -> tuple[UserMemory, bool]: ...
+
+    def memory_update(
+        self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
+    ) -> UserMemory: ...
+
+    def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory: ...
+
+    def user_memories(self, *, user_id: str) -> list[UserMemory]: ...
+
+    def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None: ...
+
+    def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]: ...
+
+    def session_summary_get(
+        self, *, session_id: str, user_id: str | None = None
+    ) -> SessionSummaryRecord | None: ...
+
+    def run_user_messages(self, *, run: RunHandle) -> list[str]: ...

@@ -1,0 +1,267 @@
+"""One run of the agent: load its context, record every loop event through `db`, always end it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from agentapp.llm.types import Message, TextDelta, Usage
+
+from . import loop
+from .context import build_context, build_memory_manager_context
+from .events import (
+    MemoryUpdated,
+    RunCancelled,
+    RunCompleted,
+    RunContent,
+    RunError,
+    RunEvent,
+    RunMetrics,
+    RunOutput,
+    ToolCallCompleted,
+    ToolCallStarted,
+)
+from .memory_tools import memory_tools
+from .records import RunHandle, UserMemory
+from .timeutil import ms_between, to_datetime
+from .tools import Tool
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+logger = logging.getLogger(__name__)
+
+
+class Turn:
+    def __init__(self, agent: Agent, run: RunHandle, *, started_at: float) -> None:
+        self.agent = agent
+        self.db = agent.db
+        self.run = run
+        self.started_at = started_at
+        self.memories_used: tuple[str, ...] = ()
+        self.memory_changes: list[MemoryUpdated] = []
+        self.output: RunOutput | None = None
+        self.partial: list[str] = []
+
+    @property
+    def finished(self) -> bool:
+        return self.output is not None
+
+    @property
+    def completed(self) -> bool:
+        return self.output is not None and self.output.status == "completed"
+
+    # --- before the loop ---------------------------------------------------------
+    def prepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
+        agent = self.agent
+        started = time.time()
+        data = self.db.context_load(
+            run=self.run,
+            num_history_runs=agent.num_history_runs if agent.add_history_to_context else 0,
+            num_history_messages=agent.num_history_messages if agent.add_history_to_context else None,
+            with_memories=agent.add_memories_to_context,
+            memory_limit=agent.memory_context_limit,
+            with_summary=agent.add_session_summary_to_context,
+        )
+        context = build_context(
+            instructions=agent.instructions,
+            message=self.run.input,
+            history=data.history,
+            memories=data.memories,
+            summary=data.summary,
+            agentic_memory=agent.enable_agentic_memory,
+        )
+        self.memories_used = context.memories_used
+        self.db.run_event_record(
+            run=self.run,
+            kind="context",
+            name="context",
+            started_at=to_datetime(started),
+            ended_at=to_datetime(time.time()),
+            input_tokens=context.total_tokens,
+            payload={
+                "sections": [vars(section) for section in context.sections],
+                "memories_used": list(context.memories_used),
+                "total_tokens": context.total_tokens,
+            },
+        )
+        tools = list(agent.tools)
+        if agent.enable_agentic_memory:
+            tools.extend(self._memory_tools(actor="model"))
+        return context.messages, tools
+
+    def _memory_tools(self, *, actor: str) -> list[Tool]:
+        def on_change(action: str, memory: UserMemory) -> None:
+            self.memory_changes.append(
+                MemoryUpdated(self.run.run_id, action, memory.memory_id, memory.memory)
+            )
+
+        return memory_tools(db=self.db, run=self.run, actor=actor, on_change=on_change)
+
+    # --- each loop event ---------------------------------------------------------
+    def handle(self, event: loop.LoopEvent) -> list[RunEvent]:
+        run_id = self.run.run_id
+        if isinstance(event, TextDelta):
+            self.partial.append(event.text)
+            return [RunContent(run_id, event.text)]
+        if isinstance(event, loop.ModelRequestStarted):
+            self.partial = []
+            return []
+        if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
+            self._record_model_request(event, name=self.agent.model.id)
+            return []
+        if isinstance(event, loop.ToolCallStarted):
+            return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
+        if isinstance(event, loop.ToolCallFinished):
+            self._record_tool_call(event)
+            changes, self.memory_changes = self.memory_changes, []
+            return [
+                *changes,
+                ToolCallCompleted(run_id, event.call.id, event.call.name, event.result, event.is_error),
+            ]
+        if isinstance(event, loop.LoopFinished):
+            return [RunCompleted(run_id, self._finish("completed", event, event.content))]
+        if isinstance(event, loop.LoopFailed):
+            self._record_error(
+                event.error.message, {"kind": event.error.kind, "status_code": event.error.status_code}
+            )
+            output = self._finish("error", event, event.partial_content, error=event.error.message)
+            return [RunError(run_id, event.error.message, output)]
+        raise TypeError(f"unexpected loop event {event!r}")
+
+    def _record_model_request(
+        self, event: loop.ModelRequestFinished | loop.ModelRequestFailed, *, name: str
+    ) -> None:
+        payload: dict[str, Any] = {
+            "round": event.round,
+            "request": {"messages": [m.to_dict() for m in event.messages]},
+        }
+        if isinstance(event, loop.ModelRequestFinished):
+            response = event.response
+            payload["response"] = {
+                "text": response.text,
+                "tool_calls": [c.to_dict() for c in response.tool_calls],
+            }
+            payload["ttft_ms"] = response.ttft_ms
+            payload["model_id"] = response.model_id
+            self.db.run_event_record(
+                run=self.run,
+                kind="model_request",
+                name=name,
+                started_at=to_datetime(response.started_at),
+                ended_at=to_datetime(response.ended_at),
+                input_tokens=response.usage.input_tokens,
+                output_tokens=response.usage.output_tokens,
+                payload=payload,
+            )
+        else:
+            payload["error"] = {"message": event.error.message, "kind": event.error.kind}
+            payload["partial_text"] = event.partial_text
+            self.db.run_event_record(
+                run=self.run,
+                kind="model_request",
+                name=name,
+                started_at=to_datetime(event.started_at),
+                ended_at=to_datetime(event.ended_at),
+                payload=payload,
+            )
+
+    def _record_tool_call(self, event: loop.ToolCallFinished) -> None:
+        self.db.run_event_record(
+            run=self.run,
+            kind="tool_call",
+            name=event.call.name,
+            started_at=to_datetime(event.started_at),
+            ended_at=to_datetime(event.ended_at),
+            payload={
+                "tool_call_id": event.call.id,
+                "arguments": event.call.arguments,
+                "result": event.result,
+                "is_error": event.is_error,
+            },
+        )
+
+    def _record_error(self, message: str, payload: dict[str, Any]) -> None:
+        now = to_datetime(time.time())
+        self.db.run_event_record(
+            run=self.run,
+            kind="error",
+            name="error",
+            started_at=now,
+            ended_at=now,
+            payload={"message": message, **payload},
+        )
+
+    def _finish(
+        self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
+    ) -> RunOutput:
+        new_messages = list(event.new_messages) if event else []
+        if event is None and self.partial:
+            new_messages = [Message(role="assistant", content="".join(self.partial))]
+        usage = event.usage if event else Usage()
+        first_token_at = event.first_token_at if event else None
+        self.db.run_finish(
+            run=self.run,
+            status=status,
+            content=content,
+            messages=new_messages,
+            usage=usage,
+            started_at=to_datetime(self.started_at),
+            first_token_at=to_datetime(first_token_at) if first_token_at else None,
+            error=error,
+            memories_used=self.memories_used,
+        )
+        self.output = RunOutput(
+            content=content,
+            run_id=self.run.run_id,
+            session_id=self.run.session_id,
+            user_id=self.run.user_id,
+            status=status,
+            messages=[Message(role="user", content=self.run.input), *new_messages],
+            metrics=RunMetrics(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                total_tokens=usage.total_tokens,
+                duration_ms=ms_between(self.started_at, time.time()) or 0,
+                ttft_ms=ms_between(self.started_at, first_token_at),
+                model_requests=event.model_requests if event else 0,
+                tool_calls=event.tool_calls if event else 0,
+            ),
+            error=error or None,
+            memories_used=list(self.memories_used),
+        )
+        return self.output
+
+    # --- endings that are not the loop's own ---------------------------------------
+    def cancel(self) -> RunCancelled:
+        """The consumer stopped listening: keep what was said, end the run as cancelled."""
+        output = self._finish("cancelled", None, "".join(self.partial))
+        return RunCancelled(self.run.run_id, output)
+
+    def crash(self, exc: BaseException) -> RunError:
+        message = f"Internal error: {type(exc).__name__}: {exc}"
+        logger.exception("run %s failed", self.run.run_id, exc_info=exc)
+        self._record_error(message, {"kind": "internal"})
+        output = self._finish("error", None, "".join(self.partial), error=message)
+        return RunError(self.run.run_id, message, output)
+
+    # --- after the reply -------------------------------------------------------------
+    def memory_manager_inputs(self) -> tuple[tuple[Message, ...], list[Tool]]:
+        memories = self.db.user_memories(user_id=self.run.user_id)[: self.agent.memory_context_limit]
+        user_messages = self.db.run_user_messages(run=self.run)
+        messages = build_memory_manager_context(memories=memories, user_messages=user_messages)
+        return messages, self._memory_tools(actor="memory_manager")
+
+    def handle_memory_manager(self, event: loop.LoopEvent) -> list[RunEvent]:
+        if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
+            self._record_model_request(event, name="memory_manager")
+        elif isinstance(event, loop.ToolCallFinished):
+            self._record_tool_call(event)
+            changes, self.memory_changes = self.memory_changes, []
+            return list(changes)
+        elif isinstance(event, loop.LoopFailed):
+            self._record_error(
+                f"Automatic memory update failed: {event.error.message}", {"kind": event.error.kind}
+            )
+        return []

@@ -1,0 +1,242 @@
+"""DjangoDb: the `db=` object. A thin face over the apps' services and selectors.
+
+It turns ORM rows into the agent's plain records and back, so the agent
+never touches a model class. Writes go through `services.py` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from agentapp.agent.records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from agentapp.errors import SessionOwnedByAnotherUser
+from agentapp.llm.types import Message, ToolCall, Usage
+from memory_app import selectors as memory_selectors
+from memory_app import services as memory_services
+from memory_app.models import Memory
+from sessions_app import selectors as session_selectors
+from sessions_app import services as session_services
+from sessions_app.models import AgentSession, Run, SessionSummary
+from sessions_app.models import Message as MessageRow
+
+
+def _memory_record(memory: Memory, username: str) -> UserMemory:
+    return UserMemory(
+        memory_id=memory.memory_id,
+        memory=memory.text,
+        topics=list(memory.topics),
+        user_id=username,
+        created_at=memory.created_at,
+        updated_at=memory.updated_at,
+        source_run_id=None,
+    )
+
+
+def _message(row: MessageRow) -> Message:
+    calls = tuple(ToolCall(c["id"], c["name"], c.get("arguments", "")) for c in row.tool_calls or ())
+    return Message(
+        role=row.role, content=row.content, tool_calls=calls, tool_call_id=row.tool_call_id or None
+    )
+
+
+def _summary_record(summary: SessionSummary, session_id: str) -> SessionSummaryRecord:
+    return SessionSummaryRecord(
+        session_id=session_id,
+        summary=summary.text,
+        topics=list(summary.topics),
+        last_run_id=summary.last_run.run_id if summary.last_run else None,
+        updated_at=summary.updated_at,
+    )
+
+
+def _handle(run: Run, session: AgentSession, username: str) -> RunHandle:
+    return RunHandle(
+        run_id=run.run_id,
+        session_id=session.session_id,
+        user_id=username,
+        input=run.input,
+        keys={"run": run.pk, "session": session.pk, "user": session.user_id},
+    )
+
+
+class DjangoDb:
+    """Storage on the Django database (`using` the "default" alias)."""
+
+    # --- a run ---------------------------------------------------------------------
+    def run_begin(
+        self,
+        *,
+        user_id: str,
+        session_id: str | None,
+        agent_name: str,
+        message: str,
+        model_id: str,
+        model_provider: str,
+    ) -> RunHandle:
+        session = session_services.session_get_or_create_for_run(
+            session_id=session_id or "", username=user_id, agent_name=agent_name
+        )
+        run = session_services.run_create(
+            session=session, input=message, model_id=model_id, model_provider=model_provider
+        )
+        return _handle(run, session, user_id)
+
+    def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
+        run = session_services.run_claim(run_id=run_id, model_id=model_id, model_provider=model_provider)
+        if run is None:
+            return None
+        return _handle(run, run.session, run.user.get_username())
+
+    def context_load(
+        self,
+        *,
+        run: RunHandle,
+        num_history_runs: int | None,
+        num_history_messages: int | None,
+        with_memories: bool,
+        memory_limit: int,
+        with_summary: bool,
+    ) -> ContextData:
+        history: list[Message] = []
+        if num_history_messages or num_history_runs is None or num_history_runs > 0:
+            rows = session_selectors.history_messages(
+                session_pk=run.keys["session"],
+                num_runs=num_history_runs,
+                num_messages=num_history_messages,
+                exclude_run_pk=run.keys["run"],
+            )
+            history = [_message(row) for row in rows]
+        memories: list[UserMemory] = []
+        if with_memories and memory_limit > 0:
+            rows = memory_selectors.memories_for_context(user_pk=run.keys["user"], limit=memory_limit)
+            memories = [_memory_record(m, run.user_id) for m in rows]
+        summary = None
+        if with_summary:
+            row = session_selectors.session_summary_get(session_pk=run.keys["session"])
+            summary = _summary_record(row, run.session_id) if row else None
+        return ContextData(history=history, memories=memories, summary=summary)
+
+    def run_event_record(
+        self,
+        *,
+        run: RunHandle,
+        kind: str,
+        name: str,
+        started_at: datetime,
+        ended_at: datetime | None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        session_services.run_event_record(
+            run_pk=run.keys["run"],
+            kind=kind,
+            name=name,
+            started_at=started_at,
+            ended_at=ended_at,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            payload=payload,
+        )
+
+    def run_finish(
+        self,
+        *,
+        run: RunHandle,
+        status: str,
+        content: str,
+        messages: Sequence[Message],
+        usage: Usage,
+        started_at: datetime,
+        first_token_at: datetime | None,
+        error: str = "",
+        memories_used: Sequence[str] = (),
+    ) -> None:
+        session_services.run_finish(
+            run_pk=run.keys["run"],
+            session_pk=run.keys["session"],
+            status=status,
+            content=content,
+            messages=[m.to_dict() for m in messages],
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+            started_at=started_at,
+            first_token_at=first_token_at,
+            error=error,
+            memories_used=memories_used,
+        )
+
+    def run_user_messages(self, *, run: RunHandle) -> list[str]:
+        return [run.input]
+
+    # --- memory tools (always scoped to the run's user) ----------------------------
+    def memory_add(
+        self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
+    ) -> tuple[UserMemory, bool]:
+        row, created = memory_services.memory_create(
+            user_pk=run.keys["user"], text=memory, topics=topics, actor=actor, run_pk=run.keys["run"]
+        )
+        return _memory_record(row, run.user_id), created
+
+    def memory_update(
+        self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
+    ) -> UserMemory:
+        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=run.keys["user"])
+        row = memory_services.memory_update(
+            memory=row, text=memory, topics=topics, actor=actor, run_pk=run.keys["run"]
+        )
+        return _memory_record(row, run.user_id)
+
+    def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory:
+        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=run.keys["user"])
+        row = memory_services.memory_delete(memory=row, actor=actor, run_pk=run.keys["run"])
+        return _memory_record(row, run.user_id)
+
+    # --- reading -------------------------------------------------------------------
+    def user_memories(self, *, user_id: str) -> list[UserMemory]:
+        user = get_user_model().objects.filter(username=user_id).first()
+        if user is None:
+            return []
+        return [_memory_record(m, user_id) for m in memory_selectors.memories_active(user_pk=user.pk)]
+
+    def _session(self, session_id: str, user_id: str | None) -> AgentSession | None:
+        session = session_selectors.session_get(session_id=session_id)
+        if session is None:
+            return None
+        if user_id is not None and session.user.get_username() != user_id:
+            raise SessionOwnedByAnotherUser(f"session_id {session_id!r} belongs to another user")
+        return session
+
+    def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None:
+        session = self._session(session_id, user_id)
+        if session is None:
+            return None
+        return SessionRecord(
+            session_id=session.session_id,
+            user_id=session.user.get_username(),
+            agent_name=session.agent_name,
+            title=session.title,
+            session_state=dict(session.session_state),
+            created_at=session.created_at,
+            updated_at=session.updated_at,
+        )
+
+    def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]:
+        session = self._session(session_id, user_id)
+        if session is None:
+            return []
+        return [_message(row) for row in session_selectors.session_messages(session=session)]
+
+    def session_summary_get(
+        self, *, session_id: str, user_id: str | None = None
+    ) -> SessionSummaryRecord | None:
+        session = self._session(session_id, user_id)
+        if session is None:
+            return None
+        row = session_selectors.session_summary_get(session_pk=session.pk)
+        return _summary_record(row, session_id) if row else None

@@ -1,0 +1,37 @@
+"""Model adapters: the `Model` protocol over the OpenAI Responses and Chat APIs, plus an offline demo."""
+
+from __future__ import annotations
+
+from .demo import DemoModel
+from .factory import model_from_spec
+from .openai_chat import OpenAIChat
+from .openai_responses import OpenAIResponses
+from .types import (
+    ErrorKind,
+    Message,
+    Model,
+    ModelError,
+    ModelResponse,
+    Role,
+    TextDelta,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+
+__all__ = [
+    "DemoModel",
+    "ErrorKind",
+    "Message",
+    "Model",
+    "ModelError",
+    "ModelResponse",
+    "OpenAIChat",
+    "OpenAIResponses",
+    "Role",
+    "TextDelta",
+    "ToolCall",
+    "ToolSpec",
+    "Usage",
+    "model_from_spec",
+]

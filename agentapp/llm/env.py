@@ -1,0 +1,30 @@
+"""Which model to use, from the environment, as the openai SDK reads it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from .factory import model_from_spec
+from .types import Model
+
+DEFAULT_MODEL_ID = "gpt-5.5"
+
+
+def model_spec_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """AGENT_MODEL when set; otherwise a real model when a key or base URL is configured, else the demo."""
+    spec = (environ.get("AGENT_MODEL") or "").strip()
+    if spec:
+        return spec
+    if environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"):
+        return DEFAULT_MODEL_ID
+    return "demo"
+
+
+def model_from_env(environ: Mapping[str, str] = os.environ, *, timeout: float = 60.0) -> Model:
+    return model_from_spec(
+        model_spec_from_env(environ),
+        api_key=environ.get("OPENAI_API_KEY") or None,
+        base_url=environ.get("OPENAI_BASE_URL") or None,
+        timeout=timeout,
+    )

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def new_memory_id() -> str:
+    return f"mem_{uuid.uuid4().hex[:16]}"
+
+
+class Memory(models.Model):
+    """A fact the agent learned about one user, shared by all of that user's sessions."""
+
+    memory_id = models.CharField(max_length=64, unique=True, default=new_memory_id)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memories")
+    text = models.TextField()
+    # Lower-cased, whitespace-folded text: how exact duplicates are recognised.
+    normalized_text = models.TextField(editable=False)
+    topics = models.JSONField(default=list, blank=True)
+    source_run = models.ForeignKey(
+        "sessions_app.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="memories_written"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "memories"
+        indexes = [
+            models.Index(fields=["user", "deleted_at", "-updated_at"], name="memory_user_recent"),
+            models.Index(fields=["user", "normalized_text"], name="memory_user_normalized"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class MemoryChange(models.Model):
+    """The audit trail: every create, update and delete of a memory, by whom and in which run."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+        RESTORE = "restore"
+
+    class Actor(models.TextChoices):
+        MODEL = "model", "Model (tool call)"
+        MEMORY_MANAGER = "memory_manager", "Memory manager"
+        PERSON = "person", "Person"
+        OPERATOR = "operator", "Operator"
+        API = "api", "API"
+
+    memory = models.ForeignKey(Memory, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_changes"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.CharField(max_length=32, choices=Actor.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    run = models.ForeignKey(
+        "sessions_app.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="memory_changes"
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["memory", "-created_at"], name="memchange_memory_recent"),
+            models.Index(fields=["user", "-created_at"], name="memchange_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.memory_id} by {self.actor}"

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def new_session_id() -> str:
+    return f"ses_{uuid.uuid4().hex}"
+
+
+def new_run_id() -> str:
+    return f"run_{uuid.uuid4().hex}"
+
+
+class AgentSession(models.Model):
+    """One conversation thread. A session belongs to exactly one user."""
+
+    session_id = models.CharField(max_length=128, unique=True, default=new_session_id)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_sessions"
+    )
+    agent_name = models.CharField(max_length=100, blank=True, default="")
+    title = models.CharField(max_length=200, blank=True, default="")
+    session_state = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "session"
+        indexes = [models.Index(fields=["user", "-updated_at"], name="session_user_recent")]
+
+    def __str__(self) -> str:
+        return self.title or self.session_id
+
+
+class Run(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        ERROR = "error"
+        CANCELLED = "cancelled"
+
+    TERMINAL = (Status.COMPLETED, Status.ERROR, Status.CANCELLED)
+
+    run_id = models.CharField(max_length=64, unique=True, default=new_run_id)
+    session = models.ForeignKey(AgentSession, on_delete=models.CASCADE, related_name="runs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    input = models.TextField()
+    content = models.TextField(blank=True, default="")
+    model_id = models.CharField(max_length=200, blank=True, default="")
+    model_provider = models.CharField(max_length=50, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    memories_used = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    first_token_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # History: the last N completed runs of one session.
+            models.Index(fields=["session", "status", "-id"], name="run_session_status_recent"),
+            models.Index(fields=["user", "-created_at"], name="run_user_recent"),
+            models.Index(fields=["status", "created_at"], name="run_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.run_id
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def duration_ms(self) -> int | None:
+        if not (self.started_at and self.ended_at):
+            return None
+        return int((self.ended_at - self.started_at).total_seconds() * 1000)
+
+    @property
+    def ttft_ms(self) -> int | None:
+        if not (self.started_at and self.first_token_at):
+            return None
+        return int((self.first_token_at - self.started_at).total_seconds() * 1000)
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        SYSTEM = "system"
+        USER = "user"
+        ASSISTANT = "assistant"
+        TOOL = "tool"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="messages")
+    session = models.ForeignKey(AgentSession, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True, default="")
+    tool_calls = models.JSONField(default=list, blank=True)
+    tool_call_id = models.CharField(max_length=128, blank=True, default="")
+    position = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="message_run_position_unique")
+        ]
+        indexes = [models.Index(fields=["session", "-id"], name="message_session_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:60]}"
+
+
+class RunEvent(models.Model):
+    class Kind(models.TextChoices):
+        CONTEXT = "context"
+        MODEL_REQUEST = "model_request"
+        TOOL_CALL = "tool_call"
+        MEMORY_UPDATE = "memory_update"
+        SUMMARY = "summary"
+        ERROR = "error"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    name = models.CharField(max_length=200, blank=True, default="")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["run", "started_at"], name="runevent_run_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}".strip()
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.ended_at is None:
+            return None
+        return int((self.ended_at - self.started_at).total_seconds() * 1000)
+
+
+class SessionSummary(models.Model):
+    session = models.OneToOneField(AgentSession, on_delete=models.CASCADE, related_name="summary")
+    text = models.TextField(blank=True, default="")
+    topics = models.JSONField(default=list, blank=True)
+    last_run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "session summaries"
+
+    def __str__(self) -> str:
+        return f"Summary of {self.session_id}"

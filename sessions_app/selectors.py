@@ -1,0 +1,48 @@
+"""Reads that cross relations. Each is one bounded query."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import AgentSession, Message, Run, SessionSummary
+
+HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT)
+
+
+def history_messages(
+    *,
+    session_pk: int,
+    num_runs: int | None = None,
+    num_messages: int | None = None,
+    exclude_run_pk: int | None = None,
+) -> list[Message]:
+    """The user and assistant messages of the session's last completed runs, oldest first.
+
+    One query whatever the thread's length: the run ids come from a LIMITed subquery.
+    """
+    messages = Message.objects.filter(session_id=session_pk, role__in=HISTORY_ROLES).exclude(content="")
+    if num_messages is not None:
+        messages = messages.filter(run__status=Run.Status.COMPLETED)
+        if exclude_run_pk is not None:
+            messages = messages.exclude(run_id=exclude_run_pk)
+        rows = list(messages.order_by("-run_id", "-position")[: max(0, num_messages)])
+        rows.reverse()
+        return rows
+    runs = Run.objects.filter(session_id=session_pk, status=Run.Status.COMPLETED)
+    if exclude_run_pk is not None:
+        runs = runs.exclude(pk=exclude_run_pk)
+    if num_runs is not None:
+        runs = runs.order_by("-id")[: max(0, num_runs)]
+    return list(messages.filter(run_id__in=runs.values("id")).order_by("run_id", "position"))
+
+
+def session_messages(*, session: AgentSession) -> QuerySet[Message]:
+    return Message.objects.filter(session=session).order_by("run_id", "position")
+
+
+def session_summary_get(*, session_pk: int) -> SessionSummary | None:
+    return SessionSummary.objects.select_related("last_run").filter(session_id=session_pk).first()
+
+
+def session_get(*, session_id: str) -> AgentSession | None:
+    return AgentSession.objects.select_related("user").filter(session_id=session_id).first()

@@ -1,0 +1,169 @@
+"""Every write to sessions, runs, messages and run events goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agentapp.errors import InvalidInput, SessionOwnedByAnotherUser
+
+from .models import AgentSession, Message, Run, RunEvent
+
+MAX_MESSAGE_CHARS = 32_000
+MAX_ID_CHARS = 128
+
+
+def user_get_or_create(*, username: str) -> AbstractBaseUser:
+    username = (username or "").strip()
+    if not username or len(username) > 150:
+        raise InvalidInput("user_id must be between 1 and 150 characters")
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            user = User(username=username)
+            user.set_unusable_password()
+            user.save()
+            return user
+    except IntegrityError:  # created by a concurrent run
+        return User.objects.get(username=username)
+
+
+def session_get_or_create_for_run(*, session_id: str, username: str, agent_name: str = "") -> AgentSession:
+    """The session `session_id` of `username`, created when new; another user's session is refused."""
+    if not session_id or len(session_id) > MAX_ID_CHARS:
+        raise InvalidInput(f"session_id must be between 1 and {MAX_ID_CHARS} characters")
+    session = AgentSession.objects.select_related("user").filter(session_id=session_id).first()
+    if session is None:
+        user = user_get_or_create(username=username)
+        try:
+            with transaction.atomic():
+                return AgentSession.objects.create(session_id=session_id, user=user, agent_name=agent_name)
+        except IntegrityError:
+            session = AgentSession.objects.select_related("user").get(session_id=session_id)
+    if session.user.get_username() != username:
+        raise SessionOwnedByAnotherUser(
+            f"session_id {session_id!r} belongs to another user; a session is never shared between users"
+        )
+    return session
+
+
+def _check_message(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("message must not be empty")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidInput(f"message is longer than {MAX_MESSAGE_CHARS} characters")
+    return text
+
+
+def run_create(
+    *,
+    session: AgentSession,
+    input: str,
+    model_id: str = "",
+    model_provider: str = "",
+    status: str = Run.Status.RUNNING,
+) -> Run:
+    """The Run and the user's message, in one transaction, so the message is never lost."""
+    _check_message(input)
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.create(
+            session=session,
+            user_id=session.user_id,
+            status=status,
+            input=input,
+            model_id=model_id,
+            model_provider=model_provider,
+            started_at=now if status == Run.Status.RUNNING else None,
+        )
+        Message.objects.create(run=run, session=session, role=Message.Role.USER, content=input, position=0)
+    return run
+
+
+def run_claim(*, run_id: str, model_id: str = "", model_provider: str = "") -> Run | None:
+    """Move a pending run to running; exactly one caller wins, the others get None."""
+    claimed = Run.objects.filter(run_id=run_id, status=Run.Status.PENDING).update(
+        status=Run.Status.RUNNING, started_at=timezone.now(), model_id=model_id, model_provider=model_provider
+    )
+    if claimed != 1:
+        return None
+    return Run.objects.select_related("session", "user").get(run_id=run_id)
+
+
+def run_event_record(
+    *,
+    run_pk: int,
+    kind: str,
+    name: str,
+    started_at: datetime,
+    ended_at: datetime | None,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    payload: dict[str, Any] | None = None,
+) -> RunEvent:
+    return RunEvent.objects.create(
+        run_id=run_pk,
+        kind=kind,
+        name=name[:200],
+        started_at=started_at,
+        ended_at=ended_at,
+        input_tokens=max(0, input_tokens),
+        output_tokens=max(0, output_tokens),
+        payload=payload or {},
+    )
+
+
+def run_finish(
+    *,
+    run_pk: int,
+    session_pk: int,
+    status: str,
+    content: str,
+    messages: Sequence[dict[str, Any]],
+    input_tokens: int,
+    output_tokens: int,
+    total_tokens: int,
+    started_at: datetime,
+    first_token_at: datetime | None,
+    error: str = "",
+    memories_used: Sequence[str] = (),
+) -> None:
+    """Store the run's new messages and its outcome in one transaction."""
+    now = timezone.now()
+    rows = [
+        Message(
+            run_id=run_pk,
+            session_id=session_pk,
+            role=m["role"],
+            content=m.get("content") or "",
+            tool_calls=m.get("tool_calls") or [],
+            tool_call_id=m.get("tool_call_id") or "",
+            position=index,
+        )
+        for index, m in enumerate(messages, start=1)
+    ]
+    with transaction.atomic():
+        if rows:
+            Message.objects.bulk_create(rows)
+        Run.objects.filter(pk=run_pk).update(
+            status=status,
+            content=content,
+            error=error,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            total_tokens=total_tokens,
+            started_at=started_at,
+            first_token_at=first_token_at,
+            ended_at=now,
+            memories_used=list(memories_used),
+        )
+        AgentSession.objects.filter(pk=session_pk).update(updated_at=now)

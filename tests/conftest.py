@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from agentapp.agent import Agent
+from agentapp.db import DjangoDb
+from agentapp.llm import OpenAIChat, OpenAIResponses
+
+pytest_plugins = ["tests.fake_openai", "tests.live"]
+
+ADAPTERS = {"responses": OpenAIResponses, "chat": OpenAIChat}
+
+
+def _on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not _on_postgres():
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite is in use)")
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def adapter(request: pytest.FixtureRequest) -> str:
+    """Runs a test once against each OpenAI adapter."""
+    return request.param
+
+
+@pytest.fixture
+def make_model(fake_openai):
+    def make(kind: str = "chat", **kwargs):
+        kwargs.setdefault("max_retries", 0)
+        kwargs.setdefault("timeout", 5.0)
+        return ADAPTERS[kind](
+            id="gpt-test", base_url=fake_openai.base_url, api_key="sk-test-secret-123", **kwargs
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_agent(make_model):
+    def make(kind: str = "chat", *, model_kwargs: dict | None = None, **kwargs) -> Agent:
+        return Agent(model=make_model(kind, **(model_kwargs or {})), db=DjangoDb(), **kwargs)
+
+    return make
+
+
+PASSWORD = "pw-for-tests-123"
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password=PASSWORD)
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password=PASSWORD)
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("ops", password=PASSWORD, is_staff=True, is_superuser=True)

@@ -1,0 +1,21 @@
+"""Test settings: the embedded defaults unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
+
+The model points at an address where nothing listens, so no test can reach a
+real provider; tests that need a model start `tests.fake_openai` and pass it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
+os.environ["OPENAI_API_KEY"] = "sk-test-not-a-real-key"
+os.environ.setdefault("AGENT_MODEL", "chat:test-model")
+os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-test-"))
+
+from agentapp.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AGENT_MODEL_TIMEOUT = 5.0
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
