@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from agentapp.agent.records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
-from agentapp.errors import SessionOwnedByAnotherUser
+from agentapp.errors import RunNotFound, SessionOwnedByAnotherUser
 from agentapp.llm.types import Message, ToolCall, Usage
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
@@ -64,7 +65,19 @@ def _handle(run: Run, session: AgentSession, username: str) -> RunHandle:
 
 
 class DjangoDb:
-    """Storage on the Django database (`using` the "default" alias)."""
+    """Storage on the Django database (`using` the "default" alias).
+
+    `background_tasks`: hand automatic memory and summary updates to Celery
+    (enqueued on commit); None reads settings.AGENT_BACKGROUND_TASKS.
+    """
+
+    def __init__(self, *, background_tasks: bool | None = None) -> None:
+        self.background_tasks = background_tasks
+
+    def _use_workers(self) -> bool:
+        if self.background_tasks is not None:
+            return self.background_tasks
+        return settings.AGENT_BACKGROUND_TASKS == "celery"
 
     # --- a run ---------------------------------------------------------------------
     def run_begin(
@@ -173,6 +186,25 @@ class DjangoDb:
 
     def run_user_messages(self, *, run: RunHandle) -> list[str]:
         return [run.input]
+
+    def run_handle(self, *, run_id: str) -> RunHandle:
+        run = Run.objects.select_related("session", "user").filter(run_id=run_id).first()
+        if run is None:
+            raise RunNotFound(f"run {run_id!r} not found")
+        return _handle(run, run.session, run.user.get_username())
+
+    def followups_schedule(self, *, run: RunHandle, jobs: Sequence[str]) -> set[str]:
+        if not self._use_workers():
+            return set()
+        from memory_app.tasks import memory_update_for_run
+
+        tasks = {"memory": memory_update_for_run}
+        taken = set()
+        for job in jobs:
+            if job in tasks:
+                tasks[job].delay_on_commit(run.run_id)
+                taken.add(job)
+        return taken
 
     # --- memory tools (always scoped to the run's user) ----------------------------
     def memory_add(

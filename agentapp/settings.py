@@ -130,6 +130,15 @@ OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY") or None
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL") or None
 AGENT_MODEL = model_spec_from_env(os.environ)
 AGENT_MODEL_TIMEOUT = float(os.environ.get("AGENT_MODEL_TIMEOUT", "60"))
+# How the app's own agent (chat, API, tasks) is configured.
+AGENT_INSTRUCTIONS = os.environ.get("AGENT_INSTRUCTIONS", "")
+AGENT_NUM_HISTORY_RUNS = int(os.environ.get("AGENT_NUM_HISTORY_RUNS", "5"))
+AGENT_AGENTIC_MEMORY = env_bool("AGENT_AGENTIC_MEMORY", True)
+AGENT_UPDATE_MEMORY_ON_RUN = env_bool("AGENT_UPDATE_MEMORY_ON_RUN", False)
+AGENT_SESSION_SUMMARIES = env_bool("AGENT_SESSION_SUMMARIES", True)
+# "celery": follow-up work (automatic memory, summaries) is enqueued on commit for a worker.
+# "inline": it runs in the caller right after the reply (scripts, tests).
+AGENT_BACKGROUND_TASKS = os.environ.get("AGENT_BACKGROUND_TASKS", "celery")
 
 # --- Celery --------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a broker that needs no

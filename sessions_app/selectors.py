@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from agentapp.errors import RunNotFound, SessionNotFound
 
 from .models import AgentSession, Message, Run, SessionSummary
 
@@ -46,3 +49,34 @@ def session_summary_get(*, session_pk: int) -> SessionSummary | None:
 
 def session_get(*, session_id: str) -> AgentSession | None:
     return AgentSession.objects.select_related("user").filter(session_id=session_id).first()
+
+
+def sessions_for_user(*, user_pk: int, search: str = "") -> QuerySet[AgentSession]:
+    """A user's sessions, newest first; `search` matches titles and message text."""
+    sessions = AgentSession.objects.filter(user_id=user_pk)
+    search = search.strip()
+    if search:
+        matching = Message.objects.filter(session_id=OuterRef("pk"), content__icontains=search)
+        sessions = sessions.filter(Q(title__icontains=search) | Q(session_id=search) | Exists(matching))
+    return sessions.order_by("-updated_at", "-id")
+
+
+def session_get_for_user(*, session_id: str, user: AbstractBaseUser) -> AgentSession:
+    """The session if `user` owns it (staff may open any); otherwise not found, like a missing one."""
+    sessions = AgentSession.objects.select_related("user").filter(session_id=session_id)
+    if not user.is_staff:
+        sessions = sessions.filter(user_id=user.pk)
+    session = sessions.first()
+    if session is None:
+        raise SessionNotFound(f"session {session_id!r} not found")
+    return session
+
+
+def run_get_for_user(*, run_id: str, user: AbstractBaseUser) -> Run:
+    runs = Run.objects.select_related("session", "user").filter(run_id=run_id)
+    if not user.is_staff:
+        runs = runs.filter(user_id=user.pk)
+    run = runs.first()
+    if run is None:
+        raise RunNotFound(f"run {run_id!r} not found")
+    return run

@@ -154,6 +154,8 @@ def run_finish(
     with transaction.atomic():
         if rows:
             Message.objects.bulk_create(rows)
+        if Run.objects.filter(pk=run_pk, status=Run.Status.CANCELLED).exists():
+            status = Run.Status.CANCELLED  # stopped by someone while the model was answering: keep the text
         Run.objects.filter(pk=run_pk).update(
             status=status,
             content=content,
@@ -167,3 +169,34 @@ def run_finish(
             memories_used=list(memories_used),
         )
         AgentSession.objects.filter(pk=session_pk).update(updated_at=now)
+
+
+def session_create(*, user: AbstractBaseUser, title: str = "", agent_name: str = "") -> AgentSession:
+    return AgentSession.objects.create(user=user, title=_check_title(title), agent_name=agent_name)
+
+
+def _check_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) > 200:
+        raise InvalidInput("title is longer than 200 characters")
+    return title
+
+
+def session_rename(*, session: AgentSession, title: str) -> AgentSession:
+    session.title = _check_title(title)
+    session.save(update_fields=["title", "updated_at"])
+    return session
+
+
+def session_delete(*, session: AgentSession) -> None:
+    """Delete the thread with its runs, messages, events and summary (memories stay: they are the user's)."""
+    session.delete()
+
+
+def run_cancel(*, run: Run) -> bool:
+    """Ask a pending or running run to stop. True when this call changed its status."""
+    now = timezone.now()
+    changed = Run.objects.filter(pk=run.pk, status__in=(Run.Status.PENDING, Run.Status.RUNNING)).update(
+        status=Run.Status.CANCELLED, ended_at=now
+    )
+    return changed == 1

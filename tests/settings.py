@@ -19,3 +19,4 @@ from agentapp.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AGENT_MODEL_TIMEOUT = 5.0
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+AGENT_BACKGROUND_TASKS = "inline"  # tests that need the worker path override this

@@ -131,10 +131,8 @@ class Agent:
         if crashed is not None:
             yield crashed
             return
-        if turn.completed and self.update_memory_on_run:
-            messages, tools = turn.memory_manager_inputs()
-            for event in loop.run_loop(self.model, messages, tools, max_rounds=self.max_tool_rounds):
-                yield from turn.handle_memory_manager(event)
+        if turn.completed:
+            yield from self._followups(turn)
 
     async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncIterator[RunEvent]:
         turn = Turn(self, run, started_at=time.time())
@@ -169,13 +167,36 @@ class Agent:
         if crashed is not None:
             yield crashed
             return
-        if turn.completed and self.update_memory_on_run:
-            messages, tools = await sync_to_async(turn.memory_manager_inputs)()
-            async for event in loop.arun_loop(
-                self.model, messages, tools, max_rounds=self.max_tool_rounds, tool_runner=_tool_runner
-            ):
-                for item in await sync_to_async(turn.handle_memory_manager)(event):
-                    yield item
+        if turn.completed:
+            # Follow-ups are short storage work or a separate model request; run them off the event loop.
+            for item in await sync_to_async(lambda: list(self._followups(turn)))():
+                yield item
+
+    # --- after a run: automatic memory, session summary ------------------------------
+    def _followup_jobs(self) -> list[str]:
+        jobs = []
+        if self.update_memory_on_run:
+            jobs.append("memory")
+        return jobs
+
+    def _followups(self, turn: Turn) -> Iterator[RunEvent]:
+        """Enqueue the follow-up work for a worker, or do here what the storage did not enqueue."""
+        jobs = self._followup_jobs()
+        if not jobs:
+            return
+        scheduled = self.db.followups_schedule(run=turn.run, jobs=jobs)
+        if "memory" in jobs and "memory" not in scheduled:
+            yield from self._memory_manager(turn)
+
+    def _memory_manager(self, turn: Turn) -> Iterator[RunEvent]:
+        messages, tools = turn.memory_manager_inputs()
+        for event in loop.run_loop(self.model, messages, tools, max_rounds=self.max_tool_rounds):
+            yield from turn.handle_memory_manager(event)
+
+    def update_memory_for_run(self, run_id: str) -> list[RunEvent]:
+        """The automatic memory update for a finished run (what the background task calls)."""
+        run = self.db.run_handle(run_id=run_id)
+        return list(self._memory_manager(Turn(self, run, started_at=time.time())))
 
     # --- reading state -----------------------------------------------------------
     def get_user_memories(self, user_id: str) -> list[UserMemory]:
