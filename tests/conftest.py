@@ -63,3 +63,16 @@ def bob(django_user_model):
 @pytest.fixture
 def staff(django_user_model):
     return django_user_model.objects.create_user("ops", password=PASSWORD, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def app_model(fake_openai, settings):
+    """Points the app's own agent (chat, API, tasks: `agentapp.agents.app_agent`) at the loopback server."""
+    from agentapp.model_config import configured_model
+
+    settings.AGENT_MODEL = "chat:gpt-test"
+    settings.OPENAI_BASE_URL = fake_openai.base_url
+    settings.OPENAI_API_KEY = "sk-test-secret-123"
+    configured_model.cache_clear()
+    yield fake_openai
+    configured_model.cache_clear()
