@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from agentapp.agent.records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from agentapp.agent.summary import MAX_TURN_CHARS, SummaryInputs, SummaryTurn
 from agentapp.errors import RunNotFound, SessionOwnedByAnotherUser
 from agentapp.llm.types import Message, ToolCall, Usage
 from memory_app import selectors as memory_selectors
@@ -21,6 +22,7 @@ from memory_app import services as memory_services
 from memory_app.models import Memory
 from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
+from sessions_app import summaries as summary_services
 from sessions_app.models import AgentSession, Run, SessionSummary
 from sessions_app.models import Message as MessageRow
 
@@ -197,14 +199,72 @@ class DjangoDb:
         if not self._use_workers():
             return set()
         from memory_app.tasks import memory_update_for_run
+        from sessions_app.tasks import session_summary_update
 
-        tasks = {"memory": memory_update_for_run}
+        tasks = {"memory": memory_update_for_run, "summary": session_summary_update}
+        # The summary task folds whatever the session has not summarised yet, so it takes the session.
+        arguments = {"summary": run.session_id}
         taken = set()
         for job in jobs:
             if job in tasks:
-                tasks[job].delay_on_commit(run.run_id)
+                tasks[job].delay_on_commit(arguments.get(job, run.run_id))
                 taken.add(job)
         return taken
+
+    # --- session summaries ------------------------------------------------------------
+    def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
+        session = session_selectors.session_get(session_id=session_id)
+        if session is None:
+            return None
+        row = session_selectors.session_summary_get(session_pk=session.pk)
+        runs = session_selectors.summary_runs_pending(
+            session_pk=session.pk,
+            after_run_pk=row.last_run_id if row else None,
+            limit=max_runs + 1,
+            max_chars=MAX_TURN_CHARS,
+        )
+        username = session.user.get_username()
+        turns = [
+            SummaryTurn(
+                run=RunHandle(
+                    run_id=run.run_id,
+                    session_id=session_id,
+                    user_id=username,
+                    input=run.input_head,
+                    keys={"run": run.pk, "session": session.pk, "user": session.user_id},
+                ),
+                input=run.input_head,
+                content=run.content_head,
+            )
+            for run in runs[:max_runs]
+        ]
+        record = _summary_record(row, session_id) if row else None
+        return SummaryInputs(summary=record, turns=turns, more=len(runs) > max_runs)
+
+    def summary_save(
+        self,
+        *,
+        session_id: str,
+        summary: str,
+        topics: Sequence[str],
+        last_run_id: str,
+        expected_last_run_id: str | None,
+    ) -> bool:
+        wanted = [i for i in (last_run_id, expected_last_run_id) if i]
+        rows = Run.objects.filter(session__session_id=session_id, run_id__in=wanted)
+        keys = {
+            run_id: (pk, session_pk) for run_id, pk, session_pk in rows.values_list("run_id", "pk", "session")
+        }
+        if last_run_id not in keys or (expected_last_run_id and expected_last_run_id not in keys):
+            return False  # the session or its runs were deleted meanwhile
+        last_pk, session_pk = keys[last_run_id]
+        return summary_services.session_summary_save(
+            session_pk=session_pk,
+            text=summary,
+            topics=topics,
+            last_run_pk=last_pk,
+            expected_last_run_pk=keys[expected_last_run_id][0] if expected_last_run_id else None,
+        )
 
     # --- memory tools (always scoped to the run's user) ----------------------------
     def memory_add(
@@ -230,11 +290,14 @@ class DjangoDb:
         return _memory_record(row, run.user_id)
 
     # --- reading -------------------------------------------------------------------
-    def user_memories(self, *, user_id: str) -> list[UserMemory]:
+    def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
         user = get_user_model().objects.filter(username=user_id).first()
         if user is None:
             return []
-        return [_memory_record(m, user_id) for m in memory_selectors.memories_active(user_pk=user.pk)]
+        memories = memory_selectors.memories_active(user_pk=user.pk)
+        if limit is not None:
+            memories = memories[: max(0, limit)]
+        return [_memory_record(m, user_id) for m in memories]
 
     def _session(self, session_id: str, user_id: str | None) -> AgentSession | None:
         session = session_selectors.session_get(session_id=session_id)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "ninja",
     "sessions_app",
     "memory_app",
+    "apikeys",
 ]
 
 MIDDLEWARE = [
@@ -170,5 +171,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per model request at INFO is noise; errors still surface.
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+        "openai": {"level": "WARNING"},
+    },
 }

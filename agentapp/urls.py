@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from . import views
+from .api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,4 +13,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("memories/", include("memory_app.urls")),
+    path("api/", api.urls),
+    path("settings/api-keys/", include("apikeys.urls")),
+    path("", include("sessions_app.run_urls")),
+    path("", include("sessions_app.urls")),
 ]

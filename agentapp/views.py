@@ -3,17 +3,16 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from sessions_app.models import AgentSession
+from sessions_app.views import chat_page
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    sessions = AgentSession.objects.filter(user=request.user).order_by("-updated_at")[:20]
-    return render(request, "home.html", {"sessions": sessions})
+    """The chat, with a fresh conversation open: the first message creates the session."""
+    return chat_page(request, None)
 
 
 @require_GET

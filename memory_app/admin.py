@@ -1,8 +1,79 @@
+"""Operators' view of memories and their audit trail. Every write goes through the services as an operator."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from collections import Counter
+from typing import Any
 
-from .models import Memory, MemoryChange
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from agentapp.errors import AgentAppError
+
+from . import selectors, services
+from .models import Memory, MemoryChange, MemoryExtraction
+
+OPERATOR = MemoryChange.Actor.OPERATOR
+
+
+class TopicFilter(admin.SimpleListFilter):
+    title = "topic"
+    parameter_name = "topic"
+    memory_path = ""  # how to reach the Memory from the listed model ("" for Memory itself)
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        counts: Counter[str] = Counter()
+        recent = Memory.objects.filter(deleted_at__isnull=True).order_by("-updated_at")[:5_000]
+        for topics in recent.values_list("topics", flat=True):
+            counts.update(t for t in topics or () if isinstance(t, str))
+        return [(name, f"{name} ({count})") for name, count in counts.most_common(30)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if not self.value():
+            return queryset
+        memories = selectors.memories_filter_topic(Memory.objects.all(), self.value())
+        if not self.memory_path:
+            return queryset.filter(pk__in=memories.values("pk"))
+        return queryset.filter(**{f"{self.memory_path}__in": memories.values("pk")})
+
+
+class ChangeTopicFilter(TopicFilter):
+    memory_path = "memory"
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("active", "Active"), ("deleted", "Deleted")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "active":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "deleted":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class MemoryAdminForm(forms.ModelForm):
+    class Meta:
+        model = Memory
+        fields = ("user", "text", "topics")
+
+    def clean_text(self) -> str:
+        try:
+            return services.clean_text(self.cleaned_data.get("text"))
+        except AgentAppError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean_topics(self) -> list[str]:
+        try:
+            return services.clean_topics(self.cleaned_data.get("topics") or [])
+        except AgentAppError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
 
 class MemoryChangeInline(admin.TabularInline):
@@ -10,42 +81,91 @@ class MemoryChangeInline(admin.TabularInline):
     fk_name = "memory"
     extra = 0
     can_delete = False
-    fields = ("created_at", "action", "actor", "actor_user", "run", "before", "after")
+    fields = ("created_at", "action", "actor", "actor_user", "run", "before", "after", "reverts")
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(Memory)
 class MemoryAdmin(admin.ModelAdmin):
+    form = MemoryAdminForm
     list_display = ("memory_id", "user", "text", "topics", "updated_at", "deleted_at")
-    list_filter = ("deleted_at", "updated_at", "created_at")
+    list_filter = (
+        ("user", admin.RelatedOnlyFieldListFilter),
+        TopicFilter,
+        DeletedFilter,
+        "updated_at",
+        "created_at",
+    )
     search_fields = ("memory_id", "text", "user__username")
     list_select_related = ("user",)
-    readonly_fields = (
-        "memory_id",
-        "user",
-        "text",
-        "topics",
-        "source_run",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-    )
+    date_hierarchy = "updated_at"
     inlines = [MemoryChangeInline]
+    actions = ["restore_selected"]
 
-    # Edits go through the memory editor, whose services record who changed what.
-    def has_add_permission(self, request) -> bool:
-        return False
+    def get_readonly_fields(self, request: HttpRequest, obj: Memory | None = None) -> tuple[str, ...]:
+        shown = ("memory_id", "source_run", "created_at", "updated_at", "deleted_at")
+        return ("user", *shown) if obj is not None else ()
+
+    def get_fields(self, request: HttpRequest, obj: Memory | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ("user", "text", "topics")
+        return ("memory_id", "user", "text", "topics", "source_run", "created_at", "updated_at", "deleted_at")
+
+    # Writes go through the services, so an operator's edit leaves the same audit trail as anyone's.
+    def save_model(self, request: HttpRequest, obj: Memory, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            current = Memory.objects.get(pk=obj.pk)
+            saved = services.memory_update(
+                memory=current, text=obj.text, topics=obj.topics, actor=OPERATOR, actor_user=request.user
+            )
+        else:
+            saved, created = services.memory_create(
+                user_pk=obj.user_id, text=obj.text, topics=obj.topics, actor=OPERATOR, actor_user=request.user
+            )
+            if not created:
+                messages.info(request, "An identical memory already existed; nothing new was stored.")
+        obj.pk, obj.memory_id = saved.pk, saved.memory_id
+
+    def delete_model(self, request: HttpRequest, obj: Memory) -> None:
+        services.memory_delete(memory=obj, actor=OPERATOR, actor_user=request.user)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list, dict, set, list]:
+        # Deleting is soft: the audit trail stays, so the confirmation lists only the memories.
+        objs = list(objs)
+        return [str(o) for o in objs], {Memory._meta.verbose_name_plural: len(objs)}, set(), []
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
+        for memory in queryset:
+            services.memory_delete(memory=memory, actor=OPERATOR, actor_user=request.user)
+
+    @admin.action(description="Restore selected memories")
+    def restore_selected(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
+        restored = 0
+        for memory in queryset.filter(deleted_at__isnull=False):
+            try:
+                services.memory_restore(memory=memory, actor=OPERATOR, actor_user=request.user)
+                restored += 1
+            except AgentAppError as exc:
+                messages.warning(request, f"{memory.memory_id}: {exc.message}")
+        messages.success(request, f"Restored {restored} memories.")
 
 
 @admin.register(MemoryChange)
 class MemoryChangeAdmin(admin.ModelAdmin):
     list_display = ("memory", "user", "action", "actor", "actor_user", "run", "created_at")
-    list_filter = ("action", "actor", "created_at")
+    list_filter = (
+        ("user", admin.RelatedOnlyFieldListFilter),
+        ChangeTopicFilter,
+        "actor",
+        "action",
+        "created_at",
+    )
     search_fields = ("memory__memory_id", "user__username", "memory__text")
     list_select_related = ("memory", "user", "actor_user", "run")
+    date_hierarchy = "created_at"
     readonly_fields = (
         "memory",
         "user",
@@ -55,11 +175,42 @@ class MemoryChangeAdmin(admin.ModelAdmin):
         "run",
         "before",
         "after",
+        "reverts",
         "created_at",
     )
+    actions = ["revert_selected"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the audit trail is append-only
+
+    @admin.action(description="Revert selected changes (as an operator)", permissions=["view"])
+    def revert_selected(self, request: HttpRequest, queryset: QuerySet[MemoryChange]) -> None:
+        reverted = 0
+        for change in queryset.select_related("memory").order_by("-created_at", "-id"):
+            try:
+                services.memory_revert(change=change, actor=OPERATOR, actor_user=request.user)
+                reverted += 1
+            except AgentAppError as exc:
+                messages.warning(request, f"change {change.pk}: {exc.message}")
+        messages.success(request, f"Reverted {reverted} changes.")
+
+
+@admin.register(MemoryExtraction)
+class MemoryExtractionAdmin(admin.ModelAdmin):
+    list_display = ("run", "state", "attempts", "claimed_at", "finished_at")
+    list_filter = ("state", "claimed_at")
+    search_fields = ("run__run_id",)
+    list_select_related = ("run",)
+    readonly_fields = ("run", "state", "attempts", "error", "claimed_at", "finished_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -71,6 +71,10 @@ class MemoryChange(models.Model):
     )
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
+    # Set when this change was made by reverting an earlier one.
+    reverts = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reverted_by"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -82,3 +86,23 @@ class MemoryChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.memory_id} by {self.actor}"
+
+
+class MemoryExtraction(models.Model):
+    """The automatic memory update of one run, claimed once so a repeated task applies nothing twice."""
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        RETRYING = "retrying"
+        DONE = "done"
+        FAILED = "failed"
+
+    run = models.OneToOneField("sessions_app.Run", on_delete=models.CASCADE, related_name="memory_extraction")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RUNNING)
+    attempts = models.PositiveIntegerField(default=1)
+    error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"memory extraction of run {self.run_id}: {self.state}"

@@ -1,10 +1,27 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from agentapp.errors import MemoryNotFound
 
-from .models import Memory
+from .models import Memory, MemoryChange
+
+# Must stay identical to the index expression in migrations/0003_memory_search_gin.py.
+SEARCH_DOCUMENT_SQL = (
+    "to_tsvector('english'::regconfig, COALESCE(\"memory_app_memory\".\"text\", '') || ' ' || "
+    'COALESCE("memory_app_memory"."topics"::text, \'\'))'
+)
+MAX_QUERY_WORDS = 12
 
 
 def memories_active(*, user_pk: int) -> QuerySet[Memory]:
@@ -25,3 +42,100 @@ def memory_get_for_user(*, memory_id: str, user_pk: int, include_deleted: bool =
     if memory is None:
         raise MemoryNotFound(f"memory {memory_id!r} not found")
     return memory
+
+
+def memory_get_for_viewer(
+    *, memory_id: str, viewer: AbstractBaseUser, include_deleted: bool = True
+) -> Memory:
+    """A memory the signed-in person may see: their own, or anyone's for staff."""
+    memories = Memory.objects.select_related("user", "source_run").filter(memory_id=memory_id)
+    if not viewer.is_staff:
+        memories = memories.filter(user_id=viewer.pk)
+    if not include_deleted:
+        memories = memories.filter(deleted_at__isnull=True)
+    memory = memories.first()
+    if memory is None:
+        raise MemoryNotFound(f"memory {memory_id!r} not found")
+    return memory
+
+
+def memory_change_get_for_viewer(*, change_pk: int, viewer: AbstractBaseUser) -> MemoryChange:
+    changes = MemoryChange.objects.select_related("memory", "memory__user").filter(pk=change_pk)
+    if not viewer.is_staff:
+        changes = changes.filter(user_id=viewer.pk)
+    change = changes.first()
+    if change is None:
+        raise MemoryNotFound(f"memory change {change_pk} not found")
+    return change
+
+
+def _tsquery(query: str) -> str:
+    # Only word characters reach to_tsquery, so its operators in the input cannot break the query;
+    # each word matches as a prefix, which is what search-as-you-type needs.
+    words = re.findall(r"[^\W_]+", query)[:MAX_QUERY_WORDS]
+    return " & ".join(f"{word}:*" for word in words)
+
+
+def memories_filter_topic(memories: QuerySet[Memory], topic: str) -> QuerySet[Memory]:
+    topic = " ".join(topic.lower().split())
+    if not topic:
+        return memories
+    if connection.vendor == "postgresql":
+        return memories.filter(topics__contains=[topic])
+    # SQLite has no JSON containment: match the quoted element in the stored JSON text.
+    return memories.filter(topics__icontains=json.dumps(topic))
+
+
+def memories_search(*, user_pk: int, query: str = "", topic: str = "") -> QuerySet[Memory]:
+    """Active memories matching `query` (full text on PostgreSQL, icontains elsewhere), newest first."""
+    return memories_matching(memories_filter_topic(memories_active(user_pk=user_pk), topic), query)
+
+
+def memories_matching(memories: QuerySet[Memory], query: str) -> QuerySet[Memory]:
+    query = query.strip()
+    if not query:
+        return memories
+    if connection.vendor == "postgresql":
+        tsquery = _tsquery(query)
+        if not tsquery:
+            return memories.none()
+        document = RawSQL(SEARCH_DOCUMENT_SQL, [], output_field=SearchVectorField())
+        return memories.annotate(document=document).filter(
+            document=SearchQuery(tsquery, config="english", search_type="raw")
+        )
+    return memories.filter(Q(text__icontains=query) | Q(topics__icontains=query))
+
+
+def memory_topics(*, user_pk: int) -> list[tuple[str, int]]:
+    """Each topic of the user's active memories with how many carry it; most used first."""
+    counts: Counter[str] = Counter()
+    for topics in memories_active(user_pk=user_pk).values_list("topics", flat=True):
+        counts.update(t for t in topics or () if isinstance(t, str))
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def memory_changes(*, memory: Memory) -> QuerySet[MemoryChange]:
+    return (
+        MemoryChange.objects.filter(memory=memory)
+        .select_related("actor_user", "run", "reverts")
+        .order_by("-created_at", "-id")
+    )
+
+
+def memories_export(*, user_pk: int) -> dict[str, Any]:
+    """The user's active memories as a JSON-ready document that memories_import reads back."""
+    user = get_user_model().objects.get(pk=user_pk)
+    return {
+        "version": 1,
+        "user_id": user.get_username(),
+        "memories": [
+            {
+                "memory_id": m.memory_id,
+                "memory": m.text,
+                "topics": list(m.topics),
+                "created_at": m.created_at.isoformat(),
+                "updated_at": m.updated_at.isoformat(),
+            }
+            for m in memories_active(user_pk=user_pk)
+        ],
+    }

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from agentapp.errors import InvalidInput
+from agentapp.errors import Conflict, InvalidInput, RunNotFound
+from sessions_app.models import Run
 
-from .models import Memory, MemoryChange
+from .models import Memory, MemoryChange, MemoryExtraction
 
 MAX_MEMORY_CHARS = 2_000
 MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 50
+MAX_IMPORT_MEMORIES = 5_000
 
 
 def normalize_text(text: str) -> str:
@@ -50,6 +54,12 @@ def _snapshot(memory: Memory) -> dict[str, Any]:
     return {"text": memory.text, "topics": list(memory.topics)}
 
 
+def _check_actor(actor: str) -> str:
+    if actor not in MemoryChange.Actor.values:
+        raise ValueError(f"unknown memory actor {actor!r}; use MemoryChange.Actor")
+    return actor
+
+
 def _record(
     memory: Memory,
     *,
@@ -59,16 +69,37 @@ def _record(
     run_pk: int | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    reverts: MemoryChange | None = None,
 ) -> MemoryChange:
     return MemoryChange.objects.create(
         memory=memory,
         user_id=memory.user_id,
         action=action,
-        actor=actor,
+        actor=_check_actor(actor),
         actor_user=actor_user,
         run_id=run_pk,
         before=before,
         after=after,
+        reverts=reverts,
+    )
+
+
+def _locked(memory: Memory) -> Memory:
+    """The row as stored now, locked, so `before` is what was really there (not a stale copy)."""
+    return Memory.objects.select_for_update().get(pk=memory.pk)
+
+
+def _sync(target: Memory, source: Memory) -> Memory:
+    for field in ("text", "normalized_text", "topics", "updated_at", "deleted_at"):
+        setattr(target, field, getattr(source, field))
+    return target
+
+
+def _duplicate_exists(memory: Memory, normalized: str) -> bool:
+    return (
+        Memory.objects.filter(user_id=memory.user_id, normalized_text=normalized, deleted_at__isnull=True)
+        .exclude(pk=memory.pk)
+        .exists()
     )
 
 
@@ -82,6 +113,7 @@ def memory_create(
     run_pk: int | None = None,
 ) -> tuple[Memory, bool]:
     """Store a memory; returns (memory, created). An exact duplicate returns the existing one."""
+    _check_actor(actor)
     text = clean_text(text)
     topics = clean_topics(topics)
     normalized = normalize_text(text)
@@ -114,29 +146,41 @@ def memory_update(
     actor: str,
     actor_user: AbstractBaseUser | None = None,
     run_pk: int | None = None,
+    reverts: MemoryChange | None = None,
 ) -> Memory:
     """Change text and/or topics; an update that changes nothing records nothing."""
-    before = _snapshot(memory)
-    if text is not None:
-        memory.text = clean_text(text)
-        memory.normalized_text = normalize_text(memory.text)
-    if topics is not None:
-        memory.topics = clean_topics(topics)
-    after = _snapshot(memory)
-    if after == before:
-        return memory
+    _check_actor(actor)
+    new_text = clean_text(text) if text is not None else None
+    new_topics = clean_topics(topics) if topics is not None else None
     with transaction.atomic():
-        memory.save(update_fields=["text", "normalized_text", "topics", "updated_at"])
+        current = _locked(memory)
+        if current.deleted_at is not None:
+            raise Conflict("this memory is deleted; restore it before editing")
+        before = _snapshot(current)
+        if new_text is not None:
+            current.text = new_text
+            current.normalized_text = normalize_text(new_text)
+        if new_topics is not None:
+            current.topics = new_topics
+        after = _snapshot(current)
+        if after == before:
+            return _sync(memory, current)
+        if current.normalized_text != normalize_text(before["text"]) and _duplicate_exists(
+            current, current.normalized_text
+        ):
+            raise Conflict("an identical memory already exists")
+        current.save(update_fields=["text", "normalized_text", "topics", "updated_at"])
         _record(
-            memory,
+            current,
             action=MemoryChange.Action.UPDATE,
             actor=actor,
             actor_user=actor_user,
             run_pk=run_pk,
             before=before,
             after=after,
+            reverts=reverts,
         )
-    return memory
+    return _sync(memory, current)
 
 
 def memory_delete(
@@ -145,20 +189,150 @@ def memory_delete(
     actor: str,
     actor_user: AbstractBaseUser | None = None,
     run_pk: int | None = None,
+    reverts: MemoryChange | None = None,
 ) -> Memory:
     """Soft delete: the memory leaves the context at once and can be restored."""
-    if memory.deleted_at is not None:
-        return memory
+    _check_actor(actor)
     with transaction.atomic():
-        memory.deleted_at = timezone.now()
-        memory.save(update_fields=["deleted_at", "updated_at"])
+        current = _locked(memory)
+        if current.deleted_at is not None:
+            return _sync(memory, current)
+        current.deleted_at = timezone.now()
+        current.save(update_fields=["deleted_at", "updated_at"])
         _record(
-            memory,
+            current,
             action=MemoryChange.Action.DELETE,
             actor=actor,
             actor_user=actor_user,
             run_pk=run_pk,
-            before=_snapshot(memory),
+            before=_snapshot(current),
             after=None,
+            reverts=reverts,
         )
-    return memory
+    return _sync(memory, current)
+
+
+def memory_restore(
+    *,
+    memory: Memory,
+    actor: str,
+    actor_user: AbstractBaseUser | None = None,
+    reverts: MemoryChange | None = None,
+) -> Memory:
+    """Bring a soft-deleted memory back into the context (nothing to do if it is not deleted)."""
+    _check_actor(actor)
+    with transaction.atomic():
+        current = _locked(memory)
+        if current.deleted_at is None:
+            return _sync(memory, current)
+        if _duplicate_exists(current, current.normalized_text):
+            raise Conflict("an identical memory already exists")
+        current.deleted_at = None
+        current.save(update_fields=["deleted_at", "updated_at"])
+        _record(
+            current,
+            action=MemoryChange.Action.RESTORE,
+            actor=actor,
+            actor_user=actor_user,
+            run_pk=None,
+            before=None,
+            after=_snapshot(current),
+            reverts=reverts,
+        )
+    return _sync(memory, current)
+
+
+def memory_revert(*, change: MemoryChange, actor: str, actor_user: AbstractBaseUser | None = None) -> Memory:
+    """Return the memory to the state before `change`: a create is undone by deleting,
+    a delete by restoring, an update by writing the old text and topics back."""
+    memory = change.memory
+    with transaction.atomic():
+        if change.before is None:
+            return memory_delete(memory=memory, actor=actor, actor_user=actor_user, reverts=change)
+        memory = memory_restore(memory=memory, actor=actor, actor_user=actor_user, reverts=change)
+        return memory_update(
+            memory=memory,
+            text=change.before.get("text"),
+            topics=change.before.get("topics", []),
+            actor=actor,
+            actor_user=actor_user,
+            reverts=change,
+        )
+
+
+def _import_items(data: Any) -> list[dict[str, Any]]:
+    items = data.get("memories") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise InvalidInput('expected a JSON object with a "memories" list (as the export writes)')
+    if len(items) > MAX_IMPORT_MEMORIES:
+        raise InvalidInput(f"at most {MAX_IMPORT_MEMORIES} memories can be imported at once")
+    cleaned: dict[str, dict[str, Any]] = {}
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, str):
+            item = {"memory": item}
+        if not isinstance(item, dict):
+            raise InvalidInput(f"memory #{number} is not an object")
+        try:
+            text = clean_text(item.get("memory", item.get("text")))
+            topics = clean_topics(item["topics"]) if item.get("topics") is not None else None
+        except InvalidInput as exc:
+            raise InvalidInput(f"memory #{number}: {exc.message}") from exc
+        # The first of several identical memories in one file wins, so a re-import changes nothing.
+        cleaned.setdefault(normalize_text(text), {"text": text, "topics": topics})
+    return list(cleaned.values())
+
+
+def memories_import(
+    *, user_pk: int, data: Any, actor: str, actor_user: AbstractBaseUser | None = None
+) -> dict[str, int]:
+    """Read an export back: new memories are created, known ones (same text) get the file's topics.
+    Importing the same file twice changes nothing the second time. All or nothing."""
+    _check_actor(actor)
+    items = _import_items(data)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with transaction.atomic():
+        for item in items:
+            memory, created = memory_create(
+                user_pk=user_pk, text=item["text"], topics=item["topics"], actor=actor, actor_user=actor_user
+            )
+            if created:
+                counts["created"] += 1
+                continue
+            if item["topics"] is not None and list(memory.topics) != item["topics"]:
+                memory_update(memory=memory, topics=item["topics"], actor=actor, actor_user=actor_user)
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1
+    return counts
+
+
+# --- automatic memory: one extraction per run ------------------------------------------
+def memory_extraction_claim(*, run_id: str, stale_after: timedelta) -> bool:
+    """Claim the run's automatic memory update; False when it is done, failed, or running elsewhere.
+
+    A claim older than `stale_after` belongs to a worker that died, so it may be taken over.
+    """
+    run_pk = Run.objects.filter(run_id=run_id).values_list("pk", flat=True).first()
+    if run_pk is None:
+        raise RunNotFound(f"run {run_id!r} not found")
+    now = timezone.now()
+    _, created = MemoryExtraction.objects.get_or_create(
+        run_id=run_pk, defaults={"state": MemoryExtraction.State.RUNNING, "claimed_at": now}
+    )
+    if created:
+        return True
+    claimable = Q(state=MemoryExtraction.State.RETRYING) | Q(
+        state=MemoryExtraction.State.RUNNING, claimed_at__lt=now - stale_after
+    )
+    taken = MemoryExtraction.objects.filter(claimable, run_id=run_pk).update(
+        state=MemoryExtraction.State.RUNNING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return taken == 1
+
+
+def memory_extraction_finish(*, run_id: str, state: str, error: str = "") -> None:
+    """Record how the claimed extraction ended; `retrying` hands it back for the next attempt."""
+    finished_at = None if state == MemoryExtraction.State.RETRYING else timezone.now()
+    MemoryExtraction.objects.filter(run__run_id=run_id).update(
+        state=state, error=error[:2_000], finished_at=finished_at
+    )

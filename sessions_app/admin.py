@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import AgentSession, Message, Run, RunEvent, SessionSummary
+from .summary_admin import SessionSummaryAdminExtras, SessionSummaryAdminMixin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -17,11 +20,22 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+@admin.display(description="timeline")
+def run_timeline_link(run: Run) -> str:
+    if not run.pk:
+        return ""
+    return format_html('<a href="{}">timeline</a>', reverse("runs:detail", args=[run.run_id]))
+
+
 class RunInline(ReadOnlyInline):
     model = Run
-    fields = ("run_id", "status", "input", "model_id", "total_tokens", "created_at")
+    fields = ("run_id", "status", "input", "model_id", "total_tokens", "created_at", "timeline")
     readonly_fields = fields
     ordering = ("-id",)
+
+    @admin.display(description="timeline")
+    def timeline(self, obj: Run) -> str:
+        return run_timeline_link(obj)
 
 
 class MessageInline(ReadOnlyInline):
@@ -36,22 +50,15 @@ class RunEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class SummaryInline(admin.StackedInline):
-    model = SessionSummary
-    extra = 0
-    readonly_fields = ("text", "topics", "last_run", "updated_at")
-    can_delete = False
-
-
 @admin.register(AgentSession)
-class AgentSessionAdmin(admin.ModelAdmin):
+class AgentSessionAdmin(SessionSummaryAdminMixin, admin.ModelAdmin):
     list_display = ("session_id", "title", "user", "agent_name", "created_at", "updated_at")
     list_filter = ("agent_name", "created_at", "updated_at")
     search_fields = ("session_id", "title", "user__username")
     raw_id_fields = ("user",)
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "summary_panel")
     date_hierarchy = "created_at"
-    inlines = [SummaryInline, RunInline]
+    inlines = [RunInline]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -66,7 +73,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(ReadOnlyAdmin):
-    list_display = ("run_id", "status", "user", "session", "model_id", "total_tokens", "created_at")
+    list_display = (
+        "run_id",
+        "status",
+        "user",
+        "session",
+        "model_id",
+        "total_tokens",
+        "created_at",
+        run_timeline_link,
+    )
+    readonly_fields = (run_timeline_link,)
     list_filter = ("status", "model_provider", "model_id", "created_at")
     search_fields = ("run_id", "input", "content", "error", "user__username", "session__session_id")
     list_select_related = ("user", "session")
@@ -95,8 +112,9 @@ class MessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SessionSummary)
-class SessionSummaryAdmin(admin.ModelAdmin):
-    list_display = ("session", "updated_at")
+class SessionSummaryAdmin(SessionSummaryAdminExtras, admin.ModelAdmin):
+    list_display = ("session", "topic_list", "last_run", "updated_at")
+    list_select_related = ("session", "last_run")
     search_fields = ("session__session_id", "text")
-    readonly_fields = ("last_run", "created_at", "updated_at")
+    readonly_fields = ("last_run", "created_at", "updated_at", "recompute")
     raw_id_fields = ("session",)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Left
 
 from agentapp.errors import RunNotFound, SessionNotFound
 
@@ -23,9 +24,9 @@ def history_messages(
 
     One query whatever the thread's length: the run ids come from a LIMITed subquery.
     """
-    messages = Message.objects.filter(session_id=session_pk, role__in=HISTORY_ROLES).exclude(content="")
+    messages = Message.objects.filter(role__in=HISTORY_ROLES).exclude(content="")
     if num_messages is not None:
-        messages = messages.filter(run__status=Run.Status.COMPLETED)
+        messages = messages.filter(session_id=session_pk, run__status=Run.Status.COMPLETED)
         if exclude_run_pk is not None:
             messages = messages.exclude(run_id=exclude_run_pk)
         rows = list(messages.order_by("-run_id", "-position")[: max(0, num_messages)])
@@ -36,6 +37,7 @@ def history_messages(
         runs = runs.exclude(pk=exclude_run_pk)
     if num_runs is not None:
         runs = runs.order_by("-id")[: max(0, num_runs)]
+    # No session filter here: the run ids imply it, and with one the planner may scan the whole thread.
     return list(messages.filter(run_id__in=runs.values("id")).order_by("run_id", "position"))
 
 
@@ -80,3 +82,58 @@ def run_get_for_user(*, run_id: str, user: AbstractBaseUser) -> Run:
     if run is None:
         raise RunNotFound(f"run {run_id!r} not found")
     return run
+
+
+def summary_runs_pending(
+    *, session_pk: int, after_run_pk: int | None, limit: int, max_chars: int
+) -> list[Run]:
+    """The session's completed runs after `after_run_pk`, oldest first, at most `limit`.
+
+    Only ids and the first `max_chars` of each input and reply are read (`input_head`,
+    `content_head`), so one summary fold reads a bounded amount whatever the replies' length.
+    """
+    runs = Run.objects.filter(session_id=session_pk, status=Run.Status.COMPLETED)
+    if after_run_pk is not None:
+        runs = runs.filter(pk__gt=after_run_pk)
+    return list(
+        runs.only("pk", "run_id", "session_id", "user_id")
+        .annotate(input_head=Left("input", max_chars), content_head=Left("content", max_chars))
+        .order_by("pk")[: max(0, limit)]
+    )
+
+
+# --- the chat page ----------------------------------------------------------------------
+def sessions_for_sidebar(*, user_pk: int, search: str = "", limit: int = 50) -> list[AgentSession]:
+    """`sessions_for_user` with each session's first message (`first_input`), for untitled sessions."""
+    first_input = Run.objects.filter(session_id=OuterRef("pk")).order_by("id").values("input")[:1]
+    sessions = sessions_for_user(user_pk=user_pk, search=search).annotate(first_input=Subquery(first_input))
+    return list(sessions[: max(0, limit)])
+
+
+def thread_runs(*, session_pk: int, before_pk: int | None = None, limit: int = 15) -> tuple[list[Run], bool]:
+    """The session's last `limit` runs before `before_pk`, oldest first, and whether older ones exist.
+
+    Each run is one exchange (the user's message and the reply), so 15 runs are the last 30 messages.
+    The memory changes each run made come along in one more query, for its "remembered" chips.
+    """
+    runs = Run.objects.filter(session_id=session_pk)
+    if before_pk is not None:
+        runs = runs.filter(pk__lt=before_pk)
+    rows = list(runs.order_by("-id").prefetch_related("memory_changes")[: max(0, limit) + 1])
+    has_older = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    return rows, has_older
+
+
+def run_for_render(*, run_pk: int) -> Run:
+    return Run.objects.select_related("session").prefetch_related("memory_changes").get(pk=run_pk)
+
+
+def session_is_last_run(*, run: Run) -> bool:
+    return not Run.objects.filter(session_id=run.session_id, pk__gt=run.pk).exists()
+
+
+def session_for_sidebar(*, session_pk: int) -> AgentSession | None:
+    first_input = Run.objects.filter(session_id=OuterRef("pk")).order_by("id").values("input")[:1]
+    return AgentSession.objects.annotate(first_input=Subquery(first_input)).filter(pk=session_pk).first()

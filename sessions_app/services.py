@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agentapp.errors import InvalidInput, SessionOwnedByAnotherUser
+from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
 
 from .models import AgentSession, Message, Run, RunEvent
 
@@ -200,3 +200,45 @@ def run_cancel(*, run: Run) -> bool:
         status=Run.Status.CANCELLED, ended_at=now
     )
     return changed == 1
+
+
+# --- the chat ---------------------------------------------------------------------------
+def run_retry(*, run: Run, model_id: str = "", model_provider: str = "") -> Run:
+    """A new pending run with a failed run's message; the failed one stays in the history as failed."""
+    if run.status not in (Run.Status.ERROR, Run.Status.CANCELLED):
+        raise Conflict("only a failed or stopped run can be retried")
+    return run_create(
+        session=run.session,
+        input=run.input,
+        model_id=model_id,
+        model_provider=model_provider,
+        status=Run.Status.PENDING,
+    )
+
+
+def session_title_set_if_empty(*, session_pk: int, title: str) -> bool:
+    """Set an automatic title unless the session has one (a person's rename always wins)."""
+    title = _check_title(title)[:200]
+    if not title:
+        return False
+    return AgentSession.objects.filter(pk=session_pk, title="").update(title=title) == 1
+
+
+def session_start(
+    *,
+    user: AbstractBaseUser,
+    message: str,
+    agent_name: str = "",
+    model_id: str = "",
+    model_provider: str = "",
+) -> Run:
+    """A new session with its first (pending) run, all or nothing: a refused message leaves no empty chat."""
+    with transaction.atomic():
+        session = session_create(user=user, agent_name=agent_name)
+        return run_create(
+            session=session,
+            input=message,
+            model_id=model_id,
+            model_provider=model_provider,
+            status=Run.Status.PENDING,
+        )

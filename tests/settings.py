@@ -20,3 +20,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AGENT_MODEL_TIMEOUT = 5.0
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 AGENT_BACKGROUND_TASKS = "inline"  # tests that need the worker path override this
+AGENT_SESSION_SUMMARIES = False  # an extra inline model request per run would eat scripted replies

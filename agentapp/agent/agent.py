@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from agentapp.llm.env import model_from_env
 from agentapp.llm.types import Message, Model, TextDelta
 
-from . import loop
+from . import loop, summary
 from .context import DEFAULT_INSTRUCTIONS
 from .events import RunCancelled, RunCompleted, RunError, RunEvent, RunOutput, RunStarted
 from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
@@ -92,14 +92,29 @@ class Agent:
     ) -> RunOutput | AsyncIterator[RunEvent]:
         run = await sync_to_async(self._begin)(message, user_id=user_id, session_id=session_id)
         events = self._aexecute(run, stream=stream)
-        if stream:
-            return events
-        output = None
-        async for event in events:
-            if isinstance(event, _ENDINGS):
-                output = event.output
-        assert output is not None
-        return output
+        return events if stream else await _afinal_output(events)
+
+    def run_pending(self, run_id: str, *, stream: bool = False) -> RunOutput | Iterator[RunEvent] | None:
+        """Execute a run someone created as pending (the chat's POST); None when it was already claimed.
+
+        The claim is one conditional update, so a reconnecting browser never starts a second model call.
+        """
+        run = self.db.run_claim(run_id=run_id, model_id=self.model.id, model_provider=self.model.provider)
+        if run is None:
+            return None
+        events = self._execute(run, stream=stream)
+        return events if stream else _final_output(events)
+
+    async def arun_pending(
+        self, run_id: str, *, stream: bool = False
+    ) -> RunOutput | AsyncIterator[RunEvent] | None:
+        run = await sync_to_async(self.db.run_claim)(
+            run_id=run_id, model_id=self.model.id, model_provider=self.model.provider
+        )
+        if run is None:
+            return None
+        events = self._aexecute(run, stream=stream)
+        return events if stream else await _afinal_output(events)
 
     def _begin(self, message: str, *, user_id: str, session_id: str | None) -> RunHandle:
         return self.db.run_begin(
@@ -177,6 +192,8 @@ class Agent:
         jobs = []
         if self.update_memory_on_run:
             jobs.append("memory")
+        if self.enable_session_summaries:
+            jobs.append("summary")
         return jobs
 
     def _followups(self, turn: Turn) -> Iterator[RunEvent]:
@@ -187,16 +204,36 @@ class Agent:
         scheduled = self.db.followups_schedule(run=turn.run, jobs=jobs)
         if "memory" in jobs and "memory" not in scheduled:
             yield from self._memory_manager(turn)
+        if "summary" in jobs and "summary" not in scheduled:
+            try:
+                self.update_session_summary(turn.run.session_id)
+            except Exception as exc:  # the reply is stored and completed; a failed summary must not undo that
+                summary.record_failure(self.db, turn.run, exc)
 
     def _memory_manager(self, turn: Turn) -> Iterator[RunEvent]:
         messages, tools = turn.memory_manager_inputs()
         for event in loop.run_loop(self.model, messages, tools, max_rounds=self.max_tool_rounds):
             yield from turn.handle_memory_manager(event)
 
-    def update_memory_for_run(self, run_id: str) -> list[RunEvent]:
-        """The automatic memory update for a finished run (what the background task calls)."""
+    def update_session_summary(self, session_id: str) -> summary.SummaryUpdate:
+        """Fold the session's completed runs that its summary does not cover yet into it.
+
+        What the background task calls. Raises the model's `ModelError` when a request fails.
+        """
+        return summary.update_summary(model=self.model, db=self.db, session_id=session_id)
+
+    def update_memory_for_run(self, run_id: str, *, raise_errors: bool = False) -> list[RunEvent]:
+        """The automatic memory update for a finished run (what the background task calls).
+
+        With raise_errors, a failed model request is raised as its ModelError (after being
+        recorded), so the caller can retry a transient one.
+        """
         run = self.db.run_handle(run_id=run_id)
-        return list(self._memory_manager(Turn(self, run, started_at=time.time())))
+        turn = Turn(self, run, started_at=time.time())
+        events = list(self._memory_manager(turn))
+        if raise_errors and turn.memory_error is not None:
+            raise turn.memory_error
+        return events
 
     # --- reading state -----------------------------------------------------------
     def get_user_memories(self, user_id: str) -> list[UserMemory]:
@@ -217,6 +254,16 @@ async def _tool_runner(
 ) -> tuple[str, bool]:
     # thread_sensitive: tools write through the ORM, which must stay on Django's sync thread.
     return await sync_to_async(fn, thread_sensitive=True)(tool, arguments)
+
+
+async def _afinal_output(events: AsyncIterator[RunEvent]) -> RunOutput:
+    output: RunOutput | None = None
+    async for event in events:
+        if isinstance(event, _ENDINGS):
+            output = event.output
+    if output is None:  # pragma: no cover - _aexecute always ends the run
+        raise RuntimeError("the run ended without an outcome")
+    return output
 
 
 def _final_output(events: Iterator[RunEvent]) -> RunOutput:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from agentapp.llm.types import Message, Usage
 
 from .records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from .summary import SummaryInputs
 
 
 class AgentDb(Protocol):
@@ -73,7 +74,7 @@ class AgentDb(Protocol):
 
     def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory: ...
 
-    def user_memories(self, *, user_id: str) -> list[UserMemory]: ...
+    def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]: ...
 
     def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None: ...
 
@@ -86,6 +87,29 @@ class AgentDb(Protocol):
     def run_user_messages(self, *, run: RunHandle) -> list[str]: ...
 
     def run_handle(self, *, run_id: str) -> RunHandle: ...
+
+    def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
+        """The session's summary and its completed runs after the summary's last run, oldest first.
+
+        At most `max_runs` runs, each with its input and final reply truncated; None when the
+        session does not exist.
+        """
+        ...
+
+    def summary_save(
+        self,
+        *,
+        session_id: str,
+        summary: str,
+        topics: Sequence[str],
+        last_run_id: str,
+        expected_last_run_id: str | None,
+    ) -> bool:
+        """Store a fold only if the summary still covers `expected_last_run_id` (one conditional write).
+
+        False when another fold got there first: the caller's fold is dropped.
+        """
+        ...
 
     def followups_schedule(self, *, run: RunHandle, jobs: Sequence[str]) -> set[str]:
         """Hand follow-up jobs ("memory", "summary") to background workers; returns those it took."""

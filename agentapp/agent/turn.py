@@ -6,7 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from agentapp.llm.types import Message, TextDelta, Usage
+from agentapp.llm.types import Message, ModelError, TextDelta, Usage
 
 from . import loop
 from .context import build_context, build_memory_manager_context
@@ -43,6 +43,8 @@ class Turn:
         self.memory_changes: list[MemoryUpdated] = []
         self.output: RunOutput | None = None
         self.partial: list[str] = []
+        # Why the automatic memory update failed, so a background task can retry a transient error.
+        self.memory_error: ModelError | None = None
 
     @property
     def finished(self) -> bool:
@@ -248,7 +250,7 @@ class Turn:
 
     # --- after the reply -------------------------------------------------------------
     def memory_manager_inputs(self) -> tuple[tuple[Message, ...], list[Tool]]:
-        memories = self.db.user_memories(user_id=self.run.user_id)[: self.agent.memory_context_limit]
+        memories = self.db.user_memories(user_id=self.run.user_id, limit=self.agent.memory_context_limit)
         user_messages = self.db.run_user_messages(run=self.run)
         messages = build_memory_manager_context(memories=memories, user_messages=user_messages)
         return messages, self._memory_tools(actor="memory_manager")
@@ -261,6 +263,7 @@ class Turn:
             changes, self.memory_changes = self.memory_changes, []
             return list(changes)
         elif isinstance(event, loop.LoopFailed):
+            self.memory_error = event.error
             self._record_error(
                 f"Automatic memory update failed: {event.error.message}", {"kind": event.error.kind}
             )

@@ -20,7 +20,7 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = staff
             user.set_password(password)
             user.save()
-        self.stdout.write(self.style.SUCCESS("Demo logins for http://127.0.0.1:8000/"))
+        self.stdout.write(self.style.SUCCESS("Demo logins (sign in at /login/):"))
         for username, password, staff in logins:
             role = "staff, can open /admin/" if staff else "a regular user"
             self.stdout.write(f"  {username} / {password}   ({role})")

@@ -1,0 +1,143 @@
+"""Everything stored about one person: exported as one JSON document, or erased with counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from memory_app.models import Memory, MemoryChange
+from sessions_app.models import AgentSession, Message, Run, RunEvent, SessionSummary
+
+ERASED = {
+    AgentSession: "sessions",
+    Run: "runs",
+    Message: "messages",
+    RunEvent: "events",
+    SessionSummary: "summaries",
+    Memory: "memories",
+    MemoryChange: "memory_changes",
+}
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _run(run: Run) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "status": run.status,
+        "input": run.input,
+        "content": run.content,
+        "error": run.error,
+        "model_id": run.model_id,
+        "input_tokens": run.input_tokens,
+        "output_tokens": run.output_tokens,
+        "total_tokens": run.total_tokens,
+        "created_at": _when(run.created_at),
+        "ended_at": _when(run.ended_at),
+        "messages": [
+            {"role": m.role, "content": m.content, "tool_calls": m.tool_calls, "tool_call_id": m.tool_call_id}
+            for m in run.messages.all()
+        ],
+        "events": [
+            {"kind": e.kind, "name": e.name, "started_at": _when(e.started_at), "payload": e.payload}
+            for e in run.events.all()
+        ],
+    }
+
+
+def _session(session: AgentSession) -> dict[str, Any]:
+    summary = getattr(session, "summary", None)
+    return {
+        "session_id": session.session_id,
+        "title": session.title,
+        "agent_name": session.agent_name,
+        "session_state": session.session_state,
+        "created_at": _when(session.created_at),
+        "updated_at": _when(session.updated_at),
+        "summary": (
+            {"text": summary.text, "topics": summary.topics, "updated_at": _when(summary.updated_at)}
+            if summary
+            else None
+        ),
+        "runs": [_run(run) for run in session.runs.all()],
+    }
+
+
+def _memory(memory: Memory) -> dict[str, Any]:
+    return {
+        "memory_id": memory.memory_id,
+        "text": memory.text,
+        "topics": memory.topics,
+        "created_at": _when(memory.created_at),
+        "updated_at": _when(memory.updated_at),
+        "deleted_at": _when(memory.deleted_at),
+        "history": [
+            {
+                "action": c.action,
+                "actor": c.actor,
+                "before": c.before,
+                "after": c.after,
+                "created_at": _when(c.created_at),
+            }
+            for c in memory.changes.all()
+        ],
+    }
+
+
+def user_data_export(*, user: AbstractBaseUser) -> dict[str, Any]:
+    """Sessions (with summaries, runs, messages, events) and memories (deleted ones too, with history).
+
+    A fixed number of queries whatever the volume: one per relation, prefetched.
+    """
+    runs = Run.objects.order_by("id").prefetch_related(
+        Prefetch("messages", queryset=Message.objects.order_by("position")),
+        Prefetch("events", queryset=RunEvent.objects.order_by("started_at", "id")),
+    )
+    sessions = (
+        AgentSession.objects.filter(user=user)
+        .select_related("summary")
+        .prefetch_related(Prefetch("runs", queryset=runs))
+        .order_by("created_at", "id")
+    )
+    memories = (
+        Memory.objects.filter(user=user)
+        .prefetch_related(Prefetch("changes", queryset=MemoryChange.objects.order_by("created_at", "id")))
+        .order_by("created_at", "id")
+    )
+    return {
+        "user_id": user.get_username(),
+        "exported_at": timezone.now(),
+        "sessions": [_session(s) for s in sessions],
+        "memories": [_memory(m) for m in memories],
+    }
+
+
+def user_data_erase(*, user: AbstractBaseUser) -> dict[str, int]:
+    """Delete the person's sessions, runs, messages, events, summaries, memories and memory history.
+
+    The account itself stays (it may be a login); its API keys stay too. Returns what was deleted.
+    """
+    counts: Counter[str] = Counter()
+    with transaction.atomic():
+        for queryset in (
+            Memory.objects.filter(user=user),
+            MemoryChange.objects.filter(user=user),
+            AgentSession.objects.filter(user=user),
+            Run.objects.filter(user=user),
+        ):
+            _, per_model = queryset.delete()
+            for label, number in per_model.items():
+                counts[label] += number
+    by_label = {model._meta.label: name for model, name in ERASED.items()}
+    result = dict.fromkeys(ERASED.values(), 0)
+    for label, number in counts.items():
+        if label in by_label:
+            result[by_label[label]] += number
+    return result

@@ -1,0 +1,225 @@
+"""Session summaries: fold the turns the summary does not cover yet into it, one bounded request at a time."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentapp.llm.types import Message, Model, ModelError, ModelResponse
+
+from .records import RunHandle, SessionSummaryRecord
+from .timeutil import to_datetime
+
+if TYPE_CHECKING:
+    from .storage import AgentDb
+
+logger = logging.getLogger(__name__)
+
+# Bounds on one fold's input, so a summary request costs the same on turn 10 and turn 10,000.
+MAX_RUNS_PER_FOLD = 20
+MAX_TURN_CHARS = 2_000  # per user message and per reply
+MAX_SUMMARY_CHARS = 4_000
+MAX_TOPICS = 10
+MAX_TOPIC_CHARS = 40
+MAX_BATCHES = 5  # folds per call; a longer backlog (a full recompute) is left `pending` for the next call
+
+SUMMARY_INSTRUCTIONS = (
+    "You maintain a running summary of a conversation between a user and an assistant. "
+    "Below is the current summary (possibly empty); the user message holds the turns of the chat "
+    "that came after it. Write the updated summary: fold the new turns into the current one, keep "
+    "the facts, decisions, open questions and anything the user asked to be remembered, drop small "
+    f"talk, and stay under {MAX_SUMMARY_CHARS // 5} words. Write plain prose, no preamble. "
+    "End with one last line of the form 'Topics: topic one, topic two' listing up to "
+    f"{MAX_TOPICS} short topics of the whole conversation."
+)
+
+_TOPICS_LINE = re.compile(r"^\s*\**\s*topics\s*\**\s*:\s*(.*)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SummaryTurn:
+    """One completed run to fold in: what the user said and the final reply, both truncated."""
+
+    run: RunHandle
+    input: str
+    content: str
+
+
+@dataclass(frozen=True)
+class SummaryInputs:
+    summary: SessionSummaryRecord | None
+    turns: list[SummaryTurn]
+    more: bool  # runs past this batch are waiting too
+
+
+@dataclass(frozen=True)
+class SummaryUpdate:
+    """What `Agent.update_session_summary` did."""
+
+    folded_runs: int = 0  # runs whose fold was saved
+    requests: int = 0  # model requests made
+    dropped: int = 0  # folds computed but not saved: another worker had moved the summary on
+    pending: bool = False  # runs still wait (the batch cap was reached); enqueue again
+
+
+def truncate(text: str, limit: int) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_turns(turns: Sequence[SummaryTurn]) -> str:
+    return "\n\n".join(
+        f"user: {truncate(turn.input, MAX_TURN_CHARS)}\nassistant: {truncate(turn.content, MAX_TURN_CHARS)}"
+        for turn in turns
+    )
+
+
+def build_summary_request(
+    *, summary: SessionSummaryRecord | None, turns: Sequence[SummaryTurn]
+) -> tuple[Message, ...]:
+    """The current summary goes with the instructions; the user message is only the new turns."""
+    current = truncate(summary.summary, MAX_SUMMARY_CHARS) if summary and summary.summary else "(none yet)"
+    topics = ", ".join(summary.topics) if summary and summary.topics else "(none yet)"
+    system = (
+        f"{SUMMARY_INSTRUCTIONS}\n\nThe current summary:\n"
+        f"<session_summary>\n{current}\nTopics: {topics}\n</session_summary>"
+    )
+    return (Message(role="system", content=system), Message(role="user", content=render_turns(turns)))
+
+
+def parse_summary(text: str, *, previous_topics: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """The summary text and its topics; the last 'Topics:' line is taken off the text."""
+    lines = (text or "").strip().splitlines()
+    topics: list[str] | None = None
+    for index in range(len(lines) - 1, -1, -1):
+        match = _TOPICS_LINE.match(lines[index])
+        if match:
+            topics = _topics(match.group(1))
+            del lines[index]
+            break
+    summary = truncate("\n".join(lines), MAX_SUMMARY_CHARS)
+    # A model that forgot the topics line should not wipe the topics it gave before.
+    return summary, topics if topics is not None else list(previous_topics)[:MAX_TOPICS]
+
+
+def _topics(text: str) -> list[str]:
+    seen: list[str] = []
+    for raw in re.split(r"[,;]", text):
+        topic = raw.strip(" .*`'\"").lower()[:MAX_TOPIC_CHARS]
+        if topic and topic not in ("(none yet)", "none") and topic not in seen:
+            seen.append(topic)
+    return seen[:MAX_TOPICS]
+
+
+# --- the fold ------------------------------------------------------------------------
+def update_summary(
+    *,
+    model: Model,
+    db: AgentDb,
+    session_id: str,
+    max_runs: int = MAX_RUNS_PER_FOLD,
+    max_batches: int = MAX_BATCHES,
+) -> SummaryUpdate:
+    """Fold the completed runs the summary does not cover yet into it, `max_runs` per model request.
+
+    Safe to run twice or concurrently: each save is conditional on the summary the fold started
+    from, so a fold another worker already applied is dropped. A failed model request raises
+    its `ModelError` (recorded first), so a worker can retry the transient ones.
+    """
+    folded = requests = dropped = 0
+    more = False
+    for _ in range(max(1, max_batches)):
+        inputs = db.summary_inputs(session_id=session_id, max_runs=max(1, max_runs))
+        if inputs is None or not inputs.turns:
+            return SummaryUpdate(folded, requests, dropped, pending=False)
+        requests += 1
+        if _fold(model, db, session_id, inputs):
+            folded += len(inputs.turns)
+        else:
+            dropped += 1
+        more = inputs.more
+    return SummaryUpdate(folded, requests, dropped, pending=more)
+
+
+def _fold(model: Model, db: AgentDb, session_id: str, inputs: SummaryInputs) -> bool:
+    previous = inputs.summary
+    messages = build_summary_request(summary=previous, turns=inputs.turns)
+    last = inputs.turns[-1].run
+    payload: dict[str, Any] = {
+        "run_ids": [turn.run.run_id for turn in inputs.turns],
+        "previous_last_run_id": previous.last_run_id if previous else None,
+        "request": {"messages": [m.to_dict() for m in messages]},
+    }
+    started = time.time()
+    try:
+        response = model.request(messages)
+        text, topics = parse_summary(response.text, previous_topics=previous.topics if previous else ())
+        if not text:
+            raise ModelError("The model returned an empty summary", kind="server")
+    except ModelError as error:
+        payload["error"] = {"message": error.message, "kind": error.kind, "status_code": error.status_code}
+        _record(db, last, started, time.time(), None, payload)
+        raise
+    applied = db.summary_save(
+        session_id=session_id,
+        summary=text,
+        topics=topics,
+        last_run_id=last.run_id,
+        expected_last_run_id=previous.last_run_id if previous else None,
+    )
+    payload.update(
+        response={"text": response.text},
+        summary=text,
+        topics=topics,
+        applied=applied,
+        model_id=response.model_id,
+    )
+    _record(db, last, response.started_at or started, response.ended_at or time.time(), response, payload)
+    return applied
+
+
+def _record(
+    db: AgentDb,
+    run: RunHandle,
+    started: float,
+    ended: float,
+    response: ModelResponse | None,
+    payload: dict[str, Any],
+) -> None:
+    # On the last run folded, so the timeline draws the summary request after that run's reply.
+    db.run_event_record(
+        run=run,
+        kind="summary",
+        name="session_summary",
+        started_at=to_datetime(started),
+        ended_at=to_datetime(ended),
+        input_tokens=response.usage.input_tokens if response else 0,
+        output_tokens=response.usage.output_tokens if response else 0,
+        payload=payload,
+    )
+
+
+def record_failure(db: AgentDb, run: RunHandle, exc: BaseException) -> None:
+    """A summary update run inline failed: note it on the user's run, which stays completed."""
+    message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    logger.warning("session summary update after run %s failed: %s", run.run_id, message)
+    now = to_datetime(time.time())
+    try:
+        db.run_event_record(
+            run=run,
+            kind="error",
+            name="error",
+            started_at=now,
+            ended_at=now,
+            payload={
+                "message": f"Session summary update failed: {message}",
+                "kind": getattr(exc, "kind", "internal"),
+                "job": "summary",
+            },
+        )
+    except Exception:  # the storage itself is failing; the run is already stored, so only log
+        logger.exception("could not record the failed summary update of run %s", run.run_id)

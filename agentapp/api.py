@@ -1,0 +1,80 @@
+"""The one NinjaAPI: auth set once, every error mapped once to {"message", "detail"}, one router per app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import SessionAuth
+
+from agentapp.accounts_api import router as users_router
+from agentapp.errors import AgentAppError
+from agentapp.llm import ModelError
+from apikeys.auth import ApiKeyAuth
+from memory_app.api import router as memory_router
+from memory_app.api import topics_router
+from sessions_app.api import router as sessions_router
+from sessions_app.api import runs_router
+
+api = NinjaAPI(
+    title="Agent sessions & memory API",
+    version="1",
+    description=(
+        "Runs, sessions, memories and users. Authenticate with `Authorization: Bearer <API key>` "
+        "(create one at /settings/api-keys/) or, from the browser, the session cookie with a CSRF token. "
+        "A person's key acts only for that person; a staff member's (service) key may pass any `user_id`."
+    ),
+    auth=[ApiKeyAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, message: str, detail: Any = None) -> HttpResponse:
+    return api.create_response(request, {"message": message, "detail": detail}, status=status)
+
+
+@api.exception_handler(AgentAppError)
+def on_app_error(request: HttpRequest, exc: AgentAppError) -> HttpResponse:
+    return _error(request, exc.status_code, exc.message, exc.detail)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    detail = [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors
+    ]
+    return _error(request, 422, "Invalid input", detail)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "Not found")
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request, 401, "Authentication required", "send Authorization: Bearer <API key>, or sign in"
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ModelError)
+def on_model_error(request: HttpRequest, exc: ModelError) -> HttpResponse:
+    return _error(request, 503, "The model is unavailable; try again later", exc.message)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc))
+
+
+api.add_router("/runs", runs_router)
+api.add_router("/sessions", sessions_router)
+api.add_router("/memories", memory_router)
+api.add_router("/memory-topics", topics_router)
+api.add_router("/users", users_router)

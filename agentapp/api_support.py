@@ -1,0 +1,82 @@
+"""What every router of the REST API shares: the error shape, input types, pagination, acting for a user."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+from pydantic import AfterValidator, StringConstraints
+
+from agentapp.errors import NotFound
+from sessions_app.services import user_get_or_create
+
+
+class ErrorOut(Schema):
+    """The one error shape, for every 4xx."""
+
+    message: str
+    detail: Any = None
+
+
+def _clean(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded: refuse them as bad input.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+_NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, StringConstraints(pattern=_NO_NUL), AfterValidator(_clean)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_NO_NUL), AfterValidator(_clean)]
+UserId = Annotated[
+    str, StringConstraints(min_length=1, max_length=150, pattern=_NO_NUL), AfterValidator(_clean)
+]
+Search = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL), AfterValidator(_clean)]
+
+# Statuses any route can answer besides its own (400: a body that is not JSON; 403: CSRF for a browser).
+AUTH_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+OBJECT_ERRORS: dict[int, Any] = {**AUTH_ERRORS, 404: ErrorOut}
+
+
+class Page(LimitOffsetPagination):
+    """limit/offset with the total count; bounded so no input reaches the database as an overflow."""
+
+    class Input(Schema):
+        limit: int = Field(20, ge=1, le=100)
+        offset: int = Field(0, ge=0, le=1_000_000)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=100, **kwargs)
+
+
+def caller(request: HttpRequest) -> AbstractBaseUser:
+    """The authenticated person (a key's owner or the signed-in user)."""
+    return request.auth  # type: ignore[attr-defined]
+
+
+def acting_user(request: HttpRequest, user_id: str | None, *, create: bool = False) -> AbstractBaseUser:
+    """The person a request acts for.
+
+    No `user_id`: the caller. A person may name only themselves; anyone else is not found, so a
+    key cannot probe which users exist. Staff (a service key) may name anyone; with `create` an
+    unknown user_id is created, as the Python API does, so a product backend can speak for new users.
+    """
+    me = caller(request)
+    if user_id is None or user_id == me.get_username():
+        return me
+    if not me.is_staff:
+        raise NotFound("user not found")
+    if create:
+        return user_get_or_create(username=user_id)
+    user = get_user_model().objects.filter(username=user_id).first()
+    if user is None:
+        raise NotFound("user not found")
+    return user

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import ApiKey
+
+
+def apikeys_for_user(*, user: AbstractBaseUser) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(user=user).order_by("revoked_at", "-created_at", "-id")
+
+
+def apikey_get_for_user(*, pk: int, user: AbstractBaseUser) -> ApiKey:
+    """The user's own key; anyone else's is not found."""
+    key = ApiKey.objects.filter(pk=pk, user=user).first()
+    if key is None:
+        raise Http404("API key not found")
+    return key

@@ -1,0 +1,98 @@
+"""Memories over HTTP. Every write goes through the services and leaves the same audit trail (actor: API)."""
+
+# No `from __future__ import annotations`: ninja resolves the annotations of a @paginate-wrapped
+# view in its own module, where string annotations naming our schemas cannot be found.
+
+from django.http import HttpRequest
+from ninja import Path, Query, Router, Status
+from ninja.pagination import paginate
+
+from agentapp.api_support import OBJECT_ERRORS, ErrorOut, Id, Page, acting_user, caller
+from agentapp.errors import MemoryNotFound
+
+from . import selectors, services
+from .models import MemoryChange
+from .schemas import (
+    MemoryChangeOut,
+    MemoryFilters,
+    MemoryIn,
+    MemoryOut,
+    MemoryPatchIn,
+    TopicFilters,
+    TopicOut,
+)
+
+router = Router(tags=["memories"])
+topics_router = Router(tags=["memories"])
+
+API = MemoryChange.Actor.API
+MAX_PK = 2**63 - 1
+
+
+@router.get("", response={200: list[MemoryOut], **OBJECT_ERRORS})
+@paginate(Page)
+def memory_list(request: HttpRequest, filters: Query[MemoryFilters]):
+    user = acting_user(request, filters.user_id)
+    memories = selectors.memories_search(user_pk=user.pk, query=filters.search, topic=filters.topic)
+    return memories.select_related("user", "source_run")
+
+
+@router.post("", response={200: MemoryOut, 201: MemoryOut, **OBJECT_ERRORS})
+def memory_create(request: HttpRequest, payload: MemoryIn):
+    """201 with the new memory; 200 with the existing one when the same text is already remembered."""
+    user = acting_user(request, payload.user_id, create=True)
+    memory, created = services.memory_create(
+        user_pk=user.pk, text=payload.text, topics=payload.topics, actor=API, actor_user=caller(request)
+    )
+    return Status(201 if created else 200, memory)
+
+
+@router.get("/{memory_id}", response={200: MemoryOut, **OBJECT_ERRORS})
+def memory_detail(request: HttpRequest, memory_id: Id):
+    return selectors.memory_get_for_viewer(memory_id=memory_id, viewer=caller(request), include_deleted=False)
+
+
+@router.patch("/{memory_id}", response={200: MemoryOut, 409: ErrorOut, **OBJECT_ERRORS})
+def memory_update(request: HttpRequest, memory_id: Id, payload: MemoryPatchIn):
+    memory = selectors.memory_get_for_viewer(
+        memory_id=memory_id, viewer=caller(request), include_deleted=False
+    )
+    return services.memory_update(
+        memory=memory, text=payload.text, topics=payload.topics, actor=API, actor_user=caller(request)
+    )
+
+
+@router.delete("/{memory_id}", response={204: None, **OBJECT_ERRORS})
+def memory_delete(request: HttpRequest, memory_id: Id):
+    """A soft delete: the memory leaves the agent's context; its history can revert it."""
+    memory = selectors.memory_get_for_viewer(
+        memory_id=memory_id, viewer=caller(request), include_deleted=False
+    )
+    services.memory_delete(memory=memory, actor=API, actor_user=caller(request))
+    return Status(204, None)
+
+
+@router.get("/{memory_id}/history", response={200: list[MemoryChangeOut], **OBJECT_ERRORS})
+def memory_history(request: HttpRequest, memory_id: Id):
+    memory = selectors.memory_get_for_viewer(
+        memory_id=memory_id, viewer=caller(request), include_deleted=True
+    )
+    return selectors.memory_changes(memory=memory)
+
+
+@router.post("/{memory_id}/revert/{change_id}", response={200: MemoryOut, 409: ErrorOut, **OBJECT_ERRORS})
+def memory_revert(request: HttpRequest, memory_id: Id, change_id: int = Path(..., ge=1, le=MAX_PK)):
+    """Return the memory to its state before that change (a revert is itself a change, with `reverts`)."""
+    memory = selectors.memory_get_for_viewer(
+        memory_id=memory_id, viewer=caller(request), include_deleted=True
+    )
+    change = selectors.memory_change_get_for_viewer(change_pk=change_id, viewer=caller(request))
+    if change.memory_id != memory.pk:
+        raise MemoryNotFound(f"memory change {change_id} not found for memory {memory_id!r}")
+    return services.memory_revert(change=change, actor=API, actor_user=caller(request))
+
+
+@topics_router.get("", response={200: list[TopicOut], **OBJECT_ERRORS})
+def memory_topic_list(request: HttpRequest, filters: Query[TopicFilters]):
+    user = acting_user(request, filters.user_id)
+    return [{"topic": topic, "count": count} for topic, count in selectors.memory_topics(user_pk=user.pk)]

@@ -1,0 +1,92 @@
+"""In/Out schemas of the memories API. Each lists its fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from agentapp.api_support import Search, Text, UserId
+
+from .services import MAX_MEMORY_CHARS, MAX_TOPIC_CHARS, MAX_TOPICS
+
+Topic = Text
+
+
+class MemoryOut(Schema):
+    memory_id: str
+    user_id: str
+    text: str
+    topics: list[str]
+    source_run_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @staticmethod
+    def resolve_user_id(obj: Any) -> str:
+        return obj.user.get_username()
+
+    @staticmethod
+    def resolve_source_run_id(obj: Any) -> str | None:
+        return obj.source_run.run_id if obj.source_run_id else None
+
+
+class MemoryIn(Schema):
+    text: Text = Field(..., max_length=MAX_MEMORY_CHARS)
+    topics: list[Topic] = Field(default_factory=list, max_length=MAX_TOPICS)
+    user_id: UserId | None = Field(None, description="Whose memory; omitted: the caller.")
+
+
+class MemoryPatchIn(Schema):
+    text: Text | None = Field(None, max_length=MAX_MEMORY_CHARS)
+    topics: list[Topic] | None = Field(None, max_length=MAX_TOPICS)
+
+
+class MemoryFilters(Schema):
+    user_id: UserId | None = None
+    topic: Search = Field("", max_length=MAX_TOPIC_CHARS)
+    search: Search = ""
+
+
+class MemoryChangeOut(Schema):
+    change_id: int
+    memory_id: str
+    action: str
+    actor: str
+    actor_user_id: str | None
+    run_id: str | None
+    reverts_change_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_change_id(obj: Any) -> int:
+        return obj.pk
+
+    @staticmethod
+    def resolve_memory_id(obj: Any) -> str:
+        return obj.memory.memory_id
+
+    @staticmethod
+    def resolve_actor_user_id(obj: Any) -> str | None:
+        return obj.actor_user.get_username() if obj.actor_user_id else None
+
+    @staticmethod
+    def resolve_run_id(obj: Any) -> str | None:
+        return obj.run.run_id if obj.run_id else None
+
+    @staticmethod
+    def resolve_reverts_change_id(obj: Any) -> int | None:
+        return obj.reverts_id
+
+
+class TopicOut(Schema):
+    topic: str
+    count: int
+
+
+class TopicFilters(Schema):
+    user_id: UserId | None = None

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "memory"
+
+urlpatterns = [
+    path("", views.memory_list, name="list"),
+    path("new/", views.memory_add, name="add"),
+    path("export/", views.memories_export, name="export"),
+    path("import/", views.memories_import, name="import"),
+    path("changes/<int:change_pk>/revert/", views.change_revert, name="revert"),
+    path("<str:memory_id>/", views.memory_item, name="item"),
+    path("<str:memory_id>/edit/", views.memory_edit, name="edit"),
+    path("<str:memory_id>/delete/", views.memory_delete, name="delete"),
+    path("<str:memory_id>/restore/", views.memory_restore, name="restore"),
+    path("<str:memory_id>/history/", views.memory_history, name="history"),
+]

@@ -1,0 +1,287 @@
+"""The memory inspector and editor: one page, named partials for each htmx swap."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
+
+from agentapp.errors import AgentAppError, InvalidInput, NotFound
+
+from . import selectors, services
+from .diff import change_view
+from .models import Memory, MemoryChange
+
+PAGE_SIZE = 20
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+TEMPLATE = "memory_app/memories.html"
+
+
+# --- helpers --------------------------------------------------------------------------
+def _target_user(request: HttpRequest) -> AbstractBaseUser:
+    """Whose memories: the signed-in person's, or for staff the one named by ?user=<username>."""
+    username = (request.GET.get("user") or request.POST.get("user") or "").strip()
+    if not username or username == request.user.get_username():
+        return request.user
+    if not request.user.is_staff:
+        raise Http404("no such user")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise Http404("no such user")
+    return user
+
+
+def _memory(request: HttpRequest, memory_id: str) -> Memory:
+    try:
+        return selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _actor(request: HttpRequest, owner_pk: int) -> str:
+    # Staff acting on someone else's memories are operators; everyone else edits their own.
+    if owner_pk != request.user.pk:
+        return MemoryChange.Actor.OPERATOR
+    return MemoryChange.Actor.PERSON
+
+
+def _user_query(owner: AbstractBaseUser, request: HttpRequest) -> str:
+    return "" if owner.pk == request.user.pk else "?" + urlencode({"user": owner.get_username()})
+
+
+def _changed(response: HttpResponse, *, reload_list: bool = False) -> HttpResponse:
+    trigger_client_event(response, "memories-changed")
+    if reload_list:
+        trigger_client_event(response, "memories-reload")
+    return response
+
+
+def _error(request: HttpRequest, exc: AgentAppError, target: str) -> HttpResponse:
+    response = render(request, f"{TEMPLATE}#form-error", {"message": exc.message}, status=exc.status_code)
+    return reswap(retarget(response, target), "innerHTML")
+
+
+def _list_context(request: HttpRequest, owner: AbstractBaseUser) -> dict[str, Any]:
+    query = request.GET.get("q", "")[:200]
+    topic = request.GET.get("topic", "")[:100]
+    memories = selectors.memories_search(user_pk=owner.pk, query=query, topic=topic)
+    page = Paginator(memories, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "owner": owner,
+        "is_operator": owner.pk != request.user.pk,
+        "owner_query": _user_query(owner, request),
+        "q": query,
+        "topic": topic,
+        "topics": selectors.memory_topics(user_pk=owner.pk),
+        "page": page,
+        "list_url": request.get_full_path(),
+    }
+
+
+# --- the page -------------------------------------------------------------------------
+@login_required
+@require_GET
+def memory_list(request: HttpRequest) -> HttpResponse:
+    owner = _target_user(request)
+    context = _list_context(request, owner)
+    if request.htmx and not request.htmx.history_restore_request:
+        if request.htmx.target == "memory-topics":
+            return render(request, f"{TEMPLATE}#topics", context)
+        if request.htmx.target == "memory-list":
+            return render(request, f"{TEMPLATE}#list", context)
+    if request.user.is_staff:
+        users = get_user_model().objects.order_by("username").values_list("username", flat=True)[:500]
+        context["users"] = list(users)
+    return render(request, TEMPLATE, context)
+
+
+@login_required
+@require_POST
+def memory_add(request: HttpRequest) -> HttpResponse:
+    owner = _target_user(request)
+    try:
+        memory, created = services.memory_create(
+            user_pk=owner.pk,
+            text=request.POST.get("text", ""),
+            topics=request.POST.get("topics", ""),
+            actor=_actor(request, owner.pk),
+            actor_user=request.user,
+        )
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        return _error(request, exc, "#memory-add-error")
+    if not request.htmx:
+        return redirect(reverse("memory:list") + _user_query(owner, request))
+    if not created:
+        exc = InvalidInput("That is already remembered.")
+        return _error(request, exc, "#memory-add-error")
+    response = render(request, f"{TEMPLATE}#item", {"memory": memory, "fresh": True})
+    return _changed(response)
+
+
+@login_required
+@require_GET
+def memory_item(request: HttpRequest, memory_id: str) -> HttpResponse:
+    memory = _memory(request, memory_id)
+    if not request.htmx:
+        return redirect("memory:history", memory_id=memory.memory_id)
+    template = "#item" if not memory.is_deleted else "#deleted"
+    return render(request, TEMPLATE + template, {"memory": memory})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def memory_edit(request: HttpRequest, memory_id: str) -> HttpResponse:
+    memory = _memory(request, memory_id)
+    if memory.is_deleted:
+        raise Http404("memory is deleted")
+    if request.method == "GET":
+        return render(request, f"{TEMPLATE}#edit", {"memory": memory})
+    text, topics = request.POST.get("text", ""), request.POST.get("topics", "")
+    try:
+        services.memory_update(
+            memory=memory,
+            text=text,
+            topics=topics,
+            actor=_actor(request, memory.user_id),
+            actor_user=request.user,
+        )
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        context = {"memory": memory, "error": exc.message, "text": text, "topics": topics}
+        return render(request, f"{TEMPLATE}#edit", context, status=exc.status_code)
+    if not request.htmx:
+        return redirect("memory:history", memory_id=memory.memory_id)
+    return _changed(render(request, f"{TEMPLATE}#item", {"memory": memory}))
+
+
+@login_required
+@require_POST
+def memory_delete(request: HttpRequest, memory_id: str) -> HttpResponse:
+    memory = _memory(request, memory_id)
+    services.memory_delete(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
+    if not request.htmx:
+        return redirect("memory:history", memory_id=memory.memory_id)
+    return _changed(render(request, f"{TEMPLATE}#deleted", {"memory": memory}))
+
+
+@login_required
+@require_POST
+def memory_restore(request: HttpRequest, memory_id: str) -> HttpResponse:
+    memory = _memory(request, memory_id)
+    try:
+        services.memory_restore(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        context = {"memory": memory, "error": exc.message}
+        return render(request, f"{TEMPLATE}#deleted", context, status=exc.status_code)
+    if not request.htmx:
+        return redirect("memory:history", memory_id=memory.memory_id)
+    return _changed(render(request, f"{TEMPLATE}#item", {"memory": memory}))
+
+
+# --- history --------------------------------------------------------------------------
+def _history_context(request: HttpRequest, memory: Memory, **extra: Any) -> dict[str, Any]:
+    return {
+        "memory": memory,
+        "owner": memory.user,
+        "owner_query": _user_query(memory.user, request),
+        "changes": [change_view(c) for c in selectors.memory_changes(memory=memory)],
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def memory_history(request: HttpRequest, memory_id: str) -> HttpResponse:
+    memory = _memory(request, memory_id)
+    context = _history_context(request, memory)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, f"{TEMPLATE}#history", context)
+    return render(request, "memory_app/memory_history.html", context)
+
+
+@login_required
+@require_POST
+def change_revert(request: HttpRequest, change_pk: int) -> HttpResponse:
+    try:
+        change = selectors.memory_change_get_for_viewer(change_pk=change_pk, viewer=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    memory = change.memory
+    error = ""
+    try:
+        memory = services.memory_revert(
+            change=change, actor=_actor(request, memory.user_id), actor_user=request.user
+        )
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        error = exc.message
+    if not request.htmx:
+        return redirect("memory:history", memory_id=memory.memory_id)
+    context = _history_context(request, memory, error=error)
+    response = render(request, f"{TEMPLATE}#history", context, status=409 if error else 200)
+    return response if error else _changed(response, reload_list=True)
+
+
+# --- export and import ----------------------------------------------------------------
+@login_required
+@require_GET
+def memories_export(request: HttpRequest) -> JsonResponse:
+    owner = _target_user(request)
+    response = JsonResponse(selectors.memories_export(user_pk=owner.pk), json_dumps_params={"indent": 2})
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    filename = f"memories-{owner.get_username()}-{stamp}.json".replace('"', "")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def memories_import(request: HttpRequest) -> HttpResponse:
+    owner = _target_user(request)
+    try:
+        data = _read_upload(request)
+        counts = services.memories_import(
+            user_pk=owner.pk, data=data, actor=_actor(request, owner.pk), actor_user=request.user
+        )
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        return _error(request, exc, "#memory-import-result")
+    if not request.htmx:
+        return redirect(reverse("memory:list") + _user_query(owner, request))
+    response = render(request, f"{TEMPLATE}#import-result", {"counts": counts})
+    return _changed(response, reload_list=True)
+
+
+def _read_upload(request: HttpRequest) -> Any:
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput("choose a JSON file exported from this page")
+    if upload.size > MAX_IMPORT_BYTES:
+        raise InvalidInput(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+    try:
+        return json.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("the file is not valid JSON") from exc
+
+
+def _plain_error(exc: AgentAppError) -> HttpResponse:
+    # Plain form posts (no htmx) get the service's message with its 4xx status, never a 500.
+    return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")

@@ -1,0 +1,428 @@
+"""Reads behind the run pages: the runs list, one run's timeline and contexts, a session's runs.
+
+Each function does a fixed number of bounded queries and returns plain view data
+whose text is already redacted, so templates only lay it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from memory_app.models import Memory, MemoryChange
+
+from . import timeline
+from .models import AgentSession, Run, RunEvent
+
+KNOWN_KINDS = {kind.value for kind in RunEvent.Kind}
+BACKGROUND_NAMES = {"memory_manager"}
+SESSION_RUN_LIMIT = 200
+
+
+def memory_history_url(memory_id: str) -> str:
+    """The memory's history in the editor; the editor's list filtered to it if that URL is missing."""
+    try:
+        return reverse("memory:history", args=[memory_id])
+    except NoReverseMatch:
+        return "/memories/?" + urlencode({"memory": memory_id})
+
+
+# --- the runs list ---------------------------------------------------------------------------
+
+
+def runs_for_user(
+    *,
+    user: AbstractBaseUser,
+    username: str = "",
+    session_id: str = "",
+    status: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Run]:
+    """Runs newest first; people see their own, staff see everyone's (and may filter by user)."""
+    runs = Run.objects.select_related("user", "session")
+    if not user.is_staff:
+        runs = runs.filter(user_id=user.pk)
+    elif username:
+        runs = runs.filter(user__username=username)
+    if session_id:
+        runs = runs.filter(session__session_id=session_id)
+    if status:
+        runs = runs.filter(status=status)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        runs = runs.filter(created_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        runs = runs.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+    return runs.order_by("-created_at", "-id")
+
+
+# --- one run's timeline ----------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    event: RunEvent
+    kind: str  # a css class: the event kind, or "other" for kinds this page does not know
+    label: str
+    bar: timeline.Bar
+    ttft_bar: timeline.Bar | None
+    background: bool
+    is_error: bool
+    duration: str
+    start: str
+    detail: dict[str, Any]
+
+
+@dataclass
+class RunTimeline:
+    run: Run
+    rows: list[Row]
+    ticks: list[timeline.Tick]
+    total_ms: float
+    reply_marker: str | None  # left % of the moment the reply finished
+    model_requests: int
+    tool_calls: int
+    background_events: int
+    memories_used: list[dict[str, Any]]
+    memories_written: list[dict[str, Any]]
+    error: str = ""
+    duration: str = ""
+    ttft: str = ""
+    input: str = ""
+    content: str = ""
+
+
+def _axis(run: Run, events: list[RunEvent]) -> tuple[datetime, float]:
+    start = run.started_at or run.created_at
+    moments = [start, run.ended_at or start]
+    for event in events:
+        moments.extend(m for m in (event.started_at, event.ended_at) if m is not None)
+    if not run.is_finished:
+        moments.append(timezone.now())
+    start = min(moments)
+    return start, max(timeline.ms_between(start, max(moments)), 1.0)
+
+
+def _is_background(run: Run, event: RunEvent) -> bool:
+    if event.kind == RunEvent.Kind.SUMMARY or event.name in BACKGROUND_NAMES:
+        return True
+    return bool(run.ended_at and run.status == Run.Status.COMPLETED and event.started_at >= run.ended_at)
+
+
+def _messages(raw: Any) -> list[dict[str, str]]:
+    if not isinstance(raw, list):
+        return []
+    rows = []
+    for message in raw:
+        if not isinstance(message, dict):
+            continue
+        calls = message.get("tool_calls") or []
+        rows.append(
+            {
+                "role": str(message.get("role") or ""),
+                "content": timeline.redact(str(message.get("content") or "")),
+                "tool_call_id": str(message.get("tool_call_id") or ""),
+                "tool_calls": [_call(c) for c in calls if isinstance(c, dict)],
+            }
+        )
+    return rows
+
+
+def _call(call: dict[str, Any]) -> dict[str, str]:
+    return {
+        "id": str(call.get("id") or ""),
+        "name": str(call.get("name") or ""),
+        "arguments": timeline.pretty(call.get("arguments") or "{}"),
+    }
+
+
+def _label(event: RunEvent) -> str:
+    payload = event.payload or {}
+    if event.kind == RunEvent.Kind.CONTEXT:
+        return "context assembly"
+    if event.kind == RunEvent.Kind.MODEL_REQUEST:
+        if event.name == "memory_manager":
+            return f"automatic memory update · request {payload.get('round', '')}".strip()
+        return f"model request {payload.get('round', '')} · {event.name}".strip()
+    if event.kind == RunEvent.Kind.TOOL_CALL:
+        return f"tool · {event.name}"
+    if event.kind == RunEvent.Kind.MEMORY_UPDATE:
+        return f"memory {event.name}"
+    if event.kind == RunEvent.Kind.SUMMARY:
+        return "session summary update"
+    return f"{event.kind} {event.name}".strip()
+
+
+def _detail(event: RunEvent, change: MemoryChange | None) -> dict[str, Any]:
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    detail: dict[str, Any] = {"raw": timeline.pretty(payload)}
+    request = payload.get("request")
+    if isinstance(request, dict):
+        detail["messages"] = _messages(request.get("messages"))
+    response = payload.get("response")
+    if isinstance(response, dict):
+        detail["response_text"] = timeline.redact(str(response.get("text") or ""))
+        detail["response_calls"] = [_call(c) for c in response.get("tool_calls") or [] if isinstance(c, dict)]
+    error = payload.get("error")
+    if isinstance(error, dict):
+        detail["error"] = timeline.redact(str(error.get("message") or ""))
+        detail["error_kind"] = str(error.get("kind") or "")
+        detail["partial_text"] = timeline.redact(str(payload.get("partial_text") or ""))
+    if event.kind == RunEvent.Kind.ERROR:
+        detail["error"] = timeline.redact(str(payload.get("message") or ""))
+        detail["error_kind"] = str(payload.get("kind") or "")
+    if event.kind == RunEvent.Kind.TOOL_CALL:
+        detail["arguments"] = timeline.pretty(payload.get("arguments") or "{}")
+        detail["result"] = timeline.redact(str(payload.get("result") or ""))
+        detail["tool_call_id"] = str(payload.get("tool_call_id") or "")
+    if event.kind == RunEvent.Kind.CONTEXT:
+        sections = [s for s in payload.get("sections") or [] if isinstance(s, dict)]
+        detail["sections"] = sections
+        detail["segments"] = timeline.stacked(
+            [(str(s.get("name")), int(s.get("tokens") or 0)) for s in sections]
+        )
+    if event.kind == RunEvent.Kind.MEMORY_UPDATE:
+        memory_id = str(payload.get("memory_id") or "")
+        detail["memory_id"] = memory_id
+        detail["action"] = str(payload.get("action") or "")
+        detail["actor"] = str(payload.get("actor") or "")
+        detail["history_url"] = memory_history_url(memory_id)
+        after = change.after if change else payload.get("after")
+        detail["before"] = _snapshot(change.before if change else None)
+        detail["after"] = _snapshot(after)
+    return detail
+
+
+def _snapshot(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    return {"text": timeline.redact(str(value.get("text") or "")), "topics": list(value.get("topics") or [])}
+
+
+def _changes_by_event(run: Run, events: list[RunEvent]) -> dict[int, MemoryChange]:
+    """Pairs each memory_update event with the MemoryChange the same write left (for its `before`)."""
+    if not any(e.kind == RunEvent.Kind.MEMORY_UPDATE for e in events):
+        return {}
+    pending = list(
+        MemoryChange.objects.filter(run_id=run.pk).select_related("memory").order_by("created_at", "id")
+    )
+    paired: dict[int, MemoryChange] = {}
+    for event in events:
+        if event.kind != RunEvent.Kind.MEMORY_UPDATE:
+            continue
+        payload = event.payload or {}
+        for change in pending:
+            if change.memory.memory_id == payload.get("memory_id") and change.action == payload.get("action"):
+                paired[event.pk] = change
+                pending.remove(change)
+                break
+    return paired
+
+
+def run_events(*, run: Run) -> list[RunEvent]:
+    events = list(RunEvent.objects.filter(run_id=run.pk).order_by("started_at", "id"))
+    for event in events:
+        event.run = run  # templates link through event.run: no query per row
+    return events
+
+
+def run_timeline(*, run: Run) -> RunTimeline:
+    events = run_events(run=run)
+    start, total_ms = _axis(run, events)
+    changes = _changes_by_event(run, events)
+    rows = []
+    for event in events:
+        offset = timeline.ms_between(start, event.started_at)
+        end = timeline.ms_between(start, event.ended_at) if event.ended_at else None
+        bar = timeline.bar(start_ms=offset, end_ms=end, total_ms=total_ms)
+        ttft = (event.payload or {}).get("ttft_ms") if event.kind == RunEvent.Kind.MODEL_REQUEST else None
+        ttft_bar = (
+            timeline.bar(start_ms=offset, end_ms=offset + ttft, total_ms=total_ms)
+            if isinstance(ttft, int | float)
+            else None
+        )
+        detail = _detail(event, changes.get(event.pk))
+        detail["ttft"] = timeline.format_ms(ttft) if isinstance(ttft, int | float) else ""
+        rows.append(
+            Row(
+                event=event,
+                kind=event.kind if event.kind in KNOWN_KINDS else "other",
+                label=_label(event),
+                bar=bar,
+                ttft_bar=ttft_bar,
+                background=_is_background(run, event),
+                is_error=event.kind == RunEvent.Kind.ERROR
+                or "error" in detail
+                or bool((event.payload or {}).get("is_error")),
+                duration=timeline.format_ms(event.duration_ms),
+                start=f"+{timeline.format_ms(offset)}",
+                detail=detail,
+            )
+        )
+    reply_marker = None
+    if run.ended_at and any(r.background for r in rows):
+        reply_marker = timeline.bar(
+            start_ms=timeline.ms_between(start, run.ended_at), end_ms=None, total_ms=total_ms
+        ).left
+    written = [r.detail for r in rows if r.kind == RunEvent.Kind.MEMORY_UPDATE]
+    return RunTimeline(
+        run=run,
+        rows=rows,
+        ticks=timeline.axis_ticks(total_ms),
+        total_ms=total_ms,
+        reply_marker=reply_marker,
+        model_requests=sum(1 for e in events if e.kind == RunEvent.Kind.MODEL_REQUEST),
+        tool_calls=sum(1 for e in events if e.kind == RunEvent.Kind.TOOL_CALL),
+        background_events=sum(1 for r in rows if r.background),
+        memories_used=_memories_used(run),
+        memories_written=written,
+        error=timeline.redact(run.error),
+        duration=timeline.format_ms(run.duration_ms),
+        ttft=timeline.format_ms(run.ttft_ms),
+        input=timeline.redact(run.input),
+        content=timeline.redact(run.content),
+    )
+
+
+def _memories_used(run: Run) -> list[dict[str, Any]]:
+    ids = [str(i) for i in run.memories_used or []]
+    found = {m.memory_id: m for m in Memory.objects.filter(user_id=run.user_id, memory_id__in=ids)}
+    used = []
+    for memory_id in ids:
+        memory = found.get(memory_id)
+        used.append(
+            {
+                "memory_id": memory_id,
+                "text": timeline.redact(memory.text) if memory else "",
+                "deleted": bool(memory and memory.is_deleted),
+                "missing": memory is None,
+                "history_url": memory_history_url(memory_id),
+            }
+        )
+    return used
+
+
+def run_event_get(*, run: Run, event_pk: int) -> tuple[RunEvent, Row] | None:
+    """One event of the run, laid out like its timeline row; None when it is not this run's."""
+    for row in run_timeline(run=run).rows:
+        if row.event.pk == event_pk:
+            return row.event, row
+    return None
+
+
+# --- the context of each model request -----------------------------------------------------
+
+
+@dataclass
+class RequestContext:
+    event: RunEvent
+    label: str
+    sections: list[timeline.Section]
+    segments: list[timeline.Segment]
+    total_tokens: int
+    reported_input_tokens: int
+    messages: list[dict[str, str]] = field(default_factory=list)
+
+
+def run_contexts(*, run: Run) -> list[RequestContext]:
+    contexts = []
+    requests = RunEvent.objects.filter(
+        run_id=run.pk, kind__in=(RunEvent.Kind.MODEL_REQUEST, RunEvent.Kind.SUMMARY)
+    ).order_by("started_at", "id")
+    for event in requests:
+        request = (event.payload or {}).get("request")
+        raw = request.get("messages") if isinstance(request, dict) else None
+        if not isinstance(raw, list):
+            continue
+        messages = [m for m in raw if isinstance(m, dict)]
+        sections = timeline.context_sections(messages)
+        for section in sections:
+            section.texts = [(role, timeline.redact(text)) for role, text in section.texts]
+        contexts.append(
+            RequestContext(
+                event=event,
+                label=_label(event),
+                sections=sections,
+                segments=timeline.stacked([(s.name, s.tokens) for s in sections]),
+                total_tokens=sum(s.tokens for s in sections),
+                reported_input_tokens=event.input_tokens,
+            )
+        )
+    return contexts
+
+
+# --- a session's runs ----------------------------------------------------------------------------
+
+
+@dataclass
+class SessionRun:
+    run: Run
+    bar: timeline.Bar
+    summary_updates: int
+    duration: str
+    start: str
+    input: str
+
+
+@dataclass
+class SessionTimeline:
+    session: AgentSession
+    runs: list[SessionRun]
+    ticks: list[timeline.Tick]
+    chart: timeline.Chart
+    truncated: bool
+    input_tokens: int
+    output_tokens: int
+
+
+def session_timeline(*, session: AgentSession) -> SessionTimeline:
+    """The session's last SESSION_RUN_LIMIT runs, oldest first, on one axis."""
+    newest = list(Run.objects.filter(session_id=session.pk).order_by("-id")[: SESSION_RUN_LIMIT + 1])
+    truncated = len(newest) > SESSION_RUN_LIMIT
+    runs = list(reversed(newest[:SESSION_RUN_LIMIT]))
+    summaries: dict[int, int] = {}
+    for run_pk in RunEvent.objects.filter(
+        run_id__in=[r.pk for r in runs], kind=RunEvent.Kind.SUMMARY
+    ).values_list("run_id", flat=True):
+        summaries[run_pk] = summaries.get(run_pk, 0) + 1
+    starts = [r.started_at or r.created_at for r in runs]
+    ends = [r.ended_at or r.started_at or r.created_at for r in runs]
+    if any(not r.is_finished for r in runs):
+        ends.append(timezone.now())
+    start = min(starts, default=session.created_at)
+    total_ms = max(timeline.ms_between(start, max(ends, default=start)), 1.0)
+    rows = []
+    for run, run_start in zip(runs, starts, strict=True):
+        offset = timeline.ms_between(start, run_start)
+        end = timeline.ms_between(start, run.ended_at) if run.ended_at else None
+        rows.append(
+            SessionRun(
+                run=run,
+                bar=timeline.bar(start_ms=offset, end_ms=end, total_ms=total_ms),
+                summary_updates=summaries.get(run.pk, 0),
+                duration=timeline.format_ms(run.duration_ms),
+                start=f"+{timeline.format_ms(offset)}",
+                input=timeline.redact(run.input),
+            )
+        )
+    chart = timeline.token_chart(
+        [(r.input_tokens, r.output_tokens) for r in runs],
+        marked=[i for i, r in enumerate(rows) if r.summary_updates],
+    )
+    return SessionTimeline(
+        session=session,
+        runs=rows,
+        ticks=timeline.axis_ticks(total_ms),
+        chart=chart,
+        truncated=truncated,
+        input_tokens=sum(r.input_tokens for r in runs),
+        output_tokens=sum(r.output_tokens for r in runs),
+    )

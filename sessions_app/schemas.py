@@ -1,0 +1,105 @@
+"""In/Out schemas of the runs and sessions API. Each lists its fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from agentapp.api_support import Id, Search, Text, UserId
+
+from .services import MAX_MESSAGE_CHARS
+
+SessionSort = Literal["updated_at", "-updated_at", "created_at", "-created_at", "title", "-title"]
+
+
+class RunIn(Schema):
+    message: Text = Field(..., max_length=MAX_MESSAGE_CHARS, description="The person's message.")
+    session_id: Id | None = Field(None, description="A thread id; omitted: a new session is created.")
+    user_id: UserId | None = Field(None, description="Whom the run is for; omitted: the caller.")
+    stream: bool = Field(False, description="Answer with a server-sent event stream instead of JSON.")
+
+
+class RunOut(Schema):
+    run_id: str
+    session_id: str
+    user_id: str
+    status: str
+    input: str
+    content: str
+    error: str
+    model_id: str
+    model_provider: str
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    memories_used: list[str]
+    created_at: datetime
+    started_at: datetime | None
+    first_token_at: datetime | None
+    ended_at: datetime | None
+    duration_ms: int | None
+
+    @staticmethod
+    def resolve_session_id(obj: Any) -> str:
+        return obj.session.session_id
+
+    @staticmethod
+    def resolve_user_id(obj: Any) -> str:
+        return obj.user.get_username()
+
+
+class RunEventOut(Schema):
+    kind: str
+    name: str
+    started_at: datetime
+    ended_at: datetime | None
+    duration_ms: int | None
+    input_tokens: int
+    output_tokens: int
+    payload: dict[str, Any]
+
+
+class RunDetailOut(RunOut):
+    events: list[RunEventOut]
+
+
+class SessionOut(Schema):
+    session_id: str
+    user_id: str
+    title: str
+    agent_name: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_user_id(obj: Any) -> str:
+        return obj.user.get_username()
+
+
+class SessionDetailOut(SessionOut):
+    session_state: dict[str, Any]
+
+
+class SessionPatchIn(Schema):
+    title: Text = Field(..., max_length=200)
+
+
+class SessionFilters(Schema):
+    user_id: UserId | None = None
+    search: Search = ""
+    sort: SessionSort = "-updated_at"
+
+
+class SummaryOut(Schema):
+    session_id: str
+    text: str
+    topics: list[str]
+    last_run_id: str | None
+    updated_at: datetime | None
+
+
+class SummaryRefreshOut(Schema):
+    session_id: str
+    status: Literal["enqueued", "updated"]

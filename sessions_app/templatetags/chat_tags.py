@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString
+
+from sessions_app.chat_render import render_markdown
+from sessions_app.models import AgentSession
+from sessions_app.titles import title_from_text
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    return render_markdown(text)
+
+
+@register.filter
+def session_label(session: AgentSession) -> str:
+    """The title; until there is one, the first words of the first message (`first_input`, when annotated)."""
+    if session.title:
+        return session.title
+    first = getattr(session, "first_input", None)
+    return title_from_text(first) if first else "New chat"

@@ -1,0 +1,221 @@
+"""The chat: sessions at the left, the streamed thread in the middle, the person's memories at the right."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from agentapp.errors import AgentAppError, NotFound
+from agentapp.model_config import configured_model
+from memory_app.selectors import memories_active
+
+from . import selectors, services
+from .chat_stream import run_stream
+from .models import AgentSession, Run
+
+PAGE_RUNS = 15  # one run is two messages: the page shows the last 30
+MEMORY_PANEL_LIMIT = 50
+TEMPLATE = "sessions_app/chat.html"
+
+
+def _session_or_404(request: HttpRequest, session_id: str) -> AgentSession:
+    try:
+        return selectors.session_get_for_user(session_id=session_id, user=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _run_or_404(user: Any, run_id: str) -> Run:
+    try:
+        return selectors.run_get_for_user(run_id=run_id, user=user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _error(exc: AgentAppError) -> HttpResponse:
+    return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
+
+
+def _memory_context(*, user_pk: int, last_run: Run | None) -> dict[str, Any]:
+    return {
+        "memories": list(memories_active(user_pk=user_pk)[:MEMORY_PANEL_LIMIT]),
+        "used_ids": set(last_run.memories_used or ()) if last_run else set(),
+    }
+
+
+def chat_page(request: HttpRequest, session: AgentSession | None) -> HttpResponse:
+    """The whole page; `session` None is the home page's fresh chat."""
+    search = request.GET.get("q", "")[:200]
+    runs, has_older = ([], False)
+    summary = None
+    if session is not None:
+        runs, has_older = selectors.thread_runs(session_pk=session.pk, limit=PAGE_RUNS)
+        summary = selectors.session_summary_get(session_pk=session.pk)
+        session = selectors.session_for_sidebar(session_pk=session.pk)
+    context = {
+        "session": session,
+        "sessions": selectors.sessions_for_sidebar(user_pk=request.user.pk, search=search),
+        "q": search,
+        "runs": runs,
+        "has_older": has_older,
+        "summary": summary if summary and summary.text else None,
+        **_memory_context(
+            user_pk=session.user_id if session else request.user.pk, last_run=runs[-1] if runs else None
+        ),
+    }
+    return render(request, TEMPLATE, context)
+
+
+@login_required
+@require_GET
+def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
+    return chat_page(request, _session_or_404(request, session_id))
+
+
+@login_required
+@require_GET
+def session_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "")[:200]
+    current = request.GET.get("current", "")
+    context = {
+        "sessions": selectors.sessions_for_sidebar(user_pk=request.user.pk, search=search),
+        "q": search,
+        "session": selectors.session_get(session_id=current) if current else None,
+    }
+    return render(request, f"{TEMPLATE}#session_list", context)
+
+
+def _create_pending_run(session: AgentSession, text: str) -> Run:
+    model = configured_model()
+    return services.run_create(
+        session=session,
+        input=text,
+        model_id=model.id,
+        model_provider=model.provider,
+        status=Run.Status.PENDING,
+    )
+
+
+@login_required
+@require_POST
+def session_new(request: HttpRequest) -> HttpResponse:
+    """The first message of a new chat: the session, its pending run, then the chat page streams it."""
+    model = configured_model()
+    try:
+        run = services.session_start(
+            user=request.user,
+            message=request.POST.get("message", ""),
+            agent_name="agent",
+            model_id=model.id,
+            model_provider=model.provider,
+        )
+    except AgentAppError as exc:
+        return _error(exc)
+    url = reverse("sessions:detail", args=[run.session.session_id])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_POST
+def message_send(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The user's bubble and the reply's placeholder, which opens the run's stream."""
+    session = _session_or_404(request, session_id)
+    try:
+        run = _create_pending_run(session, request.POST.get("message", ""))
+    except AgentAppError as exc:
+        return _error(exc)
+    if not request.htmx:
+        return redirect("sessions:detail", session.session_id)
+    return render(request, f"{TEMPLATE}#run_block", {"run": run, "is_last": True})
+
+
+@login_required
+@require_GET
+def thread_older(request: HttpRequest, session_id: str) -> HttpResponse:
+    session = _session_or_404(request, session_id)
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        return HttpResponse("before must be a run number", status=400)
+    runs, has_older = selectors.thread_runs(session_pk=session.pk, before_pk=before, limit=PAGE_RUNS)
+    context = {"session": session, "runs": runs, "has_older": has_older}
+    return render(request, f"{TEMPLATE}#older", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_rename(request: HttpRequest, session_id: str) -> HttpResponse:
+    session = _session_or_404(request, session_id)
+    if request.method == "POST":
+        try:
+            services.session_rename(session=session, title=request.POST.get("title", ""))
+        except AgentAppError as exc:
+            return _error(exc)
+        if not request.htmx:
+            return redirect("sessions:detail", session.session_id)
+        partial = "session_item"
+    else:
+        partial = "rename_form"
+    current = request.GET.get("current") or request.POST.get("current") or ""
+    context = {
+        "s": selectors.session_for_sidebar(session_pk=session.pk),
+        "session": session if current == session.session_id else None,
+    }
+    return render(request, f"{TEMPLATE}#{partial}", context)
+
+
+@login_required
+@require_POST
+def session_delete(request: HttpRequest, session_id: str) -> HttpResponse:
+    session = _session_or_404(request, session_id)
+    detail_url = reverse("sessions:detail", args=[session.session_id])
+    services.session_delete(session=session)
+    if not request.htmx:
+        return redirect("home")
+    current = request.htmx.current_url_abs_path or ""
+    if current.split("?")[0] == detail_url:
+        return HttpResponseClientRedirect(reverse("home"))
+    return HttpResponse("")  # swapped over the sidebar entry: it disappears
+
+
+@login_required
+@require_GET
+async def run_events(request: HttpRequest, run_id: str) -> StreamingHttpResponse:
+    """Server-sent events of one run: the first connection runs it, any later one replays it."""
+    user = await request.auser()
+    run = await sync_to_async(_run_or_404)(user, run_id)
+    response = StreamingHttpResponse(run_stream(run=run), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # proxies must pass frames through as they come
+    return response
+
+
+@login_required
+@require_POST
+def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
+    """Mark the run cancelled; its stream notices, ends the model call and keeps what was said."""
+    services.run_cancel(run=_run_or_404(request.user, run_id))
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def run_retry(request: HttpRequest, run_id: str) -> HttpResponse:
+    """A failed run's message again, as a new run; the failed one stays in the thread."""
+    failed = _run_or_404(request.user, run_id)
+    model = configured_model()
+    try:
+        run = services.run_retry(run=failed, model_id=model.id, model_provider=model.provider)
+    except AgentAppError as exc:
+        return _error(exc)
+    if not request.htmx:
+        return redirect("sessions:detail", failed.session.session_id)
+    failed = selectors.run_for_render(run_pk=failed.pk)
+    return render(request, f"{TEMPLATE}#retried", {"failed": failed, "run": run, "is_last": True})

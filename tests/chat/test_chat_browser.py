@@ -1,0 +1,162 @@
+"""The chat in a real browser (Debian chromium): streaming, the sidebar, Stop, Retry, the memory panel."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from sessions_app import services
+from sessions_app.models import AgentSession, Run
+from tests.conftest import PASSWORD
+from tests.live import sign_in
+
+STORY = "Once upon a time there was a **very** patient agent who streamed every single word to the reader."
+
+
+@pytest.fixture(autouse=True)
+def _no_summaries(settings):
+    settings.AGENT_SESSION_SUMMARIES = False  # another part's follow-up model call
+
+
+def _send(page, text: str) -> None:
+    page.fill("#composer textarea", text)
+    page.press("#composer textarea", "Enter")
+
+
+def test_a_reply_streams_in_visibly_partial_then_complete_and_the_chat_appears_in_the_sidebar(
+    page, alice, app_model
+):
+    app_model.reply(text=STORY, chunk_delay=0.08)
+    sign_in(page, "alice", PASSWORD)
+    _send(page, "Tell me a story about a patient agent")
+
+    streaming = page.locator(".msg-assistant.streaming .md-stream")
+    expect(streaming).to_contain_text("Once upon")
+    partial = streaming.inner_text()
+    assert partial and len(partial) < len(STORY.replace("**", ""))
+    expect(page.locator("#composer .btn-send")).to_be_disabled()
+
+    reply = page.locator(".msg-assistant.status-completed")
+    expect(reply).to_contain_text("who streamed every single word to the reader.")
+    expect(reply.locator("strong")).to_have_text("very")
+    expect(page.locator("#composer .btn-send")).to_be_enabled()
+    expect(page.locator("#session-list .session-item.current")).to_contain_text("Tell me a story about a…")
+    expect(page.locator("#thread-title")).to_have_text("Tell me a story about a…")
+    run = Run.objects.get()
+    expect(reply.locator(".run-link")).to_have_attribute("href", f"/runs/{run.run_id}/")
+
+    # A second message in the same chat goes through htmx, without a page load.
+    app_model.reply(text="And they lived happily.")
+    _send(page, "How does it end?")
+    expect(page.locator(".msg-assistant.status-completed")).to_have_count(2)
+    expect(page.locator(".msg-user")).to_have_count(2)
+    expect(page.locator("#composer textarea")).to_have_value("")
+
+
+def test_memories_written_during_a_run_show_as_chips_and_in_the_panel_without_a_reload(
+    page, alice, app_model
+):
+    app_model.reply(tool_calls=[("add_memory", {"memory": "Alice drinks green tea"})])
+    app_model.reply(text="Noted, green tea it is.")
+    sign_in(page, "alice", PASSWORD)
+    expect(page.locator("#memory-panel")).to_contain_text("Nothing yet")
+    _send(page, "I drink green tea every morning")
+    expect(page.locator(".msg-assistant .chip")).to_contain_text("remembered: Alice drinks green tea")
+    expect(page.locator("#memory-panel .memory")).to_contain_text("Alice drinks green tea")
+
+    app_model.reply(text="You drink green tea.")
+    _send(page, "What do I drink?")
+    expect(page.locator(".msg-assistant.status-completed")).to_have_count(2)
+    expect(page.locator("#memory-panel .memory.used")).to_contain_text("Alice drinks green tea")
+
+
+def test_stop_keeps_the_partial_reply(page, alice, app_model):
+    app_model.reply(text=STORY, chunk_delay=0.25)
+    sign_in(page, "alice", PASSWORD)
+    _send(page, "Tell me a long story")
+    expect(page.locator(".md-stream")).to_contain_text("upon")
+    page.click(".btn-stop")
+    stopped = page.locator(".msg-assistant.status-cancelled")
+    expect(stopped).to_contain_text("Stopped.")
+    expect(stopped).to_contain_text("Once upon")
+    run = Run.objects.get()
+    assert run.status == "cancelled" and run.content and run.content != STORY
+    assert "reader" not in stopped.inner_text()
+    expect(page.locator("#composer .btn-send")).to_be_enabled()
+
+
+def test_a_failed_model_call_shows_retry_and_the_retried_run_succeeds(page, alice, app_model):
+    app_model.reply(status=400, error="The provider refused the request")
+    sign_in(page, "alice", PASSWORD)
+    _send(page, "Will it rain tomorrow?")
+    expect(page.locator(".run-error")).to_contain_text("The provider refused the request")
+    expect(page.locator(".msg-user")).to_have_text("Will it rain tomorrow?")
+
+    app_model.reply(text="Sunny all day.")
+    page.click(".btn-retry")
+    expect(page.locator(".msg-assistant.status-completed")).to_contain_text("Sunny all day.")
+    expect(page.locator(".btn-retry")).to_have_count(0)
+    statuses = list(Run.objects.order_by("id").values_list("status", flat=True))
+    assert statuses == ["error", "completed"]
+
+
+def test_renaming_in_place_and_deleting_with_confirmation(page, alice):
+    for session_id, title in [("s-one", "First chat"), ("s-two", "Second chat")]:
+        session = AgentSession.objects.create(session_id=session_id, user=alice, title=title)
+        run = services.run_create(session=session, input=f"hello from {title}")
+        Run.objects.filter(pk=run.pk).update(status="completed", content="Hi!")
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/chats/s-one/")
+
+    entry = page.locator("#session-s-one")
+    entry.hover()
+    entry.locator("a[title=Rename]").click()
+    title_input = page.locator("#session-s-one input[name=title]")
+    title_input.fill("Holiday plans")
+    title_input.press("Enter")
+    expect(page.locator("#session-s-one .session-link")).to_have_text("Holiday plans")
+    assert AgentSession.objects.get(session_id="s-one").title == "Holiday plans"
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("#session-s-two").hover()
+    page.locator("#session-s-two button[title=Delete]").click()
+    expect(page.locator("#session-s-two")).to_be_visible()
+    assert AgentSession.objects.filter(session_id="s-two").exists()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#session-s-two").hover()
+    page.locator("#session-s-two button[title=Delete]").click()
+    expect(page.locator("#session-s-two")).to_have_count(0)
+    assert not AgentSession.objects.filter(session_id="s-two").exists()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#session-s-one button[title=Delete]").click()  # the open chat: back to a fresh one
+    page.wait_for_url(re.compile(r"/$"))
+    expect(page.locator("#session-list")).to_contain_text("No chats yet")
+
+
+def test_searching_the_sidebar_filters_as_you_type(page, alice):
+    for session_id, title, text in [("s-a", "Lisbon trip", "hotels"), ("s-b", "Groceries", "oat milk")]:
+        session = AgentSession.objects.create(session_id=session_id, user=alice, title=title)
+        services.run_create(session=session, input=text, status="completed")
+    sign_in(page, "alice", PASSWORD)
+    page.fill(".session-search", "oat")
+    expect(page.locator("#session-list .session-item")).to_have_count(1)
+    expect(page.locator("#session-list")).to_contain_text("Groceries")
+
+
+def test_older_messages_load_when_scrolling_up(page, alice):
+    session = AgentSession.objects.create(session_id="long", user=alice, title="Long chat")
+    for i in range(20):
+        run = services.run_create(session=session, input=f"question {i:02d}")
+        Run.objects.filter(pk=run.pk).update(status="completed", content=f"answer {i:02d}")
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/chats/long/")
+    expect(page.locator(".msg-user")).to_have_count(15)
+    expect(page.locator(".msg-user").last).to_have_text("question 19")
+    page.screenshot(path="/tmp/chat-screenshot.png")
+    page.locator("#thread").evaluate("el => el.scrollTop = 0")
+    expect(page.locator(".msg-user")).to_have_count(20)
+    expect(page.locator(".msg-user").first).to_have_text("question 00")

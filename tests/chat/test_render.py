@@ -1,0 +1,30 @@
+"""Markdown rendering of replies and the SSE frame format."""
+
+from __future__ import annotations
+
+from sessions_app.chat_render import delta_frame, render_markdown, sse_frame
+
+
+def test_markdown_renders_formatting_code_tables_and_safe_links():
+    html = render_markdown("**b** `x<1`\n\n|a|b|\n|-|-|\n|1|2|\n\n[site](https://example.com)")
+    assert "<strong>b</strong>" in html and "<code>x&lt;1</code>" in html and "<table>" in html
+    assert 'href="https://example.com"' in html and 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_markdown_cannot_inject_script_handlers_or_htmx():
+    html = render_markdown(
+        '<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<div hx-get="/x" onclick="y">z</div>'
+        "\n\n![img](https://tracker.example/p.png)"
+    )
+    assert (
+        "<script" not in html and "<div" not in html and "<img" not in html and 'href="javascript' not in html
+    )
+    assert "&lt;div hx-get=" in html  # shown as text, which neither the browser nor htmx acts on
+
+
+def test_a_frame_puts_each_line_in_its_own_data_field():
+    assert sse_frame("final", "<p>a</p>\n<p>b</p>") == b"event: final\ndata: <p>a</p>\ndata: <p>b</p>\n\n"
+
+
+def test_a_delta_keeps_its_leading_space_and_is_escaped():
+    assert delta_frame(" <b>x") == b"event: delta\ndata:  &lt;b&gt;x\n\n"

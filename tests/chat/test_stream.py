@@ -1,0 +1,178 @@
+"""The SSE view under uvicorn: frames, `done`, replay without a model call, Stop, disconnects, failures."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from memory_app.models import Memory
+from sessions_app import services
+from sessions_app.models import AgentSession, Run
+
+from .sse import cookies_for, parse_frames, read_stream, stream_url
+
+pytestmark = pytest.mark.usefixtures("app_model", "no_summaries")
+
+
+@pytest.fixture
+def no_summaries(settings):
+    """Summaries are another part's follow-up (a model call of their own): keep the request count to ours."""
+    settings.AGENT_SESSION_SUMMARIES = False
+
+
+STORY = "Once upon a time there was a **very** patient agent who streamed every single word slowly."
+
+
+def _pending(user, text: str = "Tell me a story", session_id: str = "alice-thread") -> Run:
+    session, _ = AgentSession.objects.get_or_create(session_id=session_id, defaults={"user": user})
+    return services.run_create(session=session, input=text, status=Run.Status.PENDING)
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_a_run_streams_escaped_deltas_then_the_rendered_reply_then_done(asgi_server, alice, app_model):
+    app_model.reply(text="Hello <b>there</b>, this is **bold**.")
+    run = _pending(alice, "Hi <you>")
+    frames = read_stream(asgi_server, run.run_id, alice)
+
+    events = [f.event for f in frames]
+    assert events[-2:] == ["final", "done"]
+    deltas = [f.data for f in frames if f.event == "delta"]
+    assert len(deltas) > 1  # streamed in pieces, not in one go
+    assert "".join(deltas) == "Hello &lt;b&gt;there&lt;/b&gt;, this is **bold**."
+    final = frames[-2].data
+    assert "<strong>bold</strong>" in final and "&lt;b&gt;there&lt;/b&gt;" in final and "<b>" not in final
+    assert f'href="/runs/{run.run_id}/"' in final
+    assert 'id="memory-panel"' in final and 'hx-swap-oob="true"' in final
+    run.refresh_from_db()
+    assert run.status == "completed" and run.content == "Hello <b>there</b>, this is **bold**."
+    assert len(app_model.requests) == 1 and app_model.requests[0].body["stream"] is True
+
+
+def test_a_second_connection_to_a_finished_run_replays_it_without_a_model_call(asgi_server, alice, app_model):
+    app_model.reply(text="The answer is 42.")
+    run = _pending(alice)
+    read_stream(asgi_server, run.run_id, alice)
+    assert len(app_model.requests) == 1
+
+    again = read_stream(asgi_server, run.run_id, alice)
+    assert [f.event for f in again] == ["final", "done"]
+    assert "The answer is 42." in again[0].data
+    assert len(app_model.requests) == 1
+
+
+def test_two_connections_at_once_make_one_model_call(asgi_server, alice, app_model):
+    import threading
+
+    app_model.reply(text="Only once, slowly.", chunk_delay=0.1)
+    run = _pending(alice)
+    results: list[list] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(read_stream(asgi_server, run.run_id, alice)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(results) == 2 and len(app_model.requests) == 1
+    assert all("Only once, slowly." in frames[-2].data for frames in results)
+
+
+def test_the_first_reply_gives_the_session_a_title_from_its_first_words(asgi_server, alice, app_model):
+    app_model.reply(text="Sure.")
+    run = _pending(alice, "Help me plan a week of vegetarian dinners please")
+    frames = read_stream(asgi_server, run.run_id, alice)
+    session = AgentSession.objects.get()
+    assert session.title == "Help me plan a week of…"
+    assert 'id="session-alice-thread"' in frames[-2].data  # the sidebar entry, swapped out of band
+
+
+def test_memories_the_model_writes_show_as_chips_and_refresh_the_panel(asgi_server, alice, app_model):
+    app_model.reply(tool_calls=[("add_memory", {"memory": "Alice likes green tea", "topics": ["food"]})])
+    app_model.reply(text="I'll remember that.")
+    run = _pending(alice, "I like green tea")
+    frames = read_stream(asgi_server, run.run_id, alice)
+    chips = [f.data for f in frames if f.event == "chip"]
+    assert chips and "remembered: Alice likes green tea" in chips[0]
+    final = frames[-2].data
+    assert "remembered: Alice likes green tea" in final
+    panel = final[final.index('id="memory-panel"') :]
+    assert "Alice likes green tea" in panel
+    assert Memory.objects.filter(user=alice, text="Alice likes green tea").exists()
+
+
+def test_a_failed_model_call_ends_with_the_reason_and_a_retry_button(asgi_server, alice, app_model):
+    app_model.reply(status=400, error="The model refused the request")
+    run = _pending(alice, "Will it rain?")
+    frames = read_stream(asgi_server, run.run_id, alice)
+    assert [f.event for f in frames][-2:] == ["final", "done"]
+    final = frames[-2].data
+    assert "The model refused the request" in final
+    assert f'hx-post="/chat/runs/{run.run_id}/retry/"' in final
+    run.refresh_from_db()
+    assert run.status == "error" and run.messages.filter(role="user", content="Will it rain?").exists()
+
+
+def test_stop_ends_the_run_and_keeps_what_was_said(asgi_server, alice, app_model):
+    from django.test import Client
+
+    app_model.reply(text=STORY, chunk_delay=0.15)
+    run = _pending(alice)
+    stopper = Client()
+    stopper.force_login(alice)
+    frames = []
+    with (
+        httpx.Client(cookies=cookies_for(alice), timeout=20) as http,
+        http.stream("GET", stream_url(asgi_server, run.run_id)) as response,
+    ):
+        for frame in parse_frames(response.iter_lines()):
+            frames.append(frame)
+            if len([f for f in frames if f.event == "delta"]) == 3:
+                assert stopper.post(f"/chat/runs/{run.run_id}/stop/").status_code == 204
+    assert [f.event for f in frames][-2:] == ["final", "done"]
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    assert run.content and STORY.startswith(run.content) and run.content != STORY
+    assert run.content.split()[0] in frames[-2].data and "Stopped." in frames[-2].data
+
+
+def test_closing_the_connection_ends_the_run_as_cancelled(asgi_server, alice, app_model):
+    app_model.reply(text=STORY, chunk_delay=0.15)
+    run = _pending(alice)
+    with (
+        httpx.Client(cookies=cookies_for(alice), timeout=20) as http,
+        http.stream("GET", stream_url(asgi_server, run.run_id)) as response,
+    ):
+        for frame in parse_frames(response.iter_lines()):
+            if frame.event == "delta":
+                break
+    _wait_for(lambda: Run.objects.get(pk=run.pk).status != "running")
+    run.refresh_from_db()
+    assert run.status == "cancelled" and STORY.startswith(run.content) and run.content != STORY
+
+
+def test_a_run_stopped_before_it_started_is_replayed_without_a_model_call(asgi_server, alice, app_model):
+    run = _pending(alice)
+    services.run_cancel(run=run)
+    frames = read_stream(asgi_server, run.run_id, alice)
+    assert [f.event for f in frames] == ["final", "done"]
+    assert "Stopped before the agent said anything." in frames[0].data
+    assert app_model.requests == []
+
+
+def test_another_user_cannot_stream_someone_elses_run(asgi_server, alice, bob, app_model):
+    run = _pending(alice)
+    with httpx.Client(cookies=cookies_for(bob), timeout=10) as http:
+        assert http.get(stream_url(asgi_server, run.run_id)).status_code == 404
+    run.refresh_from_db()
+    assert run.status == "pending" and app_model.requests == []

@@ -1,0 +1,88 @@
+"""Automatic session titles: the task asks the model for a few words; first words otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from sessions_app import services
+from sessions_app.models import AgentSession, Run
+from sessions_app.tasks import session_title_for_session
+from sessions_app.titles import session_title_schedule, title_from_text
+
+pytestmark = pytest.mark.django_db
+
+FIRST = "Can you help me plan a week of vegetarian dinners for two people?"
+
+
+@pytest.fixture
+def untitled(alice):
+    session = AgentSession.objects.create(session_id="s1", user=alice)
+    run = services.run_create(session=session, input=FIRST)
+    Run.objects.filter(pk=run.pk).update(status="completed", content="Sure.")
+    return session
+
+
+def test_the_task_titles_a_session_with_the_models_few_words(untitled, app_model):
+    app_model.reply(text='Title: "Vegetarian Dinner Planning."')
+    session_title_for_session("s1")
+    untitled.refresh_from_db()
+    assert untitled.title == "Vegetarian Dinner Planning"
+    request = app_model.requests[0].body
+    assert FIRST in str(request["messages"]) and "3 to 6 words" in str(request["messages"])
+
+
+def test_when_the_model_fails_the_title_is_the_first_words(untitled, app_model):
+    app_model.reply(status=400, error="no")
+    session_title_for_session("s1")
+    untitled.refresh_from_db()
+    assert untitled.title == "Can you help me plan a…"
+
+
+def test_a_rambling_answer_is_not_used_as_a_title(untitled, app_model):
+    app_model.reply(text="Well, " + "this conversation is about many things " * 5)
+    session_title_for_session("s1")
+    untitled.refresh_from_db()
+    assert untitled.title == "Can you help me plan a…"
+
+
+def test_a_session_someone_named_keeps_its_name(untitled, app_model):
+    services.session_rename(session=untitled, title="Dinners")
+    session_title_for_session("s1")
+    untitled.refresh_from_db()
+    assert untitled.title == "Dinners" and app_model.requests == []
+
+
+def test_the_demo_model_is_not_asked_for_a_title(untitled, settings):
+    from agentapp.model_config import configured_model
+
+    settings.AGENT_MODEL = "demo"
+    configured_model.cache_clear()
+    try:
+        session_title_for_session("s1")
+    finally:
+        configured_model.cache_clear()
+    untitled.refresh_from_db()
+    assert untitled.title == "Can you help me plan a…"
+
+
+def test_with_workers_the_title_task_is_enqueued_on_commit(
+    untitled, settings, django_capture_on_commit_callbacks
+):
+    settings.AGENT_BACKGROUND_TASKS = "celery"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        session_title_schedule(session=untitled)
+    assert len(callbacks) == 1
+    untitled.refresh_from_db()
+    assert untitled.title == ""
+
+
+def test_without_workers_the_first_words_are_used_at_once(untitled, app_model):
+    session_title_schedule(session=untitled)
+    untitled.refresh_from_db()
+    assert untitled.title == "Can you help me plan a…" and app_model.requests == []
+
+
+def test_first_words_are_short_and_marked_when_cut():
+    assert title_from_text("Hello there") == "Hello there"
+    assert title_from_text("one two three four five six seven") == "one two three four five six…"
+    assert len(title_from_text("x" * 500)) == 60

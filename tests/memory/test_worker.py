@@ -1,0 +1,92 @@
+"""Automatic memory through a real Celery worker on Redis, as in production."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+
+from agentapp.celery import app as project_app
+from memory_app.models import Memory, MemoryExtraction
+from memory_app.tasks import memory_update_for_run
+from sessions_app.models import Run
+
+OWN_REDIS = "redis://127.0.0.1:6379/11"
+
+
+def _redis_url() -> str:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    return url if url.startswith("redis://") else OWN_REDIS
+
+
+def _redis_or_skip(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"needs Redis at {url} for a real Celery worker ({exc})")
+
+
+@pytest.fixture
+def redis_celery():
+    """A Celery app like the project's, on Redis, with a queue of its own; then the project's app again."""
+    url = _redis_url()
+    _redis_or_skip(url)
+    app = Celery("agentapp-memory-test", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    queue = f"memory-test-{uuid.uuid4().hex[:8]}"
+    app.conf.update(
+        broker_url=url,
+        broker_transport_options={},
+        result_backend=url,
+        result_expires=300,
+        task_default_queue=queue,
+        worker_hijack_root_logger=False,
+    )
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue], loglevel="WARNING"):
+            yield app
+    finally:
+        project_app.set_current()
+        project_app.set_default()
+        import redis
+
+        redis.Redis.from_url(url).delete(
+            f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}", queue
+        )
+
+
+def _wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the worker did not get there in time")
+        time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_applies_the_automatic_memory_update_once(
+    redis_celery, make_agent, fake_openai, task_model, settings
+):
+    settings.AGENT_BACKGROUND_TASKS = "celery"
+    fake_openai.reply(text="Nice to meet you.")
+    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User is called Sarah", "topics": ["name"]})])
+    fake_openai.reply(text="Done.")
+
+    output = make_agent("chat", update_memory_on_run=True).run("I'm Sarah", user_id="sarah", session_id="t")
+
+    assert output.content == "Nice to meet you."
+    _wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists())
+    memory = Memory.objects.get()
+    assert memory.text == "User is called Sarah"
+    assert memory.changes.get().run == Run.objects.get(run_id=output.run_id)
+
+    # The same task delivered again (a redelivery, a double enqueue) changes nothing.
+    again = memory_update_for_run.apply_async(args=[output.run_id], ignore_result=False)
+    assert again.get(timeout=20) == "skipped"
+    assert Memory.objects.count() == 1 and len(fake_openai.requests) == 3

@@ -1,0 +1,71 @@
+"""/sessions/<session_id>/timeline/: runs on one axis, tokens per turn, summary updates marked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from sessions_app.models import Run, RunEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_turns(make_agent, fake_openai, alice) -> list[Run]:
+    agent = make_agent("chat")
+    ids = []
+    for text in ("first", "second", "third"):
+        fake_openai.reply(text=f"reply to {text} " * 5)
+        ids.append(agent.run(text, user_id="alice", session_id="thread").run_id)
+    return [Run.objects.get(run_id=run_id) for run_id in ids]
+
+
+def test_the_sessions_runs_are_drawn_in_order_and_linked(client, alice, three_turns):
+    client.force_login(alice)
+    body = client.get("/sessions/thread/timeline/").content.decode()
+    assert re.findall(r'<li class="tl-row[^"]*" data-run="([^"]+)">', body) == [r.run_id for r in three_turns]
+    for run in three_turns:
+        assert f'href="/runs/{run.run_id}/"' in body
+    lefts = [float(x) for x in re.findall(r'class="tl-bar" style="left:([\d.]+)%', body)]
+    assert lefts == sorted(lefts) and lefts[0] == 0
+
+
+def test_the_chart_has_an_input_and_an_output_bar_per_turn(client, alice, three_turns):
+    client.force_login(alice)
+    body = client.get("/sessions/thread/timeline/").content.decode()
+    chart = re.search(r'<svg class="chart" id="token-chart".*?</svg>', body, re.S).group(0)
+    titles = re.findall(r"<title>turn (\d+): (\d+) (in|out)put tokens</title>", chart)
+    expected = []
+    for turn, run in enumerate(three_turns, start=1):
+        expected += [(str(turn), str(run.input_tokens), "in"), (str(turn), str(run.output_tokens), "out")]
+    assert titles == expected
+    assert all(run.input_tokens > 0 for run in three_turns)
+    assert 'class="marker"' not in chart
+
+
+def test_summary_updates_are_marked_on_the_turn_that_recorded_them(client, alice, three_turns):
+    now = timezone.now()
+    RunEvent.objects.create(
+        run=three_turns[1],
+        kind="summary",
+        name="summary",
+        started_at=now,
+        ended_at=now,
+        payload={"run_ids": [r.run_id for r in three_turns[:2]]},
+    )
+    client.force_login(alice)
+    body = client.get("/sessions/thread/timeline/").content.decode()
+    assert re.findall(r"<title>summary updated after turn (\d+)</title>", body) == ["2"]
+    marked = re.findall(r'data-run="([^"]+)">(?:(?!</li>).)*summary-mark', body, re.S)
+    assert marked == [three_turns[1].run_id]
+
+
+def test_an_empty_session_has_a_page_too(client, alice):
+    from sessions_app.services import session_create
+
+    session = session_create(user=alice, title="Nothing yet")
+    client.force_login(alice)
+    response = client.get(f"/sessions/{session.session_id}/timeline/")
+    assert response.status_code == 200 and b"No runs yet." in response.content
