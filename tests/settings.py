@@ -21,3 +21,7 @@ AGENT_MODEL_TIMEOUT = 5.0
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 AGENT_BACKGROUND_TASKS = "inline"  # tests that need the worker path override this
 AGENT_SESSION_SUMMARIES = False  # an extra inline model request per run would eat scripted replies
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: concurrent requests (the ASGI server's threads) then wait on the
+    # busy timeout as in the embedded default, instead of failing with "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
