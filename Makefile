@@ -19,12 +19,13 @@ setup: $(BIN)/.installed
 migrate: setup
 	$(PY) manage.py migrate --noinput
 
-# The web server (uvicorn, ASGI) and a Celery worker together; Ctrl-C stops both.
+# The web server (uvicorn, ASGI) and a Celery worker (with its embedded beat for the periodic sweep)
+# together; Ctrl-C stops both.
 run: migrate
 	$(PY) manage.py ensure_demo_user
 	@echo "Starting the Celery worker and the web server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A agentapp worker --loglevel=INFO --concurrency=2 & \
+	$(BIN)/celery -A agentapp worker -B --loglevel=INFO --concurrency=2 & \
 	$(BIN)/uvicorn agentapp.asgi:application --host $(HOST) --port $(PORT) --log-level info
 
 worker: setup

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import SessionAuth
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from agentapp.accounts_api import router as users_router
 from agentapp.errors import AgentAppError
@@ -17,6 +19,19 @@ from memory_app.api import router as memory_router
 from memory_app.api import topics_router
 from sessions_app.api import router as sessions_router
 from sessions_app.api import runs_router
+from sessions_app.ratelimit import RateLimited
+
+
+class SessionAuth(NinjaSessionAuth):
+    """The browser's session, with its CSRF check; a caller with no session cookie has nothing to forge
+    and is unauthenticated (401), rather than refused for a missing CSRF token (403). (The class name
+    is the scheme's name in the OpenAPI document.)"""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.COOKIES.get(self.param_name):
+            return None
+        return super()._get_key(request)
+
 
 api = NinjaAPI(
     title="Agent sessions & memory API",
@@ -38,6 +53,20 @@ def _error(request: HttpRequest, status: int, message: str, detail: Any = None) 
 @api.exception_handler(AgentAppError)
 def on_app_error(request: HttpRequest, exc: AgentAppError) -> HttpResponse:
     return _error(request, exc.status_code, exc.message, exc.detail)
+
+
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = _error(request, 429, exc.message, exc.detail)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = f"The request is too large: at most {limit // 1024} KiB."
+    return _error(request, 413, message, {"max_bytes": limit})
 
 
 @api.exception_handler(ValidationError)

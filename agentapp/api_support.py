@@ -41,8 +41,9 @@ UserId = Annotated[
 ]
 Search = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL), AfterValidator(_clean)]
 
-# Statuses any route can answer besides its own (400: a body that is not JSON; 403: CSRF for a browser).
-AUTH_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+# Statuses any route can answer besides its own (400: a body that is not JSON; 403: CSRF for a browser;
+# 413: a body over DATA_UPLOAD_MAX_MEMORY_SIZE).
+AUTH_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 OBJECT_ERRORS: dict[int, Any] = {**AUTH_ERRORS, 404: ErrorOut}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from agentapp.agent.records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
 from agentapp.agent.summary import MAX_TURN_CHARS, SummaryInputs, SummaryTurn
@@ -199,7 +200,7 @@ class DjangoDb:
         if not self._use_workers():
             return set()
         from memory_app.tasks import memory_update_for_run
-        from sessions_app.tasks import session_summary_update
+        from sessions_app.tasks import enqueue, session_summary_update
 
         tasks = {"memory": memory_update_for_run, "summary": session_summary_update}
         # The summary task folds whatever the session has not summarised yet, so it takes the session.
@@ -207,9 +208,14 @@ class DjangoDb:
         taken = set()
         for job in jobs:
             if job in tasks:
-                tasks[job].delay_on_commit(arguments.get(job, run.run_id))
+                # A broker that is down is logged, not raised: the reply is already stored.
+                enqueue(tasks[job], arguments.get(job, run.run_id), on_commit=True)
                 taken.add(job)
         return taken
+
+    def connection_reset(self) -> None:
+        """Drop a failed database connection (the server ended it); the next query opens a new one."""
+        connection.close()
 
     # --- session summaries ------------------------------------------------------------
     def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:

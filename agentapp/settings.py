@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "agentapp.middleware.RequestTooBigMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,6 +142,21 @@ AGENT_SESSION_SUMMARIES = env_bool("AGENT_SESSION_SUMMARIES", True)
 # "inline": it runs in the caller right after the reply (scripts, tests).
 AGENT_BACKGROUND_TASKS = os.environ.get("AGENT_BACKGROUND_TASKS", "celery")
 
+# --- Limits ---------------------------------------------------------------------
+# A body over this answers 413 (pages and API); uploaded files are bounded by their own views.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
+# Runs a person may start per minute (chat and POST /api/runs); past it, 429 with Retry-After. 0: no limit.
+AGENT_RUNS_PER_MINUTE = int(os.environ.get("AGENT_RUNS_PER_MINUTE", "30"))
+# The rate limit's counters live in the cache: per process by default, shared through Redis in production.
+_CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+        if _CACHE_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # --- Celery --------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a broker that needs no
 # server, shared by the web process and the worker through a folder.
@@ -165,6 +181,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that is down must not hold up a reply: publishing gives up within a few seconds
+# (logged; the sweep below enqueues the missed work later).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+if CELERY_BROKER_URL.startswith("redis"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["socket_connect_timeout"] = 2
+# One beat (`celery -A agentapp beat`, or `worker -B` for the embedded default) runs the sweep.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-runs": {"task": "sessions.sweep_stale_runs", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A run still running (or never claimed) after this is taken as interrupted and marked error.
+AGENT_STALE_RUN_SECONDS = int(os.environ.get("AGENT_STALE_RUN_SECONDS", "900"))
+# Completed runs whose memory/summary task never ran are enqueued again after the grace period,
+# for runs finished within the horizon.
+AGENT_FOLLOWUP_GRACE_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_GRACE_SECONDS", "300"))
+AGENT_FOLLOWUP_HORIZON_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_HORIZON_SECONDS", "86400"))
 
 LOGGING = {
     "version": 1,

@@ -20,6 +20,7 @@ from agentapp.api_support import OBJECT_ERRORS, ErrorOut, Id, Page, acting_user,
 from agentapp.errors import Conflict
 
 from . import selectors, services, summaries
+from .ratelimit import run_rate_limit_check
 from .run_selectors import runs_for_user
 from .schemas import (
     RunDetailOut,
@@ -76,9 +77,12 @@ async def _sse(events: AsyncIterator) -> AsyncIterator[str]:
         await events.aclose()  # a client that goes away cancels the run
 
 
-@runs_router.post("", response={200: RunOut, **OBJECT_ERRORS}, openapi_extra=SSE_DOC, summary="Run the agent")
+@runs_router.post(
+    "", response={200: RunOut, 429: ErrorOut, **OBJECT_ERRORS}, openapi_extra=SSE_DOC, summary="Run the agent"
+)
 async def run_create(request: HttpRequest, payload: RunIn):
     user = await sync_to_async(acting_user)(request, payload.user_id, create=True)
+    await sync_to_async(run_rate_limit_check)(user=user)
     agent = app_agent()
     kwargs = {"user_id": user.get_username(), "session_id": payload.session_id}
     if payload.stream:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
@@ -242,3 +244,57 @@ def session_start(
             model_provider=model_provider,
             status=Run.Status.PENDING,
         )
+
+
+# --- failure handling: what a dead process or a down broker left behind ----------------------
+STALE_RUN_ERROR = (
+    "The run was interrupted before it finished (its process stopped or lost the database); "
+    "send the message again to retry."
+)
+MISSED_BATCH = 500  # follow-ups enqueued per kind and sweep; the next sweep takes the rest
+
+
+def runs_sweep_stale(*, older_than: timedelta) -> int:
+    """Mark runs left `running` (or never claimed, `pending`) for longer than `older_than` as `error`.
+
+    One conditional UPDATE, so a run that finishes meanwhile is left alone; its messages stay.
+    Returns how many runs it ended.
+    """
+    cutoff = timezone.now() - older_than
+    running = Q(status=Run.Status.RUNNING) & (
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)
+    )
+    pending = Q(status=Run.Status.PENDING, created_at__lt=cutoff)
+    return Run.objects.filter(running | pending).update(
+        status=Run.Status.ERROR, error=STALE_RUN_ERROR, ended_at=timezone.now()
+    )
+
+
+def followups_enqueue_missed(*, settled_before: timedelta, horizon: timedelta) -> dict[str, int]:
+    """Enqueue the automatic memory and summary work that completed runs never got (a broker outage).
+
+    Looks at runs that completed between `horizon` and `settled_before` ago (older ones are history,
+    newer ones may still have their task in flight). Both tasks are idempotent, so enqueueing one
+    that is merely late applies nothing twice. Returns how many of each were enqueued.
+    """
+    from memory_app.models import MemoryExtraction
+    from memory_app.tasks import memory_update_for_run
+
+    from .models import SessionSummary
+    from .tasks import enqueue, session_summary_update
+
+    now = timezone.now()
+    settled = Run.objects.filter(
+        status=Run.Status.COMPLETED, ended_at__lt=now - settled_before, ended_at__gte=now - horizon
+    )
+    counts = {"memory": 0, "summary": 0}
+    if settings.AGENT_UPDATE_MEMORY_ON_RUN:
+        missing = settled.filter(~Exists(MemoryExtraction.objects.filter(run=OuterRef("pk"))))
+        for run_id in missing.order_by("id").values_list("run_id", flat=True)[:MISSED_BATCH]:
+            counts["memory"] += enqueue(memory_update_for_run, run_id)
+    if settings.AGENT_SESSION_SUMMARIES:
+        covered = SessionSummary.objects.filter(session=OuterRef("session"), last_run_id__gte=OuterRef("pk"))
+        behind = settled.filter(~Exists(covered)).values_list("session__session_id", flat=True).distinct()
+        for session_id in behind.order_by()[:MISSED_BATCH]:
+            counts["summary"] += enqueue(session_summary_update, session_id)
+    return counts

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import AgentSession, SessionSummary
-from .tasks import session_summary_update
+from .tasks import enqueue, session_summary_update
 
 
 def session_summary_save(
@@ -57,7 +57,7 @@ def session_summary_refresh(*, session: AgentSession, full: bool = False) -> str
     if full:
         session_summary_reset(session=session)
     if settings.AGENT_BACKGROUND_TASKS == "celery":
-        session_summary_update.delay_on_commit(session.session_id)
+        enqueue(session_summary_update, session.session_id, on_commit=True)
         return "enqueued"
     session_summary_update(session.session_id)  # no worker: a task called directly runs here
     return "updated"

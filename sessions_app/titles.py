@@ -98,9 +98,10 @@ def session_title_schedule(*, session: AgentSession) -> None:
     if session.title:
         return
     if settings.AGENT_BACKGROUND_TASKS == "celery":
-        from .tasks import session_title_for_session
+        from .tasks import enqueue, session_title_for_session
 
-        session_title_for_session.delay_on_commit(session.session_id)
+        # A broker that is down must not break the chat's final frame; the title can wait for a reload.
+        enqueue(session_title_for_session, session.session_id, on_commit=True)
         return
     text = _first_input(session)
     if text:

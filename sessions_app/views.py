@@ -19,6 +19,7 @@ from memory_app.selectors import memories_active
 from . import selectors, services
 from .chat_stream import run_stream
 from .models import AgentSession, Run
+from .ratelimit import RateLimited, run_rate_limit_check
 
 PAGE_RUNS = 15  # one run is two messages: the page shows the last 30
 MEMORY_PANEL_LIMIT = 50
@@ -40,7 +41,10 @@ def _run_or_404(user: Any, run_id: str) -> Run:
 
 
 def _error(exc: AgentAppError) -> HttpResponse:
-    return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _memory_context(*, user_pk: int, last_run: Run | None) -> dict[str, Any]:
@@ -109,6 +113,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
     """The first message of a new chat: the session, its pending run, then the chat page streams it."""
     model = configured_model()
     try:
+        run_rate_limit_check(user=request.user)
         run = services.session_start(
             user=request.user,
             message=request.POST.get("message", ""),
@@ -128,6 +133,7 @@ def message_send(request: HttpRequest, session_id: str) -> HttpResponse:
     """The user's bubble and the reply's placeholder, which opens the run's stream."""
     session = _session_or_404(request, session_id)
     try:
+        run_rate_limit_check(user=request.user)
         run = _create_pending_run(session, request.POST.get("message", ""))
     except AgentAppError as exc:
         return _error(exc)
@@ -212,6 +218,7 @@ def run_retry(request: HttpRequest, run_id: str) -> HttpResponse:
     failed = _run_or_404(request.user, run_id)
     model = configured_model()
     try:
+        run_rate_limit_check(user=request.user)
         run = services.run_retry(run=failed, model_id=model.id, model_provider=model.provider)
     except AgentAppError as exc:
         return _error(exc)

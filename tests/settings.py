@@ -21,6 +21,8 @@ AGENT_MODEL_TIMEOUT = 5.0
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 AGENT_BACKGROUND_TASKS = "inline"  # tests that need the worker path override this
 AGENT_SESSION_SUMMARIES = False  # an extra inline model request per run would eat scripted replies
+AGENT_RUNS_PER_MINUTE = 0  # no rate limit; tests/security turn it on
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not shared-cache memory: concurrent requests (the ASGI server's threads) then wait on the
     # busy timeout as in the embedded default, instead of failing with "database table is locked".

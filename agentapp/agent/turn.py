@@ -214,7 +214,18 @@ class Turn:
             error=error,
             memories_used=self.memories_used,
         )
-        self.output = RunOutput(
+        self.output = self._output(status, event, content, error=error)
+        return self.output
+
+    def _output(
+        self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
+    ) -> RunOutput:
+        new_messages = list(event.new_messages) if event else []
+        if event is None and self.partial:
+            new_messages = [Message(role="assistant", content="".join(self.partial))]
+        usage = event.usage if event else Usage()
+        first_token_at = event.first_token_at if event else None
+        return RunOutput(
             content=content,
             run_id=self.run.run_id,
             session_id=self.run.session_id,
@@ -233,7 +244,6 @@ class Turn:
             error=error or None,
             memories_used=list(self.memories_used),
         )
-        return self.output
 
     # --- endings that are not the loop's own ---------------------------------------
     def cancel(self) -> RunCancelled:
@@ -244,9 +254,25 @@ class Turn:
     def crash(self, exc: BaseException) -> RunError:
         message = f"Internal error: {type(exc).__name__}: {exc}"
         logger.exception("run %s failed", self.run.run_id, exc_info=exc)
+        try:
+            self._record_crash(message)
+        except Exception:
+            # Often the crash was the storage itself (a dropped database connection): reset it and
+            # try once more. If that fails too, the stale-run sweep ends the run later.
+            reset = getattr(self.db, "connection_reset", None)
+            if reset is not None:
+                reset()
+            try:
+                self._record_crash(message)
+            except Exception:
+                logger.exception("could not record the failure of run %s", self.run.run_id)
+        if self.output is None:
+            self.output = self._output("error", None, "".join(self.partial), error=message)
+        return RunError(self.run.run_id, message, self.output)
+
+    def _record_crash(self, message: str) -> None:
         self._record_error(message, {"kind": "internal"})
-        output = self._finish("error", None, "".join(self.partial), error=message)
-        return RunError(self.run.run_id, message, output)
+        self._finish("error", None, "".join(self.partial), error=message)
 
     # --- after the reply -------------------------------------------------------------
     def memory_manager_inputs(self) -> tuple[tuple[Message, ...], list[Tool]]:

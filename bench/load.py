@@ -1,0 +1,288 @@
+"""200 concurrent streaming chats through the real HTTP server.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench2_load python bench/load.py
+
+Starts, as subprocesses on 127.0.0.1 only: the loopback model (bench/_loopback_model.py:
+the tests' OpenAI-compatible fake, streaming a 21-word reply over 1 s, first word at
+once) and the production server the README names (`uvicorn agentapp.asgi:application
+--workers 2`, DEBUG=0, the PostgreSQL pool, follow-ups enqueued on kombu's filesystem
+broker with no worker, so no broker server is needed). Creates one service key and
+--runs users through the services, then fires --runs streaming runs at once
+(`POST /api/runs` with `stream: true`, one per user, each a new session) with httpx.
+
+Per run: TTFB (response headers), TTFT (first RunContent frame), total (the `done`
+frame); "added" is the time over the model's own (its first-byte delay, and its
+stream for the total). Everything is bounded by --deadline seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
+os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-bench-"))
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from apikeys.services import apikey_create  # noqa: E402
+from sessions_app.services import user_get_or_create  # noqa: E402
+
+TARGET_ADDED_P95_MS = 250.0
+STREAM_WORDS = 21
+
+
+@dataclass
+class Result:
+    ttfb: float | None = None
+    ttft: float | None = None
+    total: float | None = None
+    error: str | None = None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_model(chunk_delay: float, delay: float) -> tuple[subprocess.Popen, str]:
+    command = [sys.executable, str(ROOT / "bench" / "_loopback_model.py"), "--words", str(STREAM_WORDS)]
+    command += ["--chunk-delay", str(chunk_delay), "--delay", str(delay)]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return process, process.stdout.readline().strip()
+
+
+def _start_server(port: int, base_url: str, workers: int, pool_max: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "AGENT_MODEL": "chat:bench-model",
+        "OPENAI_BASE_URL": base_url,
+        "OPENAI_API_KEY": "sk-bench",
+        "AGENT_BACKGROUND_TASKS": "celery",
+        "CELERY_BROKER_URL": "filesystem://",
+        "AGENT_RUNS_PER_MINUTE": "0",  # one run per user here; the limit is not what is measured
+        "DB_POOL_MAX": str(pool_max),
+    }
+    command = [sys.executable, "-m", "uvicorn", "agentapp.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    return subprocess.Popen(command, env=env, cwd=ROOT)
+
+
+def _wait_ready(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the server at {url} did not start")
+
+
+async def _one(client: httpx.AsyncClient, key: str, user_id: str, start: asyncio.Event) -> Result:
+    result = Result()
+    await start.wait()
+    t0 = time.perf_counter()
+    body = {"message": "Tell me something in twenty words.", "user_id": user_id, "stream": True}
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        async with client.stream("POST", "/api/runs", json=body, headers=headers) as response:
+            result.ttfb = time.perf_counter() - t0
+            if response.status_code != 200:
+                result.error = f"HTTP {response.status_code}"
+                return result
+            event = None
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                    if event == "RunContent" and result.ttft is None:
+                        result.ttft = time.perf_counter() - t0
+                    elif event == "done":
+                        result.total = time.perf_counter() - t0
+                    elif event in ("RunError", "RunCancelled"):
+                        result.error = event
+                elif line.startswith("data: ") and event == "RunError":
+                    result.error = f"RunError: {json.loads(line[6:]).get('error')}"
+            if result.total is None and result.error is None:
+                result.error = "stream ended without done"
+    except httpx.HTTPError as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+async def _fire(base: str, key: str, users: list[str], deadline: float) -> list[Result]:
+    limits = httpx.Limits(max_connections=len(users) + 10, max_keepalive_connections=len(users) + 10)
+    timeout = httpx.Timeout(deadline, connect=30)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
+        start = asyncio.Event()
+        tasks = [asyncio.create_task(_one(client, key, user, start)) for user in users]
+        await asyncio.sleep(0.2)  # every task is waiting on the start line
+        start.set()
+        done, pending = await asyncio.wait(tasks, timeout=deadline)
+        for task in pending:
+            task.cancel()
+        return [t.result() if t in done else Result(error="deadline") for t in tasks]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process, from /proc (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids(pattern: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if pattern in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _cpu(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    return {name: {pid: _cpu_seconds(pid) for pid in pids} for name, pids in groups.items()}
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    # Processes started during the burst (new PostgreSQL backends) count from zero.
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def _is_child(pid: int, parent: int) -> bool:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == parent
+    except OSError:
+        return False
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def _row(label: str, values: list[float], own: float) -> str:
+    ms = [v * 1000 for v in values]
+    cells = [statistics.median(ms), _pct(ms, 0.95), max(ms)] if ms else [float("nan")] * 3
+    added = [statistics.median(ms) - own * 1000, _pct(ms, 0.95) - own * 1000] if ms else [float("nan")] * 2
+    return (
+        f"| {label:<22} | {own * 1000:>8.0f} | {cells[0]:>7.0f} | {cells[1]:>7.0f} | {cells[2]:>7.0f} | "
+        f"{added[0]:>11.0f} | {added[1]:>11.0f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool-max", type=int, default=40, help="DB_POOL_MAX per worker")
+    parser.add_argument("--model-delay", type=float, default=0.0, help="model's first-byte delay, s")
+    parser.add_argument("--deadline", type=float, default=120.0, help="seconds for the whole burst")
+    parser.add_argument("--warmup", type=int, default=10, help="runs before the burst, not counted")
+    args = parser.parse_args()
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise SystemExit("set DATABASE_URL to a PostgreSQL database")
+    call_command("migrate", verbosity=0)
+    stamp = int(time.time())
+    staff = user_get_or_create(username=f"bench-load-service-{stamp}")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    _, key = apikey_create(user=staff, name="load benchmark")
+    users = [user_get_or_create(username=f"bench-load-{stamp}-{i}").get_username() for i in range(args.runs)]
+    warm = [user_get_or_create(username=f"bench-warm-{stamp}-{i}").get_username() for i in range(args.warmup)]
+    chunk_delay = 1.0 / (STREAM_WORDS - 1)
+    model, base_url = _start_model(chunk_delay, args.model_delay)
+    port = _free_port()
+    server = _start_server(port, base_url, args.workers, args.pool_max)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(f"{base}/api/openapi.json", time.monotonic() + 60)
+        asyncio.run(_fire(base, key, warm, 30))  # imports, pools and caches warm in both workers
+        groups = {
+            "uvicorn workers": [pid for pid in _pids("multiprocessing") if _is_child(pid, server.pid)],
+            "PostgreSQL (all backends)": _pids("postgres"),
+            "loopback model": [model.pid],
+            "load client": [os.getpid()],
+        }
+        before = _cpu(groups)
+        started = time.perf_counter()
+        results = asyncio.run(_fire(base, key, users, args.deadline))
+        wall = time.perf_counter() - started
+        groups["PostgreSQL (all backends)"] = _pids("postgres")
+        after = _cpu(groups)
+    finally:
+        server.terminate()
+        model.stdin.close()
+        server.wait(timeout=30)
+        model.wait(timeout=30)
+        staff.delete()
+        for username in users + warm:
+            user_get_or_create(username=username).delete()
+
+    ok = [r for r in results if r.error is None]
+    errors = [r.error for r in results if r.error is not None]
+    print(
+        f"{args.runs} concurrent streaming runs, POST /api/runs stream=true; "
+        f"uvicorn --workers {args.workers}, "
+        f"DB_POOL_MAX={args.pool_max}, PostgreSQL; {os.cpu_count()} CPUs; burst took {wall:.1f} s"
+    )
+    print(
+        f"model: loopback, first byte after {args.model_delay * 1000:.0f} ms, {STREAM_WORDS} words over 1.0 s"
+    )
+    print()
+    print(
+        f"| {'':<22} | {'model ms':>8} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7} | "
+        f"{'added p50':>11} | {'added p95':>11} |"
+    )
+    print(f"|{'-' * 24}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|{'-' * 12}:|{'-' * 12}:|")
+    print(_row("time to first byte", [r.ttfb for r in ok], args.model_delay))
+    print(_row("time to first token", [r.ttft for r in ok if r.ttft is not None], args.model_delay))
+    print(_row("total", [r.total for r in ok], args.model_delay + 1.0))
+    print()
+    print(f"completed: {len(ok)}/{args.runs}; errors: {len(errors)}")
+    for error in sorted(set(errors))[:10]:
+        print(f"  {errors.count(error)} x {error}")
+    print()
+    print(f"CPU seconds during the burst ({wall:.1f} s wall x {os.cpu_count()} CPUs available):")
+    for name in groups:
+        used = _cpu_used(before[name], after[name])
+        print(f"  {name:<27} {used:6.2f} s  ({used / max(1, args.runs) * 1000:5.1f} ms per run)")
+    ttft = [r.ttft for r in ok if r.ttft is not None]
+    added = _pct([t * 1000 for t in ttft], 0.95) - args.model_delay * 1000 if ttft else float("inf")
+    verdict = "met" if added < TARGET_ADDED_P95_MS and not errors else "NOT met"
+    print(
+        f"target: zero errors and p95 added latency (first token) < {TARGET_ADDED_P95_MS:.0f} ms: {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The same workload on this app's Agent and on Agno 3.x, side by side, in one run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench2_ours python bench/vs_agno.py
+
+Agno (3.1.10) is installed by this script into its own virtualenv (var/bench-agno-venv;
+never a project dependency) and driven by bench/_agno_driver.py in a subprocess. Both
+use one PostgreSQL server (ours: DATABASE_URL; Agno: the same URL's database name plus
+"_agno", created when missing) and one loopback model: the tests' OpenAI-compatible fake,
+in this process, Chat Completions, both through the official openai SDK.
+
+(a) one session, --turns turns (300) with num_history_runs=5 and agentic memory, the
+    model answering at once: median wall time of one `agent.run()` at turns 261-300.
+(b) automatic memory (update_memory_on_run) and session summaries on, the model
+    answering every request after 200 ms: median time until `agent.run()` returns the
+    reply, over --reply-turns turns. Ours runs as the app does (AGENT_BACKGROUND_TASKS
+    "celery": the memory and summary jobs are enqueued, on kombu's filesystem broker, and
+    done by a worker after the reply); Agno does its memory update (in a thread, alongside
+    the reply) and its summary before run() returns. Ours with that work inline is shown too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
+os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-bench-"))
+os.environ["CELERY_BROKER_URL"] = "filesystem://"  # enqueued jobs land in the temporary folder
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+from agentapp.agent import Agent  # noqa: E402
+from agentapp.agent.summary import SUMMARY_INSTRUCTIONS  # noqa: E402
+from agentapp.db import DjangoDb  # noqa: E402
+from agentapp.llm import OpenAIChat  # noqa: E402
+from tests.fake_openai import FakeOpenAI, RecordedRequest, Reply  # noqa: E402
+
+AGNO_VERSION = "3.1.10"
+VENV = ROOT / "var" / "bench-agno-venv"
+DRIVER = ROOT / "bench" / "_agno_driver.py"
+SHOWN = (261, 300)  # turns whose median (a) reports
+MODEL_DELAY = 0.2  # (b): the model answers after this long
+
+
+class Model:
+    """The loopback model's script: a plain reply, and what each framework's summariser parses."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+
+    def __call__(self, request: RecordedRequest) -> Reply:
+        body = request.body
+        messages = body.get("messages") or [{}]
+        if "response_format" in body:  # Agno's session summary (structured output)
+            text = json.dumps({"summary": "The user is comparing three options.", "topics": ["options"]})
+        elif str(messages[0].get("content") or "").startswith(SUMMARY_INSTRUCTIONS):
+            text = "- The user is comparing three options.\nTopics: options"
+        else:
+            text = "Option one is cheaper; option two scales better."
+        return Reply(text=text, delay=self.delay, usage=(200, 12))
+
+
+def _agno_python() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=300)
+    check = [str(python), "-c", "import importlib.metadata as m; print(m.version('agno'))"]
+    installed = subprocess.run(check, capture_output=True, text=True, timeout=60).stdout.strip()
+    if installed != AGNO_VERSION:
+        packages = [f"agno=={AGNO_VERSION}", "sqlalchemy[asyncio]", "psycopg[binary]", "openai"]
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True, timeout=900)
+    return python
+
+
+def _agno_database() -> str:
+    """The Agno database's SQLAlchemy URL: ours with "_agno" appended to its name, created when missing."""
+    db = settings.DATABASES["default"]
+    name = f"{db['NAME']}_agno"
+    host, port, user = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432, db.get("USER") or "postgres"
+    password = db.get("PASSWORD") or ""
+    dsn = f"host={host} port={port} user={user} dbname=postgres" + (
+        f" password={password}" if password else ""
+    )
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    return f"postgresql+psycopg://{auth}{host}:{port}/{name}"
+
+
+def _agno(python: Path, db_url: str, base_url: str, workload: str, turns: int) -> list[float]:
+    command = [str(python), str(DRIVER), "--db-url", db_url, "--base-url", base_url]
+    command += ["--workload", workload, "--turns", str(turns)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1200, env={**os.environ})
+    if done.returncode != 0:
+        raise SystemExit(f"the Agno driver failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
+
+
+def _ours(agent: Agent, turns: int) -> list[float]:
+    stamp = time.time_ns()
+    user_id, session_id = f"bench-{stamp}", f"ses_bench_{stamp}"
+    seconds = []
+    for turn in range(1, turns + 1):
+        started = time.perf_counter()
+        output = agent.run(
+            f"Turn {turn}: tell me one thing about option {turn % 3}.", user_id=user_id, session_id=session_id
+        )
+        seconds.append(time.perf_counter() - started)
+        if output.status != "completed":
+            raise SystemExit(f"our turn {turn} failed: {output.error}")
+    get_user_model().objects.filter(username=user_id).delete()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--turns", type=int, default=300)
+    parser.add_argument("--reply-turns", type=int, default=30)
+    args = parser.parse_args()
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise SystemExit("set DATABASE_URL to a PostgreSQL database")
+    call_command("migrate", verbosity=0)
+    python = _agno_python()
+    agno_db = _agno_database()
+    first, last = SHOWN[0] - 1, min(SHOWN[1], args.turns)
+    script = Model()
+    with FakeOpenAI() as server:
+        server.responder = script
+        server.requests = _Discard()
+
+        def model() -> OpenAIChat:
+            return OpenAIChat("bench-model", base_url=server.base_url, api_key="sk-bench", max_retries=0)
+
+        history = dict(add_history_to_context=True, num_history_runs=5)
+        ours_a = _ours(Agent(model=model(), db=DjangoDb(), enable_agentic_memory=True, **history), args.turns)
+        agno_a = _agno(python, agno_db, server.base_url, "turns", args.turns)
+
+        script.delay = MODEL_DELAY
+        followups = dict(update_memory_on_run=True, enable_session_summaries=True, **history)
+        ours_b = _ours(
+            Agent(model=model(), db=DjangoDb(background_tasks=True), **followups), args.reply_turns
+        )
+        inline_b = _ours(
+            Agent(model=model(), db=DjangoDb(background_tasks=False), **followups), args.reply_turns
+        )
+        agno_b = _agno(python, agno_db, server.base_url, "reply", args.reply_turns)
+
+    a_ours, a_agno = statistics.median(ours_a[first:last]), statistics.median(agno_a[first:last])
+    b_ours, b_inline, b_agno = (statistics.median(v) * 1000 for v in (ours_b, inline_b, agno_b))
+    print(
+        f"PostgreSQL {settings.DATABASES['default']['NAME']} (ours) and its _agno twin "
+        f"(Agno {AGNO_VERSION}); "
+        f"loopback model (Chat Completions); {os.cpu_count()} CPUs"
+    )
+    print()
+    print(f"| {'workload':<62} | {'ours ms':>8} | {'Agno ms':>8} | {'ours/Agno':>9} |")
+    print(f"|{'-' * 64}|{'-' * 9}:|{'-' * 9}:|{'-' * 10}:|")
+    label_a = f"(a) turn time, turns {SHOWN[0]}-{last}, history 5, agentic memory"
+    print(f"| {label_a:<62} | {a_ours * 1000:>8.1f} | {a_agno * 1000:>8.1f} | {a_ours / a_agno:>9.2f} |")
+    label_b = f"(b) reply time, auto memory + summaries, model {MODEL_DELAY * 1000:.0f} ms"
+    print(f"| {label_b:<62} | {b_ours:>8.1f} | {b_agno:>8.1f} | {b_ours / b_agno:>9.2f} |")
+    label_i = "(b') the same, ours with that work inline (reference)"
+    print(f"| {label_i:<62} | {b_inline:>8.1f} | {b_agno:>8.1f} | {b_inline / b_agno:>9.2f} |")
+    print()
+    print(
+        f"turn 1 / turn {args.turns} (a): ours {ours_a[0] * 1000:.1f} / {ours_a[-1] * 1000:.1f} ms, "
+        f"Agno {agno_a[0] * 1000:.1f} / {agno_a[-1] * 1000:.1f} ms"
+    )
+    for name, ratio in (("(a)", a_ours / a_agno), ("(b)", b_ours / b_agno)):
+        print(
+            f"target {name}: ours at most half of Agno's (ratio <= 0.50): "
+            f"{'met' if ratio <= 0.5 else 'NOT met'}"
+        )
+
+
+class _Discard(list):
+    """The fake's request log, kept empty: hundreds of requests need no history here."""
+
+    def append(self, item: object) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    main()

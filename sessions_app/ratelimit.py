@@ -1,0 +1,49 @@
+"""A per-user limit on starting runs: a fixed one-minute window counted in Django's cache.
+
+The counter is one atomic `incr` on a key per user and minute, so concurrent requests (several
+web workers sharing Redis) never both slip under the limit. LocMem counts per process only.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+
+from agentapp.errors import AgentAppError
+
+WINDOW_SECONDS = 60
+
+
+class RateLimited(AgentAppError):
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, detail: object = None) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after
+
+
+def run_rate_limit_check(*, user: AbstractBaseUser, now: float | None = None) -> None:
+    """Count one run for `user`; raise RateLimited past AGENT_RUNS_PER_MINUTE (0 turns the limit off)."""
+    limit = int(getattr(settings, "AGENT_RUNS_PER_MINUTE", 0) or 0)
+    if limit <= 0:
+        return
+    now = time.time() if now is None else now
+    window = int(now // WINDOW_SECONDS)
+    key = f"ratelimit:runs:{user.pk}:{window}"
+    # add() is a no-op when the key exists; incr() is atomic on Redis and under LocMem's lock.
+    cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=WINDOW_SECONDS + 5)
+        count = 1
+    if count > limit:
+        retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
+        raise RateLimited(
+            f"Too many runs: at most {limit} a minute. Try again in {retry_after} seconds.",
+            retry_after=retry_after,
+            detail={"limit": limit, "retry_after": retry_after},
+        )

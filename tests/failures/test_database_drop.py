@@ -1,0 +1,112 @@
+"""The database connection dropped mid-run: the run still ends `error`, nothing stays `running`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import psycopg
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.utils import timezone
+
+from agentapp.agent import Agent
+from agentapp.db import DjangoDb
+from sessions_app import services
+from sessions_app.models import Message, Run, RunEvent
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _terminate_backend(pid: int) -> None:
+    """End a server process from another connection, as a database restart or a failover does."""
+    params = connection.settings_dict
+    with psycopg.connect(
+        dbname=params["NAME"],
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def _agent_whose_tool_drops_the_connection(make_model) -> Agent:
+    def look_up_flights(city: str) -> str:
+        """Find flights to a city."""
+        with connection.cursor() as cursor:  # the run's own connection: this thread's
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+        _terminate_backend(pid)
+        return f"no flights to {city}"
+
+    return Agent(model=make_model("chat"), db=DjangoDb(), tools=[look_up_flights])
+
+
+async def _arun_streamed(agent: Agent, message: str):
+    events = [
+        event async for event in await agent.arun(message, user_id="sarah", session_id="trip", stream=True)
+    ]
+    await sync_to_async(lambda: connection.close())()  # the storage thread's own, before the loop ends
+    assert type(events[-1]).__name__ == "RunError"
+    return events[-1].output
+
+
+@pytest.mark.parametrize("mode", ["run", "stream", "arun"])
+def test_a_run_whose_database_connection_is_killed_ends_as_error_with_its_message_kept(
+    make_model, fake_openai, mode
+):
+    fake_openai.reply(tool_calls=[("look_up_flights", {"city": "Lisbon"})])
+    agent = _agent_whose_tool_drops_the_connection(make_model)
+
+    if mode == "arun":  # the ASGI path: storage on Django's sync thread, the loop on the event loop
+        output = asyncio.run(_arun_streamed(agent, "Flights to Lisbon?"))
+    elif mode == "stream":
+        events = list(agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip", stream=True))
+        output = events[-1].output
+        assert type(events[-1]).__name__ == "RunError"
+    else:
+        output = agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip")
+
+    assert output.status == "error"
+    assert "OperationalError" in output.error
+    run = Run.objects.get(run_id=output.run_id)  # a fresh connection: the database is back
+    assert run.status == Run.Status.ERROR and run.ended_at is not None
+    assert "OperationalError" in run.error
+    assert Message.objects.get(run=run, role="user").content == "Flights to Lisbon?"
+    assert RunEvent.objects.filter(run=run, kind="error").exists()
+    assert not Run.objects.filter(status=Run.Status.RUNNING).exists()
+
+
+def test_the_next_run_on_the_same_agent_works_once_the_connection_is_replaced(make_model, fake_openai):
+    fake_openai.reply(tool_calls=[("look_up_flights", {"city": "Lisbon"})])
+    agent = _agent_whose_tool_drops_the_connection(make_model)
+    assert agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip").status == "error"
+
+    fake_openai.reply(text="Try the train.")
+    output = agent.run("Then what?", user_id="sarah", session_id="trip")
+
+    assert output.status == "completed" and output.content == "Try the train."
+
+
+def test_a_run_whose_failure_cannot_be_written_is_ended_by_the_sweep(make_model, fake_openai):
+    """When even the retried finish fails (the database stays away), the run is left to the sweep."""
+    fake_openai.reply(tool_calls=[("look_up_flights", {"city": "Lisbon"})])
+    db = DjangoDb()
+    db.connection_reset = lambda: None  # the reset does not help: every write on this connection fails
+    agent = _agent_whose_tool_drops_the_connection(make_model)
+    agent.db = db
+
+    output = agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip")
+
+    assert output.status == "error"  # the caller still hears that the run failed
+    connection.close()
+    run = Run.objects.get(run_id=output.run_id)
+    assert run.status == Run.Status.RUNNING  # nothing could be written...
+    Run.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    assert services.runs_sweep_stale(older_than=timedelta(minutes=15)) == 1  # ...until the sweep
+    run.refresh_from_db()
+    assert run.status == Run.Status.ERROR
+    assert run.messages.get(role="user").content == "Flights to Lisbon?"

@@ -1,0 +1,94 @@
+"""A run whose process died stays `running` only until the sweep: then it is `error`, its message kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from agentapp.celery import app as celery_app
+from agentapp.db import DjangoDb
+from sessions_app import services
+from sessions_app.models import Message, Run
+from sessions_app.tasks import sweep_stale_runs
+
+pytestmark = pytest.mark.django_db
+
+
+def _interrupted_run(message: str = "Plan my trip to Lisbon", session_id: str = "trip") -> Run:
+    """A run begun the way the agent begins one, whose process then died: nothing ever finishes it."""
+    handle = DjangoDb().run_begin(
+        user_id="sarah",
+        session_id=session_id,
+        agent_name="agent",
+        message=message,
+        model_id="gpt-test",
+        model_provider="openai",
+    )
+    return Run.objects.get(run_id=handle.run_id)
+
+
+def _age(run: Run, minutes: int) -> None:
+    then = timezone.now() - timedelta(minutes=minutes)
+    Run.objects.filter(pk=run.pk).update(created_at=then, started_at=then if run.started_at else None)
+
+
+def test_a_run_left_running_is_marked_error_by_the_sweep_after_the_threshold_but_not_before():
+    run = _interrupted_run()
+    _age(run, 10)
+
+    assert services.runs_sweep_stale(older_than=timedelta(minutes=15)) == 0
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING
+
+    _age(run, 20)
+    assert services.runs_sweep_stale(older_than=timedelta(minutes=15)) == 1
+
+    run.refresh_from_db()
+    assert run.status == Run.Status.ERROR
+    assert run.error.startswith("The run was interrupted")
+    assert run.ended_at is not None
+    message = Message.objects.get(run=run)
+    assert (message.role, message.content) == ("user", "Plan my trip to Lisbon")
+
+
+def test_a_pending_run_nobody_claimed_is_swept_as_well():
+    user = services.user_get_or_create(username="sarah")
+    session = services.session_create(user=user)
+    run = services.run_create(session=session, input="Hello?", status=Run.Status.PENDING)
+    _age(run, 30)
+
+    assert services.runs_sweep_stale(older_than=timedelta(minutes=15)) == 1
+    run.refresh_from_db()
+    assert run.status == Run.Status.ERROR and run.messages.get().content == "Hello?"
+
+
+def test_the_sweep_leaves_finished_and_recent_runs_alone(make_agent, fake_openai):
+    fake_openai.reply(text="Done.")
+    finished = make_agent().run("Hi", user_id="sarah", session_id="s1")
+    recent = _interrupted_run(session_id="s2")
+    Run.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    Run.objects.filter(pk=recent.pk).update(started_at=timezone.now())
+
+    assert services.runs_sweep_stale(older_than=timedelta(minutes=15)) == 0
+    assert Run.objects.get(run_id=finished.run_id).status == Run.Status.COMPLETED
+    assert Run.objects.get(pk=recent.pk).status == Run.Status.RUNNING
+
+
+def test_the_periodic_task_uses_the_configured_threshold(settings):
+    settings.AGENT_STALE_RUN_SECONDS = 600
+    settings.AGENT_BACKGROUND_TASKS = "inline"
+    old, young = _interrupted_run(session_id="old"), _interrupted_run(session_id="young")
+    _age(old, 11)
+    _age(young, 9)
+
+    assert sweep_stale_runs() == {"stale": 1}
+    assert Run.objects.get(pk=old.pk).status == Run.Status.ERROR
+    assert Run.objects.get(pk=young.pk).status == Run.Status.RUNNING
+
+
+def test_celery_beat_runs_the_sweep_every_minute():
+    entry = celery_app.conf.beat_schedule["sweep-stale-runs"]
+    assert entry["task"] == "sessions.sweep_stale_runs" and entry["schedule"] <= 60
+    assert "sessions.sweep_stale_runs" in celery_app.tasks

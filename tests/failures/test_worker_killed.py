@@ -1,0 +1,141 @@
+"""A Celery worker process killed (-9) in the middle of a summary task: redelivered, applied exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection
+
+from agentapp.celery import app as project_app
+from sessions_app.models import RunEvent, SessionSummary
+from sessions_app.tasks import session_summary_update
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+OWN_REDIS = "redis://127.0.0.1:6379/9"
+
+
+def _redis_url() -> str:
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    return url if url.startswith("redis://") else OWN_REDIS
+
+
+def _database_url() -> str:
+    """The test database (not the one settings name), so the worker process sees what the test writes."""
+    params = connection.settings_dict
+    user = params["USER"] or "postgres"
+    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
+    host = params["HOST"] or "127.0.0.1"
+    port = params["PORT"] or "5432"
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+@pytest.fixture
+def broker() -> Iterator[tuple[str, str]]:
+    import redis
+
+    url = _redis_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"needs Redis at {url} for a real Celery worker ({exc})")
+    queue = f"killed-{uuid.uuid4().hex[:8]}"
+    yield url, queue
+    project_app.set_current()
+    project_app.set_default()
+    redis.Redis.from_url(url).delete(f"_kombu.binding.{queue}", queue)
+
+
+def _start_worker(url: str, queue: str, fake_openai, tmp_path: Path, name: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.failures.worker_settings",
+        "DATABASE_URL": _database_url(),
+        "DB_POOL": "0",
+        "CELERY_BROKER_URL": url,
+        "AGENT_MODEL": "chat:gpt-test",
+        "OPENAI_BASE_URL": fake_openai.base_url,
+        "OPENAI_API_KEY": "sk-test-secret-123",
+        "AGENT_BACKGROUND_TASKS": "celery",
+        "AGENT_SESSION_SUMMARIES": "1",
+        "AGENTAPP_VAR_DIR": str(tmp_path),
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "agentapp", "worker", "--pool=solo", "-Q", queue]
+    command += ["-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def _summary_requests(fake_openai) -> int:
+    return sum(
+        "running summary" in (r.body["messages"][0].get("content") or "") for r in fake_openai.requests
+    )
+
+
+def test_a_summary_task_whose_worker_is_killed_is_redelivered_and_applied_exactly_once(
+    broker, make_agent, fake_openai, tmp_path
+):
+    url, queue = broker
+    fake_openai.reply(text="Lisbon in May sounds lovely.")
+    output = make_agent("chat").run("I'm going to Lisbon in May", user_id="sarah", session_id="trip")
+    fake_openai.reply(text="Sarah plans a trip to Lisbon in May.\nTopics: travel", delay=30)  # never sent
+    fake_openai.reply(text="Sarah plans a trip to Lisbon in May.\nTopics: travel")
+
+    sender = Celery("agentapp-killed-test", set_as_current=False)
+    sender.config_from_object("django.conf:settings", namespace="CELERY")
+    sender.conf.update(
+        broker_url=url, broker_transport_options={}, result_backend=url, task_default_queue=queue
+    )
+    sender.set_current()
+    sender.set_default()
+    session_summary_update.delay("trip")
+
+    first = _start_worker(url, queue, fake_openai, tmp_path, "first")
+    second = None
+    try:
+        _wait_for(lambda: _summary_requests(fake_openai) == 1, 60, "the first worker's summary request")
+        first.send_signal(signal.SIGKILL)  # mid-task: the message was taken but never acknowledged
+        first.wait(timeout=10)
+        assert not SessionSummary.objects.exists()
+
+        second = _start_worker(url, queue, fake_openai, tmp_path, "second")
+        _wait_for(lambda: SessionSummary.objects.exists(), 60, "the redelivered task on the second worker")
+        # A duplicate delivery (a second enqueue, the sweep) finds nothing left to fold.
+        duplicate = session_summary_update.apply_async(args=["trip"], ignore_result=False)
+        duplicate.get(timeout=30)
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+
+    summary = SessionSummary.objects.get()
+    assert summary.text == "Sarah plans a trip to Lisbon in May." and summary.topics == ["travel"]
+    assert summary.last_run.run_id == output.run_id
+    assert _summary_requests(fake_openai) == 2  # the killed request and the redelivered one
+    folds = RunEvent.objects.filter(kind="summary")
+    assert [event.payload["applied"] for event in folds] == [True]

@@ -1,0 +1,303 @@
+"""Who may call what: one explicit rule per route and method, from the URL conf and the API's schema.
+
+A route added without a rule here fails `test_every_route_has_a_rule`, naming it.
+Statuses: an int, LOGIN (302 to the login page) or ADMIN_LOGIN (302 to the admin's login).
+Browser routes are called with a session (keys are not a browser login: a key alone is anonymous);
+API routes with a bearer key, or a session with its CSRF token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from agentapp.api import api
+
+from .conftest import ACTORS, World
+
+LOGIN = "login"
+ADMIN_LOGIN = "admin login"
+
+
+@dataclass(frozen=True)
+class Rule:
+    url: Callable[[World], str]
+    expect: dict[str, int | str]
+    data: Callable[[World], dict] = field(default=lambda w: {})
+    api: bool = False
+
+
+def page(owner: int | str, *, other: int | str = 404, staff: int | str | None = None) -> dict:
+    """A signed-in page: the owner's answer, another person's, staff's (default: the owner's)."""
+    return {
+        "alice": owner,
+        "bob": other,
+        "anonymous": LOGIN,
+        "staff": owner if staff is None else staff,
+        "alice_key": LOGIN,
+        "service_key": LOGIN,
+    }
+
+
+def anyone(status: int | str) -> dict:
+    return dict.fromkeys(ACTORS, status)
+
+
+def api_route(owner: int, *, other: int = 404, staff: int | None = None, service: int | None = None) -> dict:
+    return {
+        "alice": owner,
+        "bob": other,
+        "anonymous": 401,
+        "staff": owner if staff is None else staff,
+        "alice_key": owner,
+        "service_key": owner if service is None else service,
+    }
+
+
+def r(url: Callable[[World], str], expect: dict, data: Callable[[World], dict] | None = None) -> Rule:
+    return Rule(url=url, expect=expect, data=data or (lambda w: {}))
+
+
+def a(url: Callable[[World], str], expect: dict, data: Callable[[World], dict] | None = None) -> Rule:
+    return Rule(url=url, expect=expect, data=data or (lambda w: {}), api=True)
+
+
+def s(w: World) -> str:
+    return w.session.session_id
+
+
+def m(w: World) -> str:
+    return w.memory.memory_id
+
+
+ADMIN = {**anyone(ADMIN_LOGIN), "staff": 200}
+ADMIN_PREFIX = "admin/"
+
+BROWSER_RULES: dict[tuple[str, str], Rule] = {
+    ("", "GET"): r(lambda w: "/", page(200, other=200)),
+    ("healthz", "GET"): r(lambda w: "/healthz", anyone(200)),
+    ("login/", "GET"): r(lambda w: "/login/", anyone(200)),
+    ("login/", "POST"): r(lambda w: "/login/", anyone(200), lambda w: {"username": "x", "password": "y"}),
+    ("logout/", "POST"): r(lambda w: "/logout/", anyone(LOGIN)),
+    # the person's own memories (staff may name another person with ?user=)
+    ("memories/", "GET"): r(lambda w: "/memories/", page(200, other=200)),
+    ("memories/new/", "POST"): r(lambda w: "/memories/new/", page(302, other=302), lambda w: {"text": "x"}),
+    ("memories/export/", "GET"): r(lambda w: "/memories/export/", page(200, other=200)),
+    ("memories/import/", "POST"): r(lambda w: "/memories/import/", page(422, other=422)),
+    ("memories/changes/<int:change_pk>/revert/", "POST"): r(
+        lambda w: f"/memories/changes/{w.change.pk}/revert/", page(302)
+    ),
+    # a full-page load of one memory is its history page; htmx gets the item
+    ("memories/<str:memory_id>/", "GET"): r(lambda w: f"/memories/{m(w)}/", page(302)),
+    ("memories/<str:memory_id>/edit/", "GET"): r(lambda w: f"/memories/{m(w)}/edit/", page(200)),
+    ("memories/<str:memory_id>/edit/", "POST"): r(
+        lambda w: f"/memories/{m(w)}/edit/", page(302), lambda w: {"text": "Alice likes coffee"}
+    ),
+    ("memories/<str:memory_id>/delete/", "POST"): r(lambda w: f"/memories/{m(w)}/delete/", page(302)),
+    ("memories/<str:memory_id>/restore/", "POST"): r(lambda w: f"/memories/{m(w)}/restore/", page(302)),
+    ("memories/<str:memory_id>/history/", "GET"): r(lambda w: f"/memories/{m(w)}/history/", page(200)),
+    ("settings/api-keys/", "GET"): r(lambda w: "/settings/api-keys/", page(200, other=200)),
+    ("settings/api-keys/", "POST"): r(
+        lambda w: "/settings/api-keys/", page(201, other=201), lambda w: {"name": "laptop"}
+    ),
+    ("settings/api-keys/<int:pk>/revoke/", "POST"): r(
+        lambda w: f"/settings/api-keys/{w.apikey.pk}/revoke/", page(302, staff=404)
+    ),
+    ("runs/", "GET"): r(lambda w: "/runs/", page(200, other=200)),
+    ("runs/<str:run_id>/", "GET"): r(lambda w: f"/runs/{w.run.run_id}/", page(200)),
+    ("runs/<str:run_id>/context/", "GET"): r(lambda w: f"/runs/{w.run.run_id}/context/", page(200)),
+    ("runs/<str:run_id>/events/<int:event_id>/", "GET"): r(
+        lambda w: f"/runs/{w.run.run_id}/events/{w.event.pk}/", page(200)
+    ),
+    ("sessions/<str:session_id>/timeline/", "GET"): r(lambda w: f"/sessions/{s(w)}/timeline/", page(200)),
+    ("chat/new/", "POST"): r(lambda w: "/chat/new/", page(302, other=302), lambda w: {"message": "hi"}),
+    ("chat/sessions/", "GET"): r(lambda w: "/chat/sessions/", page(200, other=200)),
+    ("chat/runs/<str:run_id>/stream/", "GET"): r(
+        lambda w: f"/chat/runs/{w.stopped.run_id}/stream/", page(200)
+    ),
+    ("chat/runs/<str:run_id>/stop/", "POST"): r(lambda w: f"/chat/runs/{w.run.run_id}/stop/", page(204)),
+    ("chat/runs/<str:run_id>/retry/", "POST"): r(
+        lambda w: f"/chat/runs/{w.stopped.run_id}/retry/", page(302)
+    ),
+    ("chats/<str:session_id>/", "GET"): r(lambda w: f"/chats/{s(w)}/", page(200)),
+    ("chats/<str:session_id>/messages/", "POST"): r(
+        lambda w: f"/chats/{s(w)}/messages/", page(302), lambda w: {"message": "hi"}
+    ),
+    ("chats/<str:session_id>/older/", "GET"): r(
+        lambda w: f"/chats/{s(w)}/older/?before={w.run.pk + 100}", page(200)
+    ),
+    ("chats/<str:session_id>/rename/", "GET"): r(lambda w: f"/chats/{s(w)}/rename/", page(200)),
+    ("chats/<str:session_id>/rename/", "POST"): r(
+        lambda w: f"/chats/{s(w)}/rename/", page(302), lambda w: {"title": "Renamed"}
+    ),
+    ("chats/<str:session_id>/delete/", "POST"): r(lambda w: f"/chats/{s(w)}/delete/", page(302)),
+    # the API's own pages, outside its operations
+    ("api/openapi.json", "GET"): r(lambda w: "/api/openapi.json", anyone(200)),
+    ("api/docs", "GET"): r(lambda w: "/api/docs", anyone(200)),
+    ("api/", "GET"): r(lambda w: "/api/", anyone(404)),  # ninja's index: nothing there outside DEBUG
+}
+
+API_RULES: dict[tuple[str, str], Rule] = {
+    ("/api/runs", "POST"): a(
+        lambda w: "/api/runs",
+        api_route(200),
+        lambda w: {"message": "hi", "session_id": s(w), "user_id": "alice"},
+    ),
+    ("/api/runs/{run_id}", "GET"): a(lambda w: f"/api/runs/{w.run.run_id}", api_route(200)),
+    ("/api/runs/{run_id}/cancel", "POST"): a(lambda w: f"/api/runs/{w.run.run_id}/cancel", api_route(200)),
+    ("/api/sessions", "GET"): a(lambda w: "/api/sessions?user_id=alice", api_route(200)),
+    ("/api/sessions/{session_id}", "GET"): a(lambda w: f"/api/sessions/{s(w)}", api_route(200)),
+    ("/api/sessions/{session_id}", "PATCH"): a(
+        lambda w: f"/api/sessions/{s(w)}", api_route(200), lambda w: {"title": "Renamed"}
+    ),
+    ("/api/sessions/{session_id}", "DELETE"): a(lambda w: f"/api/sessions/{s(w)}", api_route(204)),
+    ("/api/sessions/{session_id}/runs", "GET"): a(lambda w: f"/api/sessions/{s(w)}/runs", api_route(200)),
+    ("/api/sessions/{session_id}/summary", "GET"): a(
+        lambda w: f"/api/sessions/{s(w)}/summary", api_route(200)
+    ),
+    ("/api/sessions/{session_id}/summary/refresh", "POST"): a(
+        lambda w: f"/api/sessions/{s(w)}/summary/refresh", api_route(202)
+    ),
+    ("/api/memories", "GET"): a(lambda w: "/api/memories?user_id=alice", api_route(200)),
+    ("/api/memories", "POST"): a(
+        lambda w: "/api/memories", api_route(201), lambda w: {"text": "Alice owns a cat", "user_id": "alice"}
+    ),
+    ("/api/memories/{memory_id}", "GET"): a(lambda w: f"/api/memories/{m(w)}", api_route(200)),
+    ("/api/memories/{memory_id}", "PATCH"): a(
+        lambda w: f"/api/memories/{m(w)}",
+        api_route(200),
+        lambda w: {"text": "Alice likes coffee"},
+    ),
+    ("/api/memories/{memory_id}", "DELETE"): a(lambda w: f"/api/memories/{m(w)}", api_route(204)),
+    ("/api/memories/{memory_id}/history", "GET"): a(
+        lambda w: f"/api/memories/{m(w)}/history", api_route(200)
+    ),
+    ("/api/memories/{memory_id}/revert/{change_id}", "POST"): a(
+        lambda w: f"/api/memories/{m(w)}/revert/{w.change.pk}", api_route(200)
+    ),
+    ("/api/memory-topics", "GET"): a(lambda w: "/api/memory-topics?user_id=alice", api_route(200)),
+    ("/api/users/{user_id}/export", "GET"): a(lambda w: "/api/users/alice/export", api_route(200)),
+    ("/api/users/{user_id}/data", "DELETE"): a(lambda w: "/api/users/alice/data", api_route(200)),
+}
+
+API_PAGES = {"api/", "api/openapi.json", "api/docs"}  # ninja's own pages, not operations
+ADMIN_PAGES = ("/admin/", "/admin/sessions_app/run/", "/admin/memory_app/memory/", "/admin/apikeys/apikey/")
+
+
+# --- the routes that exist --------------------------------------------------------------
+def url_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
+    """Every route of the URL conf, includes flattened; the admin as one prefix."""
+    resolver = resolver or get_resolver()
+    found = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route == ADMIN_PREFIX:
+                found.append(route)
+            else:
+                found.extend(url_patterns(entry, route))
+        elif isinstance(entry, URLPattern):
+            found.append(route)
+    return found
+
+
+def api_operations() -> set[tuple[str, str]]:
+    paths = api.get_openapi_schema()["paths"]
+    return {(path, method.upper()) for path, ops in paths.items() for method in ops}
+
+
+def api_patterns() -> set[str]:
+    """The URL-conf routes ninja serves its operations on ("api/runs/<run_id>" and the like)."""
+    found = set()
+    for route in url_patterns():
+        if route.startswith("api/") and route not in API_PAGES:
+            found.add(route)
+    return found
+
+
+def test_every_route_has_a_rule():
+    covered = {route for route, _ in BROWSER_RULES} | {ADMIN_PREFIX}
+    missing = [route for route in url_patterns() if route not in covered and route not in api_patterns()]
+    assert not missing, f"routes without an authorization rule: {missing}"
+    missing_api = sorted(api_operations() - set(API_RULES))
+    assert not missing_api, f"API operations without an authorization rule: {missing_api}"
+
+
+def test_no_rule_names_a_route_that_is_gone():
+    routes = set(url_patterns())
+    assert not [key for key in BROWSER_RULES if key[0] not in routes]
+    assert not sorted(set(API_RULES) - api_operations())
+
+
+def test_the_api_routes_in_the_url_conf_are_all_documented_operations():
+    documented = {path.replace("{", "<").replace("}", ">").lstrip("/") for path, _ in api_operations()}
+    assert {p.replace("<str:", "<").replace("<int:", "<") for p in api_patterns()} <= documented
+
+
+# --- each rule, for each actor ------------------------------------------------------------
+def _call(world: World, rule: Rule, method: str, actor: str):
+    client, headers = world.client(actor, csrf=rule.api)
+    url = rule.url(world)
+    data = rule.data(world)
+    if rule.api:
+        if method == "GET":
+            return client.get(url, headers=headers)
+        return client.generic(
+            method, url, data=json.dumps(data), content_type="application/json", headers=headers
+        )
+    if method == "GET":
+        return client.get(url, headers=headers)
+    return client.post(url, data=data, headers=headers)
+
+
+def _status(response) -> int | str:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith("/admin/login/"):
+            return ADMIN_LOGIN
+        if location.startswith("/login/"):
+            return LOGIN
+    return response.status_code
+
+
+CASES = [
+    pytest.param(key, actor, id=f"{key[1]} {key[0] or '/'} as {actor}")
+    for rules in (BROWSER_RULES, API_RULES)
+    for key in rules
+    for actor in ACTORS
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "actor"), CASES)
+def test_each_route_answers_each_actor_as_its_rule_says(key, actor, world, replying):
+    rule = BROWSER_RULES.get(key) or API_RULES[key]
+    response = _call(world, rule, key[1], actor)
+    assert _status(response) == rule.expect[actor], (key, actor, response.status_code, response.content[:300])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+@pytest.mark.parametrize("actor", ACTORS)
+def test_the_admin_is_for_staff_only(path, actor, world):
+    client, headers = world.client(actor)
+    assert _status(client.get(path, headers=headers)) == ADMIN[actor]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "route",
+    sorted({route for route, _ in BROWSER_RULES if route not in API_PAGES}),
+    ids=lambda route: route or "/",
+)
+def test_a_browser_route_refuses_a_method_without_a_rule(route, world):
+    methods = {m for (p, m) in BROWSER_RULES if p == route}
+    rule = next(rule for (p, _), rule in BROWSER_RULES.items() if p == route)
+    client, headers = world.client("alice")
+    for method in {"GET", "POST"} - methods:
+        response = getattr(client, method.lower())(rule.url(world), headers=headers)
+        assert response.status_code == 405, (route, method, response.status_code)

@@ -1,0 +1,65 @@
+"""Every state-changing request from a browser session needs the CSRF token.
+
+The routes come from the authorization matrix, whose own test requires a rule for every route
+of the URL conf and every API operation, so a new write route is checked here too.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from .conftest import World
+from .test_authorization_matrix import API_RULES, BROWSER_RULES
+
+WRITES = ("POST", "PATCH", "DELETE")
+BROWSER_WRITES = sorted(key for key in BROWSER_RULES if key[1] in WRITES)
+API_WRITES = sorted(key for key in API_RULES if key[1] in WRITES)
+
+pytestmark = pytest.mark.django_db
+
+
+def _signed_in(world: World) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.alice)
+    return client
+
+
+@pytest.mark.parametrize("key", BROWSER_WRITES, ids=lambda key: f"{key[1]} {key[0]}")
+def test_a_browser_write_without_the_csrf_token_is_refused(key, world, replying):
+    rule = BROWSER_RULES[key]
+    response = _signed_in(world).post(rule.url(world), data=rule.data(world))
+    assert response.status_code == 403, (key, response.status_code)
+
+
+@pytest.mark.parametrize("key", BROWSER_WRITES, ids=lambda key: f"{key[1]} {key[0]}")
+def test_the_same_browser_write_with_the_token_gets_past_the_check(key, world, replying):
+    client = _signed_in(world)
+    client.get("/login/")  # a page with a form sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    rule = BROWSER_RULES[key]
+    response = client.post(rule.url(world), data=rule.data(world), headers={"X-CSRFToken": token})
+    assert response.status_code != 403, (key, response.content[:200])
+
+
+@pytest.mark.parametrize("key", API_WRITES, ids=lambda key: f"{key[1]} {key[0]}")
+def test_an_api_write_with_a_session_and_no_csrf_token_is_refused(key, world, replying):
+    rule = API_RULES[key]
+    body = json.dumps(rule.data(world))
+    response = _signed_in(world).generic(key[1], rule.url(world), data=body, content_type="application/json")
+    assert response.status_code == 403, (key, response.status_code)
+    assert response.json()["message"]
+
+
+@pytest.mark.parametrize("key", API_WRITES, ids=lambda key: f"{key[1]} {key[0]}")
+def test_an_api_write_with_a_bearer_key_needs_no_csrf_token(key, world, replying):
+    rule = API_RULES[key]
+    body = json.dumps(rule.data(world))
+    headers = {"Authorization": f"Bearer {world.tokens['alice_key']}"}
+    client = Client(enforce_csrf_checks=True)
+    response = client.generic(
+        key[1], rule.url(world), data=body, content_type="application/json", headers=headers
+    )
+    assert response.status_code == rule.expect["alice_key"], (key, response.content[:200])

@@ -1,0 +1,231 @@
+"""Message length, request size and the per-user rate limit on runs: each a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import httpx
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from apikeys.services import apikey_create
+from sessions_app.models import Run
+from sessions_app.ratelimit import RateLimited, run_rate_limit_check
+from sessions_app.services import MAX_MESSAGE_CHARS
+
+from .conftest import World
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+MIB = 1024 * 1024
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _browser(world: World, user=None) -> Client:
+    client = Client()
+    client.force_login(user or world.alice)
+    return client
+
+
+def _api(world: World, body: dict | str, key: str = "alice_key"):
+    data = body if isinstance(body, str) else json.dumps(body)
+    headers = {"Authorization": f"Bearer {world.tokens[key]}"}
+    return Client().post("/api/runs", data=data, content_type="application/json", headers=headers)
+
+
+def _send(client: Client, world: World, text: str = "hi", **headers):
+    return client.post(f"/chats/{world.session.session_id}/messages/", {"message": text}, headers=headers)
+
+
+def _assert_error_shape(response, status: int) -> dict:
+    assert response.status_code == status, response.content[:300]
+    body = response.json()
+    assert set(body) == {"message", "detail"} and body["message"]
+    return body
+
+
+# --- message length -----------------------------------------------------------------------
+def test_a_chat_message_over_the_length_limit_is_refused_with_422(world):
+    runs_before = Run.objects.count()
+    response = _send(_browser(world), world, "x" * (MAX_MESSAGE_CHARS + 1), **HTMX)
+    assert response.status_code == 422
+    assert f"longer than {MAX_MESSAGE_CHARS}" in response.content.decode()
+    assert Run.objects.count() == runs_before
+
+
+def test_a_message_at_the_length_limit_is_accepted(world):
+    assert _send(_browser(world), world, "x" * MAX_MESSAGE_CHARS, **HTMX).status_code == 200
+
+
+def test_an_api_run_over_the_length_limit_is_refused_with_422(world):
+    body = _assert_error_shape(_api(world, {"message": "x" * (MAX_MESSAGE_CHARS + 1)}), 422)
+    assert body["detail"][0]["loc"][-1] == "message"
+
+
+# --- request size ---------------------------------------------------------------------------
+def test_an_oversized_form_post_is_refused_with_413_not_a_500(world):
+    response = _send(_browser(world), world, "x" * (MIB + 10))  # multipart, as a browser's form
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
+
+
+def test_an_oversized_urlencoded_post_is_refused_with_413(world):
+    client = _browser(world)
+    body = "message=" + "x" * (MIB + 10)
+    url = f"/chats/{world.session.session_id}/messages/"
+    response = client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+
+
+def test_an_oversized_api_body_is_refused_with_413_in_the_error_shape(world):
+    body = _assert_error_shape(_api(world, {"message": "x" * (MIB + 10)}), 413)
+    assert body["detail"] == {"max_bytes": MIB}
+
+
+def test_the_size_limit_follows_the_setting(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    _assert_error_shape(_api(world, {"message": "x" * 2_100}), 413)
+    assert _send(_browser(world), world, "x" * 2_100).status_code == 413
+    assert _send(_browser(world), world, "x" * 1_000).status_code == 302
+
+
+def test_an_uploaded_file_is_bounded_by_its_own_view_not_by_the_body_limit(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    items = [{"memory": f"fact number {i}", "topics": []} for i in range(200)]
+    upload = json.dumps({"memories": items}).encode()
+    assert len(upload) > 2_000
+    response = _browser(world).post(
+        "/memories/import/", {"file": SimpleUploadedFile("m.json", upload, "application/json")}
+    )
+    assert response.status_code != 413
+    assert response.status_code < 500
+
+
+# --- the rate limit on runs -------------------------------------------------------------------
+def test_the_chat_answers_429_with_retry_after_past_the_limit(world, settings):
+    settings.AGENT_RUNS_PER_MINUTE = 2
+    client = _browser(world)
+    assert [_send(client, world, **HTMX).status_code for _ in range(2)] == [200, 200]
+    runs_before = Run.objects.count()
+    refused = _send(client, world, **HTMX)
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 61
+    assert "Too many runs: at most 2 a minute" in refused.content.decode()  # shown in the composer
+    assert Run.objects.count() == runs_before
+
+
+def test_a_new_chat_counts_against_the_same_limit(world, settings):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    client = _browser(world)
+    assert client.post("/chat/new/", {"message": "hi"}).status_code == 302
+    refused = client.post("/chat/new/", {"message": "hi"})
+    assert refused.status_code == 429 and refused["Retry-After"]
+
+
+def test_the_api_answers_429_with_retry_after_and_the_error_shape(world, settings, replying):
+    settings.AGENT_RUNS_PER_MINUTE = 2
+    assert [_api(world, {"message": "hi"}).status_code for _ in range(2)] == [200, 200]
+    refused = _api(world, {"message": "hi"})
+    body = _assert_error_shape(refused, 429)
+    assert body["detail"]["limit"] == 2
+    assert int(refused["Retry-After"]) == body["detail"]["retry_after"]
+    assert len(replying.requests) == 2  # the refused run never reached the model
+
+
+def test_the_limit_is_per_person(world, settings):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    assert _send(_browser(world), world, **HTMX).status_code == 200
+    assert _send(_browser(world), world, **HTMX).status_code == 429
+    bob_client = _browser(world, world.bob)
+    assert bob_client.post("/chat/new/", {"message": "hi"}).status_code == 302
+
+
+def test_the_chat_and_the_api_share_one_count_per_person(world, settings, replying):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    assert _send(_browser(world), world, **HTMX).status_code == 200
+    _assert_error_shape(_api(world, {"message": "hi"}), 429)
+
+
+def test_a_service_key_is_counted_for_the_person_it_speaks_for(world, settings, replying):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    assert _api(world, {"message": "hi", "user_id": "alice"}, key="service_key").status_code == 200
+    _assert_error_shape(_api(world, {"message": "hi", "user_id": "alice"}, key="service_key"), 429)
+    assert _api(world, {"message": "hi", "user_id": "carol"}, key="service_key").status_code == 200
+
+
+def test_the_window_resets_after_a_minute(alice, settings):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    run_rate_limit_check(user=alice, now=600.0)
+    with pytest.raises(RateLimited) as refused:
+        run_rate_limit_check(user=alice, now=630.0)
+    assert refused.value.retry_after == 31
+    run_rate_limit_check(user=alice, now=660.0)
+
+
+def test_zero_turns_the_limit_off(alice, settings):
+    settings.AGENT_RUNS_PER_MINUTE = 0
+    for _ in range(100):
+        run_rate_limit_check(user=alice)
+
+
+def test_concurrent_runs_on_redis_never_slip_past_the_limit(alice, settings):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("needs Redis at 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"security-test-{uuid.uuid4().hex}",  # never meets another test's keys
+        }
+    }
+    settings.AGENT_RUNS_PER_MINUTE = 5
+    outcomes: list[bool] = []
+    barrier = threading.Barrier(20)
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            run_rate_limit_check(user=alice, now=1_200.0)
+            outcomes.append(True)
+        except RateLimited:
+            outcomes.append(False)
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count(True) == 5 and outcomes.count(False) == 15
+
+
+def test_a_retry_counts_against_the_limit(world, settings):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    client = _browser(world)
+    assert client.post(f"/chat/runs/{world.stopped.run_id}/retry/", headers=HTMX).status_code == 200
+    refused = client.post(f"/chat/runs/{world.stopped.run_id}/retry/", headers=HTMX)
+    assert refused.status_code == 429 and refused["Retry-After"]
+
+
+def test_under_the_asgi_server_an_oversized_body_is_a_413_too(asgi_server, alice):
+    token = apikey_create(user=alice, name="k")[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    response = httpx.post(f"{asgi_server}/api/runs", json={"message": "x" * (MIB + 10)}, headers=headers)
+    assert response.status_code == 413
+    assert set(response.json()) == {"message", "detail"}
+    page = httpx.post(f"{asgi_server}/chat/new/", data={"message": "x" * (MIB + 10)})
+    assert page.status_code == 413
