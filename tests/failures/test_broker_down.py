@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from sessions_app import services
 from sessions_app.models import Run, SessionSummary
 from sessions_app.tasks import sweep_stale_runs
 from tests.fake_openai import RecordedRequest, Reply
+from tests.redis_support import redis_or_skip, redis_url
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs as in production
 
@@ -49,23 +49,11 @@ def queue(monkeypatch) -> Iterator[str]:
     try:
         import redis
 
-        redis.Redis.from_url(_redis_url(), socket_connect_timeout=1).delete(f"_kombu.binding.{name}", name)
+        redis.Redis.from_url(redis_url(OWN_REDIS), socket_connect_timeout=1).delete(
+            f"_kombu.binding.{name}", name
+        )
     except Exception:
         pass
-
-
-def _redis_url() -> str:
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    return url if url.startswith("redis://") else OWN_REDIS
-
-
-def _redis_or_skip(url: str) -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"needs Redis at {url} for a real Celery worker ({exc})")
 
 
 def _responder(request: RecordedRequest) -> Reply:
@@ -118,8 +106,8 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     assert sweep_stale_runs() == {"stale": 0, "memory": 0, "summary": 0}
 
     # The broker is back, with a worker on it: the next sweep hands over what the run missed.
-    url = _redis_url()
-    _redis_or_skip(url)
+    url = redis_url(OWN_REDIS)
+    redis_or_skip(url)
     up = _app(url, queue)
     up.set_current()
     up.set_default()

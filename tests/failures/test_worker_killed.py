@@ -18,16 +18,12 @@ from django.db import connection
 from agentapp.celery import app as project_app
 from sessions_app.models import RunEvent, SessionSummary
 from sessions_app.tasks import session_summary_update
+from tests.redis_support import redis_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_REDIS = "redis://127.0.0.1:6379/9"
-
-
-def _redis_url() -> str:
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    return url if url.startswith("redis://") else OWN_REDIS
 
 
 def _database_url() -> str:
@@ -44,7 +40,7 @@ def _database_url() -> str:
 def broker() -> Iterator[tuple[str, str]]:
     import redis
 
-    url = _redis_url()
+    url = redis_url(OWN_REDIS)
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
     except redis.RedisError as exc:

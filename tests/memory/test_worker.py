@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
@@ -14,29 +13,16 @@ from agentapp.celery import app as project_app
 from memory_app.models import Memory, MemoryExtraction
 from memory_app.tasks import memory_update_for_run
 from sessions_app.models import Run
+from tests.redis_support import redis_or_skip, redis_url
 
 OWN_REDIS = "redis://127.0.0.1:6379/11"
-
-
-def _redis_url() -> str:
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    return url if url.startswith("redis://") else OWN_REDIS
-
-
-def _redis_or_skip(url: str) -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"needs Redis at {url} for a real Celery worker ({exc})")
 
 
 @pytest.fixture
 def redis_celery():
     """A Celery app like the project's, on Redis, with a queue of its own; then the project's app again."""
-    url = _redis_url()
-    _redis_or_skip(url)
+    url = redis_url(OWN_REDIS)
+    redis_or_skip(url)
     app = Celery("agentapp-memory-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     queue = f"memory-test-{uuid.uuid4().hex[:8]}"
