@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from agentapp.errors import MemoryNotFound
+from agentapp.ownership import one_visible_to
 
 from .models import Memory, MemoryChange
 
@@ -49,24 +50,19 @@ def memory_get_for_viewer(
 ) -> Memory:
     """A memory the signed-in person may see: their own, or anyone's for staff."""
     memories = Memory.objects.select_related("user", "source_run").filter(memory_id=memory_id)
-    if not viewer.is_staff:
-        memories = memories.filter(user_id=viewer.pk)
     if not include_deleted:
         memories = memories.filter(deleted_at__isnull=True)
-    memory = memories.first()
-    if memory is None:
-        raise MemoryNotFound(f"memory {memory_id!r} not found")
-    return memory
+    return one_visible_to(
+        memories, viewer=viewer, not_found=MemoryNotFound(f"memory {memory_id!r} not found")
+    )
 
 
 def memory_change_get_for_viewer(*, change_pk: int, viewer: AbstractBaseUser) -> MemoryChange:
-    changes = MemoryChange.objects.select_related("memory", "memory__user").filter(pk=change_pk)
-    if not viewer.is_staff:
-        changes = changes.filter(user_id=viewer.pk)
-    change = changes.first()
-    if change is None:
-        raise MemoryNotFound(f"memory change {change_pk} not found")
-    return change
+    return one_visible_to(
+        MemoryChange.objects.select_related("memory", "memory__user").filter(pk=change_pk),
+        viewer=viewer,
+        not_found=MemoryNotFound(f"memory change {change_pk} not found"),
+    )
 
 
 def _tsquery(query: str) -> str:

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
 from agentapp.errors import RunNotFound, SessionNotFound
+from agentapp.ownership import one_visible_to
 
 from .models import AgentSession, Message, Run, SessionSummary
 
@@ -65,23 +66,19 @@ def sessions_for_user(*, user_pk: int, search: str = "") -> QuerySet[AgentSessio
 
 def session_get_for_user(*, session_id: str, user: AbstractBaseUser) -> AgentSession:
     """The session if `user` owns it (staff may open any); otherwise not found, like a missing one."""
-    sessions = AgentSession.objects.select_related("user").filter(session_id=session_id)
-    if not user.is_staff:
-        sessions = sessions.filter(user_id=user.pk)
-    session = sessions.first()
-    if session is None:
-        raise SessionNotFound(f"session {session_id!r} not found")
-    return session
+    return one_visible_to(
+        AgentSession.objects.select_related("user").filter(session_id=session_id),
+        viewer=user,
+        not_found=SessionNotFound(f"session {session_id!r} not found"),
+    )
 
 
 def run_get_for_user(*, run_id: str, user: AbstractBaseUser) -> Run:
-    runs = Run.objects.select_related("session", "user").filter(run_id=run_id)
-    if not user.is_staff:
-        runs = runs.filter(user_id=user.pk)
-    run = runs.first()
-    if run is None:
-        raise RunNotFound(f"run {run_id!r} not found")
-    return run
+    return one_visible_to(
+        Run.objects.select_related("session", "user").filter(run_id=run_id),
+        viewer=user,
+        not_found=RunNotFound(f"run {run_id!r} not found"),
+    )
 
 
 def summary_runs_pending(

@@ -195,14 +195,19 @@ class Turn:
             payload={"message": message, **payload},
         )
 
+    def _outcome(
+        self, event: loop.LoopFinished | loop.LoopFailed | None
+    ) -> tuple[list[Message], Usage, float | None]:
+        """New messages, usage and first-token time; without a loop ending, what was streamed so far."""
+        if event is not None:
+            return list(event.new_messages), event.usage, event.first_token_at
+        partial = [Message(role="assistant", content="".join(self.partial))] if self.partial else []
+        return partial, Usage(), None
+
     def _finish(
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
     ) -> RunOutput:
-        new_messages = list(event.new_messages) if event else []
-        if event is None and self.partial:
-            new_messages = [Message(role="assistant", content="".join(self.partial))]
-        usage = event.usage if event else Usage()
-        first_token_at = event.first_token_at if event else None
+        new_messages, usage, first_token_at = self._outcome(event)
         self.db.run_finish(
             run=self.run,
             status=status,
@@ -220,11 +225,7 @@ class Turn:
     def _output(
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
     ) -> RunOutput:
-        new_messages = list(event.new_messages) if event else []
-        if event is None and self.partial:
-            new_messages = [Message(role="assistant", content="".join(self.partial))]
-        usage = event.usage if event else Usage()
-        first_token_at = event.first_token_at if event else None
+        new_messages, usage, first_token_at = self._outcome(event)
         return RunOutput(
             content=content,
             run_id=self.run.run_id,
