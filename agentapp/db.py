@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from agentapp.agent.records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from agentapp.agent.records import (
+    ContextData,
+    EventRecord,
+    RunHandle,
+    SessionRecord,
+    SessionSummaryRecord,
+    UserMemory,
+)
 from agentapp.agent.summary import MAX_TURN_CHARS, SummaryInputs, SummaryTurn
 from agentapp.errors import RunNotFound, SessionOwnedByAnotherUser
 from agentapp.llm.types import Message, ToolCall, Usage
@@ -38,6 +44,17 @@ def _memory_record(memory: Memory, username: str) -> UserMemory:
         updated_at=memory.updated_at,
         source_run_id=None,
     )
+
+
+def _connection_give_back() -> None:
+    """Return this thread's connection to the pool, so that a run waiting on the model holds none.
+
+    Django gives a request's connection back only when the response ends: a streamed reply would
+    hold one per stream, and a few dozen streams would exhaust the pool. Without a pool (SQLite, or
+    DB_POOL=0) a reconnect costs more than holding on, and inside a transaction it must stay.
+    """
+    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
+        connection.close()
 
 
 def _message(row: MessageRow) -> Message:
@@ -134,30 +151,11 @@ class DjangoDb:
         if with_summary:
             row = session_selectors.session_summary_get(session_pk=run.keys["session"])
             summary = _summary_record(row, run.session_id) if row else None
+        _connection_give_back()  # the run now waits on the model, for seconds
         return ContextData(history=history, memories=memories, summary=summary)
 
-    def run_event_record(
-        self,
-        *,
-        run: RunHandle,
-        kind: str,
-        name: str,
-        started_at: datetime,
-        ended_at: datetime | None,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
-        session_services.run_event_record(
-            run_pk=run.keys["run"],
-            kind=kind,
-            name=name,
-            started_at=started_at,
-            ended_at=ended_at,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            payload=payload,
-        )
+    def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
+        session_services.run_events_add(run_pk=run.keys["run"], events=[vars(event) for event in events])
 
     def run_finish(
         self,
@@ -171,6 +169,7 @@ class DjangoDb:
         first_token_at: datetime | None,
         error: str = "",
         memories_used: Sequence[str] = (),
+        events: Sequence[EventRecord] = (),
     ) -> None:
         session_services.run_finish(
             run_pk=run.keys["run"],
@@ -185,6 +184,7 @@ class DjangoDb:
             first_token_at=first_token_at,
             error=error,
             memories_used=memories_used,
+            events=[vars(event) for event in events],
         )
 
     def run_user_messages(self, *, run: RunHandle) -> list[str]:

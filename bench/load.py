@@ -1,4 +1,4 @@
-"""200 concurrent streaming chats through the real HTTP server.
+"""200 concurrent streaming chats through the real HTTP server, then 200 runs fired at once.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench2_load python bench/load.py
 
@@ -6,13 +6,20 @@ Starts, as subprocesses on 127.0.0.1 only: the loopback model (bench/_loopback_m
 the tests' OpenAI-compatible fake, streaming a 21-word reply over 1 s, first word at
 once) and the production server the README names (`uvicorn agentapp.asgi:application
 --workers 2`, DEBUG=0, the PostgreSQL pool, follow-ups enqueued on kombu's filesystem
-broker with no worker, so no broker server is needed). Creates one service key and
---runs users through the services, then fires --runs streaming runs at once
-(`POST /api/runs` with `stream: true`, one per user, each a new session) with httpx.
+broker with no worker, so no broker server is needed). Creates one service key and one
+user per chat through the services, then runs two scenarios with httpx, each a streaming
+`POST /api/runs` (`stream: true`) per message:
+
+- chats: --chats people chat at once, each in a session of its own: --turns messages,
+  each sent once the previous reply has finished and the person has read it and typed
+  the next one (--think, seconds, uniformly drawn); the first message comes after a
+  first think, so people do not all press Enter in the same millisecond.
+- burst: --burst runs (one per user, each a new session) released at the same instant:
+  the worst case, a thundering herd.
 
 Per run: TTFB (response headers), TTFT (first RunContent frame), total (the `done`
 frame); "added" is the time over the model's own (its first-byte delay, and its
-stream for the total). Everything is bounded by --deadline seconds.
+stream for the total). Everything is bounded by --deadline seconds per scenario.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import argparse
 import asyncio
 import json
 import os
+import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -101,11 +110,9 @@ def _wait_ready(url: str, deadline: float) -> None:
     raise SystemExit(f"the server at {url} did not start")
 
 
-async def _one(client: httpx.AsyncClient, key: str, user_id: str, start: asyncio.Event) -> Result:
+async def _one(client: httpx.AsyncClient, key: str, body: dict) -> Result:
     result = Result()
-    await start.wait()
     t0 = time.perf_counter()
-    body = {"message": "Tell me something in twenty words.", "user_id": user_id, "stream": True}
     headers = {"Authorization": f"Bearer {key}"}
     try:
         async with client.stream("POST", "/api/runs", json=body, headers=headers) as response:
@@ -132,18 +139,61 @@ async def _one(client: httpx.AsyncClient, key: str, user_id: str, start: asyncio
     return result
 
 
+def _client(base: str, connections: int, deadline: float) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections + 10, max_keepalive_connections=connections + 10)
+    return httpx.AsyncClient(base_url=base, limits=limits, timeout=httpx.Timeout(deadline, connect=30))
+
+
+def _message(user_id: str, session_id: str | None = None) -> dict:
+    body = {"message": "Tell me something in twenty words.", "user_id": user_id, "stream": True}
+    return {**body, "session_id": session_id} if session_id else body
+
+
 async def _fire(base: str, key: str, users: list[str], deadline: float) -> list[Result]:
-    limits = httpx.Limits(max_connections=len(users) + 10, max_keepalive_connections=len(users) + 10)
-    timeout = httpx.Timeout(deadline, connect=30)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
+    """One run per user, all released at the same instant."""
+    async with _client(base, len(users), deadline) as client:
         start = asyncio.Event()
-        tasks = [asyncio.create_task(_one(client, key, user, start)) for user in users]
+
+        async def one(user_id: str) -> Result:
+            await start.wait()
+            return await _one(client, key, _message(user_id))
+
+        tasks = [asyncio.create_task(one(user)) for user in users]
         await asyncio.sleep(0.2)  # every task is waiting on the start line
         start.set()
-        done, pending = await asyncio.wait(tasks, timeout=deadline)
-        for task in pending:
-            task.cancel()
-        return [t.result() if t in done else Result(error="deadline") for t in tasks]
+        return await _gather(tasks, deadline, per_task=1)
+
+
+async def _chats(
+    base: str, key: str, users: list[str], turns: int, think: tuple[float, float], deadline: float, seed: int
+) -> list[Result]:
+    """Each user chats in a session of its own: think, send, read the whole streamed reply; `turns` times."""
+    rng = random.Random(seed)
+    async with _client(base, len(users), deadline) as client:
+
+        async def chat(user_id: str, pauses: list[float]) -> list[Result]:
+            results = []
+            for pause in pauses:
+                await asyncio.sleep(pause)
+                results.append(await _one(client, key, _message(user_id, f"ses_load_{user_id}")))
+            return results
+
+        tasks = [
+            asyncio.create_task(chat(user, [rng.uniform(*think) for _ in range(turns)])) for user in users
+        ]
+        return await _gather(tasks, deadline, per_task=turns)
+
+
+async def _gather(tasks: list[asyncio.Task], deadline: float, *, per_task: int) -> list[Result]:
+    done, pending = await asyncio.wait(tasks, timeout=deadline)
+    for task in pending:
+        task.cancel()
+    results: list[Result] = []
+    for task in tasks:
+        found = task.result() if task in done else []
+        found = found if isinstance(found, list) else [found]
+        results += found + [Result(error="deadline")] * (per_task - len(found))
+    return results
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -183,6 +233,17 @@ def _is_child(pid: int, parent: int) -> bool:
         return False
 
 
+def _py_spy(prefix: str, pids: list[int]) -> list[subprocess.Popen]:
+    """py-spy (not a dependency: `pip install py-spy`) on each worker; stacks to PREFIX-<pid>.txt."""
+    command = ["py-spy", "record", "--format", "raw", "--rate", "250", "--nonblocking"]
+    profilers = [
+        subprocess.Popen([*command, "-p", str(pid), "-o", f"{prefix}-{pid}.txt"], stdout=subprocess.DEVNULL)
+        for pid in pids
+    ]
+    time.sleep(1.0)  # py-spy attaches
+    return profilers
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
@@ -198,16 +259,78 @@ def _row(label: str, values: list[float], own: float) -> str:
     )
 
 
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    model_delay: float
+    results: list[Result]
+    wall: float
+    cpu: dict[str, float]
+
+    def report(self) -> bool:
+        ok = [r for r in self.results if r.error is None]
+        errors = [r.error for r in self.results if r.error is not None]
+        print(f"### {self.name}: {self.description}; took {self.wall:.1f} s")
+        print()
+        print(
+            f"| {'':<22} | {'model ms':>8} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7} | "
+            f"{'added p50':>11} | {'added p95':>11} |"
+        )
+        print(f"|{'-' * 24}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|{'-' * 12}:|{'-' * 12}:|")
+        print(_row("time to first byte", [r.ttfb for r in ok], self.model_delay))
+        print(_row("time to first token", [r.ttft for r in ok if r.ttft is not None], self.model_delay))
+        print(_row("total", [r.total for r in ok], self.model_delay + 1.0))
+        print()
+        print(f"completed: {len(ok)}/{len(self.results)} runs; errors: {len(errors)}")
+        for error in sorted(set(errors))[:10]:
+            print(f"  {errors.count(error)} x {error}")
+        print(f"CPU seconds ({self.wall:.1f} s wall x {os.cpu_count()} CPUs available):")
+        for name, used in self.cpu.items():
+            print(f"  {name:<27} {used:6.2f} s  ({used / max(1, len(self.results)) * 1000:5.1f} ms per run)")
+        ttft = [r.ttft * 1000 for r in ok if r.ttft is not None]
+        added = _pct(ttft, 0.95) - self.model_delay * 1000 if ttft else float("inf")
+        met = added < TARGET_ADDED_P95_MS and not errors
+        print(
+            f"target: zero errors and p95 added latency (first token) < {TARGET_ADDED_P95_MS:.0f} ms: "
+            f"{'met' if met else 'NOT met'}"
+        )
+        print()
+        return met
+
+
+def _measure(groups: dict[str, list[int]], work) -> tuple[list[Result], float, dict[str, float]]:
+    """Run `work()`, returning its results, its wall time and the CPU each group of processes used."""
+    before = _cpu(groups)
+    started = time.perf_counter()
+    results = work()
+    wall = time.perf_counter() - started
+    after = _cpu({**groups, "PostgreSQL (all backends)": _pids("postgres")})
+    return results, wall, {name: _cpu_used(before[name], after[name]) for name in after}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--chats", type=int, default=200, help="people chatting at once (0: skip)")
+    parser.add_argument("--turns", type=int, default=3, help="messages each person sends")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(5.0, 15.0),
+        metavar=("MIN", "MAX"),
+        help="seconds a person takes to read a reply and type the next message",
+    )
+    parser.add_argument("--burst", type=int, default=200, help="runs released at the same instant (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pool-max", type=int, default=40, help="DB_POOL_MAX per worker")
     parser.add_argument("--model-delay", type=float, default=0.0, help="model's first-byte delay, s")
-    parser.add_argument("--deadline", type=float, default=120.0, help="seconds for the whole burst")
-    parser.add_argument("--warmup", type=int, default=10, help="runs before the burst, not counted")
+    parser.add_argument("--deadline", type=float, default=180.0, help="seconds for each scenario")
+    parser.add_argument("--warmup", type=int, default=10, help="runs before the scenarios, not counted")
+    parser.add_argument("--seed", type=int, default=7, help="for the think times")
+    parser.add_argument("--py-spy", metavar="PREFIX", help="record each worker with py-spy during the burst")
     args = parser.parse_args()
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise SystemExit("set DATABASE_URL to a PostgreSQL database")
@@ -217,13 +340,14 @@ def main() -> None:
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
     _, key = apikey_create(user=staff, name="load benchmark")
-    users = [user_get_or_create(username=f"bench-load-{stamp}-{i}").get_username() for i in range(args.runs)]
+    people = max(args.chats, args.burst)
+    users = [user_get_or_create(username=f"bench-load-{stamp}-{i}").get_username() for i in range(people)]
     warm = [user_get_or_create(username=f"bench-warm-{stamp}-{i}").get_username() for i in range(args.warmup)]
-    chunk_delay = 1.0 / (STREAM_WORDS - 1)
-    model, base_url = _start_model(chunk_delay, args.model_delay)
+    model, base_url = _start_model(1.0 / (STREAM_WORDS - 1), args.model_delay)
     port = _free_port()
     server = _start_server(port, base_url, args.workers, args.pool_max)
     base = f"http://127.0.0.1:{port}"
+    scenarios: list[Scenario] = []
     try:
         _wait_ready(f"{base}/api/openapi.json", time.monotonic() + 60)
         asyncio.run(_fire(base, key, warm, 30))  # imports, pools and caches warm in both workers
@@ -233,12 +357,27 @@ def main() -> None:
             "loopback model": [model.pid],
             "load client": [os.getpid()],
         }
-        before = _cpu(groups)
-        started = time.perf_counter()
-        results = asyncio.run(_fire(base, key, users, args.deadline))
-        wall = time.perf_counter() - started
-        groups["PostgreSQL (all backends)"] = _pids("postgres")
-        after = _cpu(groups)
+        if args.chats:
+            chatters = users[: args.chats]
+            results, wall, cpu = _measure(
+                groups,
+                lambda: asyncio.run(
+                    _chats(base, key, chatters, args.turns, tuple(args.think), args.deadline, args.seed)
+                ),
+            )
+            think = f"{args.think[0]:g}-{args.think[1]:g} s"
+            description = f"{args.chats} people chatting at once, {args.turns} messages each, {think} between"
+            scenarios.append(Scenario("chats", description, args.model_delay, results, wall, cpu))
+        if args.burst:
+            profilers = _py_spy(args.py_spy, groups["uvicorn workers"]) if args.py_spy else []
+            results, wall, cpu = _measure(
+                groups, lambda: asyncio.run(_fire(base, key, users[: args.burst], args.deadline))
+            )
+            for profiler in profilers:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=30)
+            description = f"{args.burst} runs released at the same instant, each a new session"
+            scenarios.append(Scenario("burst", description, args.model_delay, results, wall, cpu))
     finally:
         server.terminate()
         model.stdin.close()
@@ -248,40 +387,16 @@ def main() -> None:
         for username in users + warm:
             user_get_or_create(username=username).delete()
 
-    ok = [r for r in results if r.error is None]
-    errors = [r.error for r in results if r.error is not None]
     print(
-        f"{args.runs} concurrent streaming runs, POST /api/runs stream=true; "
-        f"uvicorn --workers {args.workers}, "
-        f"DB_POOL_MAX={args.pool_max}, PostgreSQL; {os.cpu_count()} CPUs; burst took {wall:.1f} s"
+        f"POST /api/runs stream=true; uvicorn --workers {args.workers}, DB_POOL_MAX={args.pool_max}, "
+        f"PostgreSQL; {os.cpu_count()} CPUs"
     )
     print(
         f"model: loopback, first byte after {args.model_delay * 1000:.0f} ms, {STREAM_WORDS} words over 1.0 s"
     )
     print()
-    print(
-        f"| {'':<22} | {'model ms':>8} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7} | "
-        f"{'added p50':>11} | {'added p95':>11} |"
-    )
-    print(f"|{'-' * 24}|{'-' * 9}:|{'-' * 8}:|{'-' * 8}:|{'-' * 8}:|{'-' * 12}:|{'-' * 12}:|")
-    print(_row("time to first byte", [r.ttfb for r in ok], args.model_delay))
-    print(_row("time to first token", [r.ttft for r in ok if r.ttft is not None], args.model_delay))
-    print(_row("total", [r.total for r in ok], args.model_delay + 1.0))
-    print()
-    print(f"completed: {len(ok)}/{args.runs}; errors: {len(errors)}")
-    for error in sorted(set(errors))[:10]:
-        print(f"  {errors.count(error)} x {error}")
-    print()
-    print(f"CPU seconds during the burst ({wall:.1f} s wall x {os.cpu_count()} CPUs available):")
-    for name in groups:
-        used = _cpu_used(before[name], after[name])
-        print(f"  {name:<27} {used:6.2f} s  ({used / max(1, args.runs) * 1000:5.1f} ms per run)")
-    ttft = [r.ttft for r in ok if r.ttft is not None]
-    added = _pct([t * 1000 for t in ttft], 0.95) - args.model_delay * 1000 if ttft else float("inf")
-    verdict = "met" if added < TARGET_ADDED_P95_MS and not errors else "NOT met"
-    print(
-        f"target: zero errors and p95 added latency (first token) < {TARGET_ADDED_P95_MS:.0f} ms: {verdict}"
-    )
+    for scenario in scenarios:
+        scenario.report()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import get_args
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
@@ -77,12 +78,18 @@ async def _sse(events: AsyncIterator) -> AsyncIterator[str]:
         await events.aclose()  # a client that goes away cancels the run
 
 
+def _run_caller(request: HttpRequest, user_id: str | None) -> AbstractBaseUser:
+    """Who the run is for, counted against their run limit (one thread hop for both)."""
+    user = acting_user(request, user_id, create=True)
+    run_rate_limit_check(user=user)
+    return user
+
+
 @runs_router.post(
     "", response={200: RunOut, 429: ErrorOut, **OBJECT_ERRORS}, openapi_extra=SSE_DOC, summary="Run the agent"
 )
 async def run_create(request: HttpRequest, payload: RunIn):
-    user = await sync_to_async(acting_user)(request, payload.user_id, create=True)
-    await sync_to_async(run_rate_limit_check)(user=user)
+    user = await sync_to_async(_run_caller)(request, payload.user_id)
     agent = app_agent()
     kwargs = {"user_id": user.get_username(), "session_id": payload.session_id}
     if payload.stream:

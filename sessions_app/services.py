@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
@@ -101,27 +101,23 @@ def run_claim(*, run_id: str, model_id: str = "", model_provider: str = "") -> R
     return Run.objects.select_related("session", "user").get(run_id=run_id)
 
 
-def run_event_record(
-    *,
-    run_pk: int,
-    kind: str,
-    name: str,
-    started_at: datetime,
-    ended_at: datetime | None,
-    input_tokens: int = 0,
-    output_tokens: int = 0,
-    payload: dict[str, Any] | None = None,
-) -> RunEvent:
-    return RunEvent.objects.create(
+def _event_row(run_pk: int, event: dict[str, Any]) -> RunEvent:
+    return RunEvent(
         run_id=run_pk,
-        kind=kind,
-        name=name[:200],
-        started_at=started_at,
-        ended_at=ended_at,
-        input_tokens=max(0, input_tokens),
-        output_tokens=max(0, output_tokens),
-        payload=payload or {},
+        kind=event["kind"],
+        name=event["name"][:200],
+        started_at=event["started_at"],
+        ended_at=event.get("ended_at"),
+        input_tokens=max(0, event.get("input_tokens") or 0),
+        output_tokens=max(0, event.get("output_tokens") or 0),
+        payload=event.get("payload") or {},
     )
+
+
+def run_events_add(*, run_pk: int, events: Sequence[dict[str, Any]]) -> None:
+    """Several timeline entries in one INSERT (a run buffers its own until it ends)."""
+    if events:
+        RunEvent.objects.bulk_create([_event_row(run_pk, event) for event in events])
 
 
 def run_finish(
@@ -138,8 +134,13 @@ def run_finish(
     first_token_at: datetime | None,
     error: str = "",
     memories_used: Sequence[str] = (),
+    events: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Store the run's new messages and its outcome in one transaction."""
+    """Store the run's new messages, its buffered timeline and its outcome in one transaction.
+
+    A run someone stopped meanwhile (marked cancelled) stays cancelled, with the text it got: the
+    update decides that itself, in the same statement, rather than after a separate read.
+    """
     now = timezone.now()
     rows = [
         Message(
@@ -153,13 +154,13 @@ def run_finish(
         )
         for index, m in enumerate(messages, start=1)
     ]
+    cancelled = Run.Status.CANCELLED
     with transaction.atomic():
         if rows:
             Message.objects.bulk_create(rows)
-        if Run.objects.filter(pk=run_pk, status=Run.Status.CANCELLED).exists():
-            status = Run.Status.CANCELLED  # stopped by someone while the model was answering: keep the text
+        run_events_add(run_pk=run_pk, events=events)
         Run.objects.filter(pk=run_pk).update(
-            status=status,
+            status=Case(When(status=cancelled, then=Value(cancelled)), default=Value(status)),
             content=content,
             error=error,
             input_tokens=input_tokens,

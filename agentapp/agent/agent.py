@@ -10,7 +10,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from agentapp.llm.env import model_from_env
-from agentapp.llm.types import Message, Model, TextDelta
+from agentapp.llm.types import Message, Model
 
 from . import loop, summary
 from .context import DEFAULT_INSTRUCTIONS
@@ -164,11 +164,11 @@ class Agent:
                 tool_runner=_tool_runner,
             )
             async for event in events:
-                # Text deltas touch no storage: handle them here rather than hop to a thread for each.
+                # Most events touch no storage: handle those here rather than hop to a thread for each.
                 handled = (
-                    turn.handle(event)
-                    if isinstance(event, TextDelta)
-                    else await sync_to_async(turn.handle)(event)
+                    await sync_to_async(turn.handle)(event)
+                    if turn.handling_touches_storage(event)
+                    else turn.handle(event)
                 )
                 for item in handled:
                     yield item

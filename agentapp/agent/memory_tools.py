@@ -12,7 +12,7 @@ from typing import Any
 
 from agentapp.llm.types import ToolSpec
 
-from .records import RunHandle, UserMemory
+from .records import EventRecord, RunHandle, UserMemory
 from .storage import AgentDb
 from .timeutil import to_datetime
 from .tools import Tool
@@ -56,19 +56,23 @@ def memory_tools(*, db: AgentDb, run: RunHandle, actor: str, on_change: MemoryLi
         action: str, write: Callable[[], UserMemory], started: float, arguments: dict[str, Any]
     ) -> None:
         memory = write()
-        db.run_event_record(
+        db.run_events_record(
             run=run,
-            kind="memory_update",
-            name=f"{action} {memory.memory_id}",
-            started_at=to_datetime(started),
-            ended_at=to_datetime(time.time()),
-            payload={
-                "action": action,
-                "memory_id": memory.memory_id,
-                "actor": actor,
-                "arguments": arguments,
-                "after": {"text": memory.memory, "topics": memory.topics},
-            },
+            events=[
+                EventRecord(
+                    kind="memory_update",
+                    name=f"{action} {memory.memory_id}",
+                    started_at=to_datetime(started),
+                    ended_at=to_datetime(time.time()),
+                    payload={
+                        "action": action,
+                        "memory_id": memory.memory_id,
+                        "actor": actor,
+                        "arguments": arguments,
+                        "after": {"text": memory.memory, "topics": memory.topics},
+                    },
+                )
+            ],
         )
         on_change(action, memory)
 

@@ -53,6 +53,19 @@ class RunHandle:
 
 
 @dataclass(frozen=True)
+class EventRecord:
+    """One entry of a run's timeline: a model request, tool call, memory write, summary or error."""
+
+    kind: str
+    name: str
+    started_at: datetime
+    ended_at: datetime | None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ContextData:
     history: list[Message]
     memories: list[UserMemory]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from agentapp.llm.types import Message, Usage
 
-from .records import ContextData, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from .records import ContextData, EventRecord, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
 from .summary import SummaryInputs
 
 
@@ -37,18 +37,7 @@ class AgentDb(Protocol):
         with_summary: bool,
     ) -> ContextData: ...
 
-    def run_event_record(
-        self,
-        *,
-        run: RunHandle,
-        kind: str,
-        name: str,
-        started_at: datetime,
-        ended_at: datetime | None,
-        input_tokens: int = 0,
-        output_tokens: int = 0,
-        payload: dict[str, Any] | None = None,
-    ) -> None: ...
+    def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None: ...
 
     def run_finish(
         self,
@@ -62,7 +51,9 @@ class AgentDb(Protocol):
         first_token_at: datetime | None,
         error: str = "",
         memories_used: Sequence[str] = (),
-    ) -> None: ...
+        events: Sequence[EventRecord] = (),
+    ) -> None:
+        """Store the outcome, the new messages and `events` (the run's timeline so far) at once."""
 
     def memory_add(
         self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str

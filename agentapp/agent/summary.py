@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentapp.llm.types import Message, Model, ModelError, ModelResponse
 
-from .records import RunHandle, SessionSummaryRecord
+from .records import EventRecord, RunHandle, SessionSummaryRecord
 from .timeutil import to_datetime
 
 if TYPE_CHECKING:
@@ -191,15 +191,19 @@ def _record(
     payload: dict[str, Any],
 ) -> None:
     # On the last run folded, so the timeline draws the summary request after that run's reply.
-    db.run_event_record(
+    db.run_events_record(
         run=run,
-        kind="summary",
-        name="session_summary",
-        started_at=to_datetime(started),
-        ended_at=to_datetime(ended),
-        input_tokens=response.usage.input_tokens if response else 0,
-        output_tokens=response.usage.output_tokens if response else 0,
-        payload=payload,
+        events=[
+            EventRecord(
+                kind="summary",
+                name="session_summary",
+                started_at=to_datetime(started),
+                ended_at=to_datetime(ended),
+                input_tokens=response.usage.input_tokens if response else 0,
+                output_tokens=response.usage.output_tokens if response else 0,
+                payload=payload,
+            )
+        ],
     )
 
 
@@ -209,17 +213,21 @@ def record_failure(db: AgentDb, run: RunHandle, exc: BaseException) -> None:
     logger.warning("session summary update after run %s failed: %s", run.run_id, message)
     now = to_datetime(time.time())
     try:
-        db.run_event_record(
+        db.run_events_record(
             run=run,
-            kind="error",
-            name="error",
-            started_at=now,
-            ended_at=now,
-            payload={
-                "message": f"Session summary update failed: {message}",
-                "kind": getattr(exc, "kind", "internal"),
-                "job": "summary",
-            },
+            events=[
+                EventRecord(
+                    kind="error",
+                    name="error",
+                    started_at=now,
+                    ended_at=now,
+                    payload={
+                        "message": f"Session summary update failed: {message}",
+                        "kind": getattr(exc, "kind", "internal"),
+                        "job": "summary",
+                    },
+                )
+            ],
         )
     except Exception:  # the storage itself is failing; the run is already stored, so only log
         logger.exception("could not record the failed summary update of run %s", run.run_id)

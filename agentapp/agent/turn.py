@@ -1,4 +1,9 @@
-"""One run of the agent: load its context, record every loop event through `db`, always end it."""
+"""One run of the agent: load its context, record every loop event through `db`, always end it.
+
+The run's timeline entries are buffered and stored with its outcome, in the one transaction that
+ends it (or just before a tool runs, so a slow tool's run shows its progress): a plain turn then
+costs no writes between its start and its end.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from .events import (
     ToolCallStarted,
 )
 from .memory_tools import memory_tools
-from .records import RunHandle, UserMemory
+from .records import EventRecord, RunHandle, UserMemory
 from .timeutil import ms_between, to_datetime
 from .tools import Tool
 
@@ -45,6 +50,7 @@ class Turn:
         self.partial: list[str] = []
         # Why the automatic memory update failed, so a background task can retry a transient error.
         self.memory_error: ModelError | None = None
+        self.pending_events: list[EventRecord] = []
 
     @property
     def finished(self) -> bool:
@@ -75,8 +81,7 @@ class Turn:
             agentic_memory=agent.enable_agentic_memory,
         )
         self.memories_used = context.memories_used
-        self.db.run_event_record(
-            run=self.run,
+        self._record(
             kind="context",
             name="context",
             started_at=to_datetime(started),
@@ -102,6 +107,11 @@ class Turn:
         return memory_tools(db=self.db, run=self.run, actor=actor, on_change=on_change)
 
     # --- each loop event ---------------------------------------------------------
+    @staticmethod
+    def handling_touches_storage(event: loop.LoopEvent) -> bool:
+        """Whether `handle(event)` writes (an async caller runs those in a thread, the rest inline)."""
+        return isinstance(event, loop.ToolCallStarted | loop.LoopFinished | loop.LoopFailed)
+
     def handle(self, event: loop.LoopEvent) -> list[RunEvent]:
         run_id = self.run.run_id
         if isinstance(event, TextDelta):
@@ -114,6 +124,7 @@ class Turn:
             self._record_model_request(event, name=self.agent.model.id)
             return []
         if isinstance(event, loop.ToolCallStarted):
+            self.flush()
             return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
         if isinstance(event, loop.ToolCallFinished):
             self._record_tool_call(event)
@@ -147,8 +158,7 @@ class Turn:
             }
             payload["ttft_ms"] = response.ttft_ms
             payload["model_id"] = response.model_id
-            self.db.run_event_record(
-                run=self.run,
+            self._record(
                 kind="model_request",
                 name=name,
                 started_at=to_datetime(response.started_at),
@@ -160,8 +170,7 @@ class Turn:
         else:
             payload["error"] = {"message": event.error.message, "kind": event.error.kind}
             payload["partial_text"] = event.partial_text
-            self.db.run_event_record(
-                run=self.run,
+            self._record(
                 kind="model_request",
                 name=name,
                 started_at=to_datetime(event.started_at),
@@ -170,8 +179,7 @@ class Turn:
             )
 
     def _record_tool_call(self, event: loop.ToolCallFinished) -> None:
-        self.db.run_event_record(
-            run=self.run,
+        self._record(
             kind="tool_call",
             name=event.call.name,
             started_at=to_datetime(event.started_at),
@@ -186,14 +194,22 @@ class Turn:
 
     def _record_error(self, message: str, payload: dict[str, Any]) -> None:
         now = to_datetime(time.time())
-        self.db.run_event_record(
-            run=self.run,
+        self._record(
             kind="error",
             name="error",
             started_at=now,
             ended_at=now,
             payload={"message": message, **payload},
         )
+
+    def _record(self, **fields: Any) -> None:
+        self.pending_events.append(EventRecord(**fields))
+
+    def flush(self) -> None:
+        """Store the buffered timeline entries now (the run's end stores them otherwise)."""
+        if self.pending_events:
+            self.db.run_events_record(run=self.run, events=self.pending_events)
+            self.pending_events = []
 
     def _outcome(
         self, event: loop.LoopFinished | loop.LoopFailed | None
@@ -218,7 +234,9 @@ class Turn:
             first_token_at=to_datetime(first_token_at) if first_token_at else None,
             error=error,
             memories_used=self.memories_used,
+            events=self.pending_events,
         )
+        self.pending_events = []
         self.output = self._output(status, event, content, error=error)
         return self.output
 
@@ -255,8 +273,10 @@ class Turn:
     def crash(self, exc: BaseException) -> RunError:
         message = f"Internal error: {type(exc).__name__}: {exc}"
         logger.exception("run %s failed", self.run.run_id, exc_info=exc)
+        self._record_error(message, {"kind": "internal"})
+        partial = "".join(self.partial)
         try:
-            self._record_crash(message)
+            self._finish("error", None, partial, error=message)
         except Exception:
             # Often the crash was the storage itself (a dropped database connection): reset it and
             # try once more. If that fails too, the stale-run sweep ends the run later.
@@ -264,16 +284,12 @@ class Turn:
             if reset is not None:
                 reset()
             try:
-                self._record_crash(message)
+                self._finish("error", None, partial, error=message)
             except Exception:
                 logger.exception("could not record the failure of run %s", self.run.run_id)
         if self.output is None:
-            self.output = self._output("error", None, "".join(self.partial), error=message)
+            self.output = self._output("error", None, partial, error=message)
         return RunError(self.run.run_id, message, self.output)
-
-    def _record_crash(self, message: str) -> None:
-        self._record_error(message, {"kind": "internal"})
-        self._finish("error", None, "".join(self.partial), error=message)
 
     # --- after the reply -------------------------------------------------------------
     def memory_manager_inputs(self) -> tuple[tuple[Message, ...], list[Tool]]:
@@ -285,6 +301,8 @@ class Turn:
     def handle_memory_manager(self, event: loop.LoopEvent) -> list[RunEvent]:
         if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
             self._record_model_request(event, name="memory_manager")
+        elif isinstance(event, loop.ToolCallStarted):
+            self.flush()
         elif isinstance(event, loop.ToolCallFinished):
             self._record_tool_call(event)
             changes, self.memory_changes = self.memory_changes, []
@@ -294,4 +312,6 @@ class Turn:
             self._record_error(
                 f"Automatic memory update failed: {event.error.message}", {"kind": event.error.kind}
             )
+        if isinstance(event, loop.LoopFinished | loop.LoopFailed):
+            self.flush()
         return []

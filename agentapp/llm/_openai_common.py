@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import math
 import os
 import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import aclosing, closing
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from .types import ModelError
+from .types import Message, ModelError, ModelResponse, TextDelta, ToolSpec, Usage
 
 if TYPE_CHECKING:
     import openai
@@ -30,10 +32,24 @@ _KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 T = TypeVar("T")
 
 
+class StreamState(Protocol):
+    """Folds a stream's payloads (JSON objects) into text deltas and, at the end, one `ModelResponse`."""
+
+    def feed(self, payload: dict[str, Any]) -> str | None: ...
+
+    def finish(self) -> ModelResponse: ...
+
+
 class OpenAIBase:
-    """State and plumbing common to `OpenAIResponses` and `OpenAIChat`."""
+    """State and plumbing common to `OpenAIResponses` and `OpenAIChat`.
+
+    Requests go through the SDK's generic `post()` (base URL, auth, retries, timeouts, SSE decoding and
+    error classes) with `cast_to=object`, so bodies and replies are plain JSON: the SDK's per-request
+    validation of the body against its TypedDicts and its per-chunk pydantic models are skipped.
+    """
 
     provider: str = ""
+    path: str = ""  # the endpoint, relative to the base URL
     is_offline_demo = False
 
     def __init__(
@@ -133,13 +149,110 @@ class OpenAIBase:
                 f"Could not configure the OpenAI client: {self._redact(str(exc))}", kind="bad_request"
             ) from None
 
-    def _request_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": self.id}
+    # -- requests ------------------------------------------------------------
+
+    def _body(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], *, stream: bool
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _response(self, data: dict[str, Any], started_at: float) -> ModelResponse:
+        raise NotImplementedError
+
+    def _stream_state(self, started_at: float) -> StreamState:
+        raise NotImplementedError
+
+    def _request_body(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """The model, temperature and `fields`, then `extra_body` merged over them (as the SDK would)."""
+        body = {"model": self.id, **fields}
         if self.temperature is not None:
-            kwargs["temperature"] = self.temperature
+            body["temperature"] = self.temperature
         if self.extra_body:
-            kwargs["extra_body"] = self.extra_body
-        return kwargs
+            body.update(self.extra_body)
+        return body
+
+    def _post(self, body: dict[str, Any], *, stream: bool = False) -> Any:
+        import openai
+
+        client = self._sync_client()
+        try:
+            return client.post(
+                self.path,
+                body=body,
+                cast_to=object,
+                options=_post_options(),
+                stream=stream,
+                stream_cls=openai.Stream[object],
+            )
+        except sdk_error() as exc:
+            raise self.map_error(exc) from exc
+        except _UNREADABLE_JSON:
+            raise self.unreadable_response_error() from None
+
+    async def _apost(self, body: dict[str, Any], *, stream: bool = False) -> Any:
+        import openai
+
+        client = self._async_client()
+        try:
+            return await client.post(
+                self.path,
+                body=body,
+                cast_to=object,
+                options=_post_options(),
+                stream=stream,
+                stream_cls=openai.AsyncStream[object],
+            )
+        except sdk_error() as exc:
+            raise self.map_error(exc) from exc
+        except _UNREADABLE_JSON:
+            raise self.unreadable_response_error() from None
+
+    def _readable(self, data: Any) -> dict[str, Any]:
+        # A non-JSON content type comes back as text, and `null` as None.
+        if not isinstance(data, dict):
+            raise self.unreadable_response_error()
+        return data
+
+    def request(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
+        started_at = time.time()
+        data = self._post(self._body(messages, tools, stream=False))
+        return self._response(self._readable(data), started_at)
+
+    async def arequest(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
+        started_at = time.time()
+        data = await self._apost(self._body(messages, tools, stream=False))
+        return self._response(self._readable(data), started_at)
+
+    def stream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
+    ) -> Iterator[TextDelta | ModelResponse]:
+        started_at = time.time()
+        events = self._post(self._body(messages, tools, stream=True), stream=True)
+        state = self._stream_state(started_at)
+        with closing(self.guarded(events)) as payloads:
+            for payload in payloads:
+                delta = state.feed(self._readable_payload(payload))
+                if delta:
+                    yield TextDelta(delta)
+        yield state.finish()
+
+    async def astream(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
+    ) -> AsyncIterator[TextDelta | ModelResponse]:
+        started_at = time.time()
+        events = await self._apost(self._body(messages, tools, stream=True), stream=True)
+        state = self._stream_state(started_at)
+        async with aclosing(self.aguarded(events)) as payloads:
+            async for payload in payloads:
+                delta = state.feed(self._readable_payload(payload))
+                if delta:
+                    yield TextDelta(delta)
+        yield state.finish()
+
+    def _readable_payload(self, payload: Any) -> dict[str, Any]:
+        if not isinstance(payload, dict):
+            raise self.unreadable_stream_error()
+        return payload
 
     # -- errors --------------------------------------------------------------
 
@@ -181,11 +294,7 @@ class OpenAIBase:
         if isinstance(exc, openai.APIStatusError):
             return self._map_status_error(exc)
         if isinstance(exc, openai.APIResponseValidationError):
-            return ModelError(
-                "The model server sent a response that could not be read",
-                kind="server",
-                status_code=exc.status_code,
-            )
+            return self.unreadable_response_error(exc.status_code)
         return ModelError(f"Model request failed: {self._server_message(exc)}", kind="bad_request")
 
     def _map_status_error(self, exc: openai.APIStatusError) -> ModelError:
@@ -236,8 +345,18 @@ class OpenAIBase:
             message = f"The model stream failed: {self._redact(str(exc)) or type(exc).__name__}"
         return ModelError(message, kind="stream")
 
+    def unreadable_response_error(self, status_code: int | None = None) -> ModelError:
+        return ModelError(
+            "The model server sent a response that could not be read", kind="server", status_code=status_code
+        )
+
     def incomplete_stream_error(self) -> ModelError:
         return ModelError("The model stream ended before the response was complete", kind="stream")
+
+    def unreadable_stream_error(self) -> ModelError:
+        return ModelError(
+            "The model stream failed: the model server sent data that could not be read", kind="stream"
+        )
 
     # -- stream iteration ----------------------------------------------------
 
@@ -278,6 +397,15 @@ class OpenAIBase:
                 await close()
 
 
+# Raised by the SDK's `response.json()` for a body labelled JSON that is not.
+_UNREADABLE_JSON = (json.JSONDecodeError, UnicodeDecodeError)
+
+
+def _post_options() -> dict[str, Any]:
+    # What the SDK's own create() methods send: only the API key authenticates, never an admin key.
+    return {"security": {"bearer_auth": True}}
+
+
 def sdk_error() -> type[Exception]:
     """The base class of every error the openai SDK raises (imported on first use)."""
     import openai
@@ -308,3 +436,32 @@ def parse_retry_after(headers: Any) -> float | None:
         return max(0.0, email.utils.mktime_tz(parsed) - time.time())
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+# -- reading JSON payloads -----------------------------------------------------
+# Servers (especially "OpenAI-compatible" ones) may leave fields out, send null or the wrong type:
+# these read such a field as absent instead of failing.
+
+
+def get(data: Any, key: str) -> Any:
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def as_int(value: Any) -> int:
+    return value if type(value) is int else 0
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def parse_usage(usage: Any, input_key: str, output_key: str) -> Usage:
+    input_tokens = as_int(get(usage, input_key))
+    output_tokens = as_int(get(usage, output_key))
+    return Usage(
+        input_tokens, output_tokens, as_int(get(usage, "total_tokens")) or input_tokens + output_tokens
+    )

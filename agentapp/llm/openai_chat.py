@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import aclosing, closing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._openai_common import OpenAIBase, sdk_error
-from .types import Message, ModelResponse, TextDelta, ToolCall, ToolSpec, Usage
+from ._openai_common import OpenAIBase, as_int, as_list, as_str, get, parse_usage
+from .types import Message, ModelResponse, ToolCall, ToolSpec, Usage
 
 
 def build_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
@@ -50,11 +49,7 @@ def build_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
 
 
 def _parse_usage(usage: Any) -> Usage:
-    if usage is None:
-        return Usage()
-    prompt = usage.prompt_tokens or 0
-    completion = usage.completion_tokens or 0
-    return Usage(prompt, completion, usage.total_tokens or prompt + completion)
+    return parse_usage(usage, "prompt_tokens", "completion_tokens")
 
 
 @dataclass
@@ -65,7 +60,7 @@ class _PartialCall:
 
 
 class _StreamState:
-    """Folds chat.completion.chunk objects into deltas and, at the end, one `ModelResponse`."""
+    """Folds chat.completion.chunk payloads into deltas and, at the end, one `ModelResponse`."""
 
     def __init__(self, model: OpenAIChat, started_at: float) -> None:
         self.model = model
@@ -80,35 +75,39 @@ class _StreamState:
         if self.first_token_at is None:
             self.first_token_at = time.time()
 
-    def feed(self, chunk: Any) -> str | None:
-        if getattr(chunk, "usage", None) is not None:
-            self.usage = _parse_usage(chunk.usage)
+    def feed(self, chunk: dict[str, Any]) -> str | None:
+        if chunk.get("usage") is not None:
+            self.usage = _parse_usage(chunk["usage"])
         delta_text: list[str] = []
-        for choice in chunk.choices or ():
-            if choice.index != 0:
+        for choice in as_list(chunk.get("choices")):
+            if as_int(get(choice, "index")) != 0:
                 continue
-            if choice.finish_reason is not None:
+            if get(choice, "finish_reason") is not None:
                 self.finished = True
-            delta = choice.delta
-            if delta is None:
-                continue
-            if delta.content:
+            delta = get(choice, "delta")
+            content = as_str(get(delta, "content"))
+            if content:
                 self._mark_first_token()
-                delta_text.append(delta.content)
-            for fragment in delta.tool_calls or ():
+                delta_text.append(content)
+            for fragment in as_list(get(delta, "tool_calls")):
                 self._mark_first_token()
-                partial = self.calls.setdefault(fragment.index, _PartialCall())
-                if fragment.id:
-                    partial.id = fragment.id
-                function = fragment.function
-                if function is not None:
-                    if function.name and not partial.name:
-                        partial.name = function.name
-                    if function.arguments:
-                        partial.arguments.append(function.arguments)
+                self._add_fragment(fragment)
         text = "".join(delta_text)
         self.text.append(text)
         return text or None
+
+    def _add_fragment(self, fragment: Any) -> None:
+        partial = self.calls.setdefault(as_int(get(fragment, "index")), _PartialCall())
+        call_id = as_str(get(fragment, "id"))
+        if call_id:
+            partial.id = call_id
+        function = get(fragment, "function")
+        name = as_str(get(function, "name"))
+        if name and not partial.name:
+            partial.name = name
+        arguments = as_str(get(function, "arguments"))
+        if arguments:
+            partial.arguments.append(arguments)
 
     def finish(self) -> ModelResponse:
         if not self.finished:
@@ -131,87 +130,43 @@ class _StreamState:
         )
 
 
+def _parse_calls(message: Any) -> tuple[ToolCall, ...]:
+    calls: list[ToolCall] = []
+    for index, call in enumerate(as_list(get(message, "tool_calls"))):
+        function = get(call, "function")
+        if isinstance(function, dict):
+            call_id = as_str(get(call, "id")) or f"call_{index}"
+            calls.append(ToolCall(call_id, as_str(function.get("name")), as_str(function.get("arguments"))))
+    return tuple(calls)
+
+
 class OpenAIChat(OpenAIBase):
     provider = "openai-chat"
+    path = "/chat/completions"
 
-    def _kwargs(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
-        kwargs = {**self._request_kwargs(), "messages": build_messages(messages)}
+    def _body(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], *, stream: bool
+    ) -> dict[str, Any]:
+        fields: dict[str, Any] = {"messages": build_messages(messages)}
         if tools:
-            kwargs["tools"] = build_tools(tools)
-        return kwargs
+            fields["tools"] = build_tools(tools)
+        if stream:
+            fields.update(stream=True, stream_options={"include_usage": True})
+        return self._request_body(fields)
 
-    def _stream_kwargs(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
-        return {**self._kwargs(messages, tools), "stream": True, "stream_options": {"include_usage": True}}
-
-    def _response(self, completion: Any, started_at: float) -> ModelResponse:
-        text = ""
-        calls: list[ToolCall] = []
-        if completion.choices:
-            message = completion.choices[0].message
-            text = message.content or ""
-            for call in message.tool_calls or ():
-                function = getattr(call, "function", None)
-                if function is not None:
-                    calls.append(ToolCall(id=call.id, name=function.name, arguments=function.arguments or ""))
+    def _response(self, data: dict[str, Any], started_at: float) -> ModelResponse:
+        choices = as_list(data.get("choices"))
+        message = get(choices[0], "message") if choices else None
         ended_at = time.time()
         return ModelResponse(
-            text=text,
-            tool_calls=tuple(calls),
-            usage=_parse_usage(completion.usage),
+            text=as_str(get(message, "content")),
+            tool_calls=_parse_calls(message),
+            usage=_parse_usage(data.get("usage")),
             model_id=self.id,
             started_at=started_at,
             first_token_at=ended_at,
             ended_at=ended_at,
         )
 
-    def request(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
-        started_at = time.time()
-        client = self._sync_client()
-        try:
-            completion = client.chat.completions.create(**self._kwargs(messages, tools))
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        return self._response(completion, started_at)
-
-    async def arequest(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
-        started_at = time.time()
-        client = self._async_client()
-        try:
-            completion = await client.chat.completions.create(**self._kwargs(messages, tools))
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        return self._response(completion, started_at)
-
-    def stream(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> Iterator[TextDelta | ModelResponse]:
-        started_at = time.time()
-        client = self._sync_client()
-        try:
-            stream = client.chat.completions.create(**self._stream_kwargs(messages, tools))
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        state = _StreamState(self, started_at)
-        with closing(self.guarded(stream)) as chunks:
-            for chunk in chunks:
-                delta = state.feed(chunk)
-                if delta:
-                    yield TextDelta(delta)
-        yield state.finish()
-
-    async def astream(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> AsyncIterator[TextDelta | ModelResponse]:
-        started_at = time.time()
-        client = self._async_client()
-        try:
-            stream = await client.chat.completions.create(**self._stream_kwargs(messages, tools))
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        state = _StreamState(self, started_at)
-        async with aclosing(self.aguarded(stream)) as chunks:
-            async for chunk in chunks:
-                delta = state.feed(chunk)
-                if delta:
-                    yield TextDelta(delta)
-        yield state.finish()
+    def _stream_state(self, started_at: float) -> _StreamState:
+        return _StreamState(self, started_at)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import aclosing, closing
+from collections.abc import Sequence
 from typing import Any
 
-from ._openai_common import OpenAIBase, sdk_error
-from .types import Message, ModelError, ModelResponse, TextDelta, ToolCall, ToolSpec, Usage
+from ._openai_common import OpenAIBase, as_list, as_str, get, parse_usage
+from .types import Message, ModelError, ModelResponse, ToolCall, ToolSpec, Usage
 
 
 def build_request(messages: Sequence[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
@@ -50,24 +49,22 @@ def build_request(messages: Sequence[Message], tools: Sequence[ToolSpec]) -> dic
     return request
 
 
-def _parse_output(response: Any) -> tuple[str, tuple[ToolCall, ...]]:
+def _parse_output(response: dict[str, Any]) -> tuple[str, tuple[ToolCall, ...]]:
     texts: list[str] = []
     calls: list[ToolCall] = []
-    for item in response.output or ():
-        if item.type == "message":
-            texts.extend(part.text for part in item.content if part.type == "output_text" and part.text)
-        elif item.type == "function_call":
-            calls.append(ToolCall(id=item.call_id, name=item.name, arguments=item.arguments or ""))
+    for item in as_list(response.get("output")):
+        kind = get(item, "type")
+        if kind == "message":
+            parts = as_list(get(item, "content"))
+            texts.extend(as_str(get(part, "text")) for part in parts if get(part, "type") == "output_text")
+        elif kind == "function_call":
+            call_id = as_str(get(item, "call_id")) or f"call_{len(calls)}"
+            calls.append(ToolCall(call_id, as_str(get(item, "name")), as_str(get(item, "arguments"))))
     return "".join(texts), tuple(calls)
 
 
-def _parse_usage(response: Any) -> Usage:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return Usage()
-    input_tokens = usage.input_tokens or 0
-    output_tokens = usage.output_tokens or 0
-    return Usage(input_tokens, output_tokens, usage.total_tokens or input_tokens + output_tokens)
+def _parse_usage(usage: Any) -> Usage:
+    return parse_usage(usage, "input_tokens", "output_tokens")
 
 
 class _StreamState:
@@ -77,27 +74,27 @@ class _StreamState:
         self.model = model
         self.started_at = started_at
         self.first_token_at: float | None = None
-        self.final: Any = None
+        self.final: dict[str, Any] | None = None
 
-    def feed(self, event: Any) -> str | None:
-        kind = getattr(event, "type", None)
+    def feed(self, event: dict[str, Any]) -> str | None:
+        kind = event.get("type")
         if kind == "response.output_text.delta":
             if self.first_token_at is None:
                 self.first_token_at = time.time()
-            return event.delta or None
+            return as_str(event.get("delta")) or None
         if kind == "response.output_item.added":
-            if getattr(event.item, "type", None) == "function_call" and self.first_token_at is None:
+            if get(event.get("item"), "type") == "function_call" and self.first_token_at is None:
                 self.first_token_at = time.time()
         elif kind in ("response.completed", "response.incomplete"):
             # "incomplete" (e.g. the output token limit was hit) still carries the output so far,
             # exactly as a non-streamed request would return it.
-            self.final = event.response
+            self.final = self.model._readable_payload(event.get("response"))
         elif kind == "response.failed":
-            error = getattr(event.response, "error", None)
-            detail = getattr(error, "message", None) or "the server reported a failure"
+            error = get(event.get("response"), "error")
+            detail = as_str(get(error, "message")) or "the server reported a failure"
             raise ModelError(f"The model stream failed: {self.model._redact(detail)}", kind="stream")
         elif kind == "error":
-            detail = getattr(event, "message", None) or "the server sent an error event"
+            detail = as_str(event.get("message")) or "the server sent an error event"
             raise ModelError(f"The model stream failed: {self.model._redact(detail)}", kind="stream")
         return None
 
@@ -109,7 +106,7 @@ class _StreamState:
         return ModelResponse(
             text=text,
             tool_calls=calls,
-            usage=_parse_usage(self.final),
+            usage=_parse_usage(self.final.get("usage")),
             model_id=self.model.id,
             started_at=self.started_at,
             first_token_at=self.first_token_at if self.first_token_at is not None else ended_at,
@@ -119,71 +116,28 @@ class _StreamState:
 
 class OpenAIResponses(OpenAIBase):
     provider = "openai-responses"
+    path = "/responses"
 
-    def _kwargs(self, messages: Sequence[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
-        return {**self._request_kwargs(), **build_request(messages, tools)}
+    def _body(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], *, stream: bool
+    ) -> dict[str, Any]:
+        fields = build_request(messages, tools)
+        if stream:
+            fields["stream"] = True
+        return self._request_body(fields)
 
-    def _response(self, response: Any, started_at: float) -> ModelResponse:
-        text, calls = _parse_output(response)
+    def _response(self, data: dict[str, Any], started_at: float) -> ModelResponse:
+        text, calls = _parse_output(data)
         ended_at = time.time()
         return ModelResponse(
             text=text,
             tool_calls=calls,
-            usage=_parse_usage(response),
+            usage=_parse_usage(data.get("usage")),
             model_id=self.id,
             started_at=started_at,
             first_token_at=ended_at,
             ended_at=ended_at,
         )
 
-    def request(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
-        started_at = time.time()
-        client = self._sync_client()
-        try:
-            response = client.responses.create(**self._kwargs(messages, tools))
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        return self._response(response, started_at)
-
-    async def arequest(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
-        started_at = time.time()
-        client = self._async_client()
-        try:
-            response = await client.responses.create(**self._kwargs(messages, tools))
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        return self._response(response, started_at)
-
-    def stream(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> Iterator[TextDelta | ModelResponse]:
-        started_at = time.time()
-        client = self._sync_client()
-        try:
-            stream = client.responses.create(**self._kwargs(messages, tools), stream=True)
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        state = _StreamState(self, started_at)
-        with closing(self.guarded(stream)) as events:
-            for event in events:
-                delta = state.feed(event)
-                if delta:
-                    yield TextDelta(delta)
-        yield state.finish()
-
-    async def astream(
-        self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> AsyncIterator[TextDelta | ModelResponse]:
-        started_at = time.time()
-        client = self._async_client()
-        try:
-            stream = await client.responses.create(**self._kwargs(messages, tools), stream=True)
-        except sdk_error() as exc:
-            raise self.map_error(exc) from exc
-        state = _StreamState(self, started_at)
-        async with aclosing(self.aguarded(stream)) as events:
-            async for event in events:
-                delta = state.feed(event)
-                if delta:
-                    yield TextDelta(delta)
-        yield state.finish()
+    def _stream_state(self, started_at: float) -> _StreamState:
+        return _StreamState(self, started_at)

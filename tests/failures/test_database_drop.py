@@ -91,18 +91,41 @@ def test_the_next_run_on_the_same_agent_works_once_the_connection_is_replaced(ma
     assert output.status == "completed" and output.content == "Try the train."
 
 
-def test_a_run_whose_failure_cannot_be_written_is_ended_by_the_sweep(make_model, fake_openai):
-    """When even the retried finish fails (the database stays away), the run is left to the sweep."""
-    fake_openai.reply(tool_calls=[("look_up_flights", {"city": "Lisbon"})])
-    db = DjangoDb()
-    db.connection_reset = lambda: None  # the reset does not help: every write on this connection fails
-    agent = _agent_whose_tool_drops_the_connection(make_model)
-    agent.db = db
+def _database_available(name: str, available: bool) -> None:
+    """Refuse or allow new connections; refusing also ends the open ones (and so every pooled one)."""
+    params = connection.settings_dict
+    with psycopg.connect(
+        dbname="postgres",
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        autocommit=True,
+    ) as other:
+        other.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(available).lower()}')
+        if not available:
+            other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
 
-    output = agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip")
+
+def test_a_run_whose_failure_cannot_be_written_is_ended_by_the_sweep(make_model, fake_openai):
+    """When the database stays away (no new connection either), the run is left to the sweep."""
+    name = connection.settings_dict["NAME"]
+
+    def look_up_flights(city: str) -> str:
+        """Find flights to a city."""
+        _database_available(name, False)
+        return f"no flights to {city}"
+
+    fake_openai.reply(tool_calls=[("look_up_flights", {"city": "Lisbon"})])
+    agent = Agent(model=make_model("chat"), db=DjangoDb(), tools=[look_up_flights])
+    try:
+        output = agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip")
+    finally:
+        _database_available(name, True)
+        connection.close()
+        connection.close_pool()  # its connections were ended with the others: start a fresh pool
 
     assert output.status == "error"  # the caller still hears that the run failed
-    connection.close()
     run = Run.objects.get(run_id=output.run_id)
     assert run.status == Run.Status.RUNNING  # nothing could be written...
     Run.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=1))

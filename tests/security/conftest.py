@@ -60,8 +60,8 @@ def world_build(*, alice, bob, staff) -> World:
     stopped = services.run_create(session=session, input="hello again", status=Run.Status.PENDING)
     services.run_cancel(run=stopped)
     now = timezone.now()
-    event = services.run_event_record(
-        run_pk=run.pk, kind="model_request", name="gpt-test", started_at=now, ended_at=now, payload={}
+    event = RunEvent.objects.create(
+        run=run, kind="model_request", name="gpt-test", started_at=now, ended_at=now
     )
     memory, _ = memory_create(user_pk=alice.pk, text="Alice likes tea", topics=["drinks"], actor="person")
     apikey, alice_token = apikey_create(user=alice, name="alice's key")
