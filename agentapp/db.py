@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,7 +32,6 @@ from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
 from sessions_app import summaries as summary_services
 from sessions_app.models import AgentSession, Run, SessionSummary
-from sessions_app.models import Message as MessageRow
 
 
 def _memory_record(memory: Memory, username: str) -> UserMemory:
@@ -47,7 +47,7 @@ def _memory_record(memory: Memory, username: str) -> UserMemory:
 
 
 def _connection_give_back() -> None:
-    """Return this thread's connection to the pool, so that a run waiting on the model holds none.
+    """Return this thread's connection to the pool, so that a streamed run waiting on the model holds none.
 
     Django gives a request's connection back only when the response ends: a streamed reply would
     hold one per stream, and a few dozen streams would exhaust the pool. Without a pool (SQLite, or
@@ -57,10 +57,13 @@ def _connection_give_back() -> None:
         connection.close()
 
 
-def _message(row: MessageRow) -> Message:
-    calls = tuple(ToolCall(c["id"], c["name"], c.get("arguments", "")) for c in row.tool_calls or ())
+_MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id")
+
+
+def _message(row: dict[str, Any]) -> Message:
+    calls = tuple(ToolCall(c["id"], c["name"], c.get("arguments", "")) for c in row["tool_calls"] or ())
     return Message(
-        role=row.role, content=row.content, tool_calls=calls, tool_call_id=row.tool_call_id or None
+        role=row["role"], content=row["content"], tool_calls=calls, tool_call_id=row["tool_call_id"] or None
     )
 
 
@@ -146,13 +149,20 @@ class DjangoDb:
         memories: list[UserMemory] = []
         if with_memories and memory_limit > 0:
             rows = memory_selectors.memories_for_context(user_pk=run.keys["user"], limit=memory_limit)
-            memories = [_memory_record(m, run.user_id) for m in rows]
+            memories = [
+                UserMemory(
+                    memory_id=m["memory_id"], memory=m["text"], topics=m["topics"], user_id=run.user_id
+                )
+                for m in rows
+            ]
         summary = None
         if with_summary:
             row = session_selectors.session_summary_get(session_pk=run.keys["session"])
             summary = _summary_record(row, run.session_id) if row else None
-        _connection_give_back()  # the run now waits on the model, for seconds
         return ContextData(history=history, memories=memories, summary=summary)
+
+    def idle(self) -> None:
+        _connection_give_back()
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
         session_services.run_events_add(run_pk=run.keys["run"], events=[vars(event) for event in events])
@@ -331,7 +341,8 @@ class DjangoDb:
         session = self._session(session_id, user_id)
         if session is None:
             return []
-        return [_message(row) for row in session_selectors.session_messages(session=session)]
+        rows = session_selectors.session_messages(session=session).values(*_MESSAGE_FIELDS)
+        return [_message(row) for row in rows]
 
     def session_summary_get(
         self, *, session_id: str, user_id: str | None = None

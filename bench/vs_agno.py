@@ -3,10 +3,11 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench2_ours python bench/vs_agno.py
 
 Agno (3.1.10) is installed by this script into its own virtualenv (var/bench-agno-venv;
-never a project dependency) and driven by bench/_agno_driver.py in a subprocess. Both
-use one PostgreSQL server (ours: DATABASE_URL; Agno: the same URL's database name plus
-"_agno", created when missing) and one loopback model: the tests' OpenAI-compatible fake,
-in this process, Chat Completions, both through the official openai SDK.
+never a project dependency) and driven by bench/_agno_driver.py in a subprocess; ours is
+driven the same way, by bench/_ours_driver.py in a subprocess of its own. Both use one
+PostgreSQL server (ours: DATABASE_URL; Agno: the same URL's database name plus "_agno",
+created when missing) and one loopback model: the tests' OpenAI-compatible fake, in this
+process, Chat Completions, both through the official openai SDK.
 
 (a) one session, --turns turns (300) with num_history_runs=5 and agentic memory, the
     model answering at once: median wall time of one `agent.run()` at turns 261-300.
@@ -27,14 +28,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
 os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-bench-"))
-os.environ["CELERY_BROKER_URL"] = "filesystem://"  # enqueued jobs land in the temporary folder
 
 import django  # noqa: E402
 
@@ -42,18 +41,15 @@ django.setup()
 
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from agentapp.agent import Agent  # noqa: E402
 from agentapp.agent.summary import SUMMARY_INSTRUCTIONS  # noqa: E402
-from agentapp.db import DjangoDb  # noqa: E402
-from agentapp.llm import OpenAIChat  # noqa: E402
 from tests.fake_openai import FakeOpenAI, RecordedRequest, Reply  # noqa: E402
 
 AGNO_VERSION = "3.1.10"
 VENV = ROOT / "var" / "bench-agno-venv"
 DRIVER = ROOT / "bench" / "_agno_driver.py"
+OURS_DRIVER = ROOT / "bench" / "_ours_driver.py"
 SHOWN = (261, 300)  # turns whose median (a) reports
 MODEL_DELAY = 0.2  # (b): the model answers after this long
 
@@ -104,29 +100,21 @@ def _agno_database() -> str:
     return f"postgresql+psycopg://{auth}{host}:{port}/{name}"
 
 
-def _agno(python: Path, db_url: str, base_url: str, workload: str, turns: int) -> list[float]:
-    command = [str(python), str(DRIVER), "--db-url", db_url, "--base-url", base_url]
-    command += ["--workload", workload, "--turns", str(turns)]
+def _driven(command: list[str], name: str) -> list[float]:
     done = subprocess.run(command, capture_output=True, text=True, timeout=1200, env={**os.environ})
     if done.returncode != 0:
-        raise SystemExit(f"the Agno driver failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"the {name} driver failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
 
 
-def _ours(agent: Agent, turns: int) -> list[float]:
-    stamp = time.time_ns()
-    user_id, session_id = f"bench-{stamp}", f"ses_bench_{stamp}"
-    seconds = []
-    for turn in range(1, turns + 1):
-        started = time.perf_counter()
-        output = agent.run(
-            f"Turn {turn}: tell me one thing about option {turn % 3}.", user_id=user_id, session_id=session_id
-        )
-        seconds.append(time.perf_counter() - started)
-        if output.status != "completed":
-            raise SystemExit(f"our turn {turn} failed: {output.error}")
-    get_user_model().objects.filter(username=user_id).delete()
-    return seconds
+def _agno(python: Path, db_url: str, base_url: str, workload: str, turns: int) -> list[float]:
+    command = [str(python), str(DRIVER), "--db-url", db_url, "--base-url", base_url]
+    return _driven([*command, "--workload", workload, "--turns", str(turns)], "Agno")
+
+
+def _ours(base_url: str, workload: str, turns: int) -> list[float]:
+    command = [sys.executable, str(OURS_DRIVER), "--base-url", base_url, "--workload", workload]
+    return _driven([*command, "--turns", str(turns)], "our")
 
 
 def main() -> None:
@@ -147,21 +135,12 @@ def main() -> None:
         server.responder = script
         server.requests = _Discard()
 
-        def model() -> OpenAIChat:
-            return OpenAIChat("bench-model", base_url=server.base_url, api_key="sk-bench", max_retries=0)
-
-        history = dict(add_history_to_context=True, num_history_runs=5)
-        ours_a = _ours(Agent(model=model(), db=DjangoDb(), enable_agentic_memory=True, **history), args.turns)
+        ours_a = _ours(server.base_url, "turns", args.turns)
         agno_a = _agno(python, agno_db, server.base_url, "turns", args.turns)
 
         script.delay = MODEL_DELAY
-        followups = dict(update_memory_on_run=True, enable_session_summaries=True, **history)
-        ours_b = _ours(
-            Agent(model=model(), db=DjangoDb(background_tasks=True), **followups), args.reply_turns
-        )
-        inline_b = _ours(
-            Agent(model=model(), db=DjangoDb(background_tasks=False), **followups), args.reply_turns
-        )
+        ours_b = _ours(server.base_url, "reply", args.reply_turns)
+        inline_b = _ours(server.base_url, "reply-inline", args.reply_turns)
         agno_b = _agno(python, agno_db, server.base_url, "reply", args.reply_turns)
 
     a_ours, a_agno = statistics.median(ours_a[first:last]), statistics.median(agno_a[first:last])

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from agentapp import sql
 from agentapp.errors import MemoryNotFound
 from agentapp.ownership import one_visible_to
 
@@ -29,9 +30,20 @@ def memories_active(*, user_pk: int) -> QuerySet[Memory]:
     return Memory.objects.filter(user_id=user_pk, deleted_at__isnull=True).order_by("-updated_at", "-id")
 
 
-def memories_for_context(*, user_pk: int, limit: int) -> list[Memory]:
-    """The most recently updated memories, bounded so the context stays bounded."""
-    return list(memories_active(user_pk=user_pk)[: max(0, limit)])
+def memories_for_context(*, user_pk: int, limit: int) -> list[dict[str, Any]]:
+    """The most recently updated memories (id, text, topics), bounded so the context stays bounded.
+
+    Read on every turn, so written as SQL (see agentapp.sql); the order is `memories_active`'s.
+    """
+    rows = sql.fetch(
+        f"SELECT memory_id, text, topics FROM {sql.table(Memory)} WHERE user_id = %s AND deleted_at IS NULL "
+        "ORDER BY updated_at DESC, id DESC LIMIT %s",
+        [user_pk, max(0, limit)],
+    )
+    return [
+        {"memory_id": mid, "text": text, "topics": sql.json_column(topics) or []}
+        for mid, text, topics in rows
+    ]
 
 
 def memory_get_for_user(*, memory_id: str, user_pk: int, include_deleted: bool = False) -> Memory:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
+from agentapp import sql
 from agentapp.errors import RunNotFound, SessionNotFound
 from agentapp.ownership import one_visible_to
 
@@ -20,26 +23,54 @@ def history_messages(
     num_runs: int | None = None,
     num_messages: int | None = None,
     exclude_run_pk: int | None = None,
-) -> list[Message]:
-    """The user and assistant messages of the session's last completed runs, oldest first.
+) -> list[dict[str, Any]]:
+    """The user and assistant messages of the session's last completed runs, oldest first, as dicts.
 
-    One query whatever the thread's length: the run ids come from a LIMITed subquery.
+    One query whatever the thread's length, bounded by a LIMIT. Read on every turn, so written as
+    SQL (see agentapp.sql).
     """
-    messages = Message.objects.filter(role__in=HISTORY_ROLES).exclude(content="")
+    messages, runs = sql.table(Message), sql.table(Run)
+    roles = ", ".join(["%s"] * len(HISTORY_ROLES))
+    wanted = f"m.role IN ({roles}) AND m.content <> ''"
+    params: list[Any] = [*HISTORY_ROLES]
     if num_messages is not None:
-        messages = messages.filter(session_id=session_pk, run__status=Run.Status.COMPLETED)
+        query = (
+            f"SELECT m.role, m.content, m.tool_calls, m.tool_call_id FROM {messages} m "
+            f"JOIN {runs} r ON r.id = m.run_id WHERE {wanted} AND m.session_id = %s AND r.status = %s"
+        )
+        params += [session_pk, Run.Status.COMPLETED]
         if exclude_run_pk is not None:
-            messages = messages.exclude(run_id=exclude_run_pk)
-        rows = list(messages.order_by("-run_id", "-position")[: max(0, num_messages)])
+            query += " AND m.run_id <> %s"
+            params.append(exclude_run_pk)
+        rows = sql.fetch(
+            f"{query} ORDER BY m.run_id DESC, m.position DESC LIMIT %s", [*params, max(0, num_messages)]
+        )
         rows.reverse()
-        return rows
-    runs = Run.objects.filter(session_id=session_pk, status=Run.Status.COMPLETED)
-    if exclude_run_pk is not None:
-        runs = runs.exclude(pk=exclude_run_pk)
-    if num_runs is not None:
-        runs = runs.order_by("-id")[: max(0, num_runs)]
-    # No session filter here: the run ids imply it, and with one the planner may scan the whole thread.
-    return list(messages.filter(run_id__in=runs.values("id")).order_by("run_id", "position"))
+    else:
+        # No session filter on the messages: the run ids imply it, and with one the planner may scan
+        # the whole thread.
+        recent = f"SELECT id FROM {runs} WHERE session_id = %s AND status = %s"
+        params += [session_pk, Run.Status.COMPLETED]
+        if exclude_run_pk is not None:
+            recent += " AND id <> %s"
+            params.append(exclude_run_pk)
+        if num_runs is not None:
+            recent += " ORDER BY id DESC LIMIT %s"
+            params.append(max(0, num_runs))
+        query = (
+            f"SELECT m.role, m.content, m.tool_calls, m.tool_call_id FROM {messages} m "
+            f"WHERE {wanted} AND m.run_id IN ({recent}) ORDER BY m.run_id, m.position"
+        )
+        rows = sql.fetch(query, params)
+    return [
+        {
+            "role": role,
+            "content": content,
+            "tool_calls": sql.json_column(calls) or [],
+            "tool_call_id": call_id,
+        }
+        for role, content, calls, call_id in rows
+    ]
 
 
 def session_messages(*, session: AgentSession) -> QuerySet[Message]:

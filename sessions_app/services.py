@@ -9,10 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
+from agentapp import sql
 from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
 
 from .models import AgentSession, Message, Run, RunEvent
@@ -43,15 +44,17 @@ def session_get_or_create_for_run(*, session_id: str, username: str, agent_name:
     """The session `session_id` of `username`, created when new; another user's session is refused."""
     if not session_id or len(session_id) > MAX_ID_CHARS:
         raise InvalidInput(f"session_id must be between 1 and {MAX_ID_CHARS} characters")
-    session = AgentSession.objects.select_related("user").filter(session_id=session_id).first()
-    if session is None:
+    found = _session_and_owner(session_id)
+    if found is None:
         user = user_get_or_create(username=username)
         try:
             with transaction.atomic():
                 return AgentSession.objects.create(session_id=session_id, user=user, agent_name=agent_name)
-        except IntegrityError:
+        except IntegrityError:  # created by a concurrent run
             session = AgentSession.objects.select_related("user").get(session_id=session_id)
-    if session.user.get_username() != username:
+            found = session, session.user.get_username()
+    session, owner = found
+    if owner != username:
         raise SessionOwnedByAnotherUser(
             f"session_id {session_id!r} belongs to another user; a session is never shared between users"
         )
@@ -64,6 +67,23 @@ def _check_message(text: str) -> str:
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidInput(f"message is longer than {MAX_MESSAGE_CHARS} characters")
     return text
+
+
+def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
+    """The session (its other fields load on access) and its owner's username: read on every turn, as SQL."""
+    User = get_user_model()
+    username = connection.ops.quote_name(User.USERNAME_FIELD)
+    rows = sql.fetch(
+        f"SELECT s.id, s.user_id, u.{username} FROM {sql.table(AgentSession)} s "
+        f"JOIN {sql.table(User)} u ON u.id = s.user_id WHERE s.session_id = %s",
+        [session_id],
+    )
+    if not rows:
+        return None
+    pk, user_pk, owner = rows[0]
+    return AgentSession.from_db(
+        connection.alias, ["id", "session_id", "user_id"], [pk, session_id, user_pk]
+    ), owner
 
 
 def run_create(

@@ -154,7 +154,8 @@ class Agent:
         crashed: RunError | None = None
         try:
             yield RunStarted(run.run_id, run.session_id, run.user_id)
-            messages, tools = await sync_to_async(turn.prepare)()
+            # Many streams wait on the model at once: the storage lets go of its connection meanwhile.
+            messages, tools = await sync_to_async(turn.prepare)(then_idle=True)
             events = loop.arun_loop(
                 self.model,
                 messages,

@@ -37,6 +37,9 @@ class AgentDb(Protocol):
         with_summary: bool,
     ) -> ContextData: ...
 
+    def idle(self) -> None:
+        """An async run is about to wait on the model (seconds): release what need not be held meanwhile."""
+
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None: ...
 
     def run_finish(

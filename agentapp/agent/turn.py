@@ -61,7 +61,7 @@ class Turn:
         return self.output is not None and self.output.status == "completed"
 
     # --- before the loop ---------------------------------------------------------
-    def prepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
+    def prepare(self, *, then_idle: bool = False) -> tuple[tuple[Message, ...], list[Tool]]:
         agent = self.agent
         started = time.time()
         data = self.db.context_load(
@@ -96,6 +96,8 @@ class Turn:
         tools = list(agent.tools)
         if agent.enable_agentic_memory:
             tools.extend(self._memory_tools(actor="model"))
+        if then_idle:
+            self.db.idle()
         return context.messages, tools
 
     def _memory_tools(self, *, actor: str) -> list[Tool]:

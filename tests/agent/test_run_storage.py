@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -59,17 +62,36 @@ def test_the_timeline_so_far_is_stored_before_a_tool_runs(make_model, fake_opena
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_run_holds_no_pooled_connection_while_the_model_streams(make_agent, fake_openai):
+@pytest.mark.parametrize("mode", ["arun", "run"])
+def test_an_async_run_holds_no_pooled_connection_while_the_model_streams(make_agent, fake_openai, mode):
+    """The ASGI path gives the connection back; the sync path (one thread, one run) keeps it, cheaper."""
     assert connection.pool is not None  # PostgreSQL here runs with psycopg's pool, as in production
     fake_openai.reply(text="one two three four five", chunk_delay=0.02)
     agent = make_agent("chat")
-    held_while_streaming = []
-    for event in agent.run("Count to five", user_id="alice", session_id="count", stream=True):
-        if isinstance(event, RunContent):
-            held_while_streaming.append(connection.connection is not None)
-        if isinstance(event, RunCompleted):
+
+    def holding() -> bool:
+        return connection.connection is not None
+
+    async def streamed() -> tuple[list[bool], str]:
+        held, run_id = [], ""
+        async for event in await agent.arun("Count to five", user_id="alice", session_id="c", stream=True):
+            if isinstance(event, RunContent):
+                held.append(await sync_to_async(holding)())  # the storage's own thread
+            run_id = event.run_id
+        await sync_to_async(
+            lambda: connection.close()
+        )()  # that thread outlives the test: leave no connection behind
+        return held, run_id
+
+    if mode == "arun":
+        held, run_id = asyncio.run(streamed())
+    else:
+        held, run_id = [], ""
+        for event in agent.run("Count to five", user_id="alice", session_id="c", stream=True):
+            if isinstance(event, RunContent):
+                held.append(holding())
             run_id = event.run_id
 
-    assert held_while_streaming and not any(held_while_streaming)
-    run = Run.objects.get(run_id=run_id)  # and the end was stored on a connection taken back from the pool
+    assert held and all(flag == (mode == "run") for flag in held)
+    run = Run.objects.get(run_id=run_id)  # the end was stored (on a connection taken back from the pool)
     assert run.status == Run.Status.COMPLETED and run.content == "one two three four five"

@@ -102,7 +102,9 @@ def test_a_deleted_memory_can_be_restored(alice, remember, staff):
 
     services.memory_restore(memory=memory, actor=Actor.OPERATOR, actor_user=staff)
 
-    assert selectors.memories_for_context(user_pk=alice.pk, limit=50) == [memory]
+    assert selectors.memories_for_context(user_pk=alice.pk, limit=50) == [
+        {"memory_id": memory.memory_id, "text": "Lives in Paris", "topics": []}
+    ]
     change = memory.changes.first()
     assert (change.action, change.actor, change.actor_user) == ("restore", "operator", staff)
     assert change.after == {"text": "Lives in Paris", "topics": []}

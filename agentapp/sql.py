@@ -1,0 +1,28 @@
+"""Plain SQL for the reads every turn makes.
+
+Building these queries through the ORM costs several times what running them does (about 0.6 ms
+of CPU for the history query against 0.07 ms as SQL), and they run on every turn; the SQL here is
+portable between PostgreSQL and SQLite. Everything else goes through the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connection
+
+
+def table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def json_column(value: Any) -> Any:
+    """A JSON column's value: SQLite (and Django's PostgreSQL loader) hand back the text."""
+    return json.loads(value) if isinstance(value, str) else value
