@@ -246,11 +246,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("transfer-encoding", "chunked")
-        self.send_header("connection", "close")
+        if reply.cut_after is not None:  # a cut stream ends the connection; whole ones keep it, as OpenAI's
+            self.send_header("connection", "close")
+            self.close_connection = True
         for key, value in reply.headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.close_connection = True
         try:
             for event in events:
                 data = event.encode()
