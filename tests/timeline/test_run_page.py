@@ -259,3 +259,29 @@ def test_the_run_page_costs_a_fixed_number_of_queries_however_many_events(
     with django_assert_max_num_queries(8):
         response = client.get(f"/runs/{tool_run.run_id}/")
     assert response.content.count(b'data-kind="tool_call"') == 41
+
+
+def test_a_run_still_going_says_its_timeline_comes_when_it_ends(client, alice):
+    from sessions_app import services
+
+    session = services.session_get_or_create_for_run(session_id="live", username="alice")
+    running = services.run_create(session=session, input="Plan my week")
+    client.force_login(alice)
+
+    body = client.get(f"/runs/{running.run_id}/").content.decode()
+    assert 'id="timeline-pending"' in body and "No events were recorded" not in body
+
+    services.run_finish(
+        run_pk=running.pk,
+        session_pk=session.pk,
+        status="error",
+        content="",
+        messages=[],
+        input_tokens=0,
+        output_tokens=0,
+        total_tokens=0,
+        started_at=timezone.now(),
+        first_token_at=None,
+    )
+    body = client.get(f"/runs/{running.run_id}/").content.decode()
+    assert 'id="timeline-pending"' not in body and "No events were recorded" in body
