@@ -157,8 +157,11 @@ class DjangoDb:
             ]
         summary = None
         if with_summary:
-            row = session_selectors.session_summary_get(session_pk=run.keys["session"])
-            summary = _summary_record(row, run.session_id) if row else None
+            found = session_selectors.summary_for_context(session_pk=run.keys["session"])
+            if found is not None:
+                summary = SessionSummaryRecord(
+                    session_id=run.session_id, summary=found["text"], topics=found["topics"], last_run_id=None
+                )
         return ContextData(history=history, memories=memories, summary=summary)
 
     def idle(self) -> None:

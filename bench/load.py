@@ -7,7 +7,8 @@ the tests' OpenAI-compatible fake, streaming a 21-word reply over 1 s, first wor
 once) and the production server the README names (`uvicorn agentapp.asgi:application
 --workers 2`, DEBUG=0, the PostgreSQL pool, follow-ups enqueued on kombu's filesystem
 broker with no worker, so no broker server is needed). Creates one service key and one
-user per chat through the services, then runs two scenarios with httpx, each a streaming
+user per chat through the services, then runs two scenarios (a minimal asyncio HTTP/1.1
+client, to leave the CPU to the server), each a streaming
 `POST /api/runs` (`stream: true`) per message:
 
 - chats: --chats people chat at once, each in a session of its own: --turns messages,
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,18 +112,62 @@ def _wait_ready(url: str, deadline: float) -> None:
     raise SystemExit(f"the server at {url} did not start")
 
 
-async def _one(client: httpx.AsyncClient, key: str, body: dict) -> Result:
+class _Client:
+    """A minimal HTTP/1.1 client for the streamed runs, one connection per run.
+
+    The load generator shares the server's 2 cores; httpx spent about 5 ms of CPU per streamed
+    run, several times this, and that came out of the server's share.
+    """
+
+    def __init__(self, base: str, key: str) -> None:
+        address = base.removeprefix("http://")
+        self.host, _, port = address.partition(":")
+        self.port = int(port or 80)
+        self.head = (
+            f"POST /api/runs HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: application/json\r\nAccept: text/event-stream\r\nConnection: close\r\n"
+        )
+
+    def request(self, body: dict) -> bytes:
+        payload = json.dumps(body).encode()
+        return f"{self.head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+
+
+async def _body_lines(reader: asyncio.StreamReader, chunked: bool) -> AsyncIterator[str]:
+    pending = b""
+    while True:
+        if chunked:
+            size = int((await reader.readline()).split(b";")[0], 16)
+            if size == 0:
+                break
+            data = (await reader.readexactly(size + 2))[:-2]
+        else:
+            data = await reader.read(65536)
+            if not data:
+                break
+        *lines, pending = (pending + data).split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r").decode()
+
+
+async def _one(client: _Client, body: dict) -> Result:
     result = Result()
     t0 = time.perf_counter()
-    headers = {"Authorization": f"Bearer {key}"}
     try:
-        async with client.stream("POST", "/api/runs", json=body, headers=headers) as response:
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        try:
+            writer.write(client.request(body))
+            status = await reader.readline()
             result.ttfb = time.perf_counter() - t0
-            if response.status_code != 200:
-                result.error = f"HTTP {response.status_code}"
+            chunked = False
+            while (header := await reader.readline()) not in (b"\r\n", b""):
+                chunked |= header.lower().replace(b" ", b"") == b"transfer-encoding:chunked\r\n"
+            code = int(status.split()[1])
+            if code != 200:
+                result.error = f"HTTP {code}"
                 return result
             event = None
-            async for line in response.aiter_lines():
+            async for line in _body_lines(reader, chunked):
                 if line.startswith("event: "):
                     event = line[7:]
                     if event == "RunContent" and result.ttft is None:
@@ -132,16 +178,13 @@ async def _one(client: httpx.AsyncClient, key: str, body: dict) -> Result:
                         result.error = event
                 elif line.startswith("data: ") and event == "RunError":
                     result.error = f"RunError: {json.loads(line[6:]).get('error')}"
-            if result.total is None and result.error is None:
-                result.error = "stream ended without done"
-    except httpx.HTTPError as exc:
+        finally:
+            writer.close()
+        if result.total is None and result.error is None:
+            result.error = "stream ended without done"
+    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     return result
-
-
-def _client(base: str, connections: int, deadline: float) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections + 10, max_keepalive_connections=connections + 10)
-    return httpx.AsyncClient(base_url=base, limits=limits, timeout=httpx.Timeout(deadline, connect=30))
 
 
 def _message(user_id: str, session_id: str | None = None) -> dict:
@@ -151,37 +194,33 @@ def _message(user_id: str, session_id: str | None = None) -> dict:
 
 async def _fire(base: str, key: str, users: list[str], deadline: float) -> list[Result]:
     """One run per user, all released at the same instant."""
-    async with _client(base, len(users), deadline) as client:
-        start = asyncio.Event()
+    client, start = _Client(base, key), asyncio.Event()
 
-        async def one(user_id: str) -> Result:
-            await start.wait()
-            return await _one(client, key, _message(user_id))
+    async def one(user_id: str) -> Result:
+        await start.wait()
+        return await _one(client, _message(user_id))
 
-        tasks = [asyncio.create_task(one(user)) for user in users]
-        await asyncio.sleep(0.2)  # every task is waiting on the start line
-        start.set()
-        return await _gather(tasks, deadline, per_task=1)
+    tasks = [asyncio.create_task(one(user)) for user in users]
+    await asyncio.sleep(0.2)  # every task is waiting on the start line
+    start.set()
+    return await _gather(tasks, deadline, per_task=1)
 
 
 async def _chats(
     base: str, key: str, users: list[str], turns: int, think: tuple[float, float], deadline: float, seed: int
 ) -> list[Result]:
     """Each user chats in a session of its own: think, send, read the whole streamed reply; `turns` times."""
-    rng = random.Random(seed)
-    async with _client(base, len(users), deadline) as client:
+    client, rng = _Client(base, key), random.Random(seed)
 
-        async def chat(user_id: str, pauses: list[float]) -> list[Result]:
-            results = []
-            for pause in pauses:
-                await asyncio.sleep(pause)
-                results.append(await _one(client, key, _message(user_id, f"ses_load_{user_id}")))
-            return results
+    async def chat(user_id: str, pauses: list[float]) -> list[Result]:
+        results = []
+        for pause in pauses:
+            await asyncio.sleep(pause)
+            results.append(await _one(client, _message(user_id, f"ses_load_{user_id}")))
+        return results
 
-        tasks = [
-            asyncio.create_task(chat(user, [rng.uniform(*think) for _ in range(turns)])) for user in users
-        ]
-        return await _gather(tasks, deadline, per_task=turns)
+    tasks = [asyncio.create_task(chat(user, [rng.uniform(*think) for _ in range(turns)])) for user in users]
+    return await _gather(tasks, deadline, per_task=turns)
 
 
 async def _gather(tasks: list[asyncio.Task], deadline: float, *, per_task: int) -> list[Result]:
@@ -328,7 +367,12 @@ def main() -> None:
     parser.add_argument("--pool-max", type=int, default=40, help="DB_POOL_MAX per worker")
     parser.add_argument("--model-delay", type=float, default=0.0, help="model's first-byte delay, s")
     parser.add_argument("--deadline", type=float, default=180.0, help="seconds for each scenario")
-    parser.add_argument("--warmup", type=int, default=10, help="runs before the scenarios, not counted")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=40,
+        help="runs at once before the scenarios (imports, pools), not counted",
+    )
     parser.add_argument("--seed", type=int, default=7, help="for the think times")
     parser.add_argument("--py-spy", metavar="PREFIX", help="record each worker with py-spy during the burst")
     args = parser.parse_args()

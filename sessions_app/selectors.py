@@ -77,6 +77,17 @@ def session_messages(*, session: AgentSession) -> QuerySet[Message]:
     return Message.objects.filter(session=session).order_by("run_id", "position")
 
 
+def summary_for_context(*, session_pk: int) -> dict[str, Any] | None:
+    """The session summary's text and topics, or None: read on every turn, so as SQL (see agentapp.sql)."""
+    rows = sql.fetch(
+        f"SELECT text, topics FROM {sql.table(SessionSummary)} WHERE session_id = %s", [session_pk]
+    )
+    if not rows:
+        return None
+    text, topics = rows[0]
+    return {"text": text, "topics": sql.json_column(topics) or []}
+
+
 def session_summary_get(*, session_pk: int) -> SessionSummary | None:
     return SessionSummary.objects.select_related("last_run").filter(session_id=session_pk).first()
 
