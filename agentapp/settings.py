@@ -91,7 +91,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
-    # psycopg 3's pool; persistent connections (conn_max_age) must stay off with it.
+    # psycopg 3's pool; persistent connections (conn_max_age) must stay off with it. The health
+    # check (one empty round trip when a connection is taken) keeps a database restart or failover
+    # from handing dead connections to the next requests.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("DB_POOL_MIN", "2")),
         "max_size": int(os.environ.get("DB_POOL_MAX", "20")),

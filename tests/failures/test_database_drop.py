@@ -118,12 +118,18 @@ def test_a_run_whose_failure_cannot_be_written_is_ended_by_the_sweep(make_model,
 
     fake_openai.reply(tool_calls=[("look_up_flights", {"city": "Lisbon"})])
     agent = Agent(model=make_model("chat"), db=DjangoDb(), tools=[look_up_flights])
+    options = connection.settings_dict["OPTIONS"]
+    pool = options["pool"]
+    connection.close()
+    connection.close_pool()
+    options["pool"] = {**pool, "timeout": 1}  # each wait for a connection gives up after 1 s, not 10
     try:
         output = agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip")
     finally:
         _database_available(name, True)
         connection.close()
         connection.close_pool()  # its connections were ended with the others: start a fresh pool
+        options["pool"] = pool
 
     assert output.status == "error"  # the caller still hears that the run failed
     run = Run.objects.get(run_id=output.run_id)
@@ -133,3 +139,34 @@ def test_a_run_whose_failure_cannot_be_written_is_ended_by_the_sweep(make_model,
     run.refresh_from_db()
     assert run.status == Run.Status.ERROR
     assert run.messages.get(role="user").content == "Flights to Lisbon?"
+
+
+def _end_every_connection(name: str) -> int:
+    params = connection.settings_dict
+    with psycopg.connect(
+        dbname="postgres",
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        autocommit=True,
+    ) as other:
+        rows = other.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        ).fetchall()
+    return len(rows)
+
+
+def test_after_a_database_restart_the_pool_hands_out_no_dead_connection(client, alice):
+    """Every pooled connection ended at once (a restart or failover): the next requests still succeed."""
+    from apikeys.services import apikey_create
+
+    _, token = apikey_create(user=alice, name="restart")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert client.get("/api/sessions", **auth).status_code == 200
+    connection.close()  # ours back to the pool too, as at the end of a request
+
+    assert _end_every_connection(connection.settings_dict["NAME"]) >= 1
+
+    statuses = [client.get("/api/sessions", **auth).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
