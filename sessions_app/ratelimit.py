@@ -6,6 +6,7 @@ web workers sharing Redis) never both slip under the limit. LocMem counts per pr
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core.cache import cache
 from agentapp.errors import AgentAppError
 
 WINDOW_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 class RateLimited(AgentAppError):
@@ -25,6 +27,16 @@ class RateLimited(AgentAppError):
         self.retry_after = retry_after
 
 
+def _count(key: str) -> int:
+    # add() is a no-op when the key exists; incr() is atomic on Redis and under LocMem's lock.
+    cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=WINDOW_SECONDS + 5)
+        return 1
+
+
 def run_rate_limit_check(*, user: AbstractBaseUser, now: float | None = None) -> None:
     """Count one run for `user`; raise RateLimited past AGENT_RUNS_PER_MINUTE (0 turns the limit off)."""
     limit = int(getattr(settings, "AGENT_RUNS_PER_MINUTE", 0) or 0)
@@ -32,14 +44,11 @@ def run_rate_limit_check(*, user: AbstractBaseUser, now: float | None = None) ->
         return
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    key = f"ratelimit:runs:{user.pk}:{window}"
-    # add() is a no-op when the key exists; incr() is atomic on Redis and under LocMem's lock.
-    cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=WINDOW_SECONDS + 5)
-        count = 1
+        count = _count(f"ratelimit:runs:{user.pk}:{window}")
+    except Exception:  # the cache (Redis) is away: a limit must not take the product down with it
+        logger.warning("run rate limit not applied: the cache is unavailable", exc_info=True)
+        return
     if count > limit:
         retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now) + 1)
         raise RateLimited(

@@ -229,3 +229,22 @@ def test_under_the_asgi_server_an_oversized_body_is_a_413_too(asgi_server, alice
     assert set(response.json()) == {"message", "detail"}
     page = httpx.post(f"{asgi_server}/chat/new/", data={"message": "x" * (MIB + 10)})
     assert page.status_code == 413
+
+
+def test_with_the_cache_away_runs_go_through_and_the_outage_is_logged(world, settings, replying, caplog):
+    """Redis for the counters is down (nothing listens on its port): the limit steps aside, no 500."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.AGENT_RUNS_PER_MINUTE = 1
+
+    statuses = [_api(world, {"message": "hi"}).status_code for _ in range(2)]
+    chat = _send(_browser(world), world, **HTMX)
+
+    assert statuses == [200, 200] and chat.status_code == 200
+    assert len(replying.requests) == 2
+    assert "run rate limit not applied: the cache is unavailable" in caplog.text
