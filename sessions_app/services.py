@@ -72,10 +72,11 @@ def _check_message(text: str) -> str:
 def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
     """The session (its other fields load on access) and its owner's username: read on every turn, as SQL."""
     User = get_user_model()
-    username = connection.ops.quote_name(User.USERNAME_FIELD)
+    quote = connection.ops.quote_name
+    username, user_key = quote(User._meta.get_field(User.USERNAME_FIELD).column), quote(User._meta.pk.column)
     rows = sql.fetch(
         f"SELECT s.id, s.user_id, u.{username} FROM {sql.table(AgentSession)} s "
-        f"JOIN {sql.table(User)} u ON u.id = s.user_id WHERE s.session_id = %s",
+        f"JOIN {sql.table(User)} u ON u.{user_key} = s.user_id WHERE s.session_id = %s",
         [session_id],
     )
     if not rows:
