@@ -119,6 +119,15 @@ def user_data_export(*, user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
+def user_data_counts(*, user: AbstractBaseUser) -> dict[str, int]:
+    """How much is stored about the person: what the data page shows before an export or erasure."""
+    return {
+        "sessions": AgentSession.objects.filter(user=user).count(),
+        "runs": Run.objects.filter(user=user).count(),
+        "memories": Memory.objects.filter(user=user, deleted_at__isnull=True).count(),
+    }
+
+
 def user_data_erase(*, user: AbstractBaseUser) -> dict[str, int]:
     """Delete the person's sessions, runs, messages, events, summaries, memories and memory history.
 

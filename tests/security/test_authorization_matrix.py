@@ -104,6 +104,10 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("settings/api-keys/", "POST"): r(
         lambda w: "/settings/api-keys/", page(201, other=201), lambda w: {"name": "laptop"}
     ),
+    # the signed-in person's own data; staff see their own too (other people's: the API or the admin)
+    ("settings/data/", "GET"): r(lambda w: "/settings/data/", page(200, other=200)),
+    ("settings/data/export.json", "GET"): r(lambda w: "/settings/data/export.json", page(200, other=200)),
+    ("settings/data/erase/", "POST"): r(lambda w: "/settings/data/erase/", page(422, other=422)),
     ("settings/api-keys/<int:pk>/revoke/", "POST"): r(
         lambda w: f"/settings/api-keys/{w.apikey.pk}/revoke/", page(302, staff=404)
     ),

@@ -1,0 +1,106 @@
+"""/settings/data/: what is stored about the signed-in person, a download of all of it, and erasure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from apikeys.models import ApiKey
+from apikeys.services import apikey_create
+from memory_app.models import Memory
+from memory_app.services import memory_create
+from sessions_app import services
+from sessions_app.models import AgentSession, Run
+from tests.conftest import PASSWORD
+from tests.live import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def _chat(username: str, session_id: str, text: str) -> Run:
+    session = services.session_get_or_create_for_run(session_id=session_id, username=username)
+    run = services.run_create(session=session, input=text)
+    services.run_finish(
+        run_pk=run.pk, session_pk=session.pk, status="completed", content=f"re: {text}",
+        messages=[{"role": "assistant", "content": f"re: {text}"}], input_tokens=1, output_tokens=1,
+        total_tokens=2, started_at=timezone.now(), first_token_at=None,
+    )  # fmt: skip
+    return run
+
+
+@pytest.fixture
+def stored(alice, bob):
+    _chat("alice", "alice-trip", "Plan Lisbon")
+    _chat("alice", "alice-trip", "And Porto?")
+    _chat("alice", "alice-work", "Draft a memo")
+    _chat("bob", "bob-only", "Bob's secret plan")
+    memory_create(user_pk=alice.pk, text="Alice likes trains", topics=["travel"], actor="person")
+    memory_create(user_pk=bob.pk, text="Bob hates trains", topics=[], actor="person")
+
+
+def test_the_page_counts_only_the_persons_own_data(client, alice, stored):
+    client.force_login(alice)
+    body = client.get("/settings/data/").content.decode()
+    assert (
+        'id="count-sessions">2<' in body and 'id="count-runs">3<' in body and 'id="count-memories">1<' in body
+    )
+
+
+def test_the_download_is_the_persons_whole_export_as_a_json_file(client, alice, stored):
+    client.force_login(alice)
+    response = client.get("/settings/data/export.json")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response["Content-Disposition"].startswith('attachment; filename="my-data-')
+    data = json.loads(response.content)
+    assert data["user_id"] == "alice"
+    assert sorted(s["session_id"] for s in data["sessions"]) == ["alice-trip", "alice-work"]
+    assert [m["text"] for m in data["memories"]] == ["Alice likes trains"]
+    assert "Bob" not in response.content.decode()
+
+
+def test_erasure_needs_the_username_typed_and_loses_nothing_otherwise(client, alice, stored):
+    client.force_login(alice)
+    response = client.post("/settings/data/erase/", {"confirm": "ali"})
+
+    assert response.status_code == 422 and "Type your username exactly" in response.content.decode()
+    assert AgentSession.objects.filter(user=alice).count() == 2
+    assert Memory.objects.filter(user=alice).count() == 1
+
+
+def test_erasure_deletes_the_persons_chats_and_memories_and_keeps_the_account_and_keys(
+    client, alice, bob, stored
+):
+    apikey_create(user=alice, name="laptop")
+    client.force_login(alice)
+    response = client.post("/settings/data/erase/", {"confirm": "alice"})
+
+    body = " ".join(response.content.decode().split())
+    assert response.status_code == 200 and 'id="erased"' in body
+    assert "2 chats, 3 runs" in body and 'id="count-sessions">0<' in body
+    assert (
+        not AgentSession.objects.filter(user=alice).exists()
+        and not Memory.objects.filter(user=alice).exists()
+    )
+    assert AgentSession.objects.filter(user=bob).count() == 1 and Memory.objects.filter(user=bob).count() == 1
+    assert ApiKey.objects.filter(user=alice).count() == 1
+    assert client.get("/settings/data/").status_code == 200  # still signed in: the account stays
+
+
+def test_in_a_browser_a_person_downloads_then_erases_their_data(page, alice, stored):
+    sign_in(page, "alice", PASSWORD)
+    page.click("text=Your data")
+    assert page.locator("#count-runs").inner_text() == "3"
+
+    with page.expect_download() as download:
+        page.click("#export-link")
+    assert json.loads(Path(download.value.path()).read_text())["user_id"] == "alice"
+
+    page.fill("#erase-form input[name=confirm]", "alice")
+    page.click("#erase-form button[type=submit]")
+    page.wait_for_selector("#erased")
+    assert page.locator("#count-runs").inner_text() == "0"
+    assert not Run.objects.filter(user=alice).exists()
