@@ -19,18 +19,29 @@ from sessions_app.models import Message, Run, RunEvent
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _terminate_backend(pid: int) -> None:
-    """End a server process from another connection, as a database restart or a failover does."""
+def _operator() -> psycopg.Connection:
+    """A connection of its own to the server's maintenance database, as an operator's session."""
     params = connection.settings_dict
-    with psycopg.connect(
-        dbname=params["NAME"],
+    return psycopg.connect(
+        dbname="postgres",
         host=params["HOST"] or None,
         port=params["PORT"] or None,
         user=params["USER"] or None,
         password=params["PASSWORD"] or None,
         autocommit=True,
-    ) as other:
+    )
+
+
+def _terminate_backend(pid: int) -> None:
+    """End a server process from another connection, as a database restart or a failover does."""
+    with _operator() as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def _end_every_connection(name: str) -> int:
+    with _operator() as other:
+        query = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+        return len(other.execute(query, [name]).fetchall())
 
 
 def _agent_whose_tool_drops_the_connection(make_model) -> Agent:
@@ -93,18 +104,10 @@ def test_the_next_run_on_the_same_agent_works_once_the_connection_is_replaced(ma
 
 def _database_available(name: str, available: bool) -> None:
     """Refuse or allow new connections; refusing also ends the open ones (and so every pooled one)."""
-    params = connection.settings_dict
-    with psycopg.connect(
-        dbname="postgres",
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        autocommit=True,
-    ) as other:
+    with _operator() as other:
         other.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(available).lower()}')
-        if not available:
-            other.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+    if not available:
+        _end_every_connection(name)
 
 
 def test_a_run_whose_failure_cannot_be_written_is_ended_by_the_sweep(make_model, fake_openai):
@@ -139,22 +142,6 @@ def test_a_run_whose_failure_cannot_be_written_is_ended_by_the_sweep(make_model,
     run.refresh_from_db()
     assert run.status == Run.Status.ERROR
     assert run.messages.get(role="user").content == "Flights to Lisbon?"
-
-
-def _end_every_connection(name: str) -> int:
-    params = connection.settings_dict
-    with psycopg.connect(
-        dbname="postgres",
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        autocommit=True,
-    ) as other:
-        rows = other.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
-        ).fetchall()
-    return len(rows)
 
 
 def test_after_a_database_restart_the_pool_hands_out_no_dead_connection(client, alice):
