@@ -46,8 +46,8 @@ def _memory_record(memory: Memory, username: str) -> UserMemory:
     )
 
 
-def _connection_give_back() -> None:
-    """Return this thread's connection to the pool, so that a streamed run waiting on the model holds none.
+def connection_give_back() -> None:
+    """Return this thread's connection to the pool, so that a stream waiting (on the model) holds none.
 
     Django gives a request's connection back only when the response ends: a streamed reply would
     hold one per stream, and a few dozen streams would exhaust the pool. Without a pool (SQLite, or
@@ -165,7 +165,7 @@ class DjangoDb:
         return ContextData(history=history, memories=memories, summary=summary)
 
     def idle(self) -> None:
-        _connection_give_back()
+        connection_give_back()
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
         session_services.run_events_add(run_pk=run.keys["run"], events=[vars(event) for event in events])

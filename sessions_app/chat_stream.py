@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 
 from agentapp.agent import MemoryUpdated, RunCompleted, RunContent, RunEvent
 from agentapp.agents import app_agent
+from agentapp.db import connection_give_back
 
 from . import selectors
 from .chat_render import chip_frame, delta_frame, done_frame, sse_frame
@@ -89,15 +90,23 @@ def _event_frame(event: RunEvent) -> bytes | None:
     return None
 
 
+def _run_in(run_pk: int, statuses: list[str]) -> bool:
+    """A poll of the run's status; the stream goes on waiting after it, so it holds no connection."""
+    try:
+        return Run.objects.filter(pk=run_pk, status__in=statuses).exists()
+    finally:
+        connection_give_back()
+
+
 async def _cancelled(run_pk: int) -> bool:
-    return await Run.objects.filter(pk=run_pk, status=Run.Status.CANCELLED).aexists()
+    return await sync_to_async(_run_in)(run_pk, [Run.Status.CANCELLED])
 
 
 async def _wait_until_finished(run_pk: int) -> None:
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     terminal = [str(status) for status in Run.TERMINAL]
     while time.monotonic() < deadline:
-        if await Run.objects.filter(pk=run_pk, status__in=terminal).aexists():
+        if await sync_to_async(_run_in)(run_pk, terminal):
             return
         await asyncio.sleep(0.5)
 

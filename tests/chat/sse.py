@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 
@@ -33,6 +34,8 @@ def parse_frames(lines: Iterator[str]) -> Iterator[Frame]:
 def cookies_for(user) -> dict[str, str]:
     client = Client()
     client.force_login(user)
+    if not connection.in_atomic_block:
+        connection.close()  # often called in a thread of its own, which would keep it checked out
     return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
 
 

@@ -176,3 +176,39 @@ def test_another_user_cannot_stream_someone_elses_run(asgi_server, alice, bob, a
         assert http.get(stream_url(asgi_server, run.run_id)).status_code == 404
     run.refresh_from_db()
     assert run.status == "pending" and app_model.requests == []
+
+
+@pytest.mark.postgres
+def test_a_streaming_reply_holds_no_pooled_database_connection(asgi_server, alice, app_model):
+    """The stream gives its connection back while the model talks, and after each look for a Stop."""
+    import threading
+
+    from django.db import connection
+
+    app_model.reply(text=" ".join(f"word{i}" for i in range(30)), chunk_delay=0.08)  # about 2.4 s
+    run = _pending(alice)
+    cookies = cookies_for(alice)  # here: a session looked up in the reader's thread would hold a connection
+    connection.close()  # the test's own connection back in the pool: what is left in use is the server's
+
+    def read() -> None:
+        with httpx.Client(cookies=cookies, timeout=20) as http:
+            http.get(stream_url(asgi_server, run.run_id))
+
+    def in_use() -> int:
+        stats = connection.pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
+
+    before = in_use()  # connections other tests' threads left checked out, if any
+    reader = threading.Thread(target=read)
+    reader.start()
+    _wait_for(lambda: Run.objects.get(pk=run.pk).status == Run.Status.RUNNING)
+    connection.close()
+    during = []
+    for _ in range(5):
+        time.sleep(0.3)  # several looks for a Stop (every 0.4 s) happen meanwhile
+        during.append(in_use() - before)
+    reader.join(timeout=30)
+
+    assert sum(n == 0 for n in during) >= 4, during  # a poll may be caught in its millisecond
+    run.refresh_from_db()
+    assert run.status == Run.Status.COMPLETED
