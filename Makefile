@@ -24,7 +24,7 @@ migrate: setup
 run: migrate
 	$(PY) manage.py ensure_demo_user
 	@echo "Starting the Celery worker and the web server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A agentapp worker -B --loglevel=INFO --concurrency=2 & \
 	$(BIN)/uvicorn agentapp.asgi:application --host $(HOST) --port $(PORT) --log-level info
 
