@@ -130,4 +130,5 @@ def final_frame(*, run_pk: int, after_run: bool) -> bytes:
         context["memories"] = list(memories_active(user_pk=run.user_id)[:50])
         context["used_ids"] = set(run.memories_used or ())
         context["item"] = selectors.session_for_sidebar(session_pk=run.session_id)
+        context["title_poll"] = None if context["item"].title else 1  # a worker is writing it
     return sse_frame("final", render_to_string("sessions_app/_final.html", context))

@@ -16,5 +16,6 @@ urlpatterns = [
     path("chats/<str:session_id>/messages/", views.message_send, name="send"),
     path("chats/<str:session_id>/older/", views.thread_older, name="older"),
     path("chats/<str:session_id>/rename/", views.session_rename, name="rename"),
+    path("chats/<str:session_id>/item/", views.session_item, name="item"),
     path("chats/<str:session_id>/delete/", views.session_delete, name="delete"),
 ]

@@ -24,6 +24,8 @@ from .ratelimit import RateLimited, run_rate_limit_check
 PAGE_RUNS = 15  # one run is two messages: the page shows the last 30
 MEMORY_PANEL_LIMIT = 50
 TEMPLATE = "sessions_app/chat.html"
+# A new chat's entry asks again for its title (a worker writes it) every 3 s, this many times at most.
+TITLE_POLLS = 10
 
 
 def _session_or_404(request: HttpRequest, session_id: str) -> AgentSession:
@@ -175,6 +177,24 @@ def session_rename(request: HttpRequest, session_id: str) -> HttpResponse:
         "session": session if current == session.session_id else None,
     }
     return render(request, f"{TEMPLATE}#{partial}", context)
+
+
+@login_required
+@require_GET
+def session_item(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The sidebar entry again, while a new chat waits for its title; with it, the page's heading too."""
+    session = _session_or_404(request, session_id)
+    try:
+        tries = int(request.GET.get("tries", "0"))
+    except ValueError:
+        tries = TITLE_POLLS
+    item = selectors.session_for_sidebar(session_pk=session.pk)
+    context = {
+        "s": item,
+        "session": item if request.GET.get("current") == session.session_id else None,
+        "title_poll": tries + 1 if not item.title and tries < TITLE_POLLS else None,
+    }
+    return render(request, f"{TEMPLATE}#title_refresh", context)
 
 
 @login_required

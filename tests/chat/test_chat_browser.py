@@ -160,3 +160,23 @@ def test_older_messages_load_when_scrolling_up(page, alice):
     page.locator("#thread").evaluate("el => el.scrollTop = 0")
     expect(page.locator(".msg-user")).to_have_count(20)
     expect(page.locator(".msg-user").first).to_have_text("question 00")
+
+
+def test_a_title_the_worker_writes_later_appears_in_the_sidebar_and_heading_without_a_reload(
+    page, alice, app_model, settings
+):
+    # The title is the worker's job: its task is enqueued on the default queue, which no test consumes.
+    settings.AGENT_BACKGROUND_TASKS = "celery"
+    app_model.reply(text="Porto has port wine and bridges.")
+    sign_in(page, "alice", PASSWORD)
+    _send(page, "What is Porto like?")
+    expect(page.locator(".msg-assistant").last).to_contain_text("port wine")
+    session = AgentSession.objects.get(user=alice)
+    assert session.title == ""  # the final frame came before any title
+
+    AgentSession.objects.filter(pk=session.pk).update(title="Porto in a nutshell")  # as the worker would
+
+    expect(page.locator(f"#session-{session.session_id}")).to_contain_text(
+        "Porto in a nutshell", timeout=8000
+    )
+    expect(page.locator("#thread-title")).to_have_text("Porto in a nutshell")

@@ -279,3 +279,23 @@ def test_the_owner_can_open_every_read_route(client, alice, thread):
     for method, url in _routes(thread):
         if method == "get" and "/stream/" not in url:
             assert client.get(url).status_code == 200, url
+
+
+def test_an_untitled_chat_entry_asks_again_for_its_title_a_bounded_number_of_times(client, alice):
+    from sessions_app.views import TITLE_POLLS
+
+    AgentSession.objects.create(session_id="fresh", user=alice)
+    client.force_login(alice)
+    url = reverse("sessions:item", args=["fresh"])
+
+    waiting = client.get(f"{url}?tries=1&current=fresh", **HTMX).content.decode()
+    assert f'hx-get="{url}?tries=2&amp;current=fresh"' in waiting and 'hx-trigger="load delay:3s"' in waiting
+    assert 'id="thread-title"' not in waiting  # nothing new for the heading yet
+
+    last = client.get(f"{url}?tries={TITLE_POLLS}", **HTMX).content.decode()
+    assert 'id="session-fresh"' in last and "hx-trigger" not in last  # gives up: the title waits for a reload
+
+    AgentSession.objects.filter(session_id="fresh").update(title="Weekend in Porto")
+    titled = client.get(f"{url}?tries=3&current=fresh", **HTMX).content.decode()
+    assert "Weekend in Porto" in titled and "hx-trigger" not in titled
+    assert '<h1 id="thread-title" hx-swap-oob="true">Weekend in Porto</h1>' in titled

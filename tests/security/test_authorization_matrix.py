@@ -135,6 +135,7 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/chats/{s(w)}/older/?before={w.run.pk + 100}", page(200)
     ),
     ("chats/<str:session_id>/rename/", "GET"): r(lambda w: f"/chats/{s(w)}/rename/", page(200)),
+    ("chats/<str:session_id>/item/", "GET"): r(lambda w: f"/chats/{s(w)}/item/", page(200)),
     ("chats/<str:session_id>/rename/", "POST"): r(
         lambda w: f"/chats/{s(w)}/rename/", page(302), lambda w: {"title": "Renamed"}
     ),
