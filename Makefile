@@ -6,7 +6,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint setup worker web migrate clean
+.PHONY: run test test-server lint setup worker web migrate clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The tests of the external-server path (migrate, chat turns, memory search, the pgvector check)
+# against the PostgreSQL that DATABASE_URL names; CI runs them on the machine's PostgreSQL 15.
+test-server: setup
+	@test -n "$$DATABASE_URL" || { echo "test-server: set DATABASE_URL=postgres://..." >&2; exit 2; }
+	$(BIN)/pytest $(PYTEST_ARGS) -m server_paths
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

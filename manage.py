@@ -9,7 +9,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from agentapp.embedded_pg.server import EmbeddedServerError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except EmbeddedServerError as exc:  # one line that names the fix, not a traceback
+        sys.exit(f"error: {exc}")
 
 
 if __name__ == "__main__":

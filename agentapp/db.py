@@ -50,8 +50,8 @@ def connection_give_back() -> None:
     """Return this thread's connection to the pool, so that a stream waiting (on the model) holds none.
 
     Django gives a request's connection back only when the response ends: a streamed reply would
-    hold one per stream, and a few dozen streams would exhaust the pool. Without a pool (SQLite, or
-    DB_POOL=0) a reconnect costs more than holding on, and inside a transaction it must stay.
+    hold one per stream, and a few dozen streams would exhaust the pool. Without a pool (DB_POOL=0)
+    a reconnect costs more than holding on, and inside a transaction it must stay.
     """
     if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
         connection.close()

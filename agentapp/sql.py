@@ -1,8 +1,8 @@
 """Plain SQL for the reads every turn makes.
 
 Building these queries through the ORM costs several times what running them does (about 0.6 ms
-of CPU for the history query against 0.07 ms as SQL), and they run on every turn; the SQL here is
-portable between PostgreSQL and SQLite. Everything else goes through the ORM.
+of CPU for the history query against 0.07 ms as SQL), and they run on every turn. Everything else
+goes through the ORM.
 """
 
 from __future__ import annotations
@@ -24,5 +24,5 @@ def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def json_column(value: Any) -> Any:
-    """A JSON column's value: SQLite (and Django's PostgreSQL loader) hand back the text."""
+    """A JSON column's value: Django's PostgreSQL loader hands jsonb back as text, for the ORM to decode."""
     return json.loads(value) if isinstance(value, str) else value

@@ -7,6 +7,8 @@ from django.urls import include, path
 from . import account_views, views
 from .api import api
 
+handler400 = "agentapp.views.bad_request"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -1,7 +1,7 @@
 """Memory search with 10,000 memories for one user.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench2 python bench/memory_search.py
-    python bench/memory_search.py            # a temporary SQLite database
+    python bench/memory_search.py            # the embedded server, in a temporary directory
 
 Bulk-inserts --memories memories for one fresh user, then times
 `memory_app.selectors.memories_search` the way the list endpoints use it: the
@@ -34,6 +34,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from agentapp.database import server_description  # noqa: E402
 from memory_app.models import Memory  # noqa: E402
 from memory_app.selectors import memories_search  # noqa: E402
 from memory_app.services import normalize_text  # noqa: E402
@@ -116,9 +117,8 @@ def main() -> None:
         started = time.perf_counter()
         _memories(user, args.memories)
         inserted = time.perf_counter() - started
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE memory_app_memory")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE memory_app_memory")
         matches = {}
         for kind, queries, topic in QUERY_KINDS:  # warm-up, and the match counts for the table
             matches[kind] = [_search(user.pk, q, topic) for q in queries]
@@ -133,7 +133,7 @@ def main() -> None:
         user.delete()
 
     print(
-        f"database: {connection.vendor}; {args.memories:,} memories for one user "
+        f"database: {server_description()}; {args.memories:,} memories for one user "
         f"(inserted in {inserted:.1f} s); count + first page of {PAGE}; {args.runs} runs per query"
     )
     print()

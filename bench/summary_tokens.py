@@ -1,6 +1,6 @@
 """Prompt tokens per turn over a long thread, with session summaries off and on.
 
-    python bench/summary_tokens.py                 # a temporary SQLite database
+    python bench/summary_tokens.py                 # the embedded server, in a temporary directory
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench python bench/summary_tokens.py
 
 Runs --turns turns of one session per configuration against the loopback
@@ -33,11 +33,11 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 from agentapp.agent import Agent  # noqa: E402
 from agentapp.agent.summary import SUMMARY_INSTRUCTIONS  # noqa: E402
+from agentapp.database import server_description  # noqa: E402
 from agentapp.db import DjangoDb  # noqa: E402
 from agentapp.llm import OpenAIChat  # noqa: E402
 from sessions_app.models import AgentSession, Run, RunEvent  # noqa: E402
@@ -115,8 +115,7 @@ def main() -> None:
     with FakeOpenAI() as server:
         server.responder = _respond
         results = {label: _run(server, turns=args.turns, summaries=on, history=h) for label, on, h in configs}
-    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    print(f"{args.turns} turns per configuration, num_history_runs=5, loopback model, {engine}")
+    print(f"{args.turns} turns per configuration, num_history_runs=5, loopback model, {server_description()}")
     print("Prompt (input) tokens of the main model request, by turn:\n")
     header = " | ".join(f"{'t' + str(t):>6}" for t in SHOWN_TURNS)
     print(f"| {'configuration':<38} | {header} | {'mean':>6} | {'max':>6} |")

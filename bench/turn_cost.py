@@ -11,6 +11,7 @@ once; "framework" is the turn's wall time minus the model requests' own time
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -33,6 +34,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from agentapp.agent import Agent  # noqa: E402
+from agentapp.database import server_description  # noqa: E402
 from agentapp.db import DjangoDb  # noqa: E402
 from agentapp.llm import OpenAIChat  # noqa: E402
 from memory_app.models import Memory  # noqa: E402
@@ -60,8 +62,6 @@ def _fill_thread(session: AgentSession, upto: int) -> None:
             )
             for i in range(n)
         )
-        if connection.vendor != "postgresql":  # SQLite returns no ids from bulk_create
-            runs = list(Run.objects.filter(session=session).order_by("-id")[:n])[::-1]
         Message.objects.bulk_create(
             m
             for run in runs
@@ -83,7 +83,16 @@ def _fill_memories(user, count: int) -> None:
     )
 
 
-def _measure(agent: Agent, user_id: str, session_id: str, samples: int) -> tuple[float, float]:
+def _analyze() -> None:
+    """What autovacuum does to real tables after inserts: statistics for the planner, and the
+    visibility map that makes the history read an index-only scan. Without the map the planner
+    may walk the runs' primary key backwards through other sessions' newer runs instead."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def _turns(agent: Agent, user_id: str, session_id: str, samples: int) -> tuple[list[float], list[float]]:
+    """Wall time and framework time (wall minus the model requests) of each of `samples` turns, in ms."""
     totals, framework = [], []
     for i in range(samples):
         started = time.perf_counter()
@@ -95,7 +104,42 @@ def _measure(agent: Agent, user_id: str, session_id: str, samples: int) -> tuple
         )
         totals.append(wall * 1000)
         framework.append(wall * 1000 - model_ms)
+    return totals, framework
+
+
+def _measure(agent: Agent, user_id: str, session_id: str, samples: int) -> tuple[float, float]:
+    totals, framework = _turns(agent, user_id, session_id, samples)
     return statistics.median(totals), statistics.median(framework)
+
+
+def _agent(server: FakeOpenAI) -> Agent:
+    model = OpenAIChat(id="gpt-bench", base_url=server.base_url, api_key="sk-bench", max_retries=0)
+    return Agent(
+        model=model,
+        db=DjangoDb(),
+        add_history_to_context=True,
+        num_history_runs=5,
+        enable_agentic_memory=True,
+    )
+
+
+def serve(depth: int) -> None:
+    """For bench/db_servers.py: a thread `depth` turns deep, then each stdin line N runs N turns and
+    prints their framework times as a JSON list."""
+    call_command("migrate", verbosity=0)
+    with FakeOpenAI() as server:
+        server.responder = lambda request: Reply(text="ok", usage=(50, 1))
+        agent = _agent(server)
+        stamp = time.time_ns()
+        user = User.objects.create(username=f"bench-serve-{stamp}")
+        session = AgentSession.objects.create(session_id=f"bench-serve-{stamp}", user=user)
+        _fill_thread(session, depth)
+        _analyze()
+        _turns(agent, user.username, session.session_id, 20)  # warm: imports, the pool, the plans
+        print(json.dumps({"ready": server_description()}), flush=True)
+        for line in sys.stdin:
+            _, framework = _turns(agent, user.username, session.session_id, int(line))
+            print(json.dumps(framework), flush=True)
 
 
 def main() -> None:
@@ -105,21 +149,18 @@ def main() -> None:
     parser.add_argument("--turns", default="10,100,1000,10000")
     parser.add_argument("--memories", default="0,100,5000")
     parser.add_argument("--samples", type=int, default=25)
+    parser.add_argument("--serve", type=int, metavar="DEPTH", help="the driver mode bench/db_servers.py uses")
     args = parser.parse_args()
+    if args.serve is not None:
+        serve(args.serve)
+        return
     call_command("migrate", verbosity=0)
 
     with FakeOpenAI() as server:
         server.responder = lambda request: Reply(text="ok", usage=(50, 1))
-        model = OpenAIChat(id="gpt-bench", base_url=server.base_url, api_key="sk-bench", max_retries=0)
-        agent = Agent(
-            model=model,
-            db=DjangoDb(),
-            add_history_to_context=True,
-            num_history_runs=5,
-            enable_agentic_memory=True,
-        )
+        agent = _agent(server)
         print(
-            f"database: {connection.vendor}; model: loopback, answering at once; "
+            f"database: {server_description()}; model: loopback, answering at once; "
             f"median of {args.samples} turns"
         )
         print()
@@ -129,10 +170,12 @@ def main() -> None:
         for memories in [int(m) for m in args.memories.split(",")]:
             user = User.objects.create(username=f"bench-{stamp}-{memories}")
             _fill_memories(user, memories)
+            _analyze()
             session = AgentSession.objects.create(session_id=f"bench-{stamp}-{memories}", user=user)
             turns = [int(t) for t in args.turns.split(",")] if memories == 0 else [10]
             for turn in turns:
                 _fill_thread(session, turn - 1)
+                _analyze()
                 total, framework = _measure(agent, user.username, session.session_id, args.samples)
                 rows.append((turn, memories, total, framework))
                 print(f"{turn:>8} {memories:>9} {total:>9.2f} {framework:>13.2f}", flush=True)

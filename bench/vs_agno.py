@@ -1,11 +1,12 @@
 """The same workload on this app's Agent and on Agno 3.x, side by side, in one run.
 
+    python bench/vs_agno.py             # the embedded server, in a temporary folder
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench2_ours python bench/vs_agno.py
 
 Agno (3.1.10) is installed by this script into its own virtualenv (var/bench-agno-venv;
 never a project dependency) and driven by bench/_agno_driver.py in a subprocess; ours is
 driven the same way, by bench/_ours_driver.py in a subprocess of its own. Both use one
-PostgreSQL server (ours: DATABASE_URL; Agno: the same URL's database name plus "_agno",
+PostgreSQL server (ours: its "default" database; Agno: the same database name plus "_agno",
 created when missing) and one loopback model: the tests' OpenAI-compatible fake, in this
 process, Chat Completions, both through the official openai SDK.
 
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,8 +44,10 @@ django.setup()
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from agentapp.agent.summary import SUMMARY_INSTRUCTIONS  # noqa: E402
+from agentapp.database import libpq_params, server_description  # noqa: E402
 from tests.fake_openai import FakeOpenAI, RecordedRequest, Reply  # noqa: E402
 
 AGNO_VERSION = "3.1.10"
@@ -86,18 +90,16 @@ def _agno_python() -> Path:
 
 def _agno_database() -> str:
     """The Agno database's SQLAlchemy URL: ours with "_agno" appended to its name, created when missing."""
-    db = settings.DATABASES["default"]
-    name = f"{db['NAME']}_agno"
-    host, port, user = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432, db.get("USER") or "postgres"
-    password = db.get("PASSWORD") or ""
-    dsn = f"host={host} port={port} user={user} dbname=postgres" + (
-        f" password={password}" if password else ""
-    )
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    params = libpq_params(connection, dbname="postgres")
+    name = f"{settings.DATABASES['default']['NAME']}_agno"
+    with psycopg.connect(**params, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    return f"postgresql+psycopg://{auth}{host}:{port}/{name}"
+    user, password = params.get("user", "postgres"), params.get("password")
+    auth = f"{quote(user)}:{quote(str(password))}@" if password else f"{quote(user)}@"
+    # A socket directory (the embedded server) goes in the query string, as libpq takes it.
+    where = urlencode({"host": params["host"], "port": params.get("port", 5432)})
+    return f"postgresql+psycopg://{auth}/{name}?{where}"
 
 
 def _driven(command: list[str], name: str) -> list[float]:
@@ -124,8 +126,6 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--reply-turns", type=int, default=30)
     args = parser.parse_args()
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise SystemExit("set DATABASE_URL to a PostgreSQL database")
     call_command("migrate", verbosity=0)
     python = _agno_python()
     agno_db = _agno_database()
@@ -146,8 +146,8 @@ def main() -> None:
     a_ours, a_agno = statistics.median(ours_a[first:last]), statistics.median(agno_a[first:last])
     b_ours, b_inline, b_agno = (statistics.median(v) * 1000 for v in (ours_b, inline_b, agno_b))
     print(
-        f"PostgreSQL {settings.DATABASES['default']['NAME']} (ours) and its _agno twin "
-        f"(Agno {AGNO_VERSION}); "
+        f"{server_description()}: database {settings.DATABASES['default']['NAME']} (ours) and its "
+        f"_agno twin (Agno {AGNO_VERSION}); "
         f"loopback model (Chat Completions); {os.cpu_count()} CPUs"
     )
     print()

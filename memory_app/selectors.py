@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from typing import Any
@@ -8,8 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from agentapp import sql
@@ -88,14 +86,11 @@ def memories_filter_topic(memories: QuerySet[Memory], topic: str) -> QuerySet[Me
     topic = " ".join(topic.lower().split())
     if not topic:
         return memories
-    if connection.vendor == "postgresql":
-        return memories.filter(topics__contains=[topic])
-    # SQLite has no JSON containment: match the quoted element in the stored JSON text.
-    return memories.filter(topics__icontains=json.dumps(topic))
+    return memories.filter(topics__contains=[topic])
 
 
 def memories_search(*, user_pk: int, query: str = "", topic: str = "") -> QuerySet[Memory]:
-    """Active memories matching `query` (full text on PostgreSQL, icontains elsewhere), newest first."""
+    """Active memories matching `query` (PostgreSQL full text, each word a prefix), newest first."""
     return memories_matching(memories_filter_topic(memories_active(user_pk=user_pk), topic), query)
 
 
@@ -103,15 +98,13 @@ def memories_matching(memories: QuerySet[Memory], query: str) -> QuerySet[Memory
     query = query.strip()
     if not query:
         return memories
-    if connection.vendor == "postgresql":
-        tsquery = _tsquery(query)
-        if not tsquery:
-            return memories.none()
-        document = RawSQL(SEARCH_DOCUMENT_SQL, [], output_field=SearchVectorField())
-        return memories.annotate(document=document).filter(
-            document=SearchQuery(tsquery, config="english", search_type="raw")
-        )
-    return memories.filter(Q(text__icontains=query) | Q(topics__icontains=query))
+    tsquery = _tsquery(query)
+    if not tsquery:
+        return memories.none()
+    document = RawSQL(SEARCH_DOCUMENT_SQL, [], output_field=SearchVectorField())
+    return memories.annotate(document=document).filter(
+        document=SearchQuery(tsquery, config="english", search_type="raw")
+    )
 
 
 def memory_topics(*, user_pk: int) -> list[tuple[str, int]]:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from agentapp.agent import Agent
 from agentapp.db import DjangoDb
@@ -10,15 +9,6 @@ from agentapp.llm import OpenAIChat, OpenAIResponses
 pytest_plugins = ["tests.fake_openai", "tests.live"]
 
 ADAPTERS = {"responses": OpenAIResponses, "chat": OpenAIChat}
-
-
-def _on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("postgres") and not _on_postgres():
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite is in use)")
 
 
 @pytest.fixture(params=sorted(ADAPTERS))

@@ -1,20 +1,31 @@
-"""Test settings: the embedded defaults unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
+"""Test settings: the embedded PostgreSQL server unless DATABASE_URL names another.
 
-The model points at an address where nothing listens, so no test can reach a
-real provider; tests that need a model start `tests.fake_openai` and pass it.
+The embedded server of a test run keeps its data in a directory of its own, tuned for throwaway
+data and removed when the run ends. The model points at an address where nothing listens, so no
+test can reach a real provider; tests that need a model start `tests.fake_openai` and pass it.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
 os.environ["OPENAI_API_KEY"] = "sk-test-not-a-real-key"
 os.environ.setdefault("AGENT_MODEL", "chat:test-model")
+# Processes a test starts inherit the variable and share the run's directory (and server).
+_OWN_VAR_DIR = "AGENTAPP_VAR_DIR" not in os.environ
 os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-test-"))
 
-from agentapp.settings import *  # noqa: F403
+from agentapp.settings import *  # noqa: E402, F403
+
+if _OWN_VAR_DIR:
+    # Registered before the server's own exit hook, so it runs after the server has stopped.
+    atexit.register(shutil.rmtree, VAR_DIR, True)  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "agentapp.embedded_pg":  # noqa: F405
+    DATABASES["default"]["EMBEDDED"].update(FAST=True, CLEANUP="delete")  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AGENT_MODEL_TIMEOUT = 5.0
@@ -23,7 +34,3 @@ AGENT_BACKGROUND_TASKS = "inline"  # tests that need the worker path override th
 AGENT_SESSION_SUMMARIES = False  # an extra inline model request per run would eat scripted replies
 AGENT_RUNS_PER_MINUTE = 0  # no rate limit; tests/security turn it on
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    # A file, not shared-cache memory: concurrent requests (the ASGI server's threads) then wait on the
-    # busy timeout as in the embedded default, instead of failing with "database table is locked".
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

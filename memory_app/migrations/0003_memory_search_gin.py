@@ -1,4 +1,4 @@
-"""The full-text index behind memory search. PostgreSQL only: SQLite searches with icontains."""
+"""The full-text index behind memory search."""
 
 from __future__ import annotations
 
@@ -12,17 +12,7 @@ CREATE = (
 DROP = "DROP INDEX IF EXISTS memory_search_gin"
 
 
-def create_index(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_index(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("memory_app", "0002_extraction_and_reverts")]
 
-    operations = [migrations.RunPython(create_index, drop_index)]
+    operations = [migrations.RunSQL(CREATE, DROP)]

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
+from agentapp.database import database_url
 from tests.fake_openai import Reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +44,12 @@ def _responder(request):
 
 
 @pytest.mark.parametrize("model", ["OpenAIResponses", "OpenAIChat"])
-def test_the_readme_snippet_works_in_manage_py_shell(tmp_path, fake_openai, model):
+def test_the_readme_snippet_works_in_manage_py_shell(tmp_path, fake_openai, model, transactional_db):
     fake_openai.responder = _responder
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "agentapp.settings",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'shell.sqlite3'}",
+        "DATABASE_URL": database_url(connection),  # the test database: the test reads what the shell wrote
         "AGENTAPP_VAR_DIR": str(tmp_path),
         "OPENAI_BASE_URL": fake_openai.base_url,
         "OPENAI_API_KEY": "sk-shell-test",

@@ -60,7 +60,6 @@ def test_the_timeline_so_far_is_stored_before_a_tool_runs(make_model, fake_opena
     assert _kinds(output.run_id) == ["context", "model_request", "tool_call", "model_request"]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("mode", ["arun", "run"])
 def test_an_async_run_holds_no_pooled_connection_while_the_model_streams(make_agent, fake_openai, mode):

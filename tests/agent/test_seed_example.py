@@ -10,7 +10,7 @@ from agentapp.agent import MemoryUpdated, RunCompleted, RunContent, ToolCallComp
 from memory_app.models import Memory, MemoryChange
 from sessions_app.models import Message, Run, RunEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.server_paths]
 
 FIRST = "My name is Sarah and I prefer email over phone."
 SECOND = "What's the best way to reach me?"

@@ -75,3 +75,19 @@ def test_the_api_documents_itself(client):
     assert "/api/runs" in schema["paths"]
     assert set(schema["components"]["securitySchemes"]) == {"ApiKeyAuth", "SessionAuth"}
     assert client.get("/api/docs").status_code == 200
+
+
+def test_a_request_with_an_invalid_host_header_gets_the_error_shape_not_an_html_page(alice_api):
+    """Found by the fuzzer: Django's own 400 page is HTML, which the API documents as JSON."""
+    response = alice_api.client.get("/api/sessions", headers={**alice_api.headers, "Host": "bad}host"})
+
+    body = assert_error(response, 400)
+    assert response["Content-Type"] == "application/json"
+    assert "host" in body["message"].lower()
+
+
+def test_a_page_with_an_invalid_host_header_still_gets_a_plain_400(client):
+    response = client.get("/login/", headers={"Host": "bad}host"})
+
+    assert response.status_code == 400
+    assert not response["Content-Type"].startswith("application/json")

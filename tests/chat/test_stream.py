@@ -13,7 +13,7 @@ from sessions_app.models import AgentSession, Run
 
 from .sse import cookies_for, parse_frames, read_stream, stream_url
 
-pytestmark = pytest.mark.usefixtures("app_model", "no_summaries")
+pytestmark = [pytest.mark.usefixtures("app_model", "no_summaries"), pytest.mark.server_paths]
 
 
 @pytest.fixture
@@ -178,7 +178,6 @@ def test_another_user_cannot_stream_someone_elses_run(asgi_server, alice, bob, a
     assert run.status == "pending" and app_model.requests == []
 
 
-@pytest.mark.postgres
 def test_a_streaming_reply_holds_no_pooled_database_connection(asgi_server, alice, app_model):
     """The stream gives its connection back while the model talks, and after each look for a Stop."""
     import threading

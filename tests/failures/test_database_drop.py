@@ -12,24 +12,17 @@ from django.db import connection
 from django.utils import timezone
 
 from agentapp.agent import Agent
+from agentapp.database import libpq_params
 from agentapp.db import DjangoDb
 from sessions_app import services
 from sessions_app.models import Message, Run, RunEvent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def _operator() -> psycopg.Connection:
     """A connection of its own to the server's maintenance database, as an operator's session."""
-    params = connection.settings_dict
-    return psycopg.connect(
-        dbname="postgres",
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        autocommit=True,
-    )
+    return psycopg.connect(**libpq_params(connection, dbname="postgres"), autocommit=True)
 
 
 def _terminate_backend(pid: int) -> None:

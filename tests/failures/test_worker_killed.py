@@ -16,24 +16,15 @@ from celery import Celery
 from django.db import connection
 
 from agentapp.celery import app as project_app
+from agentapp.database import database_url
 from sessions_app.models import RunEvent, SessionSummary
 from sessions_app.tasks import session_summary_update
 from tests.redis_support import redis_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_REDIS = "redis://127.0.0.1:6379/9"
-
-
-def _database_url() -> str:
-    """The test database (not the one settings name), so the worker process sees what the test writes."""
-    params = connection.settings_dict
-    user = params["USER"] or "postgres"
-    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
-    host = params["HOST"] or "127.0.0.1"
-    port = params["PORT"] or "5432"
-    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
 @pytest.fixture
@@ -56,7 +47,7 @@ def _start_worker(url: str, queue: str, fake_openai, tmp_path: Path, name: str) 
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.failures.worker_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(connection),  # the test database, so the worker sees its rows
         "DB_POOL": "0",
         "CELERY_BROKER_URL": url,
         "AGENT_MODEL": "chat:gpt-test",

@@ -11,7 +11,7 @@ from memory_app import selectors, services
 from memory_app.models import Memory, MemoryChange
 from sessions_app.models import Run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.server_paths]
 
 
 def test_search_matches_text_and_topics_of_active_memories_newest_first(alice, bob, remember):
@@ -96,7 +96,6 @@ def test_the_context_holds_at_most_the_budget_of_most_recent_memories(
     assert "fact number zero" in sent and "fact number 4" in sent and "fact number 3" not in sent
 
 
-@pytest.mark.postgres
 def test_postgres_search_can_use_the_gin_index(alice, remember):
     remember(alice, "Prefers email over phone")
     # Without the user filter, so the only index that can serve the query is the full-text one.

@@ -224,7 +224,6 @@ def test_the_task_is_registered_with_its_retry_policy():
     assert task.soft_time_limit and task.time_limit > task.soft_time_limit
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_folding_at_the_same_time_apply_the_fold_once(app_model, thread):
     from django.db import connection

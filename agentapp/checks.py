@@ -1,0 +1,75 @@
+"""System checks about the database: the engine, pgvector, and data left in an old SQLite file.
+
+Untagged, so they run with every management command that checks (`manage.py check`, `migrate`,
+`make run`): each problem is one line there rather than a traceback later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.db import DatabaseError
+
+from .database import pgvector_state, server_major_version
+from .embedded_pg.server import EmbeddedServerError
+
+
+@checks.register()
+def engine_is_postgresql(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine in settings.POSTGRES_ENGINES:
+        return []
+    return [
+        checks.Error(
+            f"DATABASE_URL names a {engine.rsplit('.', 1)[-1]} database; this app runs on PostgreSQL "
+            "only: unset DATABASE_URL for the embedded server, or point it at PostgreSQL 14+ "
+            "(data in an old SQLite file moves with `manage.py sqlite_import PATH`).",
+            id="agentapp.E001",
+        )
+    ]
+
+
+@checks.register()
+def old_sqlite_database(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    old = Path(settings.VAR_DIR) / "db.sqlite3"
+    if not old.exists():
+        return []
+    return [
+        checks.Warning(
+            f"{old} holds data from the old SQLite default, which is no longer read: "
+            f"`.venv/bin/python manage.py sqlite_import` copies it into PostgreSQL (and renames the file).",
+            id="agentapp.W001",
+        )
+    ]
+
+
+@checks.register()
+def pgvector_installed(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if settings.DATABASES["default"]["ENGINE"] not in settings.POSTGRES_ENGINES:
+        return []
+    try:
+        state = pgvector_state()
+        major = server_major_version()
+    except (DatabaseError, EmbeddedServerError):
+        return []  # no database to ask: the command that needs one will say why
+    if state == "enabled":
+        return []
+    if state == "available":
+        return [
+            checks.Warning(
+                "pgvector is installed on the PostgreSQL server but not enabled in this database, so "
+                "recall by meaning is off: run `manage.py migrate` as a role that may CREATE EXTENSION.",
+                id="agentapp.W002",
+            )
+        ]
+    return [
+        checks.Warning(
+            f"pgvector is not installed on this PostgreSQL {major} server, so recall by meaning is off: "
+            f"install it (Debian/Ubuntu: apt install postgresql-{major}-pgvector; a managed service: "
+            "enable its 'vector' extension), then run `manage.py migrate`.",
+            id="agentapp.W002",
+        )
+    ]
