@@ -11,10 +11,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.db.migrations.recorder import MigrationRecorder
 
 from .database import pgvector_state, server_major_version
 from .embedded_pg.server import EmbeddedServerError
+
+PGVECTOR_MIGRATION = ("memory_app", "0004_pgvector_extension")
 
 
 @checks.register()
@@ -46,6 +49,11 @@ def old_sqlite_database(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     ]
 
 
+def _pgvector_migration_applied() -> bool:
+    applied = MigrationRecorder(connection).applied_migrations()
+    return (PGVECTOR_MIGRATION[0], PGVECTOR_MIGRATION[1]) in applied
+
+
 @checks.register()
 def pgvector_installed(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     if settings.DATABASES["default"]["ENGINE"] not in settings.POSTGRES_ENGINES:
@@ -58,6 +66,8 @@ def pgvector_installed(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     if state == "enabled":
         return []
     if state == "available":
+        if not _pgvector_migration_applied():
+            return []  # the migrate about to run (or due) enables it
         return [
             checks.Warning(
                 "pgvector is installed on the PostgreSQL server but not enabled in this database, so "

@@ -76,3 +76,16 @@ def test_a_server_without_pgvector_is_named_with_the_package_to_install():
     assert f"not installed on this PostgreSQL {major} server" in warning.msg
     assert f"apt install postgresql-{major}-pgvector" in warning.msg
     assert "\n" not in warning.msg
+
+
+def test_before_the_migrations_ran_a_server_with_pgvector_raises_no_warning():
+    """A fresh database: migrate's own check must not tell people to run the migrate it is running."""
+    if not _server_has_pgvector():
+        pytest.skip("this server has no pgvector (the missing case is tested above)")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP EXTENSION vector")  # rolled back with the test's transaction
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE app = %s AND name = %s", list(checks.PGVECTOR_MIGRATION)
+        )
+
+    assert checks.pgvector_installed() == []
