@@ -11,15 +11,14 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import SessionAuth as NinjaSessionAuth
 
-from agentapp.accounts_api import router as users_router
-from agentapp.errors import AgentAppError
+from agentapp.accounts.api import router as users_router
+from agentapp.errors import AgentAppError, RateLimited
 from agentapp.llm import ModelError
 from apikeys.auth import ApiKeyAuth
 from memory_app.api import router as memory_router
 from memory_app.api import topics_router
 from sessions_app.api import router as sessions_router
 from sessions_app.api import runs_router
-from sessions_app.ratelimit import RateLimited
 
 
 class SessionAuth(NinjaSessionAuth):

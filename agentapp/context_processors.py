@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .model_config import configured_model
+from .app_agent import configured_model
 
 
 def model_info(request: HttpRequest) -> dict[str, object]:

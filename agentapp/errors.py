@@ -1,20 +1,22 @@
-"""The one exception hierarchy services raise; the API and views map it once."""
+"""The one exception hierarchy: services raise it, the API maps it once, pages let Django answer.
+
+`NotFound` is also Django's `Http404`, so a view that meets one answers a 404 without a word; the
+runtime's own errors (`agentapp.agent.errors`) are bases of the matching classes here, so code
+catching the runtime's error catches the Django storage's too.
+"""
 
 from __future__ import annotations
 
+from django.http import Http404
 
-class AgentAppError(Exception):
-    """Base class. `message` is safe to show to the person who caused it."""
+from agentapp.agent import errors as runtime
 
+
+class AgentAppError(runtime.AgentError):
     status_code = 400
 
-    def __init__(self, message: str, *, detail: object = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.detail = detail
 
-
-class NotFound(AgentAppError):
+class NotFound(AgentAppError, Http404):
     status_code = 404
 
 
@@ -22,21 +24,29 @@ class SessionNotFound(NotFound):
     pass
 
 
-class SessionOwnedByAnotherUser(SessionNotFound):
+class SessionOwnedByAnotherUser(SessionNotFound, runtime.SessionOwnedByAnotherUser):
     """Raised to the Python API, which is trusted; HTTP layers answer a plain 404."""
 
 
-class RunNotFound(NotFound):
+class RunNotFound(NotFound, runtime.RunNotFound):
     pass
 
 
-class MemoryNotFound(NotFound):
+class MemoryNotFound(NotFound, runtime.MemoryNotFound):
     pass
 
 
-class InvalidInput(AgentAppError):
+class InvalidInput(AgentAppError, runtime.InvalidInput):
     status_code = 422
 
 
 class Conflict(AgentAppError):
     status_code = 409
+
+
+class RateLimited(AgentAppError):
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, detail: object = None) -> None:
+        super().__init__(message, detail=detail)
+        self.retry_after = retry_after

@@ -1,13 +1,16 @@
-"""The one ownership rule every page and route uses for a single object."""
+"""Who may see or act for whom: every such rule of the pages and the API lives here."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 
 from agentapp.errors import NotFound
+from sessions_app.services import user_get_or_create
 
 M = TypeVar("M", bound=Model)
 
@@ -23,3 +26,28 @@ def one_visible_to(queryset: QuerySet[M], *, viewer: AbstractBaseUser, not_found
     if obj is None:
         raise not_found
     return obj
+
+
+def caller(request: HttpRequest) -> AbstractBaseUser:
+    """The authenticated person (a key's owner or the signed-in user)."""
+    return request.auth  # type: ignore[attr-defined]
+
+
+def acting_user(request: HttpRequest, user_id: str | None, *, create: bool = False) -> AbstractBaseUser:
+    """The person a request acts for.
+
+    No `user_id`: the caller. A person may name only themselves; anyone else is not found, so a
+    key cannot probe which users exist. Staff (a service key) may name anyone; with `create` an
+    unknown user_id is created, as the Python API does, so a product backend can speak for new users.
+    """
+    me = caller(request)
+    if user_id is None or user_id == me.get_username():
+        return me
+    if not me.is_staff:
+        raise NotFound("user not found")
+    if create:
+        return user_get_or_create(username=user_id)
+    user = get_user_model().objects.filter(username=user_id).first()
+    if user is None:
+        raise NotFound("user not found")
+    return user

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import account_views, views
+from . import views
 from .api import api
 
 handler400 = "agentapp.views.bad_request"
@@ -18,9 +18,7 @@ urlpatterns = [
     path("memories/", include("memory_app.urls")),
     path("api/", api.urls),
     path("settings/api-keys/", include("apikeys.urls")),
-    path("settings/data/", account_views.data_page, name="account-data"),
-    path("settings/data/export.json", account_views.data_export, name="account-data-export"),
-    path("settings/data/erase/", account_views.data_erase, name="account-data-erase"),
-    path("", include("sessions_app.run_urls")),
+    path("settings/data/", include("agentapp.accounts.urls")),
+    path("", include("sessions_app.timeline.urls")),
     path("", include("sessions_app.urls")),
 ]

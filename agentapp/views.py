@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
-from sessions_app.views import chat_page
+from sessions_app.chat.views import chat_page
 
 
 @login_required

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
-from django.http import Http404
+
+from agentapp.errors import NotFound
 
 from .models import ApiKey
 
@@ -15,5 +16,5 @@ def apikey_get_for_user(*, pk: int, user: AbstractBaseUser) -> ApiKey:
     """The user's own key; anyone else's is not found."""
     key = ApiKey.objects.filter(pk=pk, user=user).first()
     if key is None:
-        raise Http404("API key not found")
+        raise NotFound("API key not found")
     return key

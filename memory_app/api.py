@@ -7,8 +7,9 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
-from agentapp.api_support import OBJECT_ERRORS, ErrorOut, Id, Page, acting_user, caller
+from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import MemoryNotFound
+from agentapp.ownership import acting_user, caller
 
 from . import selectors, services
 from .models import MemoryChange

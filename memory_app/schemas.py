@@ -7,7 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from agentapp.api_support import Search, Text, UserId
+from agentapp.api_types import Search, Text, UserId
 
 from .services import MAX_MEMORY_CHARS, MAX_TOPIC_CHARS, MAX_TOPICS
 

@@ -41,7 +41,7 @@ class TransientMemoryError(Exception):
 )
 def memory_update_for_run(self, run_id: str) -> str:
     """The automatic memory update of one finished run, applied at most once however often it runs."""
-    from agentapp.agents import app_agent
+    from agentapp.app_agent import app_agent
 
     try:
         if not services.memory_extraction_claim(run_id=run_id, stale_after=STALE_CLAIM):

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from agentapp.errors import AgentAppError, InvalidInput, NotFound
+from agentapp.errors import AgentAppError, InvalidInput
 
 from . import selectors, services
 from .diff import change_view
@@ -40,13 +40,6 @@ def _target_user(request: HttpRequest) -> AbstractBaseUser:
     if user is None:
         raise Http404("no such user")
     return user
-
-
-def _memory(request: HttpRequest, memory_id: str) -> Memory:
-    try:
-        return selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _actor(request: HttpRequest, owner_pk: int) -> str:
@@ -134,7 +127,7 @@ def memory_add(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def memory_item(request: HttpRequest, memory_id: str) -> HttpResponse:
-    memory = _memory(request, memory_id)
+    memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     if not request.htmx:
         return redirect("memory:history", memory_id=memory.memory_id)
     template = "#item" if not memory.is_deleted else "#deleted"
@@ -144,7 +137,7 @@ def memory_item(request: HttpRequest, memory_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def memory_edit(request: HttpRequest, memory_id: str) -> HttpResponse:
-    memory = _memory(request, memory_id)
+    memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     if memory.is_deleted:
         raise Http404("memory is deleted")
     if request.method == "GET":
@@ -171,7 +164,7 @@ def memory_edit(request: HttpRequest, memory_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def memory_delete(request: HttpRequest, memory_id: str) -> HttpResponse:
-    memory = _memory(request, memory_id)
+    memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     services.memory_delete(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
     if not request.htmx:
         return redirect("memory:history", memory_id=memory.memory_id)
@@ -181,7 +174,7 @@ def memory_delete(request: HttpRequest, memory_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def memory_restore(request: HttpRequest, memory_id: str) -> HttpResponse:
-    memory = _memory(request, memory_id)
+    memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     try:
         services.memory_restore(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
     except AgentAppError as exc:
@@ -208,7 +201,7 @@ def _history_context(request: HttpRequest, memory: Memory, **extra: Any) -> dict
 @login_required
 @require_GET
 def memory_history(request: HttpRequest, memory_id: str) -> HttpResponse:
-    memory = _memory(request, memory_id)
+    memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     context = _history_context(request, memory)
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{TEMPLATE}#history", context)
@@ -218,10 +211,7 @@ def memory_history(request: HttpRequest, memory_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def change_revert(request: HttpRequest, change_pk: int) -> HttpResponse:
-    try:
-        change = selectors.memory_change_get_for_viewer(change_pk=change_pk, viewer=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    change = selectors.memory_change_get_for_viewer(change_pk=change_pk, viewer=request.user)
     memory = change.memory
     error = ""
     try:

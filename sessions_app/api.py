@@ -3,26 +3,25 @@
 # No `from __future__ import annotations`: ninja resolves the annotations of a @paginate-wrapped
 # view in its own module, where string annotations naming our schemas cannot be found.
 
-import json
 from collections.abc import AsyncIterator
 from typing import get_args
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from agentapp.agent.events import RunEvent as AgentEvent
 from agentapp.agent.events import RunStarted, event_payload
-from agentapp.agents import app_agent
-from agentapp.api_support import OBJECT_ERRORS, ErrorOut, Id, Page, acting_user, caller
+from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
+from agentapp.app_agent import app_agent
 from agentapp.errors import Conflict
+from agentapp.ownership import acting_user, caller
 
 from . import selectors, services, summaries
+from .chat.sse import json_frame
 from .ratelimit import run_rate_limit_check
-from .run_selectors import runs_for_user
 from .schemas import (
     RunDetailOut,
     RunIn,
@@ -62,18 +61,14 @@ SSE_DOC = {
 }
 
 
-def _frame(name: str, data: dict) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, cls=DjangoJSONEncoder)}\n\n"
-
-
-async def _sse(events: AsyncIterator) -> AsyncIterator[str]:
+async def _sse(events: AsyncIterator) -> AsyncIterator[bytes]:
     run_id = None
     try:
         async for event in events:
             if isinstance(event, RunStarted):
                 run_id = event.run_id
-            yield _frame(event.event, event_payload(event))
-        yield _frame("done", {"run_id": run_id})
+            yield json_frame(event.event, event_payload(event))
+        yield json_frame("done", {"run_id": run_id})
     finally:
         await events.aclose()  # a client that goes away cancels the run
 
@@ -146,7 +141,7 @@ def session_delete(request: HttpRequest, session_id: Id):
 @paginate(Page)
 def session_runs(request: HttpRequest, session_id: Id):
     session = selectors.session_get_for_user(session_id=session_id, user=caller(request))
-    return runs_for_user(user=caller(request), session_id=session.session_id)
+    return selectors.runs_for_user(user=caller(request), session_id=session.session_id)
 
 
 @router.get("/{session_id}/summary", response={200: SummaryOut, **OBJECT_ERRORS})

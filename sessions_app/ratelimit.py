@@ -13,18 +13,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 
-from agentapp.errors import AgentAppError
+from agentapp.errors import RateLimited
 
 WINDOW_SECONDS = 60
 logger = logging.getLogger(__name__)
-
-
-class RateLimited(AgentAppError):
-    status_code = 429
-
-    def __init__(self, message: str, *, retry_after: int, detail: object = None) -> None:
-        super().__init__(message, detail=detail)
-        self.retry_after = retry_after
 
 
 def _count(key: str) -> int:

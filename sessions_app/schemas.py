@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from agentapp.api_support import Id, Search, Text, UserId
+from agentapp.api_types import Id, Search, Text, UserId
 
 from .services import MAX_MESSAGE_CHARS
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
+from django.utils import timezone
 
 from agentapp import sql
 from agentapp.errors import RunNotFound, SessionNotFound
@@ -121,6 +123,33 @@ def run_get_for_user(*, run_id: str, user: AbstractBaseUser) -> Run:
         viewer=user,
         not_found=RunNotFound(f"run {run_id!r} not found"),
     )
+
+
+def runs_for_user(
+    *,
+    user: AbstractBaseUser,
+    username: str = "",
+    session_id: str = "",
+    status: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Run]:
+    """Runs newest first; people see their own, staff see everyone's (and may filter by user)."""
+    runs = Run.objects.select_related("user", "session")
+    if not user.is_staff:
+        runs = runs.filter(user_id=user.pk)
+    elif username:
+        runs = runs.filter(user__username=username)
+    if session_id:
+        runs = runs.filter(session__session_id=session_id)
+    if status:
+        runs = runs.filter(status=status)
+    tz = timezone.get_current_timezone()
+    if date_from:
+        runs = runs.filter(created_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
+    if date_to:
+        runs = runs.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
+    return runs.order_by("-created_at", "-id")
 
 
 def summary_runs_pending(

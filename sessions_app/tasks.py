@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 )
 def session_summary_update(self, session_id: str) -> None:
     """Fold the session's new runs into its summary; idempotent, so a redelivery is harmless."""
-    from agentapp.agents import app_agent
+    from agentapp.app_agent import app_agent
 
     agent = app_agent()
     workers = settings.AGENT_BACKGROUND_TASKS == "celery"

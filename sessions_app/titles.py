@@ -7,9 +7,9 @@ import re
 
 from django.conf import settings
 
+from agentapp.app_agent import configured_model
 from agentapp.llm.factory import model_from_spec
 from agentapp.llm.types import Message, Model, ModelError
-from agentapp.model_config import configured_model
 
 from . import services
 from .models import AgentSession, Run

@@ -57,8 +57,8 @@ def staff(django_user_model):
 
 @pytest.fixture
 def app_model(fake_openai, settings):
-    """Points the app's own agent (chat, API, tasks: `agentapp.agents.app_agent`) at the loopback server."""
-    from agentapp.model_config import configured_model
+    """Points the app's own agent (chat, API, tasks: `agentapp.app_agent`) at the loopback server."""
+    from agentapp.app_agent import configured_model
 
     settings.AGENT_MODEL = "chat:gpt-test"
     settings.OPENAI_BASE_URL = fake_openai.base_url

@@ -282,7 +282,7 @@ def test_the_owner_can_open_every_read_route(client, alice, thread):
 
 
 def test_an_untitled_chat_entry_asks_again_for_its_title_a_bounded_number_of_times(client, alice):
-    from sessions_app.views import TITLE_POLLS
+    from sessions_app.chat.views import TITLE_POLLS
 
     AgentSession.objects.create(session_id="fresh", user=alice)
     client.force_login(alice)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sessions_app.chat_render import delta_frame, render_markdown, sse_frame
+from sessions_app.chat.markdown import render_markdown
+from sessions_app.chat.sse import delta_frame, sse_frame
 
 
 def test_markdown_renders_formatting_code_tables_and_safe_links():

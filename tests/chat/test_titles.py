@@ -53,7 +53,7 @@ def test_a_session_someone_named_keeps_its_name(untitled, app_model):
 
 
 def test_the_demo_model_is_not_asked_for_a_title(untitled, settings):
-    from agentapp.model_config import configured_model
+    from agentapp.app_agent import configured_model
 
     settings.AGENT_MODEL = "demo"
     configured_model.cache_clear()

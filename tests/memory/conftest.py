@@ -23,5 +23,5 @@ def task_model(make_model, monkeypatch):
     """The app's agent (what the task builds) on the loopback server, with no SDK-level retries,
     so each task attempt is exactly one request per model round."""
     model = make_model("chat")
-    monkeypatch.setattr("agentapp.agents.configured_model", lambda: model)
+    monkeypatch.setattr("agentapp.app_agent.configured_model", lambda: model)
     return model

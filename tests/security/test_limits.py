@@ -12,9 +12,10 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from agentapp.errors import RateLimited
 from apikeys.services import apikey_create
 from sessions_app.models import Run
-from sessions_app.ratelimit import RateLimited, run_rate_limit_check
+from sessions_app.ratelimit import run_rate_limit_check
 from sessions_app.services import MAX_MESSAGE_CHARS
 
 from .conftest import World

@@ -228,7 +228,7 @@ def test_the_task_is_registered_with_its_retry_policy():
 def test_two_workers_folding_at_the_same_time_apply_the_fold_once(app_model, thread):
     from django.db import connection
 
-    from agentapp.agents import app_agent
+    from agentapp.app_agent import app_agent
 
     thread.add("one")
     last = thread.add("two")

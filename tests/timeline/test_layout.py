@@ -7,7 +7,7 @@ import pytest
 from agentapp.agent.context import build_context
 from agentapp.agent.records import SessionSummaryRecord, UserMemory
 from agentapp.llm.types import Message
-from sessions_app import timeline
+from sessions_app.timeline import layout as timeline
 
 
 def test_a_bar_sits_at_its_offset_with_its_share_of_the_axis():

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from memory_app.models import Memory
-from sessions_app import timeline
 from sessions_app.models import Run, RunEvent
+from sessions_app.timeline import layout as timeline
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from sessions_app.models import AgentSession, Run
-from sessions_app.run_views import RUNS_PER_PAGE
+from sessions_app.timeline.views import RUNS_PER_PAGE
 
 pytestmark = pytest.mark.django_db
 

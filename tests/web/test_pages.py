@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from agentapp.model_config import configured_model
+from agentapp.app_agent import configured_model
 from sessions_app.models import AgentSession, SessionSummary
 from tests.conftest import PASSWORD
 

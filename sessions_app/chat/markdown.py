@@ -1,11 +1,10 @@
-"""Model output to safe HTML, and server-sent-event frames for the chat stream."""
+"""Model output to safe HTML: Markdown rendered, then sanitised."""
 
 from __future__ import annotations
 
 from functools import cache
 
 import nh3
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
@@ -36,24 +35,3 @@ def render_markdown(text: str) -> SafeString:
         set_tag_attribute_values={"a": {"target": "_blank"}},
     )
     return mark_safe(clean)  # sanitised by nh3 just above
-
-
-def sse_frame(event: str, data: str) -> bytes:
-    """One server-sent event. Each line of `data` gets its own `data:` field, as the format requires."""
-    lines = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    body = "".join(f"data: {line}\n" for line in lines)
-    return f"event: {event}\n{body}\n".encode()
-
-
-def delta_frame(text: str) -> bytes:
-    return sse_frame("delta", escape(text))
-
-
-def chip_frame(label: str, text: str) -> bytes:
-    return sse_frame(
-        "chip", f'<span class="chip" title="{escape(text)}">{escape(label)}: {escape(text)}</span>'
-    )
-
-
-def done_frame() -> bytes:
-    return sse_frame("done", "")

@@ -9,12 +9,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from agentapp.accounts import user_data_counts, user_data_erase, user_data_export
+from .services import user_data_counts, user_data_erase, user_data_export
 
 
 def _page(request: HttpRequest, *, status: int = 200, **context: object) -> HttpResponse:
     context = {"counts": user_data_counts(user=request.user), "error": None, "erased": None, **context}
-    return render(request, "account/data.html", context, status=status)
+    return render(request, "accounts/data.html", context, status=status)
 
 
 @login_required

@@ -8,8 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from agentapp.accounts import user_data_erase, user_data_export
-from agentapp.api_support import OBJECT_ERRORS, UserId, acting_user
+from agentapp.api_types import OBJECT_ERRORS, UserId
+from agentapp.ownership import acting_user
+
+from .services import user_data_erase, user_data_export
 
 router = Router(tags=["users"])
 

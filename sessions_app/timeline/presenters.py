@@ -7,19 +7,17 @@ whose text is already redacted, so templates only lay it out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from memory_app.models import Memory, MemoryChange
 
-from . import timeline
-from .models import AgentSession, Run, RunEvent
+from ..models import AgentSession, Run, RunEvent
+from . import layout
 
 KNOWN_KINDS = {kind.value for kind in RunEvent.Kind}
 BACKGROUND_NAMES = {"memory_manager"}
@@ -34,36 +32,6 @@ def memory_history_url(memory_id: str) -> str:
         return "/memories/?" + urlencode({"memory": memory_id})
 
 
-# --- the runs list ---------------------------------------------------------------------------
-
-
-def runs_for_user(
-    *,
-    user: AbstractBaseUser,
-    username: str = "",
-    session_id: str = "",
-    status: str = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> QuerySet[Run]:
-    """Runs newest first; people see their own, staff see everyone's (and may filter by user)."""
-    runs = Run.objects.select_related("user", "session")
-    if not user.is_staff:
-        runs = runs.filter(user_id=user.pk)
-    elif username:
-        runs = runs.filter(user__username=username)
-    if session_id:
-        runs = runs.filter(session__session_id=session_id)
-    if status:
-        runs = runs.filter(status=status)
-    tz = timezone.get_current_timezone()
-    if date_from:
-        runs = runs.filter(created_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
-    if date_to:
-        runs = runs.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
-    return runs.order_by("-created_at", "-id")
-
-
 # --- one run's timeline ----------------------------------------------------------------------
 
 
@@ -72,8 +40,8 @@ class Row:
     event: RunEvent
     kind: str  # a css class: the event kind, or "other" for kinds this page does not know
     label: str
-    bar: timeline.Bar
-    ttft_bar: timeline.Bar | None
+    bar: layout.Bar
+    ttft_bar: layout.Bar | None
     background: bool
     is_error: bool
     duration: str
@@ -85,7 +53,7 @@ class Row:
 class RunTimeline:
     run: Run
     rows: list[Row]
-    ticks: list[timeline.Tick]
+    ticks: list[layout.Tick]
     total_ms: float
     reply_marker: str | None  # left % of the moment the reply finished
     model_requests: int
@@ -108,7 +76,7 @@ def _axis(run: Run, events: list[RunEvent]) -> tuple[datetime, float]:
     if not run.is_finished:
         moments.append(timezone.now())
     start = min(moments)
-    return start, max(timeline.ms_between(start, max(moments)), 1.0)
+    return start, max(layout.ms_between(start, max(moments)), 1.0)
 
 
 def _is_background(run: Run, event: RunEvent) -> bool:
@@ -128,7 +96,7 @@ def _messages(raw: Any) -> list[dict[str, str]]:
         rows.append(
             {
                 "role": str(message.get("role") or ""),
-                "content": timeline.redact(str(message.get("content") or "")),
+                "content": layout.redact(str(message.get("content") or "")),
                 "tool_call_id": str(message.get("tool_call_id") or ""),
                 "tool_calls": [_call(c) for c in calls if isinstance(c, dict)],
             }
@@ -140,7 +108,7 @@ def _call(call: dict[str, Any]) -> dict[str, str]:
     return {
         "id": str(call.get("id") or ""),
         "name": str(call.get("name") or ""),
-        "arguments": timeline.pretty(call.get("arguments") or "{}"),
+        "arguments": layout.pretty(call.get("arguments") or "{}"),
     }
 
 
@@ -163,30 +131,30 @@ def _label(event: RunEvent) -> str:
 
 def _detail(event: RunEvent, change: MemoryChange | None) -> dict[str, Any]:
     payload = event.payload if isinstance(event.payload, dict) else {}
-    detail: dict[str, Any] = {"raw": timeline.pretty(payload)}
+    detail: dict[str, Any] = {"raw": layout.pretty(payload)}
     request = payload.get("request")
     if isinstance(request, dict):
         detail["messages"] = _messages(request.get("messages"))
     response = payload.get("response")
     if isinstance(response, dict):
-        detail["response_text"] = timeline.redact(str(response.get("text") or ""))
+        detail["response_text"] = layout.redact(str(response.get("text") or ""))
         detail["response_calls"] = [_call(c) for c in response.get("tool_calls") or [] if isinstance(c, dict)]
     error = payload.get("error")
     if isinstance(error, dict):
-        detail["error"] = timeline.redact(str(error.get("message") or ""))
+        detail["error"] = layout.redact(str(error.get("message") or ""))
         detail["error_kind"] = str(error.get("kind") or "")
-        detail["partial_text"] = timeline.redact(str(payload.get("partial_text") or ""))
+        detail["partial_text"] = layout.redact(str(payload.get("partial_text") or ""))
     if event.kind == RunEvent.Kind.ERROR:
-        detail["error"] = timeline.redact(str(payload.get("message") or ""))
+        detail["error"] = layout.redact(str(payload.get("message") or ""))
         detail["error_kind"] = str(payload.get("kind") or "")
     if event.kind == RunEvent.Kind.TOOL_CALL:
-        detail["arguments"] = timeline.pretty(payload.get("arguments") or "{}")
-        detail["result"] = timeline.redact(str(payload.get("result") or ""))
+        detail["arguments"] = layout.pretty(payload.get("arguments") or "{}")
+        detail["result"] = layout.redact(str(payload.get("result") or ""))
         detail["tool_call_id"] = str(payload.get("tool_call_id") or "")
     if event.kind == RunEvent.Kind.CONTEXT:
         sections = [s for s in payload.get("sections") or [] if isinstance(s, dict)]
         detail["sections"] = sections
-        detail["segments"] = timeline.stacked(
+        detail["segments"] = layout.stacked(
             [(str(s.get("name")), int(s.get("tokens") or 0)) for s in sections]
         )
     if event.kind == RunEvent.Kind.MEMORY_UPDATE:
@@ -204,7 +172,7 @@ def _detail(event: RunEvent, change: MemoryChange | None) -> dict[str, Any]:
 def _snapshot(value: Any) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         return None
-    return {"text": timeline.redact(str(value.get("text") or "")), "topics": list(value.get("topics") or [])}
+    return {"text": layout.redact(str(value.get("text") or "")), "topics": list(value.get("topics") or [])}
 
 
 def _changes_by_event(run: Run, events: list[RunEvent]) -> dict[int, MemoryChange]:
@@ -240,17 +208,17 @@ def run_timeline(*, run: Run) -> RunTimeline:
     changes = _changes_by_event(run, events)
     rows = []
     for event in events:
-        offset = timeline.ms_between(start, event.started_at)
-        end = timeline.ms_between(start, event.ended_at) if event.ended_at else None
-        bar = timeline.bar(start_ms=offset, end_ms=end, total_ms=total_ms)
+        offset = layout.ms_between(start, event.started_at)
+        end = layout.ms_between(start, event.ended_at) if event.ended_at else None
+        bar = layout.bar(start_ms=offset, end_ms=end, total_ms=total_ms)
         ttft = (event.payload or {}).get("ttft_ms") if event.kind == RunEvent.Kind.MODEL_REQUEST else None
         ttft_bar = (
-            timeline.bar(start_ms=offset, end_ms=offset + ttft, total_ms=total_ms)
+            layout.bar(start_ms=offset, end_ms=offset + ttft, total_ms=total_ms)
             if isinstance(ttft, int | float)
             else None
         )
         detail = _detail(event, changes.get(event.pk))
-        detail["ttft"] = timeline.format_ms(ttft) if isinstance(ttft, int | float) else ""
+        detail["ttft"] = layout.format_ms(ttft) if isinstance(ttft, int | float) else ""
         rows.append(
             Row(
                 event=event,
@@ -262,21 +230,21 @@ def run_timeline(*, run: Run) -> RunTimeline:
                 is_error=event.kind == RunEvent.Kind.ERROR
                 or "error" in detail
                 or bool((event.payload or {}).get("is_error")),
-                duration=timeline.format_ms(event.duration_ms),
-                start=f"+{timeline.format_ms(offset)}",
+                duration=layout.format_ms(event.duration_ms),
+                start=f"+{layout.format_ms(offset)}",
                 detail=detail,
             )
         )
     reply_marker = None
     if run.ended_at and any(r.background for r in rows):
-        reply_marker = timeline.bar(
-            start_ms=timeline.ms_between(start, run.ended_at), end_ms=None, total_ms=total_ms
+        reply_marker = layout.bar(
+            start_ms=layout.ms_between(start, run.ended_at), end_ms=None, total_ms=total_ms
         ).left
     written = [r.detail for r in rows if r.kind == RunEvent.Kind.MEMORY_UPDATE]
     return RunTimeline(
         run=run,
         rows=rows,
-        ticks=timeline.axis_ticks(total_ms),
+        ticks=layout.axis_ticks(total_ms),
         total_ms=total_ms,
         reply_marker=reply_marker,
         model_requests=sum(1 for e in events if e.kind == RunEvent.Kind.MODEL_REQUEST),
@@ -284,11 +252,11 @@ def run_timeline(*, run: Run) -> RunTimeline:
         background_events=sum(1 for r in rows if r.background),
         memories_used=_memories_used(run),
         memories_written=written,
-        error=timeline.redact(run.error),
-        duration=timeline.format_ms(run.duration_ms),
-        ttft=timeline.format_ms(run.ttft_ms),
-        input=timeline.redact(run.input),
-        content=timeline.redact(run.content),
+        error=layout.redact(run.error),
+        duration=layout.format_ms(run.duration_ms),
+        ttft=layout.format_ms(run.ttft_ms),
+        input=layout.redact(run.input),
+        content=layout.redact(run.content),
     )
 
 
@@ -301,7 +269,7 @@ def _memories_used(run: Run) -> list[dict[str, Any]]:
         used.append(
             {
                 "memory_id": memory_id,
-                "text": timeline.redact(memory.text) if memory else "",
+                "text": layout.redact(memory.text) if memory else "",
                 "deleted": bool(memory and memory.is_deleted),
                 "missing": memory is None,
                 "history_url": memory_history_url(memory_id),
@@ -325,8 +293,8 @@ def run_event_get(*, run: Run, event_pk: int) -> tuple[RunEvent, Row] | None:
 class RequestContext:
     event: RunEvent
     label: str
-    sections: list[timeline.Section]
-    segments: list[timeline.Segment]
+    sections: list[layout.Section]
+    segments: list[layout.Segment]
     total_tokens: int
     reported_input_tokens: int
     messages: list[dict[str, str]] = field(default_factory=list)
@@ -343,15 +311,15 @@ def run_contexts(*, run: Run) -> list[RequestContext]:
         if not isinstance(raw, list):
             continue
         messages = [m for m in raw if isinstance(m, dict)]
-        sections = timeline.context_sections(messages)
+        sections = layout.context_sections(messages)
         for section in sections:
-            section.texts = [(role, timeline.redact(text)) for role, text in section.texts]
+            section.texts = [(role, layout.redact(text)) for role, text in section.texts]
         contexts.append(
             RequestContext(
                 event=event,
                 label=_label(event),
                 sections=sections,
-                segments=timeline.stacked([(s.name, s.tokens) for s in sections]),
+                segments=layout.stacked([(s.name, s.tokens) for s in sections]),
                 total_tokens=sum(s.tokens for s in sections),
                 reported_input_tokens=event.input_tokens,
             )
@@ -365,7 +333,7 @@ def run_contexts(*, run: Run) -> list[RequestContext]:
 @dataclass
 class SessionRun:
     run: Run
-    bar: timeline.Bar
+    bar: layout.Bar
     summary_updates: int
     duration: str
     start: str
@@ -376,8 +344,8 @@ class SessionRun:
 class SessionTimeline:
     session: AgentSession
     runs: list[SessionRun]
-    ticks: list[timeline.Tick]
-    chart: timeline.Chart
+    ticks: list[layout.Tick]
+    chart: layout.Chart
     truncated: bool
     input_tokens: int
     output_tokens: int
@@ -398,29 +366,29 @@ def session_timeline(*, session: AgentSession) -> SessionTimeline:
     if any(not r.is_finished for r in runs):
         ends.append(timezone.now())
     start = min(starts, default=session.created_at)
-    total_ms = max(timeline.ms_between(start, max(ends, default=start)), 1.0)
+    total_ms = max(layout.ms_between(start, max(ends, default=start)), 1.0)
     rows = []
     for run, run_start in zip(runs, starts, strict=True):
-        offset = timeline.ms_between(start, run_start)
-        end = timeline.ms_between(start, run.ended_at) if run.ended_at else None
+        offset = layout.ms_between(start, run_start)
+        end = layout.ms_between(start, run.ended_at) if run.ended_at else None
         rows.append(
             SessionRun(
                 run=run,
-                bar=timeline.bar(start_ms=offset, end_ms=end, total_ms=total_ms),
+                bar=layout.bar(start_ms=offset, end_ms=end, total_ms=total_ms),
                 summary_updates=summaries.get(run.pk, 0),
-                duration=timeline.format_ms(run.duration_ms),
-                start=f"+{timeline.format_ms(offset)}",
-                input=timeline.redact(run.input),
+                duration=layout.format_ms(run.duration_ms),
+                start=f"+{layout.format_ms(offset)}",
+                input=layout.redact(run.input),
             )
         )
-    chart = timeline.token_chart(
+    chart = layout.token_chart(
         [(r.input_tokens, r.output_tokens) for r in runs],
         marked=[i for i, r in enumerate(rows) if r.summary_updates],
     )
     return SessionTimeline(
         session=session,
         runs=rows,
-        ticks=timeline.axis_ticks(total_ms),
+        ticks=layout.axis_ticks(total_ms),
         chart=chart,
         truncated=truncated,
         input_tokens=sum(r.input_tokens for r in runs),

@@ -15,13 +15,13 @@ from asgiref.sync import sync_to_async
 from django.template.loader import render_to_string
 
 from agentapp.agent import MemoryUpdated, RunCompleted, RunContent, RunEvent
-from agentapp.agents import app_agent
+from agentapp.app_agent import app_agent
 from agentapp.db import connection_give_back
 
-from . import selectors
-from .chat_render import chip_frame, delta_frame, done_frame, sse_frame
-from .models import Run
-from .titles import session_title_schedule
+from .. import selectors
+from ..models import Run
+from ..titles import session_title_schedule
+from .sse import chip_frame, delta_frame, done_frame, sse_frame
 
 # How often the stream looks for a Stop pressed elsewhere (one indexed query each time).
 CANCEL_POLL_SECONDS = 0.4

@@ -6,40 +6,26 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from agentapp.errors import AgentAppError, NotFound
-from agentapp.model_config import configured_model
+from agentapp.app_agent import configured_model
+from agentapp.errors import AgentAppError, RateLimited
 from memory_app.selectors import memories_active
 
-from . import selectors, services
-from .chat_stream import run_stream
-from .models import AgentSession, Run
-from .ratelimit import RateLimited, run_rate_limit_check
+from .. import selectors, services
+from ..models import AgentSession, Run
+from ..ratelimit import run_rate_limit_check
+from .stream import run_stream
 
 PAGE_RUNS = 15  # one run is two messages: the page shows the last 30
 MEMORY_PANEL_LIMIT = 50
 TEMPLATE = "sessions_app/chat.html"
 # A new chat's entry asks again for its title (a worker writes it) every 3 s, this many times at most.
 TITLE_POLLS = 10
-
-
-def _session_or_404(request: HttpRequest, session_id: str) -> AgentSession:
-    try:
-        return selectors.session_get_for_user(session_id=session_id, user=request.user)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-
-
-def _run_or_404(user: Any, run_id: str) -> Run:
-    try:
-        return selectors.run_get_for_user(run_id=run_id, user=user)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
 
 
 def _error(exc: AgentAppError) -> HttpResponse:
@@ -82,7 +68,7 @@ def chat_page(request: HttpRequest, session: AgentSession | None) -> HttpRespons
 @login_required
 @require_GET
 def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
-    return chat_page(request, _session_or_404(request, session_id))
+    return chat_page(request, selectors.session_get_for_user(session_id=session_id, user=request.user))
 
 
 @login_required
@@ -133,7 +119,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def message_send(request: HttpRequest, session_id: str) -> HttpResponse:
     """The user's bubble and the reply's placeholder, which opens the run's stream."""
-    session = _session_or_404(request, session_id)
+    session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
         run_rate_limit_check(user=request.user)
         run = _create_pending_run(session, request.POST.get("message", ""))
@@ -147,7 +133,7 @@ def message_send(request: HttpRequest, session_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def thread_older(request: HttpRequest, session_id: str) -> HttpResponse:
-    session = _session_or_404(request, session_id)
+    session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
@@ -160,7 +146,7 @@ def thread_older(request: HttpRequest, session_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_rename(request: HttpRequest, session_id: str) -> HttpResponse:
-    session = _session_or_404(request, session_id)
+    session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     if request.method == "POST":
         try:
             services.session_rename(session=session, title=request.POST.get("title", ""))
@@ -183,7 +169,7 @@ def session_rename(request: HttpRequest, session_id: str) -> HttpResponse:
 @require_GET
 def session_item(request: HttpRequest, session_id: str) -> HttpResponse:
     """The sidebar entry again, while a new chat waits for its title; with it, the page's heading too."""
-    session = _session_or_404(request, session_id)
+    session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
         tries = int(request.GET.get("tries", "0"))
     except ValueError:
@@ -200,7 +186,7 @@ def session_item(request: HttpRequest, session_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def session_delete(request: HttpRequest, session_id: str) -> HttpResponse:
-    session = _session_or_404(request, session_id)
+    session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     detail_url = reverse("sessions:detail", args=[session.session_id])
     services.session_delete(session=session)
     if not request.htmx:
@@ -216,7 +202,7 @@ def session_delete(request: HttpRequest, session_id: str) -> HttpResponse:
 async def run_events(request: HttpRequest, run_id: str) -> StreamingHttpResponse:
     """Server-sent events of one run: the first connection runs it, any later one replays it."""
     user = await request.auser()
-    run = await sync_to_async(_run_or_404)(user, run_id)
+    run = await sync_to_async(selectors.run_get_for_user)(run_id=run_id, user=user)
     response = StreamingHttpResponse(run_stream(run=run), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # proxies must pass frames through as they come
@@ -227,7 +213,7 @@ async def run_events(request: HttpRequest, run_id: str) -> StreamingHttpResponse
 @require_POST
 def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
     """Mark the run cancelled; its stream notices, ends the model call and keeps what was said."""
-    services.run_cancel(run=_run_or_404(request.user, run_id))
+    services.run_cancel(run=selectors.run_get_for_user(run_id=run_id, user=request.user))
     return HttpResponse(status=204)
 
 
@@ -235,7 +221,7 @@ def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
 @require_POST
 def run_retry(request: HttpRequest, run_id: str) -> HttpResponse:
     """A failed run's message again, as a new run; the failed one stays in the thread."""
-    failed = _run_or_404(request.user, run_id)
+    failed = selectors.run_get_for_user(run_id=run_id, user=request.user)
     model = configured_model()
     try:
         run_rate_limit_check(user=request.user)

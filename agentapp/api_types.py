@@ -1,18 +1,12 @@
-"""What every router of the REST API shares: the error shape, input types, pagination, acting for a user."""
+"""What every router of the REST API shares: the error shape, input types, pagination."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
-from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator, StringConstraints
-
-from agentapp.errors import NotFound
-from sessions_app.services import user_get_or_create
 
 
 class ErrorOut(Schema):
@@ -56,28 +50,3 @@ class Page(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=100, **kwargs)
-
-
-def caller(request: HttpRequest) -> AbstractBaseUser:
-    """The authenticated person (a key's owner or the signed-in user)."""
-    return request.auth  # type: ignore[attr-defined]
-
-
-def acting_user(request: HttpRequest, user_id: str | None, *, create: bool = False) -> AbstractBaseUser:
-    """The person a request acts for.
-
-    No `user_id`: the caller. A person may name only themselves; anyone else is not found, so a
-    key cannot probe which users exist. Staff (a service key) may name anyone; with `create` an
-    unknown user_id is created, as the Python API does, so a product backend can speak for new users.
-    """
-    me = caller(request)
-    if user_id is None or user_id == me.get_username():
-        return me
-    if not me.is_staff:
-        raise NotFound("user not found")
-    if create:
-        return user_get_or_create(username=user_id)
-    user = get_user_model().objects.filter(username=user_id).first()
-    if user is None:
-        raise NotFound("user not found")
-    return user
