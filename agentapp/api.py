@@ -12,8 +12,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import SessionAuth as NinjaSessionAuth
 
 from agentapp.accounts.api import router as users_router
-from agentapp.errors import AgentAppError, RateLimited
-from agentapp.llm import ModelError
+from agentapp.agent import ModelError
+from agentapp.errors import AgentAppError, FollowupFailed, RateLimited
 from apikeys.auth import ApiKeyAuth
 from memory_app.api import router as memory_router
 from memory_app.api import topics_router
@@ -93,6 +93,11 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(ModelError)
 def on_model_error(request: HttpRequest, exc: ModelError) -> HttpResponse:
+    return _error(request, 503, "The model is unavailable; try again later", exc.message)
+
+
+@api.exception_handler(FollowupFailed)
+def on_followup_failed(request: HttpRequest, exc: FollowupFailed) -> HttpResponse:
     return _error(request, 503, "The model is unavailable; try again later", exc.message)
 
 

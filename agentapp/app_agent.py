@@ -1,32 +1,96 @@
 """THE app's agent: the one the chat, the API and the background tasks use, configured from settings.
 
-The only place outside the runtime that builds a model.
+It owns the work after a run. The Agent says which jobs a run needs (the automatic memory update,
+the session summary, the title); here they are sent to Celery workers by task name once the run's
+writes commit, or, with AGENT_BACKGROUND_TASKS=inline, left to the Agent to do before it returns.
+The periodic sweep lives here too. The only place outside the runtime that builds a model.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection, Sequence
+from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
 
-from agentapp.agent import Agent
+from agentapp.agent import Agent, FollowupJob, Followups, ModelError, RunInline
+from agentapp.agent.records import RunHandle
+from agentapp.agent.summarizer import SummaryUpdate
+from agentapp.celery import send_task
 from agentapp.db import DjangoDb
+from agentapp.errors import FollowupFailed
 from agentapp.llm.factory import model_from_spec
 from agentapp.llm.types import Model
+from memory_app import selectors as memory_selectors
+from memory_app import services as memory_services
+from sessions_app import selectors as session_selectors
+from sessions_app import services as session_services
+from sessions_app.models import AgentSession
+
+logger = logging.getLogger(__name__)
+
+TITLE_TIMEOUT_SECONDS = 10.0
+# The follow-up tasks by their stable names (each task module names itself the same).
+TASKS: dict[FollowupJob, str] = {
+    "memory": "memory.update_for_run",
+    "summary": "sessions.summary_update",
+    "title": "sessions.title_for_session",
+}
+
+
+def background_tasks() -> bool:
+    """Whether workers do the work after a run (AGENT_BACKGROUND_TASKS=celery), read in this one place."""
+    return settings.AGENT_BACKGROUND_TASKS == "celery"
+
+
+class CeleryFollowups:
+    """Sends every job to the workers once the run's writes commit; a broker outage is logged and
+    the sweep sends the job again later."""
+
+    def dispatch(self, *, run: RunHandle, jobs: Sequence[FollowupJob]) -> Collection[FollowupJob]:
+        for job in jobs:
+            # The summary folds whatever its session has not summarised yet, the title names the session.
+            argument = run.run_id if job == "memory" else run.session_id
+            send_task(TASKS[job], argument, on_commit=True)
+        return jobs
+
+
+def followups() -> Followups:
+    return CeleryFollowups() if background_tasks() else RunInline()
+
+
+# --- the models --------------------------------------------------------------------------
+def _model(timeout: float) -> Model:
+    return model_from_spec(
+        settings.AGENT_MODEL,
+        api_key=settings.OPENAI_API_KEY,
+        base_url=settings.OPENAI_BASE_URL,
+        timeout=timeout,
+    )
 
 
 @cache
 def configured_model() -> Model:
     """The model named by AGENT_MODEL (with OPENAI_API_KEY / OPENAI_BASE_URL), built once per process."""
-    return model_from_spec(
-        settings.AGENT_MODEL,
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL,
-        timeout=settings.AGENT_MODEL_TIMEOUT,
-    )
+    return _model(settings.AGENT_MODEL_TIMEOUT)
 
 
-def app_agent() -> Agent:
+def is_offline_demo() -> bool:
+    return bool(getattr(configured_model(), "is_offline_demo", False))
+
+
+def _title_model() -> Model | None:
+    """The model asked for titles, with a short timeout; none for the demo model, which has no idea
+    what a title is (the first words read better)."""
+    if is_offline_demo():
+        return None
+    return _model(min(TITLE_TIMEOUT_SECONDS, settings.AGENT_MODEL_TIMEOUT))
+
+
+def agent(*, model_titles: bool = False) -> Agent:
+    """The app's agent, built from settings (cheap: the model is built once per process)."""
     return Agent(
         model=configured_model(),
         db=DjangoDb(),
@@ -37,4 +101,87 @@ def app_agent() -> Agent:
         enable_agentic_memory=settings.AGENT_AGENTIC_MEMORY,
         update_memory_on_run=settings.AGENT_UPDATE_MEMORY_ON_RUN,
         enable_session_summaries=settings.AGENT_SESSION_SUMMARIES,
+        followups=followups(),
+        # Only a worker asks the model for a title: a run that titles its session itself, before it
+        # returns, uses the first words of the message instead of a second model call.
+        title_model=_title_model() if model_titles else None,
     )
+
+
+# --- the follow-up jobs, as the workers do them ---------------------------------------------
+def summary_update(session_id: str) -> SummaryUpdate:
+    """Fold the session's new runs into its summary. A transient model error raises FollowupRetry
+    (the task retries with backoff); any other is logged and the summary waits for the next run."""
+    the_agent = agent()
+    try:
+        update = the_agent.update_session_summary(session_id)
+        while update.pending and not background_tasks():
+            update = the_agent.update_session_summary(session_id)
+    except ModelError as error:
+        if error.transient:
+            raise FollowupFailed(error.message, transient=True) from error
+        logger.warning("summary of session %s not updated: %s", session_id, error.message)
+        return SummaryUpdate()
+    if update.pending:  # a long backlog (a full recompute): go on in a fresh task, each one bounded
+        send_task(TASKS["summary"], session_id)
+    return update
+
+
+def memory_update(run_id: str, *, may_retry: bool) -> str:
+    """The automatic memory update of one finished run, applied at most once however often it is asked.
+
+    A transient model error raises FollowupFailed while retries are left (the task retries it).
+    """
+
+    def update() -> None:
+        try:
+            agent().update_memory_for_run(run_id, raise_errors=True)
+        except ModelError as error:
+            raise FollowupFailed(error.message, transient=error.transient) from error
+
+    outcome = memory_services.memory_extraction_perform(run_id=run_id, update=update, may_retry=may_retry)
+    if outcome.retry:
+        raise FollowupFailed(outcome.error, transient=True)
+    if outcome.status == "failed":
+        logger.warning("automatic memory update of run %s failed: %s", run_id, outcome.error)
+    return outcome.status
+
+
+def title_session(session_id: str) -> str:
+    """The title job, as a worker does it: the model's few words."""
+    return agent(model_titles=True).title_session(session_id)
+
+
+def summary_refresh(*, session: AgentSession, full: bool = False) -> str:
+    """Bring a summary up to date now (the admin's and the API's button); `full` recomputes it from the
+    beginning. "enqueued" for a worker, or "updated" here (a transient model error raises FollowupFailed)."""
+    if full:
+        session_services.session_summary_reset(session=session)
+    if background_tasks():
+        send_task(TASKS["summary"], session.session_id, on_commit=True)
+        return "enqueued"
+    summary_update(session.session_id)
+    return "updated"
+
+
+# --- the periodic sweep (Celery beat) ---------------------------------------------------------
+def sweep() -> dict[str, int]:
+    """End runs a dead process left running; send again the follow-ups a down broker lost."""
+    stale = session_services.runs_sweep_stale(older_than=timedelta(seconds=settings.AGENT_STALE_RUN_SECONDS))
+    if stale:
+        logger.warning("marked %d interrupted run(s) as error", stale)
+    counts = {"stale": stale}
+    if not background_tasks():
+        return counts
+    window = {
+        "settled_before": timedelta(seconds=settings.AGENT_FOLLOWUP_GRACE_SECONDS),
+        "horizon": timedelta(seconds=settings.AGENT_FOLLOWUP_HORIZON_SECONDS),
+    }
+    missed: dict[FollowupJob, list[str]] = {"title": session_selectors.sessions_missing_title(**window)}
+    if settings.AGENT_UPDATE_MEMORY_ON_RUN:
+        missed["memory"] = memory_selectors.runs_missing_memory_update(**window)
+    if settings.AGENT_SESSION_SUMMARIES:
+        missed["summary"] = session_selectors.sessions_behind_their_summary(**window)
+    for job, ids in missed.items():
+        counts[job] = sum(send_task(TASKS[job], value) for value in ids)
+    return counts

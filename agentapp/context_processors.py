@@ -2,12 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .app_agent import configured_model
+from . import app_agent
 
 
 def model_info(request: HttpRequest) -> dict[str, object]:
-    model = configured_model()
-    return {
-        "agent_model": model,
-        "agent_model_is_demo": getattr(model, "is_offline_demo", False),
-    }
+    return {"agent_model": app_agent.configured_model(), "agent_model_is_demo": app_agent.is_offline_demo()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import quote
 
-from django.db import connections
+from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 PgvectorState = Literal["enabled", "available", "missing"]
@@ -65,3 +65,14 @@ def server_major_version(using: str = "default") -> int:
     connection = connections[using]
     connection.ensure_connection()
     return connection.pg_version // 10000
+
+
+def connection_give_back() -> None:
+    """Return this thread's connection to the pool, so that a stream waiting (on the model) holds none.
+
+    Django gives a request's connection back only when the response ends: a streamed reply would
+    hold one per stream, and a few dozen streams would exhaust the pool. Without a pool (DB_POOL=0)
+    a reconnect costs more than holding on, and inside a transaction it must stay.
+    """
+    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
+        connection.close()

@@ -1,18 +1,19 @@
-"""DjangoDb: the `db=` object. A thin face over the apps' services and selectors.
+"""DjangoDb: the `db=` object on the Django database. Storage verbs only, through the apps' services
+(every write) and selectors (every read that crosses relations).
 
-It turns ORM rows into the agent's plain records and back, so the agent
-never touches a model class. Writes go through `services.py` only.
+It turns ORM rows into the agent's plain records and back, so the agent never touches a model class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, connection
 
 from agentapp.agent.records import (
     ContextData,
@@ -20,18 +21,51 @@ from agentapp.agent.records import (
     RunHandle,
     SessionRecord,
     SessionSummaryRecord,
+    SummaryInputs,
+    SummaryTurn,
     UserMemory,
 )
-from agentapp.agent.summary import MAX_TURN_CHARS, SummaryInputs, SummaryTurn
-from agentapp.errors import RunNotFound, SessionOwnedByAnotherUser
+from agentapp.agent.summarizer import MAX_TURN_CHARS
+from agentapp.database import connection_give_back
+from agentapp.errors import SessionOwnedByAnotherUser
 from agentapp.llm.types import Message, ToolCall, Usage
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
 from memory_app.models import Memory
 from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
-from sessions_app import summaries as summary_services
 from sessions_app.models import AgentSession, Run, SessionSummary
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DjangoRunHandle(RunHandle):
+    """A run with its rows' primary keys, so later writes need no lookups."""
+
+    run_pk: int = 0
+    session_pk: int = 0
+    user_pk: int = 0
+
+
+def _keys(run: RunHandle) -> DjangoRunHandle:
+    if not isinstance(run, DjangoRunHandle):
+        raise TypeError(f"{run!r} was not started by DjangoDb")
+    return run
+
+
+def _handle(run: Run, session: AgentSession, username: str) -> DjangoRunHandle:
+    return DjangoRunHandle(
+        run_id=run.run_id,
+        session_id=session.session_id,
+        user_id=username,
+        input=run.input,
+        session_has_title=bool(session.title),
+        run_pk=run.pk,
+        session_pk=session.pk,
+        user_pk=session.user_id,
+    )
 
 
 def _memory_record(memory: Memory, username: str) -> UserMemory:
@@ -44,20 +78,6 @@ def _memory_record(memory: Memory, username: str) -> UserMemory:
         updated_at=memory.updated_at,
         source_run_id=None,
     )
-
-
-def connection_give_back() -> None:
-    """Return this thread's connection to the pool, so that a stream waiting (on the model) holds none.
-
-    Django gives a request's connection back only when the response ends: a streamed reply would
-    hold one per stream, and a few dozen streams would exhaust the pool. Without a pool (DB_POOL=0)
-    a reconnect costs more than holding on, and inside a transaction it must stay.
-    """
-    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
-        connection.close()
-
-
-_MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id")
 
 
 def _message(row: dict[str, Any]) -> Message:
@@ -77,44 +97,37 @@ def _summary_record(summary: SessionSummary, session_id: str) -> SessionSummaryR
     )
 
 
-def _handle(run: Run, session: AgentSession, username: str) -> RunHandle:
-    return RunHandle(
-        run_id=run.run_id,
-        session_id=session.session_id,
-        user_id=username,
-        input=run.input,
-        keys={"run": run.pk, "session": session.pk, "user": session.user_id},
-    )
+def _once_more_on_a_new_connection(write: Callable[[], T]) -> T:
+    """A write whose connection the server ended (a restart, a failover) is tried once more on a new one.
+
+    Only outside a transaction, where the failed statement left nothing half-written behind.
+    """
+    try:
+        return write()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        logger.warning("database connection lost; retrying on a new one", exc_info=True)
+        connection.close()
+        return write()
 
 
 class DjangoDb:
-    """Storage on the Django database (`using` the "default" alias).
+    """Storage on the Django database (the "default" alias)."""
 
-    `background_tasks`: hand automatic memory and summary updates to Celery
-    (enqueued on commit); None reads settings.AGENT_BACKGROUND_TASKS.
-    """
-
-    def __init__(self, *, background_tasks: bool | None = None) -> None:
-        self.background_tasks = background_tasks
-
-    def _use_workers(self) -> bool:
-        if self.background_tasks is not None:
-            return self.background_tasks
-        return settings.AGENT_BACKGROUND_TASKS == "celery"
-
-    # --- a run ---------------------------------------------------------------------
+    # --- a run ---------------------------------------------------------------------------
     def run_begin(
         self,
         *,
         user_id: str,
-        session_id: str | None,
+        session_id: str,
         agent_name: str,
         message: str,
         model_id: str,
         model_provider: str,
     ) -> RunHandle:
         session = session_services.session_get_or_create_for_run(
-            session_id=session_id or "", username=user_id, agent_name=agent_name
+            session_id=session_id, username=user_id, agent_name=agent_name
         )
         run = session_services.run_create(
             session=session, input=message, model_id=model_id, model_provider=model_provider
@@ -137,18 +150,19 @@ class DjangoDb:
         memory_limit: int,
         with_summary: bool,
     ) -> ContextData:
+        keys = _keys(run)
         history: list[Message] = []
         if num_history_messages or num_history_runs is None or num_history_runs > 0:
             rows = session_selectors.history_messages(
-                session_pk=run.keys["session"],
+                session_pk=keys.session_pk,
                 num_runs=num_history_runs,
                 num_messages=num_history_messages,
-                exclude_run_pk=run.keys["run"],
+                exclude_run_pk=keys.run_pk,
             )
             history = [_message(row) for row in rows]
         memories: list[UserMemory] = []
         if with_memories and memory_limit > 0:
-            rows = memory_selectors.memories_for_context(user_pk=run.keys["user"], limit=memory_limit)
+            rows = memory_selectors.memories_for_context(user_pk=keys.user_pk, limit=memory_limit)
             memories = [
                 UserMemory(
                     memory_id=m["memory_id"], memory=m["text"], topics=m["topics"], user_id=run.user_id
@@ -157,18 +171,27 @@ class DjangoDb:
             ]
         summary = None
         if with_summary:
-            found = session_selectors.summary_for_context(session_pk=run.keys["session"])
+            found = session_selectors.summary_for_context(session_pk=keys.session_pk)
             if found is not None:
                 summary = SessionSummaryRecord(
                     session_id=run.session_id, summary=found["text"], topics=found["topics"], last_run_id=None
                 )
         return ContextData(history=history, memories=memories, summary=summary)
 
-    def idle(self) -> None:
-        connection_give_back()
+    async def acontext_load(self, **arguments: Any) -> ContextData:
+        """For async runs, which then wait on the model for seconds: the pooled connection goes back
+        to the pool meanwhile (the next write takes one again)."""
+
+        def load() -> ContextData:
+            try:
+                return self.context_load(**arguments)
+            finally:
+                connection_give_back()
+
+        return await sync_to_async(load)()
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
-        session_services.run_events_add(run_pk=run.keys["run"], events=[vars(event) for event in events])
+        session_services.run_events_add(run_pk=_keys(run).run_pk, events=[vars(event) for event in events])
 
     def run_finish(
         self,
@@ -184,140 +207,65 @@ class DjangoDb:
         memories_used: Sequence[str] = (),
         events: Sequence[EventRecord] = (),
     ) -> None:
-        session_services.run_finish(
-            run_pk=run.keys["run"],
-            session_pk=run.keys["session"],
-            status=status,
-            content=content,
-            messages=[m.to_dict() for m in messages],
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            total_tokens=usage.total_tokens,
-            started_at=started_at,
-            first_token_at=first_token_at,
-            error=error,
-            memories_used=memories_used,
-            events=[vars(event) for event in events],
-        )
+        keys = _keys(run)
+
+        def finish() -> None:
+            session_services.run_finish(
+                run_pk=keys.run_pk,
+                session_pk=keys.session_pk,
+                status=status,
+                content=content,
+                messages=[m.to_dict() for m in messages],
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                total_tokens=usage.total_tokens,
+                started_at=started_at,
+                first_token_at=first_token_at,
+                error=error,
+                memories_used=memories_used,
+                events=[vars(event) for event in events],
+            )
+
+        _once_more_on_a_new_connection(finish)
+
+    def run_handle(self, *, run_id: str) -> RunHandle:
+        run = session_selectors.run_get(run_id=run_id)
+        return _handle(run, run.session, run.user.get_username())
 
     def run_user_messages(self, *, run: RunHandle) -> list[str]:
         return [run.input]
-
-    def run_handle(self, *, run_id: str) -> RunHandle:
-        run = Run.objects.select_related("session", "user").filter(run_id=run_id).first()
-        if run is None:
-            raise RunNotFound(f"run {run_id!r} not found")
-        return _handle(run, run.session, run.user.get_username())
-
-    def followups_schedule(self, *, run: RunHandle, jobs: Sequence[str]) -> set[str]:
-        if not self._use_workers():
-            return set()
-        from memory_app.tasks import memory_update_for_run
-        from sessions_app.tasks import enqueue, session_summary_update
-
-        tasks = {"memory": memory_update_for_run, "summary": session_summary_update}
-        # The summary task folds whatever the session has not summarised yet, so it takes the session.
-        arguments = {"summary": run.session_id}
-        taken = set()
-        for job in jobs:
-            if job in tasks:
-                # A broker that is down is logged, not raised: the reply is already stored.
-                enqueue(tasks[job], arguments.get(job, run.run_id), on_commit=True)
-                taken.add(job)
-        return taken
-
-    def connection_reset(self) -> None:
-        """Drop a failed database connection (the server ended it); the next query opens a new one."""
-        connection.close()
-
-    # --- session summaries ------------------------------------------------------------
-    def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
-        session = session_selectors.session_get(session_id=session_id)
-        if session is None:
-            return None
-        row = session_selectors.session_summary_get(session_pk=session.pk)
-        runs = session_selectors.summary_runs_pending(
-            session_pk=session.pk,
-            after_run_pk=row.last_run_id if row else None,
-            limit=max_runs + 1,
-            max_chars=MAX_TURN_CHARS,
-        )
-        username = session.user.get_username()
-        turns = [
-            SummaryTurn(
-                run=RunHandle(
-                    run_id=run.run_id,
-                    session_id=session_id,
-                    user_id=username,
-                    input=run.input_head,
-                    keys={"run": run.pk, "session": session.pk, "user": session.user_id},
-                ),
-                input=run.input_head,
-                content=run.content_head,
-            )
-            for run in runs[:max_runs]
-        ]
-        record = _summary_record(row, session_id) if row else None
-        return SummaryInputs(summary=record, turns=turns, more=len(runs) > max_runs)
-
-    def summary_save(
-        self,
-        *,
-        session_id: str,
-        summary: str,
-        topics: Sequence[str],
-        last_run_id: str,
-        expected_last_run_id: str | None,
-    ) -> bool:
-        wanted = [i for i in (last_run_id, expected_last_run_id) if i]
-        rows = Run.objects.filter(session__session_id=session_id, run_id__in=wanted)
-        keys = {
-            run_id: (pk, session_pk) for run_id, pk, session_pk in rows.values_list("run_id", "pk", "session")
-        }
-        if last_run_id not in keys or (expected_last_run_id and expected_last_run_id not in keys):
-            return False  # the session or its runs were deleted meanwhile
-        last_pk, session_pk = keys[last_run_id]
-        return summary_services.session_summary_save(
-            session_pk=session_pk,
-            text=summary,
-            topics=topics,
-            last_run_pk=last_pk,
-            expected_last_run_pk=keys[expected_last_run_id][0] if expected_last_run_id else None,
-        )
 
     # --- memory tools (always scoped to the run's user) ----------------------------
     def memory_add(
         self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
     ) -> tuple[UserMemory, bool]:
+        keys = _keys(run)
         row, created = memory_services.memory_create(
-            user_pk=run.keys["user"], text=memory, topics=topics, actor=actor, run_pk=run.keys["run"]
+            user_pk=keys.user_pk, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk
         )
         return _memory_record(row, run.user_id), created
 
     def memory_update(
         self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
     ) -> UserMemory:
-        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=run.keys["user"])
+        keys = _keys(run)
+        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=keys.user_pk)
         row = memory_services.memory_update(
-            memory=row, text=memory, topics=topics, actor=actor, run_pk=run.keys["run"]
+            memory=row, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk
         )
         return _memory_record(row, run.user_id)
 
     def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory:
-        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=run.keys["user"])
-        row = memory_services.memory_delete(memory=row, actor=actor, run_pk=run.keys["run"])
+        keys = _keys(run)
+        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=keys.user_pk)
+        row = memory_services.memory_delete(memory=row, actor=actor, run_pk=keys.run_pk)
         return _memory_record(row, run.user_id)
 
-    # --- reading -------------------------------------------------------------------
     def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
-        user = get_user_model().objects.filter(username=user_id).first()
-        if user is None:
-            return []
-        memories = memory_selectors.memories_active(user_pk=user.pk)
-        if limit is not None:
-            memories = memories[: max(0, limit)]
+        memories = memory_selectors.memories_for_username(username=user_id, limit=limit)
         return [_memory_record(m, user_id) for m in memories]
 
+    # --- sessions ------------------------------------------------------------------------
     def _session(self, session_id: str, user_id: str | None) -> AgentSession | None:
         session = session_selectors.session_get(session_id=session_id)
         if session is None:
@@ -344,8 +292,7 @@ class DjangoDb:
         session = self._session(session_id, user_id)
         if session is None:
             return []
-        rows = session_selectors.session_messages(session=session).values(*_MESSAGE_FIELDS)
-        return [_message(row) for row in rows]
+        return [_message(row) for row in session_selectors.session_message_rows(session=session)]
 
     def session_summary_get(
         self, *, session_id: str, user_id: str | None = None
@@ -355,3 +302,58 @@ class DjangoDb:
             return None
         row = session_selectors.session_summary_get(session_pk=session.pk)
         return _summary_record(row, session_id) if row else None
+
+    def session_first_message(self, *, session_id: str) -> str | None:
+        return session_selectors.session_first_input(session_id=session_id)
+
+    def session_title_set(self, *, session_id: str, title: str) -> bool:
+        return session_services.session_title_set_if_empty(session_id=session_id, title=title)
+
+    # --- session summaries ------------------------------------------------------------
+    def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
+        session = session_selectors.session_get(session_id=session_id)
+        if session is None:
+            return None
+        row = session_selectors.session_summary_get(session_pk=session.pk)
+        runs = session_selectors.summary_runs_pending(
+            session_pk=session.pk,
+            after_run_pk=row.last_run_id if row else None,
+            limit=max_runs + 1,
+            max_chars=MAX_TURN_CHARS,
+        )
+        username = session.user.get_username()
+        turns = [
+            SummaryTurn(
+                run=DjangoRunHandle(
+                    run_id=run.run_id,
+                    session_id=session_id,
+                    user_id=username,
+                    input=run.input_head,
+                    run_pk=run.pk,
+                    session_pk=session.pk,
+                    user_pk=session.user_id,
+                ),
+                input=run.input_head,
+                content=run.content_head,
+            )
+            for run in runs[:max_runs]
+        ]
+        record = _summary_record(row, session_id) if row else None
+        return SummaryInputs(summary=record, turns=turns, more=len(runs) > max_runs)
+
+    def summary_save(
+        self,
+        *,
+        session_id: str,
+        summary: str,
+        topics: Sequence[str],
+        last_run_id: str,
+        expected_last_run_id: str | None,
+    ) -> bool:
+        return session_services.session_summary_save(
+            session_id=session_id,
+            text=summary,
+            topics=topics,
+            last_run_id=last_run_id,
+            expected_last_run_id=expected_last_run_id,
+        )

@@ -50,3 +50,13 @@ class RateLimited(AgentAppError):
     def __init__(self, message: str, *, retry_after: int, detail: object = None) -> None:
         super().__init__(message, detail=detail)
         self.retry_after = retry_after
+
+
+class FollowupFailed(Exception):
+    """Work after a run (memory update, summary, title) failed. A `transient` failure (a timeout, a
+    429, a 5xx) is worth another try later: the tasks retry on it, with backoff."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient

@@ -32,6 +32,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from agentapp.agent import Agent  # noqa: E402
+from agentapp.app_agent import CeleryFollowups  # noqa: E402
 from agentapp.db import DjangoDb  # noqa: E402
 from agentapp.llm import OpenAIChat  # noqa: E402
 
@@ -42,7 +43,8 @@ def _agent(workload: str, base_url: str) -> Agent:
     if workload == "turns":
         return Agent(model=model, db=DjangoDb(), enable_agentic_memory=True, **history)
     followups = dict(update_memory_on_run=True, enable_session_summaries=True, **history)
-    return Agent(model=model, db=DjangoDb(background_tasks=workload == "reply"), **followups)
+    background = {"followups": CeleryFollowups()} if workload == "reply" else {}
+    return Agent(model=model, db=DjangoDb(), **followups, **background)
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from agentapp.agent import Agent  # noqa: E402
-from agentapp.agent.summary import SUMMARY_INSTRUCTIONS  # noqa: E402
+from agentapp.agent.summarizer import SUMMARY_INSTRUCTIONS  # noqa: E402
 from agentapp.database import server_description  # noqa: E402
 from agentapp.db import DjangoDb  # noqa: E402
 from agentapp.llm import OpenAIChat  # noqa: E402

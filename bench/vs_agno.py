@@ -46,7 +46,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from agentapp.agent.summary import SUMMARY_INSTRUCTIONS  # noqa: E402
+from agentapp.agent.summarizer import SUMMARY_INSTRUCTIONS  # noqa: E402
 from agentapp.database import libpq_params, server_description  # noqa: E402
 from tests.fake_openai import FakeOpenAI, RecordedRequest, Reply  # noqa: E402
 

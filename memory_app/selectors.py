@@ -2,19 +2,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
 from agentapp import sql
 from agentapp.errors import MemoryNotFound
 from agentapp.ownership import one_visible_to
+from sessions_app.selectors import MISSED_BATCH, runs_settled
 
-from .models import Memory, MemoryChange
+from .models import Memory, MemoryChange, MemoryExtraction
 
 # Must stay identical to the index expression in migrations/0003_memory_search_gin.py.
 SEARCH_DOCUMENT_SQL = (
@@ -26,6 +28,15 @@ MAX_QUERY_WORDS = 12
 
 def memories_active(*, user_pk: int) -> QuerySet[Memory]:
     return Memory.objects.filter(user_id=user_pk, deleted_at__isnull=True).order_by("-updated_at", "-id")
+
+
+def memories_for_username(*, username: str, limit: int | None = None) -> list[Memory]:
+    """The active memories of the user named `username` (none for an unknown one), newest first."""
+    owner = {f"user__{get_user_model().USERNAME_FIELD}": username}
+    memories = Memory.objects.filter(**owner, deleted_at__isnull=True).order_by("-updated_at", "-id")
+    if limit is not None:
+        memories = memories[: max(0, limit)]
+    return list(memories)
 
 
 def memories_for_context(*, user_pk: int, limit: int) -> list[dict[str, Any]]:
@@ -140,3 +151,11 @@ def memories_export(*, user_pk: int) -> dict[str, Any]:
             for m in memories_active(user_pk=user_pk)
         ],
     }
+
+
+def runs_missing_memory_update(*, settled_before: timedelta, horizon: timedelta) -> list[str]:
+    """Completed runs with no automatic memory update recorded (no MemoryExtraction row): the sweep's."""
+    missing = runs_settled(settled_before=settled_before, horizon=horizon).filter(
+        ~Exists(MemoryExtraction.objects.filter(run=OuterRef("pk")))
+    )
+    return list(missing.order_by("id").values_list("run_id", flat=True)[:MISSED_BATCH])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from agentapp.errors import Conflict, InvalidInput, RunNotFound
+from agentapp.errors import Conflict, FollowupFailed, InvalidInput, RunNotFound
 from sessions_app.models import Run
 
 from .models import Memory, MemoryChange, MemoryExtraction
@@ -336,3 +337,45 @@ def memory_extraction_finish(*, run_id: str, state: str, error: str = "") -> Non
     MemoryExtraction.objects.filter(run__run_id=run_id).update(
         state=state, error=error[:2_000], finished_at=finished_at
     )
+
+
+@dataclass(frozen=True)
+class ExtractionOutcome:
+    status: str  # done, failed, retrying, skipped (done or running elsewhere), missing (no such run)
+    error: str = ""
+
+    @property
+    def retry(self) -> bool:
+        return self.status == "retrying"
+
+
+# A claim this old belongs to a worker that was killed (acks_late redelivers its task).
+STALE_CLAIM = timedelta(minutes=4)
+
+
+def memory_extraction_perform(
+    *, run_id: str, update: Callable[[], None], may_retry: bool, stale_after: timedelta = STALE_CLAIM
+) -> ExtractionOutcome:
+    """Claim the run's automatic memory update, run `update`, and record how it ended, so a repeated
+    or redelivered task applies it at most once. `update` raises FollowupFailed when the model failed
+    (a transient failure is handed back for another attempt while `may_retry`); anything else it
+    raises is recorded as a failure and raised again."""
+    try:
+        if not memory_extraction_claim(run_id=run_id, stale_after=stale_after):
+            return ExtractionOutcome("skipped")
+    except RunNotFound:
+        return ExtractionOutcome("missing")
+    State = MemoryExtraction.State
+    try:
+        update()
+    except FollowupFailed as failure:
+        if failure.transient and may_retry:
+            memory_extraction_finish(run_id=run_id, state=State.RETRYING, error=failure.message)
+            return ExtractionOutcome("retrying", failure.message)
+        memory_extraction_finish(run_id=run_id, state=State.FAILED, error=failure.message)
+        return ExtractionOutcome("failed", failure.message)
+    except Exception as exc:
+        memory_extraction_finish(run_id=run_id, state=State.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    memory_extraction_finish(run_id=run_id, state=State.DONE)
+    return ExtractionOutcome("done")

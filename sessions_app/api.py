@@ -12,14 +12,13 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
-from agentapp.agent.events import RunEvent as AgentEvent
-from agentapp.agent.events import RunStarted, event_payload
+from agentapp import app_agent
+from agentapp.agent.events import RunOutputEvent, RunStarted, event_payload
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
-from agentapp.app_agent import app_agent
 from agentapp.errors import Conflict
 from agentapp.ownership import acting_user, caller
 
-from . import selectors, services, summaries
+from . import selectors, services
 from .chat.sse import json_frame
 from .ratelimit import run_rate_limit_check
 from .schemas import (
@@ -37,7 +36,7 @@ from .schemas import (
 runs_router = Router(tags=["runs"])
 router = Router(tags=["sessions"])
 
-EVENT_NAMES = [cls.event for cls in get_args(AgentEvent)]
+EVENT_NAMES = [cls.event for cls in get_args(RunOutputEvent)]
 SSE_DOC = {
     "responses": {
         200: {
@@ -85,7 +84,7 @@ def _run_caller(request: HttpRequest, user_id: str | None) -> AbstractBaseUser:
 )
 async def run_create(request: HttpRequest, payload: RunIn):
     user = await sync_to_async(_run_caller)(request, payload.user_id)
-    agent = app_agent()
+    agent = app_agent.agent()
     kwargs = {"user_id": user.get_username(), "session_id": payload.session_id}
     if payload.stream:
         events = await agent.arun(payload.message, stream=True, **kwargs)
@@ -162,5 +161,5 @@ def session_summary(request: HttpRequest, session_id: Id):
 )
 def session_summary_refresh(request: HttpRequest, session_id: Id):
     session = selectors.session_get_for_user(session_id=session_id, user=caller(request))
-    status = summaries.session_summary_refresh(session=session)
+    status = app_agent.summary_refresh(session=session)
     return Status(202, {"session_id": session.session_id, "status": status})

@@ -75,8 +75,30 @@ def history_messages(
     ]
 
 
+MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id")
+
+
 def session_messages(*, session: AgentSession) -> QuerySet[Message]:
     return Message.objects.filter(session=session).order_by("run_id", "position")
+
+
+def session_message_rows(*, session: AgentSession) -> list[dict[str, Any]]:
+    """Every message of the thread, oldest first, as dicts of MESSAGE_FIELDS."""
+    return list(session_messages(session=session).values(*MESSAGE_FIELDS))
+
+
+def session_first_input(*, session_id: str) -> str | None:
+    """What the user said first in the session."""
+    runs = Run.objects.filter(session__session_id=session_id).order_by("id")
+    return runs.values_list("input", flat=True).first()
+
+
+def run_get(*, run_id: str) -> Run:
+    """A run with its session and user, whoever owns it (for the work after it); else RunNotFound."""
+    run = Run.objects.select_related("session", "user").filter(run_id=run_id).first()
+    if run is None:
+        raise RunNotFound(f"run {run_id!r} not found")
+    return run
 
 
 def summary_for_context(*, session_pk: int) -> dict[str, Any] | None:
@@ -205,3 +227,29 @@ def session_is_last_run(*, run: Run) -> bool:
 def session_for_sidebar(*, session_pk: int) -> AgentSession | None:
     first_input = Run.objects.filter(session_id=OuterRef("pk")).order_by("id").values("input")[:1]
     return AgentSession.objects.annotate(first_input=Subquery(first_input)).filter(pk=session_pk).first()
+
+
+# --- the sweep: completed runs whose follow-up work never happened (a broker outage) -----------
+MISSED_BATCH = 500  # per kind and sweep; the next sweep takes the rest
+
+
+def runs_settled(*, settled_before: timedelta, horizon: timedelta) -> QuerySet[Run]:
+    """Runs that completed between `horizon` and `settled_before` ago: older ones are history, newer
+    ones may still have their follow-up in flight."""
+    now = timezone.now()
+    return Run.objects.filter(
+        status=Run.Status.COMPLETED, ended_at__lt=now - settled_before, ended_at__gte=now - horizon
+    )
+
+
+def sessions_behind_their_summary(*, settled_before: timedelta, horizon: timedelta) -> list[str]:
+    """Session ids whose summary does not cover their last settled completed run."""
+    covered = SessionSummary.objects.filter(session=OuterRef("session"), last_run_id__gte=OuterRef("pk"))
+    behind = runs_settled(settled_before=settled_before, horizon=horizon).filter(~Exists(covered))
+    return list(behind.values_list("session__session_id", flat=True).distinct().order_by()[:MISSED_BATCH])
+
+
+def sessions_missing_title(*, settled_before: timedelta, horizon: timedelta) -> list[str]:
+    """Untitled session ids with a settled completed run (their title job was lost)."""
+    settled = runs_settled(settled_before=settled_before, horizon=horizon).filter(session__title="")
+    return list(settled.values_list("session__session_id", flat=True).distinct().order_by()[:MISSED_BATCH])

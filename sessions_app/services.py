@@ -6,17 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from agentapp import sql
 from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
 
-from .models import AgentSession, Message, Run, RunEvent
+from .models import AgentSession, Message, Run, RunEvent, SessionSummary
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_ID_CHARS = 128
@@ -240,12 +239,12 @@ def run_retry(*, run: Run, model_id: str = "", model_provider: str = "") -> Run:
     )
 
 
-def session_title_set_if_empty(*, session_pk: int, title: str) -> bool:
+def session_title_set_if_empty(*, session_id: str, title: str) -> bool:
     """Set an automatic title unless the session has one (a person's rename always wins)."""
-    title = _check_title(title)[:200]
+    title = _check_title(title[:400])[:200]
     if not title:
         return False
-    return AgentSession.objects.filter(pk=session_pk, title="").update(title=title) == 1
+    return AgentSession.objects.filter(session_id=session_id, title="").update(title=title) == 1
 
 
 def session_start(
@@ -268,12 +267,56 @@ def session_start(
         )
 
 
+# --- session summaries -------------------------------------------------------------------
+def session_summary_save(
+    *,
+    session_id: str,
+    text: str,
+    topics: Sequence[str],
+    last_run_id: str,
+    expected_last_run_id: str | None,
+) -> bool:
+    """Store a fold if the summary still covers `expected_last_run_id`; False means it was dropped.
+
+    One conditional UPDATE (or, for a first summary, one INSERT guarded by the one-per-session
+    constraint), so two workers folding the same base apply it exactly once. False too when the
+    session or those runs were deleted meanwhile.
+    """
+    wanted = [i for i in (last_run_id, expected_last_run_id) if i]
+    rows = Run.objects.filter(session__session_id=session_id, run_id__in=wanted)
+    keys = {run_id: (pk, session) for run_id, pk, session in rows.values_list("run_id", "pk", "session")}
+    if last_run_id not in keys or (expected_last_run_id and expected_last_run_id not in keys):
+        return False
+    last_pk, session_pk = keys[last_run_id]
+    expected_pk = keys[expected_last_run_id][0] if expected_last_run_id else None
+    values = {"text": text, "topics": list(topics), "last_run_id": last_pk}
+    updated = SessionSummary.objects.filter(session_id=session_pk, last_run_id=expected_pk).update(
+        **values, updated_at=timezone.now()
+    )
+    if updated:
+        return True
+    if expected_pk is not None:
+        return False
+    try:
+        with transaction.atomic():
+            SessionSummary.objects.create(session_id=session_pk, **values)
+    except IntegrityError:  # another worker wrote the first summary meanwhile
+        return False
+    return True
+
+
+def session_summary_reset(*, session: AgentSession) -> None:
+    """Forget what the summary covers, so the next update refolds the thread from its first run."""
+    SessionSummary.objects.filter(session=session).update(
+        text="", topics=[], last_run=None, updated_at=timezone.now()
+    )
+
+
 # --- failure handling: what a dead process or a down broker left behind ----------------------
 STALE_RUN_ERROR = (
     "The run was interrupted before it finished (its process stopped or lost the database); "
     "send the message again to retry."
 )
-MISSED_BATCH = 500  # follow-ups enqueued per kind and sweep; the next sweep takes the rest
 
 
 def runs_sweep_stale(*, older_than: timedelta) -> int:
@@ -290,33 +333,3 @@ def runs_sweep_stale(*, older_than: timedelta) -> int:
     return Run.objects.filter(running | pending).update(
         status=Run.Status.ERROR, error=STALE_RUN_ERROR, ended_at=timezone.now()
     )
-
-
-def followups_enqueue_missed(*, settled_before: timedelta, horizon: timedelta) -> dict[str, int]:
-    """Enqueue the automatic memory and summary work that completed runs never got (a broker outage).
-
-    Looks at runs that completed between `horizon` and `settled_before` ago (older ones are history,
-    newer ones may still have their task in flight). Both tasks are idempotent, so enqueueing one
-    that is merely late applies nothing twice. Returns how many of each were enqueued.
-    """
-    from memory_app.models import MemoryExtraction
-    from memory_app.tasks import memory_update_for_run
-
-    from .models import SessionSummary
-    from .tasks import enqueue, session_summary_update
-
-    now = timezone.now()
-    settled = Run.objects.filter(
-        status=Run.Status.COMPLETED, ended_at__lt=now - settled_before, ended_at__gte=now - horizon
-    )
-    counts = {"memory": 0, "summary": 0}
-    if settings.AGENT_UPDATE_MEMORY_ON_RUN:
-        missing = settled.filter(~Exists(MemoryExtraction.objects.filter(run=OuterRef("pk"))))
-        for run_id in missing.order_by("id").values_list("run_id", flat=True)[:MISSED_BATCH]:
-            counts["memory"] += enqueue(memory_update_for_run, run_id)
-    if settings.AGENT_SESSION_SUMMARIES:
-        covered = SessionSummary.objects.filter(session=OuterRef("session"), last_run_id__gte=OuterRef("pk"))
-        behind = settled.filter(~Exists(covered)).values_list("session__session_id", flat=True).distinct()
-        for session_id in behind.order_by()[:MISSED_BATCH]:
-            counts["summary"] += enqueue(session_summary_update, session_id)
-    return counts

@@ -11,10 +11,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from agentapp.llm import ModelError
+from agentapp.app_agent import summary_refresh
+from agentapp.errors import FollowupFailed
 
 from .models import AgentSession, SessionSummary
-from .summaries import session_summary_refresh
 
 REFRESH_URL_NAME = "sessions_app_agentsession_summary_refresh"
 
@@ -89,8 +89,8 @@ def _refresh(
     model_admin: admin.ModelAdmin, request: HttpRequest, session: AgentSession, *, full: bool
 ) -> None:
     try:
-        outcome = session_summary_refresh(session=session, full=full)
-    except ModelError as error:
+        outcome = summary_refresh(session=session, full=full)
+    except FollowupFailed as error:
         model_admin.message_user(
             request, f"The summary of {session.session_id} failed: {error.message}", messages.ERROR
         )

@@ -31,7 +31,13 @@ def make_model(fake_openai):
 
 @pytest.fixture
 def make_agent(make_model):
+    """An Agent on DjangoDb and the loopback model; its follow-ups go where the app's would
+    (AGENT_BACKGROUND_TASKS, read when it is made: "inline" in the test settings)."""
+
     def make(kind: str = "chat", *, model_kwargs: dict | None = None, **kwargs) -> Agent:
+        from agentapp import app_agent
+
+        kwargs.setdefault("followups", app_agent.followups())
         return Agent(model=make_model(kind, **(model_kwargs or {})), db=DjangoDb(), **kwargs)
 
     return make

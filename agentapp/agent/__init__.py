@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
+from agentapp.llm.types import ModelError
+
 from .agent import Agent
+from .errors import AgentError, InvalidInput, MemoryNotFound, RunNotFound, SessionOwnedByAnotherUser
 from .events import (
     MemoryUpdated,
     RunCancelled,
     RunCompleted,
     RunContent,
     RunError,
-    RunEvent,
     RunMetrics,
     RunOutput,
+    RunOutputEvent,
     RunStarted,
     ToolCallCompleted,
     ToolCallStarted,
 )
+from .followups import FollowupJob, Followups, RunInline
+from .in_memory import InMemoryDb
 from .records import SessionRecord, SessionSummaryRecord, UserMemory
 from .tools import Tool, tool_from_function
 
 __all__ = [
     "Agent",
+    "AgentError",
+    "FollowupJob",
+    "Followups",
+    "InMemoryDb",
+    "InvalidInput",
+    "MemoryNotFound",
     "MemoryUpdated",
+    "ModelError",
     "RunCancelled",
     "RunCompleted",
     "RunContent",
     "RunError",
-    "RunEvent",
+    "RunInline",
     "RunMetrics",
+    "RunNotFound",
     "RunOutput",
+    "RunOutputEvent",
     "RunStarted",
+    "SessionOwnedByAnotherUser",
     "SessionRecord",
     "SessionSummaryRecord",
     "Tool",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -12,22 +13,29 @@ from asgiref.sync import sync_to_async
 from agentapp.llm.env import model_from_env
 from agentapp.llm.types import Message, Model
 
-from . import loop, summary
+from . import loop, memory_manager, summarizer, titles
 from .context import DEFAULT_INSTRUCTIONS
-from .events import RunCancelled, RunCompleted, RunError, RunEvent, RunOutput, RunStarted
+from .errors import InvalidInput
+from .events import RunCancelled, RunCompleted, RunError, RunOutput, RunOutputEvent, RunStarted
+from .followups import FollowupJob, Followups, RunInline
+from .options import AgentOptions
 from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
 from .storage import AgentDb
 from .tools import Tool, as_tool
 from .turn import Turn
 
+logger = logging.getLogger(__name__)
 _ENDINGS = (RunCompleted, RunError, RunCancelled)
 
 
 class Agent:
     """An agent with session history and per-user memory.
 
-    Parameter names follow Agno's. `db` is required: it is where sessions, runs
-    and memories live (`agentapp.db.DjangoDb()` for the Django database).
+    Parameter names follow Agno's. `db` is required: it is where sessions, runs and memories live
+    (`agentapp.db.DjangoDb()` for the Django database, `InMemoryDb()` for a process's lifetime).
+    `followups` decides where the work after a run happens; by default it is done before `run()`
+    returns. `title_model` names new sessions in a few words; without one, a session is titled
+    with the first words of its first message.
     """
 
     def __init__(
@@ -48,6 +56,8 @@ class Agent:
         add_session_summary_to_context: bool | None = None,
         tools: Iterable[Tool | Callable[..., Any]] = (),
         max_tool_rounds: int = loop.DEFAULT_MAX_ROUNDS,
+        followups: Followups | None = None,
+        title_model: Model | None = None,
     ) -> None:
         if db is None:
             raise TypeError("Agent needs a db, e.g. Agent(db=DjangoDb(), ...)")
@@ -77,11 +87,31 @@ class Agent:
         )
         self.tools = [as_tool(tool) for tool in tools]
         self.max_tool_rounds = max_tool_rounds
+        self.followups: Followups = followups if followups is not None else RunInline()
+        self.title_model = title_model
+
+    def options(self) -> AgentOptions:
+        """This agent's settings as a run reads them (a copy: changing the agent later leaves it be)."""
+        return AgentOptions(
+            name=self.name,
+            instructions=self.instructions,
+            add_history_to_context=self.add_history_to_context,
+            num_history_runs=self.num_history_runs,
+            num_history_messages=self.num_history_messages,
+            enable_agentic_memory=self.enable_agentic_memory,
+            update_memory_on_run=self.update_memory_on_run,
+            add_memories_to_context=self.add_memories_to_context,
+            memory_context_limit=self.memory_context_limit,
+            enable_session_summaries=self.enable_session_summaries,
+            add_session_summary_to_context=self.add_session_summary_to_context,
+            tools=tuple(self.tools),
+            max_tool_rounds=self.max_tool_rounds,
+        )
 
     # --- running -----------------------------------------------------------------
     def run(
         self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
-    ) -> RunOutput | Iterator[RunEvent]:
+    ) -> RunOutput | Iterator[RunOutputEvent]:
         """Run one turn. With stream=True, an iterator of events ending in RunCompleted/RunError."""
         run = self._begin(message, user_id=user_id, session_id=session_id)
         events = self._execute(run, stream=stream)
@@ -89,12 +119,14 @@ class Agent:
 
     async def arun(
         self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
-    ) -> RunOutput | AsyncIterator[RunEvent]:
+    ) -> RunOutput | AsyncIterator[RunOutputEvent]:
         run = await sync_to_async(self._begin)(message, user_id=user_id, session_id=session_id)
         events = self._aexecute(run, stream=stream)
         return events if stream else await _afinal_output(events)
 
-    def run_pending(self, run_id: str, *, stream: bool = False) -> RunOutput | Iterator[RunEvent] | None:
+    def run_pending(
+        self, run_id: str, *, stream: bool = False
+    ) -> RunOutput | Iterator[RunOutputEvent] | None:
         """Execute a run someone created as pending (the chat's POST); None when it was already claimed.
 
         The claim is one conditional update, so a reconnecting browser never starts a second model call.
@@ -107,7 +139,7 @@ class Agent:
 
     async def arun_pending(
         self, run_id: str, *, stream: bool = False
-    ) -> RunOutput | AsyncIterator[RunEvent] | None:
+    ) -> RunOutput | AsyncIterator[RunOutputEvent] | None:
         run = await sync_to_async(self.db.run_claim)(
             run_id=run_id, model_id=self.model.id, model_provider=self.model.provider
         )
@@ -126,14 +158,17 @@ class Agent:
             model_provider=self.model.provider,
         )
 
-    def _execute(self, run: RunHandle, *, stream: bool) -> Iterator[RunEvent]:
-        turn = Turn(self, run, started_at=time.time())
+    def _turn(self, run: RunHandle) -> Turn:
+        return Turn(options=self.options(), model=self.model, db=self.db, run=run, started_at=time.time())
+
+    def _execute(self, run: RunHandle, *, stream: bool) -> Iterator[RunOutputEvent]:
+        turn = self._turn(run)
         crashed: RunError | None = None
         try:
             yield RunStarted(run.run_id, run.session_id, run.user_id)
             messages, tools = turn.prepare()
             for event in loop.run_loop(
-                self.model, messages, tools, stream=stream, max_rounds=self.max_tool_rounds
+                self.model, messages, tools, stream=stream, max_rounds=turn.options.max_tool_rounds
             ):
                 yield from turn.handle(event)
         except GeneratorExit:
@@ -149,19 +184,18 @@ class Agent:
         if turn.completed:
             yield from self._followups(turn)
 
-    async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncIterator[RunEvent]:
-        turn = Turn(self, run, started_at=time.time())
+    async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncIterator[RunOutputEvent]:
+        turn = self._turn(run)
         crashed: RunError | None = None
         try:
             yield RunStarted(run.run_id, run.session_id, run.user_id)
-            # Many streams wait on the model at once: the storage lets go of its connection meanwhile.
-            messages, tools = await sync_to_async(turn.prepare)(then_idle=True)
+            messages, tools = await turn.aprepare()
             events = loop.arun_loop(
                 self.model,
                 messages,
                 tools,
                 stream=stream,
-                max_rounds=self.max_tool_rounds,
+                max_rounds=turn.options.max_tool_rounds,
                 tool_runner=_tool_runner,
             )
             async for event in events:
@@ -188,53 +222,80 @@ class Agent:
             for item in await sync_to_async(lambda: list(self._followups(turn)))():
                 yield item
 
-    # --- after a run: automatic memory, session summary ------------------------------
-    def _followup_jobs(self) -> list[str]:
-        jobs = []
-        if self.update_memory_on_run:
+    # --- after a run: automatic memory, session summary, title ------------------------
+    def _followup_jobs(self, turn: Turn) -> list[FollowupJob]:
+        jobs: list[FollowupJob] = []
+        if turn.options.update_memory_on_run:
             jobs.append("memory")
-        if self.enable_session_summaries:
+        if turn.options.enable_session_summaries:
             jobs.append("summary")
+        if not turn.run.session_has_title:
+            jobs.append("title")
         return jobs
 
-    def _followups(self, turn: Turn) -> Iterator[RunEvent]:
-        """Enqueue the follow-up work for a worker, or do here what the storage did not enqueue."""
-        jobs = self._followup_jobs()
+    def _followups(self, turn: Turn) -> Iterator[RunOutputEvent]:
+        """Hand the work after the run to `followups`, and do here whatever it did not take."""
+        jobs = self._followup_jobs(turn)
         if not jobs:
             return
-        scheduled = self.db.followups_schedule(run=turn.run, jobs=jobs)
-        if "memory" in jobs and "memory" not in scheduled:
-            yield from self._memory_manager(turn)
-        if "summary" in jobs and "summary" not in scheduled:
+        taken = set(self.followups.dispatch(run=turn.run, jobs=jobs))
+        if "memory" in jobs and "memory" not in taken:
+            yield from self._memory_update(turn.run).changes
+        if "summary" in jobs and "summary" not in taken:
             try:
                 self.update_session_summary(turn.run.session_id)
             except Exception as exc:  # the reply is stored and completed; a failed summary must not undo that
-                summary.record_failure(self.db, turn.run, exc)
+                summarizer.record_failure(self.db, turn.run, exc)
+        if "title" in jobs and "title" not in taken:
+            try:
+                self.title_session(turn.run.session_id)
+            except Exception:  # a title is a nicety: the run stays completed
+                logger.exception("could not title session %s", turn.run.session_id)
 
-    def _memory_manager(self, turn: Turn) -> Iterator[RunEvent]:
-        messages, tools = turn.memory_manager_inputs()
-        for event in loop.run_loop(self.model, messages, tools, max_rounds=self.max_tool_rounds):
-            yield from turn.handle_memory_manager(event)
+    def _memory_update(self, run: RunHandle) -> memory_manager.MemoryUpdate:
+        return memory_manager.update_memories(
+            model=self.model,
+            db=self.db,
+            run=run,
+            memory_limit=self.memory_context_limit,
+            max_rounds=self.max_tool_rounds,
+        )
 
-    def update_session_summary(self, session_id: str) -> summary.SummaryUpdate:
+    def update_session_summary(self, session_id: str) -> summarizer.SummaryUpdate:
         """Fold the session's completed runs that its summary does not cover yet into it.
 
         What the background task calls. Raises the model's `ModelError` when a request fails.
         """
-        return summary.update_summary(model=self.model, db=self.db, session_id=session_id)
+        return summarizer.update_summary(model=self.model, db=self.db, session_id=session_id)
 
-    def update_memory_for_run(self, run_id: str, *, raise_errors: bool = False) -> list[RunEvent]:
+    def update_memory_for_run(
+        self, run_id: str, *, raise_errors: bool = False
+    ) -> memory_manager.MemoryUpdate:
         """The automatic memory update for a finished run (what the background task calls).
 
         With raise_errors, a failed model request is raised as its ModelError (after being
         recorded), so the caller can retry a transient one.
         """
-        run = self.db.run_handle(run_id=run_id)
-        turn = Turn(self, run, started_at=time.time())
-        events = list(self._memory_manager(turn))
-        if raise_errors and turn.memory_error is not None:
-            raise turn.memory_error
-        return events
+        update = self._memory_update(self.db.run_handle(run_id=run_id))
+        if raise_errors and update.error is not None:
+            raise update.error
+        return update
+
+    def title_session(self, session_id: str) -> str:
+        """Give an untitled session a title from its first message (`title_model`'s words, or the
+        message's first words); a session already titled, by a person or earlier, keeps its title."""
+        session = self.db.session_get(session_id=session_id)
+        if session is None or session.title:
+            return session.title if session else ""
+        first = self.db.session_first_message(session_id=session_id)
+        if not first:
+            return ""
+        title = titles.suggest_title(first, model=self.title_model)
+        try:
+            self.db.session_title_set(session_id=session_id, title=title)
+        except InvalidInput:
+            return ""
+        return title
 
     # --- reading state -----------------------------------------------------------
     def get_user_memories(self, user_id: str) -> list[UserMemory]:
@@ -253,11 +314,11 @@ class Agent:
 async def _tool_runner(
     fn: Callable[[Tool, dict], tuple[str, bool]], tool: Tool, arguments: dict
 ) -> tuple[str, bool]:
-    # thread_sensitive: tools write through the ORM, which must stay on Django's sync thread.
+    # thread_sensitive: tools may write through a storage bound to the caller's sync thread (the ORM).
     return await sync_to_async(fn, thread_sensitive=True)(tool, arguments)
 
 
-async def _afinal_output(events: AsyncIterator[RunEvent]) -> RunOutput:
+async def _afinal_output(events: AsyncIterator[RunOutputEvent]) -> RunOutput:
     output: RunOutput | None = None
     async for event in events:
         if isinstance(event, _ENDINGS):
@@ -267,7 +328,7 @@ async def _afinal_output(events: AsyncIterator[RunEvent]) -> RunOutput:
     return output
 
 
-def _final_output(events: Iterator[RunEvent]) -> RunOutput:
+def _final_output(events: Iterator[RunOutputEvent]) -> RunOutput:
     output: RunOutput | None = None
     for event in events:
         if isinstance(event, _ENDINGS):

@@ -1,10 +1,15 @@
-"""Assembles what the model sees: instructions, memories, summary, history, the new message."""
+"""Assembles what the model sees: instructions, memories, summary, history, the new message.
+
+Each builder also says where every part went (`Span`s over the request's messages), so the run's
+timeline can show the context part by part without ever re-reading the prompt's wording.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from agentapp.llm.types import Message
 
@@ -27,10 +32,45 @@ MEMORY_MANAGER_INSTRUCTIONS = (
     "Never store a fact that is already stored. If nothing needs to change, reply 'No changes.'"
 )
 
+SECTIONS = ("instructions", "memories", "summary", "history", "message")
+SEPARATOR = "\n\n"  # between the parts of a system message; belongs to no part
+
 
 def estimate_tokens(text: str) -> int:
     """A provider-neutral estimate (about four characters a token) for the context breakdown."""
     return math.ceil(len(text) / 4) if text else 0
+
+
+@dataclass(frozen=True)
+class Span:
+    """One part of a request: message `message` (an index), characters `start` to `end` of its content."""
+
+    section: str
+    message: int
+    start: int = 0
+    end: int | None = None  # None: to the end of the message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "message": self.message, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class ContextSection:
+    name: str  # one of SECTIONS
+    tokens: int
+    items: int = 1
+
+
+@dataclass(frozen=True)
+class AssembledContext:
+    messages: tuple[Message, ...]
+    sections: tuple[ContextSection, ...]
+    layout: tuple[Span, ...]
+    memories_used: tuple[str, ...]
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(section.tokens for section in self.sections)
 
 
 def render_memories(memories: Sequence[UserMemory]) -> str:
@@ -45,22 +85,23 @@ def render_summary(summary: SessionSummaryRecord) -> str:
     return f"<session_summary>\n{summary.summary}\n</session_summary>"
 
 
-@dataclass(frozen=True)
-class ContextSection:
-    name: str  # instructions, memories, summary, history, message
-    tokens: int
-    items: int = 1
+class _SystemMessage:
+    """A system message built part by part, each part's span noted as it is added."""
 
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.spans: list[Span] = []
+        self.length = 0
 
-@dataclass(frozen=True)
-class AssembledContext:
-    messages: tuple[Message, ...]
-    sections: tuple[ContextSection, ...]
-    memories_used: tuple[str, ...]
+    def add(self, section: str, text: str) -> None:
+        if self.parts:
+            self.length += len(SEPARATOR)
+        self.parts.append(text)
+        self.spans.append(Span(section, 0, self.length, self.length + len(text)))
+        self.length += len(text)
 
-    @property
-    def total_tokens(self) -> int:
-        return sum(section.tokens for section in self.sections)
+    def message(self) -> Message:
+        return Message(role="system", content=SEPARATOR.join(self.parts))
 
 
 def build_context(
@@ -74,38 +115,41 @@ def build_context(
 ) -> AssembledContext:
     instruction_text = instructions.strip()
     if agentic_memory:
-        instruction_text = f"{instruction_text}\n\n{AGENTIC_MEMORY_GUIDANCE}"
-    system_parts = [instruction_text]
+        instruction_text = f"{instruction_text}{SEPARATOR}{AGENTIC_MEMORY_GUIDANCE}"
+    system = _SystemMessage()
+    system.add("instructions", instruction_text)
     sections = [ContextSection("instructions", estimate_tokens(instruction_text))]
     if memories:
         memory_text = "What you know about the user:\n" + render_memories(memories)
-        system_parts.append(memory_text)
+        system.add("memories", memory_text)
         sections.append(ContextSection("memories", estimate_tokens(memory_text), len(memories)))
     if summary is not None and summary.summary:
         summary_text = "Summary of the earlier conversation:\n" + render_summary(summary)
-        system_parts.append(summary_text)
+        system.add("summary", summary_text)
         sections.append(ContextSection("summary", estimate_tokens(summary_text)))
-    messages = [Message(role="system", content="\n\n".join(system_parts))]
+    messages = [system.message(), *history, Message(role="user", content=message)]
+    layout = [*system.spans, *(Span("history", index) for index in range(1, len(history) + 1))]
+    layout.append(Span("message", len(messages) - 1))
     if history:
-        messages.extend(history)
         sections.append(
             ContextSection("history", sum(estimate_tokens(m.content) for m in history), len(history))
         )
-    messages.append(Message(role="user", content=message))
     sections.append(ContextSection("message", estimate_tokens(message)))
     return AssembledContext(
         messages=tuple(messages),
         sections=tuple(sections),
+        layout=tuple(layout),
         memories_used=tuple(m.memory_id for m in memories),
     )
 
 
 def build_memory_manager_context(
     *, memories: Sequence[UserMemory], user_messages: Sequence[str]
-) -> tuple[Message, ...]:
+) -> tuple[tuple[Message, ...], tuple[Span, ...]]:
     stored = render_memories(memories) if memories else "<memories>\n(none yet)\n</memories>"
+    system = _SystemMessage()
+    system.add("instructions", MEMORY_MANAGER_INSTRUCTIONS)
+    system.add("memories", f"Stored memories:\n{stored}")
     turn = "\n".join(f"- {text}" for text in user_messages)
-    return (
-        Message(role="system", content=f"{MEMORY_MANAGER_INSTRUCTIONS}\n\nStored memories:\n{stored}"),
-        Message(role="user", content=f"The user's messages in this turn:\n{turn}"),
-    )
+    messages = (system.message(), Message(role="user", content=f"The user's messages in this turn:\n{turn}"))
+    return messages, (*system.spans, Span("message", 1))

@@ -1,4 +1,5 @@
-"""What `Agent.run(stream=True)` yields, and what a finished run returns."""
+"""What `Agent.run(stream=True)` yields (the `RunOutputEvent`s, named as Agno names them), and what a
+finished run returns."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ class RunCancelled:
     output: RunOutput
 
 
-RunEvent = (
+RunOutputEvent = (
     RunStarted
     | RunContent
     | ToolCallStarted

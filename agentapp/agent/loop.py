@@ -45,13 +45,13 @@ class ModelRequestFailed:
 
 
 @dataclass(frozen=True)
-class ToolCallStarted:
+class ToolExecutionStarted:
     call: ToolCall
     started_at: float
 
 
 @dataclass(frozen=True)
-class ToolCallFinished:
+class ToolExecutionFinished:
     call: ToolCall
     result: str
     is_error: bool
@@ -85,8 +85,8 @@ LoopEvent = (
     | TextDelta
     | ModelRequestFinished
     | ModelRequestFailed
-    | ToolCallStarted
-    | ToolCallFinished
+    | ToolExecutionStarted
+    | ToolExecutionFinished
     | LoopFinished
     | LoopFailed
 )
@@ -146,12 +146,12 @@ class _LoopState:
 
     def on_tool_result(
         self, call: ToolCall, result: str, is_error: bool, started_at: float
-    ) -> ToolCallFinished:
+    ) -> ToolExecutionFinished:
         self.tool_call_count += 1
         message = Message(role="tool", content=result, tool_call_id=call.id)
         self.messages.append(message)
         self.new_messages.append(message)
-        return ToolCallFinished(call, result, is_error, started_at, time.time())
+        return ToolExecutionFinished(call, result, is_error, started_at, time.time())
 
     def failed(
         self, request: ModelRequestStarted, error: ModelError
@@ -225,7 +225,7 @@ def run_loop(
         yield finished
         for call in state.pending_calls(finished):
             started = time.time()
-            yield ToolCallStarted(call, started)
+            yield ToolExecutionStarted(call, started)
             tool, arguments, problem = state.resolve(call)
             result, is_error = (problem, True) if tool is None else _call_tool(tool, arguments or {})
             yield state.on_tool_result(call, result, is_error, started)
@@ -275,7 +275,7 @@ async def arun_loop(
         yield finished
         for call in state.pending_calls(finished):
             started = time.time()
-            yield ToolCallStarted(call, started)
+            yield ToolExecutionStarted(call, started)
             tool, arguments, problem = state.resolve(call)
             if tool is None:
                 result, is_error = problem or "Error", True

@@ -42,14 +42,17 @@ class SessionRecord:
 
 @dataclass(frozen=True)
 class RunHandle:
-    """What the storage returns when a run starts: enough to write to it without re-reading."""
+    """What the storage returns when a run starts: enough to write to it without re-reading.
+
+    A storage may return a subclass carrying its own keys (DjangoDb: the rows' primary keys), so
+    that later writes need no lookups.
+    """
 
     run_id: str
     session_id: str
     user_id: str
     input: str
-    # Opaque keys for the storage's own use (primary keys), so later writes need no lookups.
-    keys: dict[str, Any] = field(default_factory=dict, compare=False)
+    session_has_title: bool = True  # an untitled session gets a title after its first reply
 
 
 @dataclass(frozen=True)
@@ -70,3 +73,19 @@ class ContextData:
     history: list[Message]
     memories: list[UserMemory]
     summary: SessionSummaryRecord | None
+
+
+@dataclass(frozen=True)
+class SummaryTurn:
+    """One completed run to fold into a summary: what the user said and the final reply, both truncated."""
+
+    run: RunHandle
+    input: str
+    content: str
+
+
+@dataclass(frozen=True)
+class SummaryInputs:
+    summary: SessionSummaryRecord | None
+    turns: list[SummaryTurn]
+    more: bool  # runs past this batch are waiting too

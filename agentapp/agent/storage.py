@@ -1,30 +1,47 @@
-"""The storage the Agent needs; `agentapp.db.DjangoDb` implements it on the ORM."""
+"""The storage the Agent needs, and nothing else: `agentapp.db.DjangoDb` implements it on the ORM,
+`agentapp.agent.in_memory.InMemoryDb` over dicts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from agentapp.llm.types import Message, Usage
 
-from .records import ContextData, EventRecord, RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
-from .summary import SummaryInputs
+from .records import (
+    ContextData,
+    EventRecord,
+    RunHandle,
+    SessionRecord,
+    SessionSummaryRecord,
+    SummaryInputs,
+    UserMemory,
+)
 
 
 class AgentDb(Protocol):
+    # --- a run ---------------------------------------------------------------------------
     def run_begin(
         self,
         *,
         user_id: str,
-        session_id: str | None,
+        session_id: str,
         agent_name: str,
         message: str,
         model_id: str,
         model_provider: str,
-    ) -> RunHandle: ...
+    ) -> RunHandle:
+        """The run (running) and the user's message, stored together; the session is created when new.
 
-    def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None: ...
+        Raises SessionOwnedByAnotherUser for another user's `session_id`, InvalidInput for a message
+        or id the storage refuses.
+        """
+        ...
+
+    def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
+        """Move a run someone created as pending to running; None when another caller got it first."""
+        ...
 
     def context_load(
         self,
@@ -36,9 +53,6 @@ class AgentDb(Protocol):
         memory_limit: int,
         with_summary: bool,
     ) -> ContextData: ...
-
-    def idle(self) -> None:
-        """An async run is about to wait on the model (seconds): release what need not be held meanwhile."""
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None: ...
 
@@ -56,11 +70,24 @@ class AgentDb(Protocol):
         memories_used: Sequence[str] = (),
         events: Sequence[EventRecord] = (),
     ) -> None:
-        """Store the outcome, the new messages and `events` (the run's timeline so far) at once."""
+        """Store the outcome, the new messages and `events` (the run's timeline so far) at once.
 
+        A run someone stopped meanwhile stays cancelled.
+        """
+        ...
+
+    def run_handle(self, *, run_id: str) -> RunHandle:
+        """A finished run, for the work after it (raises RunNotFound)."""
+        ...
+
+    def run_user_messages(self, *, run: RunHandle) -> list[str]: ...
+
+    # --- memories, always those of the run's user -----------------------------------------
     def memory_add(
         self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
-    ) -> tuple[UserMemory, bool]: ...
+    ) -> tuple[UserMemory, bool]:
+        """The stored memory and whether it is new (an identical one is returned as it is)."""
+        ...
 
     def memory_update(
         self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
@@ -68,8 +95,11 @@ class AgentDb(Protocol):
 
     def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory: ...
 
-    def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]: ...
+    def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
+        """The user's memories, most recently updated first."""
+        ...
 
+    # --- sessions ------------------------------------------------------------------------
     def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None: ...
 
     def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]: ...
@@ -78,9 +108,13 @@ class AgentDb(Protocol):
         self, *, session_id: str, user_id: str | None = None
     ) -> SessionSummaryRecord | None: ...
 
-    def run_user_messages(self, *, run: RunHandle) -> list[str]: ...
+    def session_first_message(self, *, session_id: str) -> str | None:
+        """What the user said first in the session (what its title is made of)."""
+        ...
 
-    def run_handle(self, *, run_id: str) -> RunHandle: ...
+    def session_title_set(self, *, session_id: str, title: str) -> bool:
+        """Give an untitled session a title; False when it has one (a person's rename wins)."""
+        ...
 
     def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
         """The session's summary and its completed runs after the summary's last run, oldest first.
@@ -105,6 +139,19 @@ class AgentDb(Protocol):
         """
         ...
 
-    def followups_schedule(self, *, run: RunHandle, jobs: Sequence[str]) -> set[str]:
-        """Hand follow-up jobs ("memory", "summary") to background workers; returns those it took."""
-        ...
+
+@runtime_checkable
+class AsyncContextLoad(Protocol):
+    """A storage may load the context its own way for async runs, which then wait seconds on the
+    model (DjangoDb hands its pooled connection back meanwhile)."""
+
+    async def acontext_load(
+        self,
+        *,
+        run: RunHandle,
+        num_history_runs: int | None,
+        num_history_messages: int | None,
+        with_memories: bool,
+        memory_limit: int,
+        with_summary: bool,
+    ) -> ContextData: ...

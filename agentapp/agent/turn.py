@@ -1,56 +1,54 @@
-"""One run of the agent: load its context, record every loop event through `db`, always end it.
-
-The run's timeline entries are buffered and stored with its outcome, in the one transaction that
-ends it (or just before a tool runs, so a slow tool's run shows its progress): a plain turn then
-costs no writes between its start and its end.
-"""
+"""One run of the agent: load its context, turn each loop event into stream events and timeline
+entries, and always end the run, whatever happens."""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
 
-from agentapp.llm.types import Message, ModelError, TextDelta, Usage
+from asgiref.sync import sync_to_async
+
+from agentapp.llm.types import Message, Model, TextDelta, Usage
 
 from . import loop
-from .context import build_context, build_memory_manager_context
+from .context import AssembledContext, build_context
 from .events import (
     MemoryUpdated,
     RunCancelled,
     RunCompleted,
     RunContent,
     RunError,
-    RunEvent,
     RunMetrics,
     RunOutput,
+    RunOutputEvent,
     ToolCallCompleted,
     ToolCallStarted,
 )
 from .memory_tools import memory_tools
-from .records import EventRecord, RunHandle, UserMemory
+from .options import AgentOptions
+from .recorder import RunRecorder
+from .records import ContextData, RunHandle, UserMemory
+from .storage import AgentDb, AsyncContextLoad
 from .timeutil import ms_between, to_datetime
 from .tools import Tool
-
-if TYPE_CHECKING:
-    from .agent import Agent
 
 logger = logging.getLogger(__name__)
 
 
 class Turn:
-    def __init__(self, agent: Agent, run: RunHandle, *, started_at: float) -> None:
-        self.agent = agent
-        self.db = agent.db
+    def __init__(
+        self, *, options: AgentOptions, model: Model, db: AgentDb, run: RunHandle, started_at: float
+    ) -> None:
+        self.options = options
+        self.model = model
+        self.db = db
         self.run = run
         self.started_at = started_at
-        self.memories_used: tuple[str, ...] = ()
+        self.recorder = RunRecorder(db, run)
+        self.context: AssembledContext | None = None
         self.memory_changes: list[MemoryUpdated] = []
         self.output: RunOutput | None = None
         self.partial: list[str] = []
-        # Why the automatic memory update failed, so a background task can retry a transient error.
-        self.memory_error: ModelError | None = None
-        self.pending_events: list[EventRecord] = []
 
     @property
     def finished(self) -> bool:
@@ -61,27 +59,41 @@ class Turn:
         return self.output is not None and self.output.status == "completed"
 
     # --- before the loop ---------------------------------------------------------
-    def prepare(self, *, then_idle: bool = False) -> tuple[tuple[Message, ...], list[Tool]]:
-        agent = self.agent
+    def _load_arguments(self) -> dict[str, object]:
+        options = self.options
+        return {
+            "run": self.run,
+            "num_history_runs": options.history_runs,
+            "num_history_messages": options.history_messages,
+            "with_memories": options.add_memories_to_context,
+            "memory_limit": options.memory_context_limit,
+            "with_summary": options.add_session_summary_to_context,
+        }
+
+    def prepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
         started = time.time()
-        data = self.db.context_load(
-            run=self.run,
-            num_history_runs=agent.num_history_runs if agent.add_history_to_context else 0,
-            num_history_messages=agent.num_history_messages if agent.add_history_to_context else None,
-            with_memories=agent.add_memories_to_context,
-            memory_limit=agent.memory_context_limit,
-            with_summary=agent.add_session_summary_to_context,
-        )
+        return self._assemble(self.db.context_load(**self._load_arguments()), started)  # type: ignore[arg-type]
+
+    async def aprepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
+        started = time.time()
+        if isinstance(self.db, AsyncContextLoad):
+            data = await self.db.acontext_load(**self._load_arguments())  # type: ignore[arg-type]
+        else:
+            data = await sync_to_async(self.db.context_load)(**self._load_arguments())
+        return self._assemble(data, started)
+
+    def _assemble(self, data: ContextData, started: float) -> tuple[tuple[Message, ...], list[Tool]]:
+        options = self.options
         context = build_context(
-            instructions=agent.instructions,
+            instructions=options.instructions,
             message=self.run.input,
             history=data.history,
             memories=data.memories,
             summary=data.summary,
-            agentic_memory=agent.enable_agentic_memory,
+            agentic_memory=options.enable_agentic_memory,
         )
-        self.memories_used = context.memories_used
-        self._record(
+        self.context = context
+        self.recorder.record(
             kind="context",
             name="context",
             started_at=to_datetime(started),
@@ -93,28 +105,23 @@ class Turn:
                 "total_tokens": context.total_tokens,
             },
         )
-        tools = list(agent.tools)
-        if agent.enable_agentic_memory:
-            tools.extend(self._memory_tools(actor="model"))
-        if then_idle:
-            self.db.idle()
+        tools = list(options.tools)
+        if options.enable_agentic_memory:
+            tools.extend(
+                memory_tools(db=self.db, run=self.run, actor="model", on_change=self._memory_changed)
+            )
         return context.messages, tools
 
-    def _memory_tools(self, *, actor: str) -> list[Tool]:
-        def on_change(action: str, memory: UserMemory) -> None:
-            self.memory_changes.append(
-                MemoryUpdated(self.run.run_id, action, memory.memory_id, memory.memory)
-            )
-
-        return memory_tools(db=self.db, run=self.run, actor=actor, on_change=on_change)
+    def _memory_changed(self, action: str, memory: UserMemory) -> None:
+        self.memory_changes.append(MemoryUpdated(self.run.run_id, action, memory.memory_id, memory.memory))
 
     # --- each loop event ---------------------------------------------------------
     @staticmethod
     def handling_touches_storage(event: loop.LoopEvent) -> bool:
         """Whether `handle(event)` writes (an async caller runs those in a thread, the rest inline)."""
-        return isinstance(event, loop.ToolCallStarted | loop.LoopFinished | loop.LoopFailed)
+        return isinstance(event, loop.ToolExecutionStarted | loop.LoopFinished | loop.LoopFailed)
 
-    def handle(self, event: loop.LoopEvent) -> list[RunEvent]:
+    def handle(self, event: loop.LoopEvent) -> list[RunOutputEvent]:
         run_id = self.run.run_id
         if isinstance(event, TextDelta):
             self.partial.append(event.text)
@@ -123,13 +130,14 @@ class Turn:
             self.partial = []
             return []
         if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
-            self._record_model_request(event, name=self.agent.model.id)
+            layout = self.context.layout if self.context else ()
+            self.recorder.model_request(event, name=self.model.id, layout=layout)
             return []
-        if isinstance(event, loop.ToolCallStarted):
-            self.flush()
+        if isinstance(event, loop.ToolExecutionStarted):
+            self.recorder.flush()  # so a slow tool's run page already shows what came before
             return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
-        if isinstance(event, loop.ToolCallFinished):
-            self._record_tool_call(event)
+        if isinstance(event, loop.ToolExecutionFinished):
+            self.recorder.tool_execution(event)
             changes, self.memory_changes = self.memory_changes, []
             return [
                 *changes,
@@ -138,80 +146,11 @@ class Turn:
         if isinstance(event, loop.LoopFinished):
             return [RunCompleted(run_id, self._finish("completed", event, event.content))]
         if isinstance(event, loop.LoopFailed):
-            self._record_error(
-                event.error.message, {"kind": event.error.kind, "status_code": event.error.status_code}
-            )
-            output = self._finish("error", event, event.partial_content, error=event.error.message)
-            return [RunError(run_id, event.error.message, output)]
+            error = event.error
+            self.recorder.error(error.message, {"kind": error.kind, "status_code": error.status_code})
+            output = self._finish("error", event, event.partial_content, error=error.message)
+            return [RunError(run_id, error.message, output)]
         raise TypeError(f"unexpected loop event {event!r}")
-
-    def _record_model_request(
-        self, event: loop.ModelRequestFinished | loop.ModelRequestFailed, *, name: str
-    ) -> None:
-        payload: dict[str, Any] = {
-            "round": event.round,
-            "request": {"messages": [m.to_dict() for m in event.messages]},
-        }
-        if isinstance(event, loop.ModelRequestFinished):
-            response = event.response
-            payload["response"] = {
-                "text": response.text,
-                "tool_calls": [c.to_dict() for c in response.tool_calls],
-            }
-            payload["ttft_ms"] = response.ttft_ms
-            payload["model_id"] = response.model_id
-            self._record(
-                kind="model_request",
-                name=name,
-                started_at=to_datetime(response.started_at),
-                ended_at=to_datetime(response.ended_at),
-                input_tokens=response.usage.input_tokens,
-                output_tokens=response.usage.output_tokens,
-                payload=payload,
-            )
-        else:
-            payload["error"] = {"message": event.error.message, "kind": event.error.kind}
-            payload["partial_text"] = event.partial_text
-            self._record(
-                kind="model_request",
-                name=name,
-                started_at=to_datetime(event.started_at),
-                ended_at=to_datetime(event.ended_at),
-                payload=payload,
-            )
-
-    def _record_tool_call(self, event: loop.ToolCallFinished) -> None:
-        self._record(
-            kind="tool_call",
-            name=event.call.name,
-            started_at=to_datetime(event.started_at),
-            ended_at=to_datetime(event.ended_at),
-            payload={
-                "tool_call_id": event.call.id,
-                "arguments": event.call.arguments,
-                "result": event.result,
-                "is_error": event.is_error,
-            },
-        )
-
-    def _record_error(self, message: str, payload: dict[str, Any]) -> None:
-        now = to_datetime(time.time())
-        self._record(
-            kind="error",
-            name="error",
-            started_at=now,
-            ended_at=now,
-            payload={"message": message, **payload},
-        )
-
-    def _record(self, **fields: Any) -> None:
-        self.pending_events.append(EventRecord(**fields))
-
-    def flush(self) -> None:
-        """Store the buffered timeline entries now (the run's end stores them otherwise)."""
-        if self.pending_events:
-            self.db.run_events_record(run=self.run, events=self.pending_events)
-            self.pending_events = []
 
     def _outcome(
         self, event: loop.LoopFinished | loop.LoopFailed | None
@@ -226,6 +165,7 @@ class Turn:
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
     ) -> RunOutput:
         new_messages, usage, first_token_at = self._outcome(event)
+        memories_used = self.context.memories_used if self.context else ()
         self.db.run_finish(
             run=self.run,
             status=status,
@@ -235,10 +175,9 @@ class Turn:
             started_at=to_datetime(self.started_at),
             first_token_at=to_datetime(first_token_at) if first_token_at else None,
             error=error,
-            memories_used=self.memories_used,
-            events=self.pending_events,
+            memories_used=memories_used,
+            events=self.recorder.take(),
         )
-        self.pending_events = []
         self.output = self._output(status, event, content, error=error)
         return self.output
 
@@ -263,7 +202,7 @@ class Turn:
                 tool_calls=event.tool_calls if event else 0,
             ),
             error=error or None,
-            memories_used=list(self.memories_used),
+            memories_used=list(self.context.memories_used if self.context else ()),
         )
 
     # --- endings that are not the loop's own ---------------------------------------
@@ -275,45 +214,14 @@ class Turn:
     def crash(self, exc: BaseException) -> RunError:
         message = f"Internal error: {type(exc).__name__}: {exc}"
         logger.exception("run %s failed", self.run.run_id, exc_info=exc)
-        self._record_error(message, {"kind": "internal"})
+        self.recorder.error(message, {"kind": "internal"})
         partial = "".join(self.partial)
         try:
             self._finish("error", None, partial, error=message)
         except Exception:
-            # Often the crash was the storage itself (a dropped database connection): reset it and
-            # try once more. If that fails too, the stale-run sweep ends the run later.
-            reset = getattr(self.db, "connection_reset", None)
-            if reset is not None:
-                reset()
-            try:
-                self._finish("error", None, partial, error=message)
-            except Exception:
-                logger.exception("could not record the failure of run %s", self.run.run_id)
+            # The storage itself is failing (it already retried what it could): the stale-run sweep
+            # ends the run later; the caller still hears that it failed.
+            logger.exception("could not record the failure of run %s", self.run.run_id)
         if self.output is None:
             self.output = self._output("error", None, partial, error=message)
         return RunError(self.run.run_id, message, self.output)
-
-    # --- after the reply -------------------------------------------------------------
-    def memory_manager_inputs(self) -> tuple[tuple[Message, ...], list[Tool]]:
-        memories = self.db.user_memories(user_id=self.run.user_id, limit=self.agent.memory_context_limit)
-        user_messages = self.db.run_user_messages(run=self.run)
-        messages = build_memory_manager_context(memories=memories, user_messages=user_messages)
-        return messages, self._memory_tools(actor="memory_manager")
-
-    def handle_memory_manager(self, event: loop.LoopEvent) -> list[RunEvent]:
-        if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
-            self._record_model_request(event, name="memory_manager")
-        elif isinstance(event, loop.ToolCallStarted):
-            self.flush()
-        elif isinstance(event, loop.ToolCallFinished):
-            self._record_tool_call(event)
-            changes, self.memory_changes = self.memory_changes, []
-            return list(changes)
-        elif isinstance(event, loop.LoopFailed):
-            self.memory_error = event.error
-            self._record_error(
-                f"Automatic memory update failed: {event.error.message}", {"kind": event.error.kind}
-            )
-        if isinstance(event, loop.LoopFinished | loop.LoopFailed):
-            self.flush()
-        return []

@@ -14,13 +14,12 @@ from collections.abc import AsyncIterator
 from asgiref.sync import sync_to_async
 from django.template.loader import render_to_string
 
-from agentapp.agent import MemoryUpdated, RunCompleted, RunContent, RunEvent
-from agentapp.app_agent import app_agent
-from agentapp.db import connection_give_back
+from agentapp import app_agent
+from agentapp.agent import MemoryUpdated, RunCompleted, RunContent, RunOutputEvent
+from agentapp.database import connection_give_back
 
 from .. import selectors
 from ..models import Run
-from ..titles import session_title_schedule
 from .sse import chip_frame, delta_frame, done_frame, sse_frame
 
 # How often the stream looks for a Stop pressed elsewhere (one indexed query each time).
@@ -31,7 +30,7 @@ CHIP_LABELS = {"create": "remembered", "update": "updated memory", "delete": "fo
 
 
 async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
-    agent = app_agent()
+    agent = app_agent.agent()
     events = await agent.arun_pending(run.run_id, stream=True)
     if events is None:
         await _wait_until_finished(run.pk)
@@ -42,12 +41,12 @@ async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
     yield done_frame()
 
 
-async def _drive(events: AsyncIterator[RunEvent], *, run_pk: int) -> AsyncIterator[bytes]:
+async def _drive(events: AsyncIterator[RunOutputEvent], *, run_pk: int) -> AsyncIterator[bytes]:
     """The agent's events as frames. A Stop (the run marked cancelled) or a closed connection ends the run.
 
     The next event is awaited in a task so that a Stop is noticed even while the model is silent.
     """
-    task: asyncio.Future[RunEvent] | None = None
+    task: asyncio.Future[RunOutputEvent] | None = None
     last_check = time.monotonic()
     try:
         while True:
@@ -69,9 +68,7 @@ async def _drive(events: AsyncIterator[RunEvent], *, run_pk: int) -> AsyncIterat
             frame = _event_frame(event)
             if frame:
                 yield frame
-            if isinstance(event, RunCompleted):
-                await sync_to_async(_after_completed)(run_pk)
-            elif time.monotonic() - last_check >= CANCEL_POLL_SECONDS:
+            if not isinstance(event, RunCompleted) and time.monotonic() - last_check >= CANCEL_POLL_SECONDS:
                 last_check = time.monotonic()
                 if await _cancelled(run_pk):
                     return  # `finally` closes the agent's generator, which ends the run as cancelled
@@ -82,7 +79,7 @@ async def _drive(events: AsyncIterator[RunEvent], *, run_pk: int) -> AsyncIterat
         await events.aclose()  # type: ignore[attr-defined]
 
 
-def _event_frame(event: RunEvent) -> bytes | None:
+def _event_frame(event: RunOutputEvent) -> bytes | None:
     if isinstance(event, RunContent):
         return delta_frame(event.content)
     if isinstance(event, MemoryUpdated):
@@ -109,11 +106,6 @@ async def _wait_until_finished(run_pk: int) -> None:
         if await sync_to_async(_run_in)(run_pk, terminal):
             return
         await asyncio.sleep(0.5)
-
-
-def _after_completed(run_pk: int) -> None:
-    run = Run.objects.select_related("session").get(pk=run_pk)
-    session_title_schedule(session=run.session)
 
 
 def final_frame(*, run_pk: int, after_run: bool) -> bytes:

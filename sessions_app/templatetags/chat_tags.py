@@ -3,9 +3,9 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
+from agentapp.agent.titles import title_from_text
 from sessions_app.chat.markdown import render_markdown
 from sessions_app.models import AgentSession
-from sessions_app.titles import title_from_text
 
 register = template.Library()
 

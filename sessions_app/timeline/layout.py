@@ -231,8 +231,6 @@ def token_chart(
 
 # --- the context a model request was given -----------------------------------------------------
 
-MEMORIES_MARKERS = ("\n\nWhat you know about the user:\n<memories>", "\n\nStored memories:\n<memories>")
-SUMMARY_MARKER = "\n\nSummary of the earlier conversation:\n<session_summary>"
 SECTION_ORDER = ("instructions", "memories", "summary", "history", "message", "tools")
 SECTION_LABELS = {
     "instructions": "Instructions",
@@ -259,28 +257,9 @@ class Section:
     def chars(self) -> int:
         return sum(len(text) for _, text in self.texts)
 
-
-def split_system(content: str) -> list[tuple[str, str]]:
-    """The system message as (section, text) pieces: instructions, then memories, then summary.
-
-    The "\\n\\n" joining the pieces belongs to the piece that follows it, so the
-    pieces concatenate back to `content` exactly.
-    """
-    pieces: list[tuple[str, str]] = []
-    rest = content
-    memories_at = min((i for i in (rest.find(m) for m in MEMORIES_MARKERS) if i >= 0), default=-1)
-    summary_from = 0
-    if memories_at >= 0:
-        end = rest.find("</memories>", memories_at)
-        summary_from = len(rest) if end < 0 else end
-    summary_at = rest.find(SUMMARY_MARKER, summary_from)
-    cuts = sorted((at, name) for at, name in ((memories_at, "memories"), (summary_at, "summary")) if at >= 0)
-    start, name = 0, "instructions"
-    for at, next_name in cuts:
-        pieces.append((name, rest[start:at]))
-        start, name = at, next_name
-    pieces.append((name, rest[start:]))
-    return [(name, text) for name, text in pieces if text]
+    def add(self, role: str, text: str) -> None:
+        self.texts.append((role, text))
+        self.tokens += estimate_tokens(text)
 
 
 def _message_text(message: dict[str, Any]) -> str:
@@ -291,28 +270,41 @@ def _message_text(message: dict[str, Any]) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def context_sections(messages: Sequence[dict[str, Any]]) -> list[Section]:
-    """Splits a recorded request into sections, each message in exactly one, with token estimates.
+def _unrecorded_section(index: int, role: str, last_user: int) -> str:
+    """Where a message goes in a request recorded without a layout: by its role and place alone."""
+    if role == "system":
+        return "instructions"
+    if index < last_user:
+        return "history"
+    return "message" if index == last_user else "tools"
 
-    Counted like `build_context` counts them (each piece and each message on its
-    own), so the first request of a run matches the run's `context` event.
-    """
+
+def context_sections(messages: Sequence[dict[str, Any]], layout: Sequence[Any] = ()) -> list[Section]:
+    """Splits a recorded request into its parts, as the builder that assembled it recorded them
+    (`layout`: spans of section, message index, start and end), with token estimates counted as the
+    builder counted them, so the first request of a run matches the run's `context` event. Messages
+    the layout does not name came after it: tool calls and their results."""
     sections = {name: Section(name, SECTION_LABELS[name]) for name in SECTION_ORDER}
+    placed: set[int] = set()
+    for span in layout:
+        if not isinstance(span, dict) or span.get("section") not in sections:
+            continue
+        index = span.get("message")
+        if not isinstance(index, int) or not 0 <= index < len(messages):
+            continue
+        message = messages[index]
+        start, end = span.get("start") or 0, span.get("end")
+        if start == 0 and end is None:
+            text = _message_text(message)
+        else:
+            text = str(message.get("content") or "")[start:end]
+        sections[span["section"]].add(str(message.get("role") or ""), text)
+        placed.add(index)
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     for index, message in enumerate(messages):
-        role = str(message.get("role") or "")
-        if role == "system":
-            for name, text in split_system(str(message.get("content") or "")):
-                sections[name].texts.append((role, text.removeprefix("\n\n")))
-                sections[name].tokens += estimate_tokens(text.removeprefix("\n\n"))
+        if index in placed:
             continue
-        if index < last_user:
-            name = "history"
-        elif index == last_user:
-            name = "message"
-        else:
-            name = "tools"
-        text = _message_text(message)
-        sections[name].texts.append((role, text))
-        sections[name].tokens += estimate_tokens(text)
+        role = str(message.get("role") or "")
+        name = "tools" if layout else _unrecorded_section(index, role, last_user)
+        sections[name].add(role, _message_text(message))
     return [section for section in sections.values() if section.texts]

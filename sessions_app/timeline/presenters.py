@@ -66,6 +66,7 @@ class RunTimeline:
     ttft: str = ""
     input: str = ""
     content: str = ""
+    session_label: str = ""
 
 
 def _axis(run: Run, events: list[RunEvent]) -> tuple[datetime, float]:
@@ -257,6 +258,7 @@ def run_timeline(*, run: Run) -> RunTimeline:
         ttft=layout.format_ms(run.ttft_ms),
         input=layout.redact(run.input),
         content=layout.redact(run.content),
+        session_label=layout.redact(str(run.session)),  # a title is made of the first message's words
     )
 
 
@@ -311,7 +313,8 @@ def run_contexts(*, run: Run) -> list[RequestContext]:
         if not isinstance(raw, list):
             continue
         messages = [m for m in raw if isinstance(m, dict)]
-        sections = layout.context_sections(messages)
+        recorded = (event.payload or {}).get("layout")
+        sections = layout.context_sections(messages, recorded if isinstance(recorded, list) else ())
         for section in sections:
             section.texts = [(role, layout.redact(text)) for role, text in section.texts]
         contexts.append(
@@ -349,6 +352,7 @@ class SessionTimeline:
     truncated: bool
     input_tokens: int
     output_tokens: int
+    label: str = ""
 
 
 def session_timeline(*, session: AgentSession) -> SessionTimeline:
@@ -393,4 +397,5 @@ def session_timeline(*, session: AgentSession) -> SessionTimeline:
         truncated=truncated,
         input_tokens=sum(r.input_tokens for r in runs),
         output_tokens=sum(r.output_tokens for r in runs),
+        label=layout.redact(str(session)),
     )

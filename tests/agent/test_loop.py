@@ -39,7 +39,7 @@ def test_a_tool_call_is_run_and_its_result_sent_back(make_model, adapter, fake_o
     fake_openai.reply(text="It is 5.")
     events = list(loop.run_loop(make_model(adapter), _messages(), [tool_from_function(add)]))
 
-    tool_done = next(e for e in events if isinstance(e, loop.ToolCallFinished))
+    tool_done = next(e for e in events if isinstance(e, loop.ToolExecutionFinished))
     assert (tool_done.call.name, tool_done.result, tool_done.is_error) == ("add", "5", False)
     assert events[-1].content == "It is 5."
     assert [m.role for m in events[-1].new_messages] == ["assistant", "tool", "assistant"]
@@ -59,7 +59,7 @@ def test_an_unknown_tool_or_bad_arguments_go_back_to_the_model_as_errors(make_mo
     fake_openai.reply(text="Sorry.")
     events = list(loop.run_loop(make_model("chat"), _messages(), [tool_from_function(add)]))
 
-    results = [e for e in events if isinstance(e, loop.ToolCallFinished)]
+    results = [e for e in events if isinstance(e, loop.ToolExecutionFinished)]
     assert [r.is_error for r in results] == [True, True]
     assert "no tool named 'nope'" in results[0].result
     assert "not a valid JSON object" in results[1].result
@@ -110,7 +110,7 @@ def test_the_async_loop_matches_the_sync_loop(make_model, adapter, fake_openai):
         return [event async for event in events]
 
     events = asyncio.run(collect())
-    assert next(e for e in events if isinstance(e, loop.ToolCallFinished)).result == "4"
+    assert next(e for e in events if isinstance(e, loop.ToolExecutionFinished)).result == "4"
     assert events[-1].content == "Four."
 
 

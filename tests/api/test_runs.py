@@ -22,6 +22,24 @@ def test_a_run_answers_json_and_creates_a_session_when_none_is_given(alice_api, 
     assert session.user.username == "alice"
 
 
+def test_an_api_run_titles_its_new_session(alice_api, replying_model):
+    """Was: only chat runs got a title; the API's sessions stayed "New chat" for good."""
+    body = alice_api.post("/api/runs", {"message": "Plan a trip to Lisbon in May please"}).json()
+
+    assert AgentSession.objects.get(session_id=body["session_id"]).title == "Plan a trip to Lisbon in…"
+
+
+def test_with_workers_an_api_run_sends_its_title_task(
+    alice_api, replying_model, settings, django_capture_on_commit_callbacks
+):
+    settings.AGENT_BACKGROUND_TASKS = "celery"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert alice_api.post("/api/runs", {"message": "Plan a trip"}).status_code == 200
+
+    sent = [cb.func.__self__.name for cb in callbacks]
+    assert sent == ["sessions.title_for_session"]
+
+
 def test_a_run_continues_the_named_session(alice_api, replying_model):
     first = alice_api.post("/api/runs", {"message": "One", "session_id": "thread-1"}).json()
     second = alice_api.post("/api/runs", {"message": "Two", "session_id": "thread-1"}).json()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from agentapp import app_agent
+from agentapp.agent.titles import title_from_text
 from sessions_app import services
 from sessions_app.models import AgentSession, Run
 from sessions_app.tasks import session_title_for_session
-from sessions_app.titles import session_title_schedule, title_from_text
 
 pytestmark = pytest.mark.django_db
 
@@ -65,21 +66,36 @@ def test_the_demo_model_is_not_asked_for_a_title(untitled, settings):
     assert untitled.title == "Can you help me plan a…"
 
 
-def test_with_workers_the_title_task_is_enqueued_on_commit(
-    untitled, settings, django_capture_on_commit_callbacks
+def test_with_workers_the_first_run_of_a_session_enqueues_its_title_task_on_commit(
+    alice, app_model, settings, django_capture_on_commit_callbacks
 ):
     settings.AGENT_BACKGROUND_TASKS = "celery"
+    app_model.reply(text="Sure.")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        session_title_schedule(session=untitled)
-    assert len(callbacks) == 1
-    untitled.refresh_from_db()
-    assert untitled.title == ""
+        app_agent.agent().run(FIRST, user_id="alice", session_id="s2")
+
+    sent = [(cb.func.__self__.name, cb.args) for cb in callbacks]
+    assert sent == [("sessions.title_for_session", ("s2",))]
+    assert AgentSession.objects.get(session_id="s2").title == ""
+    assert len(app_model.requests) == 1  # the reply; the worker asks for the title
 
 
-def test_without_workers_the_first_words_are_used_at_once(untitled, app_model):
-    session_title_schedule(session=untitled)
-    untitled.refresh_from_db()
-    assert untitled.title == "Can you help me plan a…" and app_model.requests == []
+def test_without_workers_a_first_run_titles_its_session_with_the_first_words(alice, app_model):
+    app_model.reply(text="Sure.")
+    app_agent.agent().run(FIRST, user_id="alice", session_id="s2")
+
+    assert AgentSession.objects.get(session_id="s2").title == "Can you help me plan a…"
+    assert len(app_model.requests) == 1  # no second model call for it
+
+
+def test_a_titled_session_gets_no_title_job(alice, app_model, settings, django_capture_on_commit_callbacks):
+    settings.AGENT_BACKGROUND_TASKS = "celery"
+    AgentSession.objects.create(session_id="s3", user=alice, title="Dinners")
+    app_model.reply(text="Sure.")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        app_agent.agent().run(FIRST, user_id="alice", session_id="s3")
+
+    assert callbacks == []
 
 
 def test_first_words_are_short_and_marked_when_cut():

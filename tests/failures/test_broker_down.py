@@ -6,15 +6,18 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
 
 from agentapp.celery import app as project_app
+from memory_app import selectors as memory_selectors
 from memory_app.models import Memory, MemoryExtraction
-from sessions_app import services
-from sessions_app.models import Run, SessionSummary
+from sessions_app import selectors as session_selectors
+from sessions_app.models import AgentSession, Run, SessionSummary
 from sessions_app.tasks import sweep_stale_runs
 from tests.fake_openai import RecordedRequest, Reply
 from tests.redis_support import redis_or_skip, redis_url
@@ -91,7 +94,7 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     down.set_current()
     down.set_default()
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="sessions_app.tasks"):
+    with caplog.at_level(logging.WARNING, logger="agentapp.celery"):
         output = agent.run("I'm Sarah and I'm planning a trip to Lisbon", user_id="sarah", session_id="trip")
     elapsed = time.monotonic() - started
 
@@ -100,10 +103,12 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     assert Run.objects.get(run_id=output.run_id).status == Run.Status.COMPLETED
     assert "could not enqueue memory.update_for_run" in caplog.text
     assert "could not enqueue sessions.summary_update" in caplog.text
+    assert "could not enqueue sessions.title_for_session" in caplog.text
     assert not MemoryExtraction.objects.exists() and not SessionSummary.objects.exists()
+    assert AgentSession.objects.get(session_id="trip").title == ""
 
     # While the broker is still down the sweep cannot enqueue either, and nothing is marked as done.
-    assert sweep_stale_runs() == {"stale": 0, "memory": 0, "summary": 0}
+    assert sweep_stale_runs() == {"stale": 0, "title": 0, "memory": 0, "summary": 0}
 
     # The broker is back, with a worker on it: the next sweep hands over what the run missed.
     url = redis_url(OWN_REDIS)
@@ -112,33 +117,38 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     up.set_current()
     up.set_default()
     with start_worker(up, pool="solo", perform_ping_check=False, queues=[queue], loglevel="WARNING"):
-        assert sweep_stale_runs() == {"stale": 0, "memory": 1, "summary": 1}
+        assert sweep_stale_runs() == {"stale": 0, "title": 1, "memory": 1, "summary": 1}
         _wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists())
         _wait_for(lambda: SessionSummary.objects.exists())
+        _wait_for(lambda: AgentSession.objects.get(session_id="trip").title != "")
 
     assert Memory.objects.get().text == "User is called Sarah"
     summary = SessionSummary.objects.get()
     assert summary.text == "Sarah is planning a trip to Lisbon." and summary.last_run.run_id == output.run_id
     # Done once: a later sweep finds nothing missing.
-    assert sweep_stale_runs() == {"stale": 0, "memory": 0, "summary": 0}
+    assert sweep_stale_runs() == {"stale": 0, "title": 0, "memory": 0, "summary": 0}
 
 
-def test_the_sweep_looks_only_at_runs_that_settled_within_the_horizon(app_model, make_agent, settings):
-    from datetime import timedelta
+def _missed(**window) -> dict[str, list[str]]:
+    return {
+        "memory": memory_selectors.runs_missing_memory_update(**window),
+        "summary": session_selectors.sessions_behind_their_summary(**window),
+        "title": session_selectors.sessions_missing_title(**window),
+    }
 
-    settings.AGENT_UPDATE_MEMORY_ON_RUN = True
-    settings.AGENT_SESSION_SUMMARIES = True
+
+def test_the_sweep_looks_only_at_runs_that_settled_within_the_horizon(app_model, make_agent):
     app_model.reply(text="Hello.")
-    make_agent("chat").run("Hi", user_id="sarah", session_id="trip")  # inline: no follow-ups ran
+    output = make_agent("chat").run("Hi", user_id="sarah", session_id="trip")  # no follow-ups ran for it
+    AgentSession.objects.filter(session_id="trip").update(title="")
+    window = {"settled_before": timedelta(minutes=5), "horizon": timedelta(days=1)}
+    nothing = {"memory": [], "summary": [], "title": []}
 
     # Too fresh: its own task may still be on its way.
-    assert services.followups_enqueue_missed(
-        settled_before=timedelta(minutes=5), horizon=timedelta(days=1)
-    ) == {"memory": 0, "summary": 0}
+    assert _missed(**window) == nothing
+    # Settled: each missing follow-up is found.
+    Run.objects.update(ended_at=timezone.now() - timedelta(minutes=10))
+    assert _missed(**window) == {"memory": [output.run_id], "summary": ["trip"], "title": ["trip"]}
     # Too old: before the horizon.
-    from django.utils import timezone
-
     Run.objects.update(ended_at=timezone.now() - timedelta(days=2))
-    assert services.followups_enqueue_missed(
-        settled_before=timedelta(minutes=5), horizon=timedelta(days=1)
-    ) == {"memory": 0, "summary": 0}
+    assert _missed(**window) == nothing

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from agentapp.errors import FollowupFailed
 from memory_app import services, tasks
 from memory_app.models import Memory, MemoryChange, MemoryExtraction
 from memory_app.tasks import memory_update_for_run
@@ -43,7 +44,8 @@ def test_the_reply_does_not_wait_for_the_memory_update_it_is_enqueued_on_commit(
         )
 
     assert output.status == "completed" and output.content == "Nice to meet you."
-    assert len(callbacks) == 1
+    sent = [(cb.func.__self__.name, cb.args) for cb in callbacks]
+    assert sent == [("memory.update_for_run", (output.run_id,)), ("sessions.title_for_session", ("t",))]
     assert len(fake_openai.requests) == 1  # only the reply: the memory manager has not run
     assert not Memory.objects.exists()
 
@@ -70,7 +72,7 @@ def test_a_transient_model_error_hands_the_run_back_for_a_retry(finished_run, fa
     run = finished_run()
     fake_openai.reply(status=503, error="overloaded")
 
-    with pytest.raises(tasks.TransientMemoryError):
+    with pytest.raises(FollowupFailed):
         memory_update_for_run(run.run_id)
 
     extraction = MemoryExtraction.objects.get(run=run)

@@ -108,7 +108,7 @@ def test_with_workers_the_summary_task_is_enqueued_on_commit(
         make_agent(enable_session_summaries=True).run("hi", user_id="alice", session_id="t")
 
     enqueued = [(cb.func.__self__.name, cb.args) for cb in callbacks]
-    assert enqueued == [("sessions.summary_update", ("t",))]
+    assert enqueued == [("sessions.summary_update", ("t",)), ("sessions.title_for_session", ("t",))]
     assert len(app_model.requests) == 1  # no summary request in the web process
 
 
@@ -119,7 +119,7 @@ def test_summaries_off_enqueue_nothing(app_model, make_agent, settings, django_c
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         make_agent().run("hi", user_id="alice", session_id="t")
 
-    assert callbacks == []
+    assert [cb.func.__self__.name for cb in callbacks] == ["sessions.title_for_session"]
 
 
 def test_a_reply_without_a_topics_line_keeps_the_old_topics(app_model, make_agent):

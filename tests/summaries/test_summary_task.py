@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import pytest
 
 from agentapp.agent import Agent
-from agentapp.agent.summary import update_summary
+from agentapp.agent.summarizer import update_summary
 from agentapp.db import DjangoDb
 from agentapp.llm import Message, ModelResponse, ToolSpec
 from sessions_app.models import RunEvent, SessionSummary
-from sessions_app.summaries import session_summary_save
+from sessions_app.services import session_summary_save
 from sessions_app.tasks import session_summary_update
 from tests.fake_openai import Reply
 from tests.summaries.conftest import is_summary_request, summary_input, summary_turns
@@ -161,20 +161,23 @@ def test_two_folds_racing_on_the_same_base_apply_once(summaries, thread, make_ag
 
 
 def test_a_save_from_a_stale_base_is_dropped(thread):
-    first, second = thread.add("one"), thread.add("two")
-    pk = thread.session.pk
+    first, second = thread.add("one").run_id, thread.add("two").run_id
+    sid = thread.session.session_id
 
     assert session_summary_save(
-        session_pk=pk, text="A", topics=[], last_run_pk=first.pk, expected_last_run_pk=None
+        session_id=sid, text="A", topics=[], last_run_id=first, expected_last_run_id=None
     )
     assert not session_summary_save(
-        session_pk=pk, text="B", topics=[], last_run_pk=first.pk, expected_last_run_pk=None
+        session_id=sid, text="B", topics=[], last_run_id=first, expected_last_run_id=None
     )
     assert session_summary_save(
-        session_pk=pk, text="C", topics=["x"], last_run_pk=second.pk, expected_last_run_pk=first.pk
+        session_id=sid, text="C", topics=["x"], last_run_id=second, expected_last_run_id=first
     )
     assert not session_summary_save(
-        session_pk=pk, text="D", topics=[], last_run_pk=second.pk, expected_last_run_pk=first.pk
+        session_id=sid, text="D", topics=[], last_run_id=second, expected_last_run_id=first
+    )
+    assert not session_summary_save(
+        session_id="another-thread", text="E", topics=[], last_run_id=second, expected_last_run_id=second
     )
     assert SessionSummary.objects.get().text == "C"
 
@@ -228,7 +231,7 @@ def test_the_task_is_registered_with_its_retry_policy():
 def test_two_workers_folding_at_the_same_time_apply_the_fold_once(app_model, thread):
     from django.db import connection
 
-    from agentapp.app_agent import app_agent
+    from agentapp import app_agent
 
     thread.add("one")
     last = thread.add("two")
@@ -237,7 +240,7 @@ def test_two_workers_folding_at_the_same_time_apply_the_fold_once(app_model, thr
 
     def worker() -> None:
         try:
-            results.append(app_agent().update_session_summary(thread.session_id))
+            results.append(app_agent.agent().update_session_summary(thread.session_id))
         finally:
             connection.close()
 

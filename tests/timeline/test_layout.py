@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentapp.agent.context import build_context
+from agentapp.agent.context import build_context, build_memory_manager_context
 from agentapp.agent.records import SessionSummaryRecord, UserMemory
 from agentapp.llm.types import Message
 from sessions_app.timeline import layout as timeline
@@ -85,29 +85,43 @@ def _context(**kwargs):
     )
 
 
-def test_the_system_message_splits_into_pieces_that_concatenate_back_exactly():
-    system = _context(agentic_memory=True).messages[0].content
-    pieces = timeline.split_system(system)
-    assert [name for name, _ in pieces] == ["instructions", "memories", "summary"]
-    assert "".join(text for _, text in pieces) == system
-    assert pieces[1][1].startswith("\n\nWhat you know about the user:")
-    assert "They talked about tea." in pieces[2][1]
+def _sent(context):
+    return [m.to_dict() for m in context.messages], [span.to_dict() for span in context.layout]
 
 
-def test_a_system_message_without_memories_or_summary_is_all_instructions():
-    assert timeline.split_system("Just be helpful.") == [("instructions", "Just be helpful.")]
+def test_the_recorded_layout_splits_the_system_message_into_its_parts():
+    sent, spans = _sent(_context(agentic_memory=True))
+    sections = {s.name: s for s in timeline.context_sections(sent, spans)}
+    assert list(sections) == ["instructions", "memories", "summary", "history", "message"]
+    assert sections["instructions"].texts[0][1].startswith("Be brief.\n\nAlways be kind.")
+    assert sections["memories"].texts == [
+        (
+            "system",
+            "What you know about the user:\n<memories>\n"
+            "- [mem_1] User likes tea (topics: drinks)\n</memories>",
+        )
+    ]
+    assert "They talked about tea." in sections["summary"].texts[0][1]
 
 
-def test_sections_derived_from_the_sent_messages_match_the_context_assembly():
+def test_sections_from_the_recorded_layout_match_the_context_assembly():
     context = _context()
-    sent = [m.to_dict() for m in context.messages]
-    sections = timeline.context_sections(sent)
+    sections = timeline.context_sections(*_sent(context))
     assert [(s.name, s.tokens) for s in sections] == [(s.name, s.tokens) for s in context.sections]
     assert sum(s.tokens for s in sections) == context.total_tokens
 
 
-def test_every_message_after_the_new_one_is_counted_as_tool_work():
-    sent = [m.to_dict() for m in _context().messages]
+def test_rewording_the_prompts_cannot_move_a_part_into_another():
+    """The layout names the parts; no wording of the prompt is looked for."""
+    sent, spans = _sent(_context())
+    sent[0]["content"] = sent[0]["content"].replace("What you know about the user:", "Known facts:")
+    sent[0]["content"] = sent[0]["content"].replace("Summary of the earlier conversation:", "So far:")
+    names = [s.name for s in timeline.context_sections(sent, spans)]
+    assert names == ["instructions", "memories", "summary", "history", "message"]
+
+
+def test_every_message_after_the_recorded_ones_is_counted_as_tool_work():
+    sent, spans = _sent(_context())
     sent.append(
         {
             "role": "assistant",
@@ -116,7 +130,7 @@ def test_every_message_after_the_new_one_is_counted_as_tool_work():
         }
     )
     sent.append({"role": "tool", "content": "Stored memory mem_2.", "tool_call_id": "c1"})
-    sections = {s.name: s for s in timeline.context_sections(sent)}
+    sections = {s.name: s for s in timeline.context_sections(sent, spans)}
     assert sections["tools"].items == 2
     assert sections["tools"].tokens == timeline.estimate_tokens(
         'add_memory({"memory": "x"})'
@@ -126,14 +140,17 @@ def test_every_message_after_the_new_one_is_counted_as_tool_work():
 
 
 def test_the_memory_managers_stored_memories_count_as_memories():
-    sent = [
-        {
-            "role": "system",
-            "content": "You maintain memories.\n\nStored memories:\n<memories>\n- [mem_1] x\n</memories>",
-        },
-        {"role": "user", "content": "The user's messages in this turn:\n- hi"},
-    ]
-    assert [s.name for s in timeline.context_sections(sent)] == ["instructions", "memories", "message"]
+    memories = [UserMemory(memory_id="mem_1", memory="x", topics=[], user_id="a")]
+    messages, spans = build_memory_manager_context(memories=memories, user_messages=["hi"])
+    sent = [m.to_dict() for m in messages]
+    names = [s.name for s in timeline.context_sections(sent, [span.to_dict() for span in spans])]
+    assert names == ["instructions", "memories", "message"]
+
+
+def test_a_request_recorded_without_a_layout_is_split_by_role_and_place():
+    sent, _ = _sent(_context())
+    names = [s.name for s in timeline.context_sections(sent)]
+    assert names == ["instructions", "history", "message"]  # the system message stays whole
 
 
 @pytest.mark.parametrize(

@@ -7,15 +7,14 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentapp.llm.types import Message, Model, ModelError, ModelResponse
 
-from .records import EventRecord, RunHandle, SessionSummaryRecord
+from .context import SEPARATOR, Span
+from .records import EventRecord, RunHandle, SessionSummaryRecord, SummaryInputs, SummaryTurn
+from .storage import AgentDb
 from .timeutil import to_datetime
-
-if TYPE_CHECKING:
-    from .storage import AgentDb
 
 logger = logging.getLogger(__name__)
 
@@ -38,22 +37,6 @@ SUMMARY_INSTRUCTIONS = (
 )
 
 _TOPICS_LINE = re.compile(r"^\s*\**\s*topics\s*\**\s*:\s*(.*)$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class SummaryTurn:
-    """One completed run to fold in: what the user said and the final reply, both truncated."""
-
-    run: RunHandle
-    input: str
-    content: str
-
-
-@dataclass(frozen=True)
-class SummaryInputs:
-    summary: SessionSummaryRecord | None
-    turns: list[SummaryTurn]
-    more: bool  # runs past this batch are waiting too
 
 
 @dataclass(frozen=True)
@@ -80,15 +63,20 @@ def render_turns(turns: Sequence[SummaryTurn]) -> str:
 
 def build_summary_request(
     *, summary: SessionSummaryRecord | None, turns: Sequence[SummaryTurn]
-) -> tuple[Message, ...]:
+) -> tuple[tuple[Message, ...], tuple[Span, ...]]:
     """The current summary goes with the instructions; the user message is only the new turns."""
     current = truncate(summary.summary, MAX_SUMMARY_CHARS) if summary and summary.summary else "(none yet)"
     topics = ", ".join(summary.topics) if summary and summary.topics else "(none yet)"
-    system = (
-        f"{SUMMARY_INSTRUCTIONS}\n\nThe current summary:\n"
-        f"<session_summary>\n{current}\nTopics: {topics}\n</session_summary>"
+    current_part = f"The current summary:\n<session_summary>\n{current}\nTopics: {topics}\n</session_summary>"
+    system = f"{SUMMARY_INSTRUCTIONS}{SEPARATOR}{current_part}"
+    split = len(SUMMARY_INSTRUCTIONS)
+    layout = (
+        Span("instructions", 0, 0, split),
+        Span("summary", 0, split + len(SEPARATOR), len(system)),
+        Span("history", 1),
     )
-    return (Message(role="system", content=system), Message(role="user", content=render_turns(turns)))
+    messages = (Message(role="system", content=system), Message(role="user", content=render_turns(turns)))
+    return messages, layout
 
 
 def parse_summary(text: str, *, previous_topics: Sequence[str] = ()) -> tuple[str, list[str]]:
@@ -147,12 +135,13 @@ def update_summary(
 
 def _fold(model: Model, db: AgentDb, session_id: str, inputs: SummaryInputs) -> bool:
     previous = inputs.summary
-    messages = build_summary_request(summary=previous, turns=inputs.turns)
+    messages, layout = build_summary_request(summary=previous, turns=inputs.turns)
     last = inputs.turns[-1].run
     payload: dict[str, Any] = {
         "run_ids": [turn.run.run_id for turn in inputs.turns],
         "previous_last_run_id": previous.last_run_id if previous else None,
         "request": {"messages": [m.to_dict() for m in messages]},
+        "layout": [span.to_dict() for span in layout],
     }
     started = time.time()
     try:

@@ -1,0 +1,392 @@
+"""InMemoryDb: the Agent's storage over dicts, for a script's lifetime or a test, as Agno ships one.
+
+It keeps the same rules as DjangoDb: a session belongs to one user, memories are looked up by id
+*and* user, a duplicate memory is not stored twice, a stopped run stays cancelled, a summary fold
+is saved only over the summary it started from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from agentapp.llm.types import Message, Usage
+
+from .errors import InvalidInput, MemoryNotFound, RunNotFound, SessionOwnedByAnotherUser
+from .records import (
+    ContextData,
+    EventRecord,
+    RunHandle,
+    SessionRecord,
+    SessionSummaryRecord,
+    SummaryInputs,
+    SummaryTurn,
+    UserMemory,
+)
+from .summarizer import MAX_TURN_CHARS
+
+HISTORY_ROLES = ("user", "assistant")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@dataclass
+class _Session:
+    session_id: str
+    user_id: str
+    agent_name: str
+    title: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=_now)
+    updated_at: datetime = field(default_factory=_now)
+    summary: SessionSummaryRecord | None = None
+
+
+@dataclass
+class _Run:
+    number: int  # creation order, as a database's primary key
+    run_id: str
+    session_id: str
+    user_id: str
+    input: str
+    status: str
+    model_id: str = ""
+    model_provider: str = ""
+    content: str = ""
+    error: str = ""
+    messages: list[Message] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    memories_used: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Memory:
+    memory_id: str
+    user_id: str
+    memory: str
+    topics: list[str]
+    created_at: datetime = field(default_factory=_now)
+    updated_at: datetime = field(default_factory=_now)
+    deleted: bool = False
+
+    def record(self) -> UserMemory:
+        return UserMemory(
+            memory_id=self.memory_id,
+            memory=self.memory,
+            topics=list(self.topics),
+            user_id=self.user_id,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+def _topics(topics: Sequence[str] | None) -> list[str]:
+    cleaned: list[str] = []
+    for topic in topics or ():
+        topic = " ".join(str(topic).lower().split())
+        if topic and topic not in cleaned:
+            cleaned.append(topic)
+    return cleaned
+
+
+class InMemoryDb:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._sessions: dict[str, _Session] = {}
+        self._runs: dict[str, _Run] = {}
+        self._memories: dict[str, _Memory] = {}
+        self._numbers = itertools.count(1)
+
+    # --- a run ---------------------------------------------------------------------------
+    def _handle(self, run: _Run) -> RunHandle:
+        session = self._sessions[run.session_id]
+        return RunHandle(run.run_id, run.session_id, run.user_id, run.input, bool(session.title))
+
+    def run_begin(
+        self,
+        *,
+        user_id: str,
+        session_id: str,
+        agent_name: str,
+        message: str,
+        model_id: str,
+        model_provider: str,
+    ) -> RunHandle:
+        if not isinstance(message, str) or not message.strip():
+            raise InvalidInput("message must not be empty")
+        if not user_id or not session_id:
+            raise InvalidInput("user_id and session_id must not be empty")
+        with self._lock:
+            session = self._sessions.setdefault(session_id, _Session(session_id, user_id, agent_name))
+            if session.user_id != user_id:
+                raise SessionOwnedByAnotherUser(
+                    f"session_id {session_id!r} belongs to another user; a session is never shared"
+                )
+            run = _Run(
+                number=next(self._numbers),
+                run_id=f"run_{uuid.uuid4().hex}",
+                session_id=session_id,
+                user_id=user_id,
+                input=message,
+                status="running",
+                model_id=model_id,
+                model_provider=model_provider,
+                messages=[Message(role="user", content=message)],
+            )
+            self._runs[run.run_id] = run
+            return self._handle(run)
+
+    def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or run.status != "pending":
+                return None
+            run.status, run.model_id, run.model_provider = "running", model_id, model_provider
+            return self._handle(run)
+
+    def _history(self, run: RunHandle, num_runs: int | None, num_messages: int | None) -> list[Message]:
+        earlier = [
+            r
+            for r in self._runs.values()
+            if r.session_id == run.session_id and r.status == "completed" and r.run_id != run.run_id
+        ]
+        earlier.sort(key=lambda r: r.number)
+
+        def visible(r: _Run) -> list[Message]:
+            return [
+                Message(role=m.role, content=m.content)
+                for m in r.messages
+                if m.role in HISTORY_ROLES and m.content
+            ]
+
+        if num_messages is not None:
+            messages = [m for r in earlier for m in visible(r)]
+            return messages[-num_messages:] if num_messages > 0 else []
+        if num_runs is not None:
+            earlier = earlier[-num_runs:] if num_runs > 0 else []
+        return [m for r in earlier for m in visible(r)]
+
+    def context_load(
+        self,
+        *,
+        run: RunHandle,
+        num_history_runs: int | None,
+        num_history_messages: int | None,
+        with_memories: bool,
+        memory_limit: int,
+        with_summary: bool,
+    ) -> ContextData:
+        with self._lock:
+            history: list[Message] = []
+            if num_history_messages or num_history_runs is None or num_history_runs > 0:
+                history = self._history(run, num_history_runs, num_history_messages)
+            memories = self.user_memories(user_id=run.user_id, limit=memory_limit) if with_memories else []
+            summary = self._sessions[run.session_id].summary if with_summary else None
+            if summary is not None and not summary.summary:
+                summary = None
+            return ContextData(history=history, memories=memories, summary=summary)
+
+    def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
+        with self._lock:
+            self._runs[run.run_id].events.extend(events)
+
+    def run_finish(
+        self,
+        *,
+        run: RunHandle,
+        status: str,
+        content: str,
+        messages: Sequence[Message],
+        usage: Usage,
+        started_at: datetime,
+        first_token_at: datetime | None,
+        error: str = "",
+        memories_used: Sequence[str] = (),
+        events: Sequence[EventRecord] = (),
+    ) -> None:
+        with self._lock:
+            stored = self._runs[run.run_id]
+            stored.messages.extend(messages)
+            stored.events.extend(events)
+            if stored.status != "cancelled":
+                stored.status = status
+            stored.content, stored.error, stored.usage = content, error, usage
+            stored.memories_used = list(memories_used)
+            self._sessions[stored.session_id].updated_at = _now()
+
+    def run_handle(self, *, run_id: str) -> RunHandle:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                raise RunNotFound(f"run {run_id!r} not found")
+            return self._handle(run)
+
+    def run_user_messages(self, *, run: RunHandle) -> list[str]:
+        return [run.input]
+
+    def run_events(self, *, run_id: str) -> list[EventRecord]:
+        """A run's timeline (for tests and scripts; not part of the storage protocol)."""
+        with self._lock:
+            return list(self._runs[run_id].events)
+
+    def run_status(self, *, run_id: str) -> str:
+        with self._lock:
+            return self._runs[run_id].status
+
+    # --- memories ------------------------------------------------------------------------
+    def _own_memory(self, run: RunHandle, memory_id: str) -> _Memory:
+        memory = self._memories.get(memory_id)
+        if memory is None or memory.user_id != run.user_id or memory.deleted:
+            raise MemoryNotFound(f"memory {memory_id!r} not found")
+        return memory
+
+    def memory_add(
+        self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
+    ) -> tuple[UserMemory, bool]:
+        text = " ".join((memory or "").split())
+        if not text:
+            raise InvalidInput("memory text must not be empty")
+        with self._lock:
+            for existing in self._memories.values():
+                mine = existing.user_id == run.user_id and not existing.deleted
+                if mine and _normalized(existing.memory) == _normalized(text):
+                    return existing.record(), False
+            stored = _Memory(f"mem_{uuid.uuid4().hex[:16]}", run.user_id, text, _topics(topics))
+            self._memories[stored.memory_id] = stored
+            return stored.record(), True
+
+    def memory_update(
+        self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
+    ) -> UserMemory:
+        with self._lock:
+            stored = self._own_memory(run, memory_id)
+            if memory is not None:
+                text = " ".join(memory.split())
+                if not text:
+                    raise InvalidInput("memory text must not be empty")
+                stored.memory = text
+            if topics is not None:
+                stored.topics = _topics(topics)
+            stored.updated_at = _now()
+            return stored.record()
+
+    def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory:
+        with self._lock:
+            stored = self._own_memory(run, memory_id)
+            stored.deleted = True
+            stored.updated_at = _now()
+            return stored.record()
+
+    def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
+        with self._lock:
+            mine = [m for m in self._memories.values() if m.user_id == user_id and not m.deleted]
+        mine.sort(key=lambda m: m.updated_at, reverse=True)
+        if limit is not None:
+            mine = mine[: max(0, limit)]
+        return [m.record() for m in mine]
+
+    # --- sessions ------------------------------------------------------------------------
+    def _session(self, session_id: str, user_id: str | None) -> _Session | None:
+        session = self._sessions.get(session_id)
+        if session is not None and user_id is not None and session.user_id != user_id:
+            raise SessionOwnedByAnotherUser(f"session_id {session_id!r} belongs to another user")
+        return session
+
+    def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None:
+        with self._lock:
+            session = self._session(session_id, user_id)
+            if session is None:
+                return None
+            return SessionRecord(
+                session_id=session.session_id,
+                user_id=session.user_id,
+                agent_name=session.agent_name,
+                title=session.title,
+                session_state=dict(session.state),
+                created_at=session.created_at,
+                updated_at=session.updated_at,
+            )
+
+    def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]:
+        with self._lock:
+            if self._session(session_id, user_id) is None:
+                return []
+            runs = sorted(
+                (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
+            )
+            return [message for r in runs for message in r.messages]
+
+    def session_summary_get(
+        self, *, session_id: str, user_id: str | None = None
+    ) -> SessionSummaryRecord | None:
+        with self._lock:
+            session = self._session(session_id, user_id)
+            return session.summary if session is not None else None
+
+    def session_first_message(self, *, session_id: str) -> str | None:
+        with self._lock:
+            runs = sorted(
+                (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
+            )
+            return runs[0].input if runs else None
+
+    def session_title_set(self, *, session_id: str, title: str) -> bool:
+        title = " ".join((title or "").split())[:200]
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or session.title or not title:
+                return False
+            session.title = title
+            return True
+
+    def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return None
+            covered = session.summary.last_run_id if session.summary else None
+            after = self._runs[covered].number if covered in self._runs else 0
+            pending = sorted(
+                (
+                    r
+                    for r in self._runs.values()
+                    if r.session_id == session_id and r.status == "completed" and r.number > after
+                ),
+                key=lambda r: r.number,
+            )
+            turns = [
+                SummaryTurn(self._handle(r), r.input[:MAX_TURN_CHARS], r.content[:MAX_TURN_CHARS])
+                for r in pending[:max_runs]
+            ]
+            return SummaryInputs(summary=session.summary, turns=turns, more=len(pending) > max_runs)
+
+    def summary_save(
+        self,
+        *,
+        session_id: str,
+        summary: str,
+        topics: Sequence[str],
+        last_run_id: str,
+        expected_last_run_id: str | None,
+    ) -> bool:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or last_run_id not in self._runs:
+                return False
+            current = session.summary.last_run_id if session.summary else None
+            if current != expected_last_run_id:
+                return False
+            session.summary = SessionSummaryRecord(session_id, summary, list(topics), last_run_id, _now())
+            return True

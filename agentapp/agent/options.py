@@ -1,0 +1,33 @@
+"""What a run reads of its Agent: a frozen copy taken when the run starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .tools import Tool
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    name: str
+    instructions: str
+    add_history_to_context: bool
+    num_history_runs: int | None
+    num_history_messages: int | None
+    enable_agentic_memory: bool
+    update_memory_on_run: bool
+    add_memories_to_context: bool
+    memory_context_limit: int
+    enable_session_summaries: bool
+    add_session_summary_to_context: bool
+    tools: tuple[Tool, ...]
+    max_tool_rounds: int
+
+    @property
+    def history_runs(self) -> int | None:
+        """How many past runs the context gets (0: none)."""
+        return self.num_history_runs if self.add_history_to_context else 0
+
+    @property
+    def history_messages(self) -> int | None:
+        return self.num_history_messages if self.add_history_to_context else None
