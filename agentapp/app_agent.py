@@ -21,6 +21,7 @@ from agentapp.agent.summarizer import SummaryUpdate
 from agentapp.celery import send_task
 from agentapp.db import DjangoDb
 from agentapp.errors import FollowupFailed
+from agentapp.llm.env import model_spec
 from agentapp.llm.factory import model_from_spec
 from agentapp.llm.types import Model
 from memory_app import selectors as memory_selectors
@@ -63,12 +64,9 @@ def followups() -> Followups:
 
 # --- the models --------------------------------------------------------------------------
 def _model(timeout: float) -> Model:
-    return model_from_spec(
-        settings.AGENT_MODEL,
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL,
-        timeout=timeout,
-    )
+    key, url = settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL
+    spec = model_spec(settings.AGENT_MODEL, api_key=key, base_url=url)
+    return model_from_spec(spec, api_key=key, base_url=url, timeout=timeout)
 
 
 @cache

@@ -62,9 +62,10 @@ def server_description(using: str = "default") -> str:
 
 
 def server_major_version(using: str = "default") -> int:
-    connection = connections[using]
-    connection.ensure_connection()
-    return connection.pg_version // 10000
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version_num')::int / 10000")
+        (major,) = cursor.fetchone()
+    return int(major)
 
 
 def connection_give_back() -> None:

@@ -18,17 +18,19 @@ from django.db import InterfaceError, OperationalError, connection
 from agentapp.agent.records import (
     ContextData,
     EventRecord,
+    Message,
     RunHandle,
     SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
     SummaryTurn,
+    ToolCall,
+    Usage,
     UserMemory,
 )
 from agentapp.agent.summarizer import MAX_TURN_CHARS
 from agentapp.database import connection_give_back
 from agentapp.errors import SessionOwnedByAnotherUser
-from agentapp.llm.types import Message, ToolCall, Usage
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
 from memory_app.models import Memory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
@@ -15,7 +15,7 @@ from sessions_app.services import user_get_or_create
 M = TypeVar("M", bound=Model)
 
 
-def one_visible_to(queryset: QuerySet[M], *, viewer: AbstractBaseUser, not_found: NotFound) -> M:
+def one_visible_to(queryset: QuerySet[M], *, viewer: User, not_found: NotFound) -> M:
     """The object if `viewer` owns it (its `user`), any object for staff; otherwise `not_found`.
 
     Another person's object is reported exactly like a missing one, so ids leak nothing.
@@ -28,12 +28,12 @@ def one_visible_to(queryset: QuerySet[M], *, viewer: AbstractBaseUser, not_found
     return obj
 
 
-def caller(request: HttpRequest) -> AbstractBaseUser:
+def caller(request: HttpRequest) -> User:
     """The authenticated person (a key's owner or the signed-in user)."""
     return request.auth  # type: ignore[attr-defined]
 
 
-def acting_user(request: HttpRequest, user_id: str | None, *, create: bool = False) -> AbstractBaseUser:
+def acting_user(request: HttpRequest, user_id: str | None, *, create: bool = False) -> User:
     """The person a request acts for.
 
     No `user_id`: the caller. A person may name only themselves; anyone else is not found, so a

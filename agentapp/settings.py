@@ -12,8 +12,6 @@ from pathlib import Path
 
 import dj_database_url
 
-from agentapp.llm.env import model_spec_from_env
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AGENTAPP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded database and the embedded broker live here
@@ -97,7 +95,11 @@ else:
             "NAME": "agentapp",
             "USER": "postgres",
             "CONN_MAX_AGE": 0,
-            "EMBEDDED": {"DATA_DIR": str(VAR_DIR / "pgdata"), "DATABASE": "agentapp", "CLEANUP": "stop"},
+            "EMBEDDED": {  # type: ignore[typeddict-unknown-key]  # read by the ENGINE
+                "DATA_DIR": str(VAR_DIR / "pgdata"),
+                "DATABASE": "agentapp",
+                "CLEANUP": "stop",
+            },
         }
     }
 # Any other ENGINE (an old sqlite:// URL) is refused by the system check agentapp.E001.
@@ -140,7 +142,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # With no OPENAI_API_KEY and no OPENAI_BASE_URL the offline demo model is used.
 OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY") or None
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL") or None
-AGENT_MODEL = model_spec_from_env(os.environ)
+AGENT_MODEL = os.environ.get("AGENT_MODEL", "").strip()  # empty: gpt-5.5 with a key or base URL, else demo
 AGENT_MODEL_TIMEOUT = float(os.environ.get("AGENT_MODEL_TIMEOUT", "60"))
 # How the app's own agent (chat, API, tasks) is configured.
 AGENT_INSTRUCTIONS = os.environ.get("AGENT_INSTRUCTIONS", "")

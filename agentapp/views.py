@@ -7,12 +7,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
+from agentapp.http import AuthedRequest
 from sessions_app.chat.views import chat_page
 
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """The chat, with a fresh conversation open: the first message creates the session."""
     return chat_page(request, None)
 

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from agentapp.errors import InvalidInput
@@ -24,7 +24,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def apikey_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiKey, str]:
+def apikey_create(*, user: User, name: str) -> tuple[ApiKey, str]:
     """A new key for `user`; returns (key, plaintext). Show the plaintext once: it cannot be recovered."""
     name = " ".join((name or "").split())
     if not name:

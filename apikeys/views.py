@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agentapp.errors import InvalidInput
+from agentapp.http import AuthedRequest
 
 from .selectors import apikey_get_for_user, apikeys_for_user
 from .services import apikey_create, apikey_revoke
@@ -13,7 +14,7 @@ from .services import apikey_create, apikey_revoke
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def apikey_list(request: HttpRequest) -> HttpResponse:
+def apikey_list(request: AuthedRequest) -> HttpResponse:
     """List the person's keys; a POST creates one and shows its secret on this response only."""
     context: dict = {"new_token": None, "new_key": None, "error": None, "name": ""}
     status = 200
@@ -32,6 +33,6 @@ def apikey_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def apikey_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def apikey_revoke_view(request: AuthedRequest, pk: int) -> HttpResponse:
     apikey_revoke(apikey=apikey_get_for_user(pk=pk, user=request.user))
     return redirect("apikeys:list")

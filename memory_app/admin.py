@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from agentapp.errors import AgentAppError
+from agentapp.http import signed_in
 
 from . import selectors, services
 from .models import Memory, MemoryChange, MemoryExtraction
@@ -33,7 +34,7 @@ class TopicFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if not self.value():
             return queryset
-        memories = selectors.memories_filter_topic(Memory.objects.all(), self.value())
+        memories = selectors.memories_filter_topic(Memory.objects.all(), self.value() or "")
         if not self.memory_path:
             return queryset.filter(pk__in=memories.values("pk"))
         return queryset.filter(**{f"{self.memory_path}__in": memories.values("pk")})
@@ -119,18 +120,26 @@ class MemoryAdmin(admin.ModelAdmin):
         if change:
             current = Memory.objects.get(pk=obj.pk)
             saved = services.memory_update(
-                memory=current, text=obj.text, topics=obj.topics, actor=OPERATOR, actor_user=request.user
+                memory=current,
+                text=obj.text,
+                topics=obj.topics,
+                actor=OPERATOR,
+                actor_user=signed_in(request),
             )
         else:
             saved, created = services.memory_create(
-                user_pk=obj.user_id, text=obj.text, topics=obj.topics, actor=OPERATOR, actor_user=request.user
+                user_pk=obj.user_id,
+                text=obj.text,
+                topics=obj.topics,
+                actor=OPERATOR,
+                actor_user=signed_in(request),
             )
             if not created:
                 messages.info(request, "An identical memory already existed; nothing new was stored.")
         obj.pk, obj.memory_id = saved.pk, saved.memory_id
 
     def delete_model(self, request: HttpRequest, obj: Memory) -> None:
-        services.memory_delete(memory=obj, actor=OPERATOR, actor_user=request.user)
+        services.memory_delete(memory=obj, actor=OPERATOR, actor_user=signed_in(request))
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list, dict, set, list]:
         # Deleting is soft: the audit trail stays, so the confirmation lists only the memories.
@@ -139,14 +148,14 @@ class MemoryAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
         for memory in queryset:
-            services.memory_delete(memory=memory, actor=OPERATOR, actor_user=request.user)
+            services.memory_delete(memory=memory, actor=OPERATOR, actor_user=signed_in(request))
 
     @admin.action(description="Restore selected memories")
     def restore_selected(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
         restored = 0
         for memory in queryset.filter(deleted_at__isnull=False):
             try:
-                services.memory_restore(memory=memory, actor=OPERATOR, actor_user=request.user)
+                services.memory_restore(memory=memory, actor=OPERATOR, actor_user=signed_in(request))
                 restored += 1
             except AgentAppError as exc:
                 messages.warning(request, f"{memory.memory_id}: {exc.message}")
@@ -189,12 +198,16 @@ class MemoryChangeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the audit trail is append-only
 
-    @admin.action(description="Revert selected changes (as an operator)", permissions=["view"])
+    def has_revert_permission(self, request: HttpRequest) -> bool:
+        """A revert rewrites the memory: it takes the permission to change memories."""
+        return request.user.has_perm("memory_app.change_memory")
+
+    @admin.action(description="Revert selected changes (as an operator)", permissions=["revert"])
     def revert_selected(self, request: HttpRequest, queryset: QuerySet[MemoryChange]) -> None:
         reverted = 0
         for change in queryset.select_related("memory").order_by("-created_at", "-id"):
             try:
-                services.memory_revert(change=change, actor=OPERATOR, actor_user=request.user)
+                services.memory_revert(change=change, actor=OPERATOR, actor_user=signed_in(request))
                 reverted += 1
             except AgentAppError as exc:
                 messages.warning(request, f"change {change.pk}: {exc.message}")

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
@@ -67,7 +67,7 @@ def memory_get_for_user(*, memory_id: str, user_pk: int, include_deleted: bool =
 
 
 def memory_get_for_viewer(
-    *, memory_id: str, viewer: AbstractBaseUser, include_deleted: bool = True
+    *, memory_id: str, viewer: User, include_deleted: bool = True
 ) -> Memory:
     """A memory the signed-in person may see: their own, or anyone's for staff."""
     memories = Memory.objects.select_related("user", "source_run").filter(memory_id=memory_id)
@@ -78,7 +78,7 @@ def memory_get_for_viewer(
     )
 
 
-def memory_change_get_for_viewer(*, change_pk: int, viewer: AbstractBaseUser) -> MemoryChange:
+def memory_change_get_for_viewer(*, change_pk: int, viewer: User) -> MemoryChange:
     return one_visible_to(
         MemoryChange.objects.select_related("memory", "memory__user").filter(pk=change_pk),
         viewer=viewer,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -66,7 +66,7 @@ def _record(
     *,
     action: str,
     actor: str,
-    actor_user: AbstractBaseUser | None,
+    actor_user: User | None,
     run_pk: int | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
@@ -110,7 +110,7 @@ def memory_create(
     text: Any,
     topics: Iterable[Any] | None = None,
     actor: str,
-    actor_user: AbstractBaseUser | None = None,
+    actor_user: User | None = None,
     run_pk: int | None = None,
 ) -> tuple[Memory, bool]:
     """Store a memory; returns (memory, created). An exact duplicate returns the existing one."""
@@ -145,7 +145,7 @@ def memory_update(
     text: Any = None,
     topics: Iterable[Any] | None = None,
     actor: str,
-    actor_user: AbstractBaseUser | None = None,
+    actor_user: User | None = None,
     run_pk: int | None = None,
     reverts: MemoryChange | None = None,
 ) -> Memory:
@@ -188,7 +188,7 @@ def memory_delete(
     *,
     memory: Memory,
     actor: str,
-    actor_user: AbstractBaseUser | None = None,
+    actor_user: User | None = None,
     run_pk: int | None = None,
     reverts: MemoryChange | None = None,
 ) -> Memory:
@@ -217,7 +217,7 @@ def memory_restore(
     *,
     memory: Memory,
     actor: str,
-    actor_user: AbstractBaseUser | None = None,
+    actor_user: User | None = None,
     reverts: MemoryChange | None = None,
 ) -> Memory:
     """Bring a soft-deleted memory back into the context (nothing to do if it is not deleted)."""
@@ -243,7 +243,7 @@ def memory_restore(
     return _sync(memory, current)
 
 
-def memory_revert(*, change: MemoryChange, actor: str, actor_user: AbstractBaseUser | None = None) -> Memory:
+def memory_revert(*, change: MemoryChange, actor: str, actor_user: User | None = None) -> Memory:
     """Return the memory to the state before `change`: a create is undone by deleting,
     a delete by restoring, an update by writing the old text and topics back."""
     memory = change.memory
@@ -284,7 +284,7 @@ def _import_items(data: Any) -> list[dict[str, Any]]:
 
 
 def memories_import(
-    *, user_pk: int, data: Any, actor: str, actor_user: AbstractBaseUser | None = None
+    *, user_pk: int, data: Any, actor: str, actor_user: User | None = None
 ) -> dict[str, int]:
     """Read an export back: new memories are created, known ones (same text) get the file's topics.
     Importing the same file twice changes nothing the second time. All or nothing."""

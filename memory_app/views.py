@@ -7,9 +7,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from agentapp.errors import AgentAppError, InvalidInput
+from agentapp.http import AuthedRequest
 
 from . import selectors, services
 from .diff import change_view
@@ -29,7 +30,7 @@ TEMPLATE = "memory_app/memories.html"
 
 
 # --- helpers --------------------------------------------------------------------------
-def _target_user(request: HttpRequest) -> AbstractBaseUser:
+def _target_user(request: AuthedRequest) -> User:
     """Whose memories: the signed-in person's, or for staff the one named by ?user=<username>."""
     username = (request.GET.get("user") or request.POST.get("user") or "").strip()
     if not username or username == request.user.get_username():
@@ -42,14 +43,14 @@ def _target_user(request: HttpRequest) -> AbstractBaseUser:
     return user
 
 
-def _actor(request: HttpRequest, owner_pk: int) -> str:
+def _actor(request: AuthedRequest, owner_pk: int) -> str:
     # Staff acting on someone else's memories are operators; everyone else edits their own.
     if owner_pk != request.user.pk:
         return MemoryChange.Actor.OPERATOR
     return MemoryChange.Actor.PERSON
 
 
-def _user_query(owner: AbstractBaseUser, request: HttpRequest) -> str:
+def _user_query(owner: User, request: AuthedRequest) -> str:
     return "" if owner.pk == request.user.pk else "?" + urlencode({"user": owner.get_username()})
 
 
@@ -60,12 +61,12 @@ def _changed(response: HttpResponse, *, reload_list: bool = False) -> HttpRespon
     return response
 
 
-def _error(request: HttpRequest, exc: AgentAppError, target: str) -> HttpResponse:
+def _error(request: AuthedRequest, exc: AgentAppError, target: str) -> HttpResponse:
     response = render(request, f"{TEMPLATE}#form-error", {"message": exc.message}, status=exc.status_code)
     return reswap(retarget(response, target), "innerHTML")
 
 
-def _list_context(request: HttpRequest, owner: AbstractBaseUser) -> dict[str, Any]:
+def _list_context(request: AuthedRequest, owner: User) -> dict[str, Any]:
     query = request.GET.get("q", "")[:200]
     topic = request.GET.get("topic", "")[:100]
     memories = selectors.memories_search(user_pk=owner.pk, query=query, topic=topic)
@@ -85,7 +86,7 @@ def _list_context(request: HttpRequest, owner: AbstractBaseUser) -> dict[str, An
 # --- the page -------------------------------------------------------------------------
 @login_required
 @require_GET
-def memory_list(request: HttpRequest) -> HttpResponse:
+def memory_list(request: AuthedRequest) -> HttpResponse:
     owner = _target_user(request)
     context = _list_context(request, owner)
     if request.htmx and not request.htmx.history_restore_request:
@@ -101,7 +102,7 @@ def memory_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def memory_add(request: HttpRequest) -> HttpResponse:
+def memory_add(request: AuthedRequest) -> HttpResponse:
     owner = _target_user(request)
     try:
         memory, created = services.memory_create(
@@ -118,15 +119,14 @@ def memory_add(request: HttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect(reverse("memory:list") + _user_query(owner, request))
     if not created:
-        exc = InvalidInput("That is already remembered.")
-        return _error(request, exc, "#memory-add-error")
+        return _error(request, InvalidInput("That is already remembered."), "#memory-add-error")
     response = render(request, f"{TEMPLATE}#item", {"memory": memory, "fresh": True})
     return _changed(response)
 
 
 @login_required
 @require_GET
-def memory_item(request: HttpRequest, memory_id: str) -> HttpResponse:
+def memory_item(request: AuthedRequest, memory_id: str) -> HttpResponse:
     memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     if not request.htmx:
         return redirect("memory:history", memory_id=memory.memory_id)
@@ -136,7 +136,7 @@ def memory_item(request: HttpRequest, memory_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def memory_edit(request: HttpRequest, memory_id: str) -> HttpResponse:
+def memory_edit(request: AuthedRequest, memory_id: str) -> HttpResponse:
     memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     if memory.is_deleted:
         raise Http404("memory is deleted")
@@ -163,7 +163,7 @@ def memory_edit(request: HttpRequest, memory_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def memory_delete(request: HttpRequest, memory_id: str) -> HttpResponse:
+def memory_delete(request: AuthedRequest, memory_id: str) -> HttpResponse:
     memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     services.memory_delete(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
     if not request.htmx:
@@ -173,7 +173,7 @@ def memory_delete(request: HttpRequest, memory_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def memory_restore(request: HttpRequest, memory_id: str) -> HttpResponse:
+def memory_restore(request: AuthedRequest, memory_id: str) -> HttpResponse:
     memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     try:
         services.memory_restore(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
@@ -188,7 +188,7 @@ def memory_restore(request: HttpRequest, memory_id: str) -> HttpResponse:
 
 
 # --- history --------------------------------------------------------------------------
-def _history_context(request: HttpRequest, memory: Memory, **extra: Any) -> dict[str, Any]:
+def _history_context(request: AuthedRequest, memory: Memory, **extra: Any) -> dict[str, Any]:
     return {
         "memory": memory,
         "owner": memory.user,
@@ -200,7 +200,7 @@ def _history_context(request: HttpRequest, memory: Memory, **extra: Any) -> dict
 
 @login_required
 @require_GET
-def memory_history(request: HttpRequest, memory_id: str) -> HttpResponse:
+def memory_history(request: AuthedRequest, memory_id: str) -> HttpResponse:
     memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     context = _history_context(request, memory)
     if request.htmx and not request.htmx.history_restore_request:
@@ -210,7 +210,7 @@ def memory_history(request: HttpRequest, memory_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_revert(request: HttpRequest, change_pk: int) -> HttpResponse:
+def change_revert(request: AuthedRequest, change_pk: int) -> HttpResponse:
     change = selectors.memory_change_get_for_viewer(change_pk=change_pk, viewer=request.user)
     memory = change.memory
     error = ""
@@ -232,7 +232,7 @@ def change_revert(request: HttpRequest, change_pk: int) -> HttpResponse:
 # --- export and import ----------------------------------------------------------------
 @login_required
 @require_GET
-def memories_export(request: HttpRequest) -> JsonResponse:
+def memories_export(request: AuthedRequest) -> JsonResponse:
     owner = _target_user(request)
     response = JsonResponse(selectors.memories_export(user_pk=owner.pk), json_dumps_params={"indent": 2})
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
@@ -243,7 +243,7 @@ def memories_export(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
-def memories_import(request: HttpRequest) -> HttpResponse:
+def memories_import(request: AuthedRequest) -> HttpResponse:
     owner = _target_user(request)
     try:
         data = _read_upload(request)
@@ -260,11 +260,11 @@ def memories_import(request: HttpRequest) -> HttpResponse:
     return _changed(response, reload_list=True)
 
 
-def _read_upload(request: HttpRequest) -> Any:
+def _read_upload(request: AuthedRequest) -> Any:
     upload = request.FILES.get("file")
     if upload is None:
         raise InvalidInput("choose a JSON file exported from this page")
-    if upload.size > MAX_IMPORT_BYTES:
+    if (upload.size or 0) > MAX_IMPORT_BYTES:
         raise InvalidInput(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
     try:
         return json.loads(upload.read().decode("utf-8"))

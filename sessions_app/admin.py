@@ -83,7 +83,11 @@ class RunAdmin(ReadOnlyAdmin):
         "created_at",
         run_timeline_link,
     )
-    readonly_fields = (run_timeline_link,)
+    readonly_fields = ("timeline",)
+
+    @admin.display(description="timeline")
+    def timeline(self, obj: Run) -> str:
+        return run_timeline_link(obj)
     list_filter = ("status", "model_provider", "model_id", "created_at")
     search_fields = ("run_id", "input", "content", "error", "user__username", "session__session_id")
     list_select_related = ("user", "session")

@@ -3,11 +3,11 @@
 # No `from __future__ import annotations`: ninja resolves the annotations of a @paginate-wrapped
 # view in its own module, where string annotations naming our schemas cannot be found.
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import get_args
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
@@ -60,7 +60,7 @@ SSE_DOC = {
 }
 
 
-async def _sse(events: AsyncIterator) -> AsyncIterator[bytes]:
+async def _sse(events: AsyncGenerator[RunOutputEvent, None]) -> AsyncIterator[bytes]:
     run_id = None
     try:
         async for event in events:
@@ -72,7 +72,7 @@ async def _sse(events: AsyncIterator) -> AsyncIterator[bytes]:
         await events.aclose()  # a client that goes away cancels the run
 
 
-def _run_caller(request: HttpRequest, user_id: str | None) -> AbstractBaseUser:
+def _run_caller(request: HttpRequest, user_id: str | None) -> User:
     """Who the run is for, counted against their run limit (one thread hop for both)."""
     user = acting_user(request, user_id, create=True)
     run_rate_limit_check(user=user)
@@ -85,14 +85,14 @@ def _run_caller(request: HttpRequest, user_id: str | None) -> AbstractBaseUser:
 async def run_create(request: HttpRequest, payload: RunIn):
     user = await sync_to_async(_run_caller)(request, payload.user_id)
     agent = app_agent.agent()
-    kwargs = {"user_id": user.get_username(), "session_id": payload.session_id}
+    user_id, session_id = user.get_username(), payload.session_id
     if payload.stream:
-        events = await agent.arun(payload.message, stream=True, **kwargs)
+        events = await agent.arun(payload.message, user_id=user_id, session_id=session_id, stream=True)
         response = StreamingHttpResponse(_sse(events), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response
-    output = await agent.arun(payload.message, **kwargs)
+    output = await agent.arun(payload.message, user_id=user_id, session_id=session_id)
     return await sync_to_async(selectors.run_get_for_user)(run_id=output.run_id, user=user)
 
 

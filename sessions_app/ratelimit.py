@@ -10,7 +10,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from agentapp.errors import RateLimited
@@ -29,7 +29,7 @@ def _count(key: str) -> int:
         return 1
 
 
-def run_rate_limit_check(*, user: AbstractBaseUser, now: float | None = None) -> None:
+def run_rate_limit_check(*, user: User, now: float | None = None) -> None:
     """Count one run for `user`; raise RateLimited past AGENT_RUNS_PER_MINUTE (0 turns the limit off)."""
     limit = int(getattr(settings, "AGENT_RUNS_PER_MINUTE", 0) or 0)
     if limit <= 0:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 from django.utils import timezone
@@ -130,7 +130,7 @@ def sessions_for_user(*, user_pk: int, search: str = "") -> QuerySet[AgentSessio
     return sessions.order_by("-updated_at", "-id")
 
 
-def session_get_for_user(*, session_id: str, user: AbstractBaseUser) -> AgentSession:
+def session_get_for_user(*, session_id: str, user: User) -> AgentSession:
     """The session if `user` owns it (staff may open any); otherwise not found, like a missing one."""
     return one_visible_to(
         AgentSession.objects.select_related("user").filter(session_id=session_id),
@@ -139,7 +139,7 @@ def session_get_for_user(*, session_id: str, user: AbstractBaseUser) -> AgentSes
     )
 
 
-def run_get_for_user(*, run_id: str, user: AbstractBaseUser) -> Run:
+def run_get_for_user(*, run_id: str, user: User) -> Run:
     return one_visible_to(
         Run.objects.select_related("session", "user").filter(run_id=run_id),
         viewer=user,
@@ -149,7 +149,7 @@ def run_get_for_user(*, run_id: str, user: AbstractBaseUser) -> Run:
 
 def runs_for_user(
     *,
-    user: AbstractBaseUser,
+    user: User,
     username: str = "",
     session_id: str = "",
     status: str = "",
@@ -174,22 +174,27 @@ def runs_for_user(
     return runs.order_by("-created_at", "-id")
 
 
+class PendingRun(NamedTuple):
+    pk: int
+    run_id: str
+    input_head: str
+    content_head: str
+
+
 def summary_runs_pending(
     *, session_pk: int, after_run_pk: int | None, limit: int, max_chars: int
-) -> list[Run]:
+) -> list[PendingRun]:
     """The session's completed runs after `after_run_pk`, oldest first, at most `limit`.
 
-    Only ids and the first `max_chars` of each input and reply are read (`input_head`,
-    `content_head`), so one summary fold reads a bounded amount whatever the replies' length.
+    Only ids and the first `max_chars` of each input and reply are read, so one summary fold
+    reads a bounded amount whatever the replies' length.
     """
     runs = Run.objects.filter(session_id=session_pk, status=Run.Status.COMPLETED)
     if after_run_pk is not None:
         runs = runs.filter(pk__gt=after_run_pk)
-    return list(
-        runs.only("pk", "run_id", "session_id", "user_id")
-        .annotate(input_head=Left("input", max_chars), content_head=Left("content", max_chars))
-        .order_by("pk")[: max(0, limit)]
-    )
+    heads = runs.annotate(input_head=Left("input", max_chars), content_head=Left("content", max_chars))
+    rows = heads.order_by("pk").values_list("pk", "run_id", "input_head", "content_head")[: max(0, limit)]
+    return [PendingRun(*row) for row in rows]
 
 
 # --- the chat page ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
@@ -21,7 +21,7 @@ MAX_MESSAGE_CHARS = 32_000
 MAX_ID_CHARS = 128
 
 
-def user_get_or_create(*, username: str) -> AbstractBaseUser:
+def user_get_or_create(*, username: str) -> User:
     username = (username or "").strip()
     if not username or len(username) > 150:
         raise InvalidInput("user_id must be between 1 and 150 characters")
@@ -72,7 +72,8 @@ def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
     """The session (its other fields load on access) and its owner's username: read on every turn, as SQL."""
     User = get_user_model()
     quote = connection.ops.quote_name
-    username, user_key = quote(User._meta.get_field(User.USERNAME_FIELD).column), quote(User._meta.pk.column)
+    username = quote(User._meta.get_field(User.USERNAME_FIELD).column)  # type: ignore[union-attr, arg-type]
+    user_key = quote(User._meta.pk.column)  # type: ignore[arg-type]
     rows = sql.fetch(
         f"SELECT s.id, s.user_id, u.{username} FROM {sql.table(AgentSession)} s "
         f"JOIN {sql.table(User)} u ON u.{user_key} = s.user_id WHERE s.session_id = %s",
@@ -194,7 +195,7 @@ def run_finish(
         AgentSession.objects.filter(pk=session_pk).update(updated_at=now)
 
 
-def session_create(*, user: AbstractBaseUser, title: str = "", agent_name: str = "") -> AgentSession:
+def session_create(*, user: User, title: str = "", agent_name: str = "") -> AgentSession:
     return AgentSession.objects.create(user=user, title=_check_title(title), agent_name=agent_name)
 
 
@@ -249,7 +250,7 @@ def session_title_set_if_empty(*, session_id: str, title: str) -> bool:
 
 def session_start(
     *,
-    user: AbstractBaseUser,
+    user: User,
     message: str,
     agent_name: str = "",
     model_id: str = "",
@@ -284,7 +285,9 @@ def session_summary_save(
     """
     wanted = [i for i in (last_run_id, expected_last_run_id) if i]
     rows = Run.objects.filter(session__session_id=session_id, run_id__in=wanted)
-    keys = {run_id: (pk, session) for run_id, pk, session in rows.values_list("run_id", "pk", "session")}
+    keys: dict[str, tuple[int, int]] = {
+        run_id: (pk, session) for run_id, pk, session in rows.values_list("run_id", "pk", "session_id")
+    }
     if last_run_id not in keys or (expected_last_run_id and expected_last_run_id not in keys):
         return False
     last_pk, session_pk = keys[last_run_id]

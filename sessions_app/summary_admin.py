@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -78,7 +81,7 @@ class SessionSummaryAdminMixin:
         if not self.has_change_permission(request, session):  # type: ignore[attr-defined]
             raise PermissionDenied
         full = request.POST.get("summary_full") == "1"
-        _refresh(self, request, session, full=full)
+        _refresh(self, request, session, full=full)  # type: ignore[arg-type]  # mixed into a ModelAdmin
         next_url = request.GET.get("next", "")
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
             next_url = reverse("admin:sessions_app_agentsession_change", args=[session.pk])
@@ -103,7 +106,7 @@ def _refresh(
 class SessionSummaryAdminExtras:
     """For the summary admin: the same buttons on its page, and list actions."""
 
-    actions = ["recompute_summaries", "recompute_summaries_fully"]
+    actions: Sequence[Any] | None = ["recompute_summaries", "recompute_summaries_fully"]
 
     @admin.display(description="Recompute")
     def recompute(self, obj: SessionSummary | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -91,7 +91,7 @@ def _memory(memory: Memory) -> dict[str, Any]:
     }
 
 
-def user_data_export(*, user: AbstractBaseUser) -> dict[str, Any]:
+def user_data_export(*, user: User) -> dict[str, Any]:
     """Sessions (with summaries, runs, messages, events) and memories (deleted ones too, with history).
 
     A fixed number of queries whatever the volume: one per relation, prefetched.
@@ -119,7 +119,7 @@ def user_data_export(*, user: AbstractBaseUser) -> dict[str, Any]:
     }
 
 
-def user_data_counts(*, user: AbstractBaseUser) -> dict[str, int]:
+def user_data_counts(*, user: User) -> dict[str, int]:
     """How much is stored about the person: what the data page shows before an export or erasure."""
     return {
         "sessions": AgentSession.objects.filter(user=user).count(),
@@ -128,7 +128,7 @@ def user_data_counts(*, user: AbstractBaseUser) -> dict[str, int]:
     }
 
 
-def user_data_erase(*, user: AbstractBaseUser) -> dict[str, int]:
+def user_data_erase(*, user: User) -> dict[str, int]:
     """Delete the person's sessions, runs, messages, events, summaries, memories and memory history.
 
     The account itself stays (it may be a login); its API keys stay too. Returns what was deleted.

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from agentapp.http import AuthedRequest
+
 from .services import user_data_counts, user_data_erase, user_data_export
 
 
-def _page(request: HttpRequest, *, status: int = 200, **context: object) -> HttpResponse:
+def _page(request: AuthedRequest, *, status: int = 200, **context: object) -> HttpResponse:
     context = {"counts": user_data_counts(user=request.user), "error": None, "erased": None, **context}
     return render(request, "accounts/data.html", context, status=status)
 
 
 @login_required
 @require_GET
-def data_page(request: HttpRequest) -> HttpResponse:
+def data_page(request: AuthedRequest) -> HttpResponse:
     return _page(request)
 
 
 @login_required
 @require_GET
-def data_export(request: HttpRequest) -> JsonResponse:
+def data_export(request: AuthedRequest) -> JsonResponse:
     """Everything stored about the signed-in person, as the API's export, downloaded as a file."""
     response = JsonResponse(
         user_data_export(user=request.user), encoder=DjangoJSONEncoder, json_dumps_params={"indent": 2}
@@ -37,7 +39,7 @@ def data_export(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
-def data_erase(request: HttpRequest) -> HttpResponse:
+def data_erase(request: AuthedRequest) -> HttpResponse:
     """Erase the person's sessions and memories once they typed their username to confirm."""
     if request.POST.get("confirm", "").strip() != request.user.get_username():
         return _page(request, status=422, error="Type your username exactly to confirm the erasure.")

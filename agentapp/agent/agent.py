@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
+from typing import Any, Literal, overload
 
 from asgiref.sync import sync_to_async
 
@@ -109,24 +109,44 @@ class Agent:
         )
 
     # --- running -----------------------------------------------------------------
+    @overload
+    def run(
+        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[False] = False
+    ) -> RunOutput: ...
+
+    @overload
+    def run(
+        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[True]
+    ) -> Generator[RunOutputEvent, None, None]: ...
+
     def run(
         self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
-    ) -> RunOutput | Iterator[RunOutputEvent]:
+    ) -> RunOutput | Generator[RunOutputEvent, None, None]:
         """Run one turn. With stream=True, an iterator of events ending in RunCompleted/RunError."""
         run = self._begin(message, user_id=user_id, session_id=session_id)
         events = self._execute(run, stream=stream)
         return events if stream else _final_output(events)
 
+    @overload
+    async def arun(
+        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[False] = False
+    ) -> RunOutput: ...
+
+    @overload
+    async def arun(
+        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[True]
+    ) -> AsyncGenerator[RunOutputEvent, None]: ...
+
     async def arun(
         self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
-    ) -> RunOutput | AsyncIterator[RunOutputEvent]:
+    ) -> RunOutput | AsyncGenerator[RunOutputEvent, None]:
         run = await sync_to_async(self._begin)(message, user_id=user_id, session_id=session_id)
         events = self._aexecute(run, stream=stream)
         return events if stream else await _afinal_output(events)
 
     def run_pending(
         self, run_id: str, *, stream: bool = False
-    ) -> RunOutput | Iterator[RunOutputEvent] | None:
+    ) -> RunOutput | Generator[RunOutputEvent, None, None] | None:
         """Execute a run someone created as pending (the chat's POST); None when it was already claimed.
 
         The claim is one conditional update, so a reconnecting browser never starts a second model call.
@@ -137,9 +157,17 @@ class Agent:
         events = self._execute(run, stream=stream)
         return events if stream else _final_output(events)
 
+    @overload
+    async def arun_pending(self, run_id: str, *, stream: Literal[False] = False) -> RunOutput | None: ...
+
+    @overload
+    async def arun_pending(
+        self, run_id: str, *, stream: Literal[True]
+    ) -> AsyncGenerator[RunOutputEvent, None] | None: ...
+
     async def arun_pending(
         self, run_id: str, *, stream: bool = False
-    ) -> RunOutput | AsyncIterator[RunOutputEvent] | None:
+    ) -> RunOutput | AsyncGenerator[RunOutputEvent, None] | None:
         run = await sync_to_async(self.db.run_claim)(
             run_id=run_id, model_id=self.model.id, model_provider=self.model.provider
         )
@@ -161,7 +189,7 @@ class Agent:
     def _turn(self, run: RunHandle) -> Turn:
         return Turn(options=self.options(), model=self.model, db=self.db, run=run, started_at=time.time())
 
-    def _execute(self, run: RunHandle, *, stream: bool) -> Iterator[RunOutputEvent]:
+    def _execute(self, run: RunHandle, *, stream: bool) -> Generator[RunOutputEvent, None, None]:
         turn = self._turn(run)
         crashed: RunError | None = None
         try:
@@ -184,7 +212,7 @@ class Agent:
         if turn.completed:
             yield from self._followups(turn)
 
-    async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncIterator[RunOutputEvent]:
+    async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncGenerator[RunOutputEvent, None]:
         turn = self._turn(run)
         crashed: RunError | None = None
         try:
@@ -233,7 +261,7 @@ class Agent:
             jobs.append("title")
         return jobs
 
-    def _followups(self, turn: Turn) -> Iterator[RunOutputEvent]:
+    def _followups(self, turn: Turn) -> Generator[RunOutputEvent, None, None]:
         """Hand the work after the run to `followups`, and do here whatever it did not take."""
         jobs = self._followup_jobs(turn)
         if not jobs:
@@ -312,13 +340,13 @@ class Agent:
 
 
 async def _tool_runner(
-    fn: Callable[[Tool, dict], tuple[str, bool]], tool: Tool, arguments: dict
+    fn: Callable[[Tool, dict[str, Any]], tuple[str, bool]], tool: Tool, arguments: dict[str, Any]
 ) -> tuple[str, bool]:
     # thread_sensitive: tools may write through a storage bound to the caller's sync thread (the ORM).
     return await sync_to_async(fn, thread_sensitive=True)(tool, arguments)
 
 
-async def _afinal_output(events: AsyncIterator[RunOutputEvent]) -> RunOutput:
+async def _afinal_output(events: AsyncGenerator[RunOutputEvent, None]) -> RunOutput:
     output: RunOutput | None = None
     async for event in events:
         if isinstance(event, _ENDINGS):
@@ -328,7 +356,7 @@ async def _afinal_output(events: AsyncIterator[RunOutputEvent]) -> RunOutput:
     return output
 
 
-def _final_output(events: Iterator[RunOutputEvent]) -> RunOutput:
+def _final_output(events: Generator[RunOutputEvent, None, None]) -> RunOutput:
     output: RunOutput | None = None
     for event in events:
         if isinstance(event, _ENDINGS):

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from agentapp.llm.types import Message, Model, ModelError, ModelResponse, TextDelta, ToolCall, ToolSpec, Usage
 
@@ -134,7 +135,7 @@ class _LoopState:
     def pending_calls(self, finished: ModelRequestFinished) -> tuple[ToolCall, ...]:
         return () if self.done else finished.response.tool_calls
 
-    def resolve(self, call: ToolCall) -> tuple[Tool | None, dict | None, str | None]:
+    def resolve(self, call: ToolCall) -> tuple[Tool | None, dict[str, Any] | None, str | None]:
         """The tool and arguments for a call, or the error text to give back to the model."""
         tool = self.tools.get(call.name)
         if tool is None:
@@ -187,7 +188,7 @@ class _LoopState:
         )
 
 
-def _call_tool(tool: Tool, arguments: dict) -> tuple[str, bool]:
+def _call_tool(tool: Tool, arguments: dict[str, Any]) -> tuple[str, bool]:
     try:
         return tool.call(arguments), False
     except Exception as exc:  # a failing tool is reported to the model, not fatal to the run
@@ -227,16 +228,20 @@ def run_loop(
             started = time.time()
             yield ToolExecutionStarted(call, started)
             tool, arguments, problem = state.resolve(call)
-            result, is_error = (problem, True) if tool is None else _call_tool(tool, arguments or {})
+            result, is_error = (
+                (problem or "Error", True) if tool is None else _call_tool(tool, arguments or {})
+            )
             yield state.on_tool_result(call, result, is_error, started)
     yield state.finished()
 
 
-ToolRunner = Callable[[Callable[[Tool, dict], tuple[str, bool]], Tool, dict], Awaitable[tuple[str, bool]]]
+ToolRunner = Callable[
+    [Callable[[Tool, dict[str, Any]], tuple[str, bool]], Tool, dict[str, Any]], Awaitable[tuple[str, bool]]
+]
 
 
 async def _to_thread(
-    fn: Callable[[Tool, dict], tuple[str, bool]], tool: Tool, arguments: dict
+    fn: Callable[[Tool, dict[str, Any]], tuple[str, bool]], tool: Tool, arguments: dict[str, Any]
 ) -> tuple[str, bool]:
     return await asyncio.to_thread(fn, tool, arguments)
 

@@ -1,4 +1,8 @@
-"""Plain records the agent reads from and hands to its storage. No Django here."""
+"""Plain records the agent reads from and hands to its storage. No Django here.
+
+The model's own vocabulary (Message, ToolCall, Usage) is re-exported for storages, which speak
+the runtime's language and never import the model adapters.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agentapp.llm.types import Message
+from agentapp.llm.types import Message, ToolCall, Usage
+
+__all__ = [
+    "ContextData",
+    "EventRecord",
+    "Message",
+    "RunHandle",
+    "SessionRecord",
+    "SessionSummaryRecord",
+    "SummaryInputs",
+    "SummaryTurn",
+    "ToolCall",
+    "Usage",
+    "UserMemory",
+]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypedDict, runtime_checkable
 
 from agentapp.llm.types import Message, Usage
 
@@ -18,6 +18,17 @@ from .records import (
     SummaryInputs,
     UserMemory,
 )
+
+
+class ContextQuery(TypedDict):
+    """What `context_load` is asked for one run (its keyword arguments)."""
+
+    run: RunHandle
+    num_history_runs: int | None
+    num_history_messages: int | None
+    with_memories: bool
+    memory_limit: int
+    with_summary: bool
 
 
 class AgentDb(Protocol):

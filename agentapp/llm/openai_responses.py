@@ -6,7 +6,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ._openai_common import OpenAIBase, as_list, as_str, get, parse_usage
+from ._openai_base import OpenAIBase
+from ._openai_wire import as_list, as_str, get, parse_usage
 from .types import Message, ModelError, ModelResponse, ToolCall, ToolSpec, Usage
 
 

@@ -20,12 +20,6 @@ def delta_frame(text: str) -> bytes:
     return sse_frame("delta", escape(text))
 
 
-def chip_frame(label: str, text: str) -> bytes:
-    return sse_frame(
-        "chip", f'<span class="chip" title="{escape(text)}">{escape(label)}: {escape(text)}</span>'
-    )
-
-
 def done_frame() -> bytes:
     return sse_frame("done", "")
 

@@ -20,13 +20,13 @@ from agentapp.database import connection_give_back
 
 from .. import selectors
 from ..models import Run
-from .sse import chip_frame, delta_frame, done_frame, sse_frame
+from .panel import chip, memory_panel
+from .sse import delta_frame, done_frame, sse_frame
 
 # How often the stream looks for a Stop pressed elsewhere (one indexed query each time).
 CANCEL_POLL_SECONDS = 0.4
 # A connection that finds the run already running waits this long for it to finish, then shows what is stored.
 REPLAY_WAIT_SECONDS = 300.0
-CHIP_LABELS = {"create": "remembered", "update": "updated memory", "delete": "forgot"}
 
 
 async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
@@ -83,7 +83,7 @@ def _event_frame(event: RunOutputEvent) -> bytes | None:
     if isinstance(event, RunContent):
         return delta_frame(event.content)
     if isinstance(event, MemoryUpdated):
-        return chip_frame(CHIP_LABELS.get(event.action, event.action), event.memory)
+        return sse_frame("chip", chip(event.action, event.memory))
     return None
 
 
@@ -110,8 +110,6 @@ async def _wait_until_finished(run_pk: int) -> None:
 
 def final_frame(*, run_pk: int, after_run: bool) -> bytes:
     """The reply as stored, rendered; after a run it also refreshes the memory panel and the sidebar entry."""
-    from memory_app.selectors import memories_active
-
     run = selectors.run_for_render(run_pk=run_pk)
     context = {
         "run": run,
@@ -119,8 +117,8 @@ def final_frame(*, run_pk: int, after_run: bool) -> bytes:
         "oob": after_run,
     }
     if after_run:
-        context["memories"] = list(memories_active(user_pk=run.user_id)[:50])
-        context["used_ids"] = set(run.memories_used or ())
-        context["item"] = selectors.session_for_sidebar(session_pk=run.session_id)
-        context["title_poll"] = None if context["item"].title else 1  # a worker is writing it
+        context.update(memory_panel(user_pk=run.user_id, last_run=run))
+        item = selectors.session_for_sidebar(session_pk=run.session_id)
+        context["item"] = item
+        context["title_poll"] = None if item is None or item.title else 1  # a worker is writing it
     return sse_frame("final", render_to_string("sessions_app/_final.html", context))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.contrib.auth.models import User
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,15 +15,15 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from agentapp.app_agent import configured_model
 from agentapp.errors import AgentAppError, RateLimited
-from memory_app.selectors import memories_active
+from agentapp.http import AuthedRequest
 
 from .. import selectors, services
 from ..models import AgentSession, Run
 from ..ratelimit import run_rate_limit_check
+from .panel import memory_panel
 from .stream import run_stream
 
 PAGE_RUNS = 15  # one run is two messages: the page shows the last 30
-MEMORY_PANEL_LIMIT = 50
 TEMPLATE = "sessions_app/chat.html"
 # A new chat's entry asks again for its title (a worker writes it) every 3 s, this many times at most.
 TITLE_POLLS = 10
@@ -35,17 +36,11 @@ def _error(exc: AgentAppError) -> HttpResponse:
     return response
 
 
-def _memory_context(*, user_pk: int, last_run: Run | None) -> dict[str, Any]:
-    return {
-        "memories": list(memories_active(user_pk=user_pk)[:MEMORY_PANEL_LIMIT]),
-        "used_ids": set(last_run.memories_used or ()) if last_run else set(),
-    }
-
-
-def chat_page(request: HttpRequest, session: AgentSession | None) -> HttpResponse:
+def chat_page(request: AuthedRequest, session: AgentSession | None) -> HttpResponse:
     """The whole page; `session` None is the home page's fresh chat."""
     search = request.GET.get("q", "")[:200]
-    runs, has_older = ([], False)
+    runs: list[Run] = []
+    has_older = False
     summary = None
     if session is not None:
         runs, has_older = selectors.thread_runs(session_pk=session.pk, limit=PAGE_RUNS)
@@ -58,7 +53,7 @@ def chat_page(request: HttpRequest, session: AgentSession | None) -> HttpRespons
         "runs": runs,
         "has_older": has_older,
         "summary": summary if summary and summary.text else None,
-        **_memory_context(
+        **memory_panel(
             user_pk=session.user_id if session else request.user.pk, last_run=runs[-1] if runs else None
         ),
     }
@@ -67,13 +62,13 @@ def chat_page(request: HttpRequest, session: AgentSession | None) -> HttpRespons
 
 @login_required
 @require_GET
-def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
+def session_detail(request: AuthedRequest, session_id: str) -> HttpResponse:
     return chat_page(request, selectors.session_get_for_user(session_id=session_id, user=request.user))
 
 
 @login_required
 @require_GET
-def session_list(request: HttpRequest) -> HttpResponse:
+def session_list(request: AuthedRequest) -> HttpResponse:
     search = request.GET.get("q", "")[:200]
     current = request.GET.get("current", "")
     context = {
@@ -81,7 +76,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
         "q": search,
         "session": selectors.session_get(session_id=current) if current else None,
     }
-    return render(request, f"{TEMPLATE}#session_list", context)
+    return render(request, f"{TEMPLATE}#session-list", context)
 
 
 def _create_pending_run(session: AgentSession, text: str) -> Run:
@@ -97,7 +92,7 @@ def _create_pending_run(session: AgentSession, text: str) -> Run:
 
 @login_required
 @require_POST
-def session_new(request: HttpRequest) -> HttpResponse:
+def session_new(request: AuthedRequest) -> HttpResponse:
     """The first message of a new chat: the session, its pending run, then the chat page streams it."""
     model = configured_model()
     try:
@@ -117,7 +112,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def message_send(request: HttpRequest, session_id: str) -> HttpResponse:
+def message_send(request: AuthedRequest, session_id: str) -> HttpResponse:
     """The user's bubble and the reply's placeholder, which opens the run's stream."""
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
@@ -127,12 +122,12 @@ def message_send(request: HttpRequest, session_id: str) -> HttpResponse:
         return _error(exc)
     if not request.htmx:
         return redirect("sessions:detail", session.session_id)
-    return render(request, f"{TEMPLATE}#run_block", {"run": run, "is_last": True})
+    return render(request, f"{TEMPLATE}#run-block", {"run": run, "is_last": True})
 
 
 @login_required
 @require_GET
-def thread_older(request: HttpRequest, session_id: str) -> HttpResponse:
+def thread_older(request: AuthedRequest, session_id: str) -> HttpResponse:
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
         before = int(request.GET.get("before", ""))
@@ -145,7 +140,7 @@ def thread_older(request: HttpRequest, session_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def session_rename(request: HttpRequest, session_id: str) -> HttpResponse:
+def session_rename(request: AuthedRequest, session_id: str) -> HttpResponse:
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     if request.method == "POST":
         try:
@@ -154,9 +149,9 @@ def session_rename(request: HttpRequest, session_id: str) -> HttpResponse:
             return _error(exc)
         if not request.htmx:
             return redirect("sessions:detail", session.session_id)
-        partial = "session_item"
+        partial = "session-item"
     else:
-        partial = "rename_form"
+        partial = "rename-form"
     current = request.GET.get("current") or request.POST.get("current") or ""
     context = {
         "s": selectors.session_for_sidebar(session_pk=session.pk),
@@ -167,7 +162,7 @@ def session_rename(request: HttpRequest, session_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def session_item(request: HttpRequest, session_id: str) -> HttpResponse:
+def session_item(request: AuthedRequest, session_id: str) -> HttpResponse:
     """The sidebar entry again, while a new chat waits for its title; with it, the page's heading too."""
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
@@ -178,14 +173,14 @@ def session_item(request: HttpRequest, session_id: str) -> HttpResponse:
     context = {
         "s": item,
         "session": item if request.GET.get("current") == session.session_id else None,
-        "title_poll": tries + 1 if not item.title and tries < TITLE_POLLS else None,
+        "title_poll": tries + 1 if item is not None and not item.title and tries < TITLE_POLLS else None,
     }
-    return render(request, f"{TEMPLATE}#title_refresh", context)
+    return render(request, f"{TEMPLATE}#title-refresh", context)
 
 
 @login_required
 @require_POST
-def session_delete(request: HttpRequest, session_id: str) -> HttpResponse:
+def session_delete(request: AuthedRequest, session_id: str) -> HttpResponse:
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     detail_url = reverse("sessions:detail", args=[session.session_id])
     services.session_delete(session=session)
@@ -199,9 +194,9 @@ def session_delete(request: HttpRequest, session_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-async def run_events(request: HttpRequest, run_id: str) -> StreamingHttpResponse:
+async def run_events(request: AuthedRequest, run_id: str) -> StreamingHttpResponse:
     """Server-sent events of one run: the first connection runs it, any later one replays it."""
-    user = await request.auser()
+    user = cast(User, await request.auser())  # login_required
     run = await sync_to_async(selectors.run_get_for_user)(run_id=run_id, user=user)
     response = StreamingHttpResponse(run_stream(run=run), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
@@ -211,7 +206,7 @@ async def run_events(request: HttpRequest, run_id: str) -> StreamingHttpResponse
 
 @login_required
 @require_POST
-def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
+def run_stop(request: AuthedRequest, run_id: str) -> HttpResponse:
     """Mark the run cancelled; its stream notices, ends the model call and keeps what was said."""
     services.run_cancel(run=selectors.run_get_for_user(run_id=run_id, user=request.user))
     return HttpResponse(status=204)
@@ -219,7 +214,7 @@ def run_stop(request: HttpRequest, run_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_retry(request: HttpRequest, run_id: str) -> HttpResponse:
+def run_retry(request: AuthedRequest, run_id: str) -> HttpResponse:
     """A failed run's message again, as a new run; the failed one stays in the thread."""
     failed = selectors.run_get_for_user(run_id=run_id, user=request.user)
     model = configured_model()

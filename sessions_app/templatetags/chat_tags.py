@@ -4,7 +4,9 @@ from django import template
 from django.utils.safestring import SafeString
 
 from agentapp.agent.titles import title_from_text
+from memory_app.models import MemoryChange
 from sessions_app.chat.markdown import render_markdown
+from sessions_app.chat.panel import chip
 from sessions_app.models import AgentSession
 
 register = template.Library()
@@ -13,6 +15,12 @@ register = template.Library()
 @register.filter
 def markdown(text: str) -> SafeString:
     return render_markdown(text)
+
+
+@register.filter
+def memory_chip(change: MemoryChange) -> SafeString:
+    snapshot = change.before if change.action == MemoryChange.Action.DELETE else change.after
+    return chip(change.action, str((snapshot or {}).get("text") or ""))
 
 
 @register.filter

@@ -86,7 +86,7 @@ def _is_background(run: Run, event: RunEvent) -> bool:
     return bool(run.ended_at and run.status == Run.Status.COMPLETED and event.started_at >= run.ended_at)
 
 
-def _messages(raw: Any) -> list[dict[str, str]]:
+def _messages(raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         return []
     rows = []

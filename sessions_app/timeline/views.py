@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from agentapp.http import AuthedRequest
 
 from ..models import Run
 from ..selectors import run_get_for_user, runs_for_user, session_get_for_user
@@ -24,8 +28,8 @@ class RunFilterForm(forms.Form):
     date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError("The start date is after the end date.")
         return data
@@ -33,7 +37,7 @@ class RunFilterForm(forms.Form):
 
 @login_required
 @require_GET
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthedRequest) -> HttpResponse:
     form = RunFilterForm(request.GET or None)
     if not request.user.is_staff:
         del form.fields["user"]
@@ -54,7 +58,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     runs = runs_for_user(user=request.user, **filters)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     for run in page:
-        run.input_preview = layout.redact(run.input)
+        run.input_preview = layout.redact(run.input)  # type: ignore[attr-defined]  # for the list's template
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
@@ -63,14 +67,14 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_detail(request: HttpRequest, run_id: str) -> HttpResponse:
+def run_detail(request: AuthedRequest, run_id: str) -> HttpResponse:
     run = run_get_for_user(run_id=run_id, user=request.user)
     return render(request, f"{TEMPLATES}/detail.html", {"tl": presenters.run_timeline(run=run)})
 
 
 @login_required
 @require_GET
-def run_event(request: HttpRequest, run_id: str, event_id: int) -> HttpResponse:
+def run_event(request: AuthedRequest, run_id: str, event_id: int) -> HttpResponse:
     run = run_get_for_user(run_id=run_id, user=request.user)
     found = presenters.run_event_get(run=run, event_pk=event_id)
     if found is None:
@@ -82,7 +86,7 @@ def run_event(request: HttpRequest, run_id: str, event_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_context(request: HttpRequest, run_id: str) -> HttpResponse:
+def run_context(request: AuthedRequest, run_id: str) -> HttpResponse:
     run = run_get_for_user(run_id=run_id, user=request.user)
     contexts = presenters.run_contexts(run=run)
     legend = [(name, layout.SECTION_LABELS[name]) for name in layout.SECTION_ORDER]
@@ -92,6 +96,6 @@ def run_context(request: HttpRequest, run_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def session_timeline(request: HttpRequest, session_id: str) -> HttpResponse:
+def session_timeline(request: AuthedRequest, session_id: str) -> HttpResponse:
     session = session_get_for_user(session_id=session_id, user=request.user)
     return render(request, f"{TEMPLATES}/session.html", {"tl": presenters.session_timeline(session=session)})

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from sessions_app import services
 from sessions_app.models import AgentSession, Run
+from tests import factories
 from tests.conftest import PASSWORD
 from tests.live import sign_in
 
@@ -105,8 +105,7 @@ def test_a_failed_model_call_shows_retry_and_the_retried_run_succeeds(page, alic
 def test_renaming_in_place_and_deleting_with_confirmation(page, alice):
     for session_id, title in [("s-one", "First chat"), ("s-two", "Second chat")]:
         session = AgentSession.objects.create(session_id=session_id, user=alice, title=title)
-        run = services.run_create(session=session, input=f"hello from {title}")
-        Run.objects.filter(pk=run.pk).update(status="completed", content="Hi!")
+        factories.run(session, f"hello from {title}", content="Hi!")
     sign_in(page, "alice", PASSWORD)
     page.goto("/chats/s-one/")
 
@@ -140,7 +139,7 @@ def test_renaming_in_place_and_deleting_with_confirmation(page, alice):
 def test_searching_the_sidebar_filters_as_you_type(page, alice):
     for session_id, title, text in [("s-a", "Lisbon trip", "hotels"), ("s-b", "Groceries", "oat milk")]:
         session = AgentSession.objects.create(session_id=session_id, user=alice, title=title)
-        services.run_create(session=session, input=text, status="completed")
+        factories.run(session, text)
     sign_in(page, "alice", PASSWORD)
     page.fill(".session-search", "oat")
     expect(page.locator("#session-list .session-item")).to_have_count(1)
@@ -150,8 +149,7 @@ def test_searching_the_sidebar_filters_as_you_type(page, alice):
 def test_older_messages_load_when_scrolling_up(page, alice):
     session = AgentSession.objects.create(session_id="long", user=alice, title="Long chat")
     for i in range(20):
-        run = services.run_create(session=session, input=f"question {i:02d}")
-        Run.objects.filter(pk=run.pk).update(status="completed", content=f"answer {i:02d}")
+        factories.run(session, f"question {i:02d}", content=f"answer {i:02d}")
     sign_in(page, "alice", PASSWORD)
     page.goto("/chats/long/")
     expect(page.locator(".msg-user")).to_have_count(15)

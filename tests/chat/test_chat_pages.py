@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from memory_app.models import Memory
-from sessions_app import services
 from sessions_app.models import AgentSession, Run, SessionSummary
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -15,10 +15,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def _run(session: AgentSession, text: str, *, status: str = "completed", content: str = "", **fields) -> Run:
-    run = services.run_create(session=session, input=text, status=Run.Status.PENDING)
-    Run.objects.filter(pk=run.pk).update(status=status, content=content, **fields)
-    run.refresh_from_db()
-    return run
+    return factories.run(session, text, status=status, content=content, **fields)
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ import pytest
 from agentapp import app_agent
 from agentapp.agent.titles import title_from_text
 from sessions_app import services
-from sessions_app.models import AgentSession, Run
+from sessions_app.models import AgentSession
 from sessions_app.tasks import session_title_for_session
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +18,8 @@ FIRST = "Can you help me plan a week of vegetarian dinners for two people?"
 
 @pytest.fixture
 def untitled(alice):
-    session = AgentSession.objects.create(session_id="s1", user=alice)
-    run = services.run_create(session=session, input=FIRST)
-    Run.objects.filter(pk=run.pk).update(status="completed", content="Sure.")
+    session = factories.session(alice, "s1")
+    factories.run(session, FIRST, content="Sure.")
     return session
 
 

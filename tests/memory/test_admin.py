@@ -109,3 +109,23 @@ def test_reverting_a_change_from_the_admin(admin_client, memories):
     tea.refresh_from_db()
     assert tea.text == "Drinks green tea"
     assert MemoryChange.objects.filter(reverts=update, actor="operator").exists()
+
+
+def test_an_operator_who_may_only_view_memories_cannot_revert_a_change(client, django_user_model, memories):
+    """Was: the revert action needed only the view permission, though it rewrites a memory."""
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", password="pw-for-tests-123", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_memorychange", "view_memory"]))
+    client.force_login(viewer)
+    tea = memories["tea"]
+    services.memory_update(memory=tea, text="Drinks coffee", actor="model")
+    update = tea.changes.first()
+    url = reverse("admin:memory_app_memorychange_changelist")
+
+    page = client.get(url).content.decode()
+    client.post(url, {"action": "revert_selected", "_selected_action": [update.pk]})
+
+    assert "revert_selected" not in page  # the action is not offered
+    tea.refresh_from_db()
+    assert tea.text == "Drinks coffee" and not MemoryChange.objects.filter(reverts=update).exists()

@@ -4,10 +4,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.utils import timezone
 
-from sessions_app import services
 from sessions_app.models import AgentSession, Run
+from tests import factories
 from tests.fake_openai import RecordedRequest, Reply
 
 SUMMARY_MARKER = "running summary"
@@ -44,22 +43,9 @@ def thread(alice) -> Thread:
     session = AgentSession.objects.create(session_id="thread-1", user=alice)
 
     def add(text: str, reply: str | None = None, status: str = Run.Status.COMPLETED) -> Run:
-        run = services.run_create(session=session, input=text)
-        reply = reply if reply is not None else f"reply to {text}"
-        services.run_finish(
-            run_pk=run.pk,
-            session_pk=session.pk,
-            status=status,
-            content=reply,
-            messages=[{"role": "assistant", "content": reply}],
-            input_tokens=1,
-            output_tokens=1,
-            total_tokens=2,
-            started_at=timezone.now(),
-            first_token_at=None,
+        return factories.finished_run(
+            session, text, reply if reply is not None else f"reply to {text}", status=status
         )
-        run.refresh_from_db()
-        return run
 
     return Thread(session, add)
 

@@ -8,17 +8,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sessions_app.models import AgentSession, Run
+from sessions_app.models import Run
 from sessions_app.timeline.views import RUNS_PER_PAGE
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def _run(user, session_id: str, text: str, *, status: str = "completed", days_ago: int = 0) -> Run:
-    session, _ = AgentSession.objects.get_or_create(session_id=session_id, defaults={"user": user})
-    run = Run.objects.create(session=session, user=user, input=text, status=status)
-    Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
-    return run
+    created = timezone.now() - timedelta(days=days_ago)
+    return factories.run(factories.session(user, session_id), text, status=status, created_at=created)
 
 
 def _listed(body: bytes) -> list[str]:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from apikeys.models import ApiKey
 from apikeys.services import apikey_create
@@ -14,6 +13,7 @@ from memory_app.models import Memory
 from memory_app.services import memory_create
 from sessions_app import services
 from sessions_app.models import AgentSession, Run
+from tests import factories
 from tests.conftest import PASSWORD
 from tests.live import sign_in
 
@@ -22,13 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def _chat(username: str, session_id: str, text: str) -> Run:
     session = services.session_get_or_create_for_run(session_id=session_id, username=username)
-    run = services.run_create(session=session, input=text)
-    services.run_finish(
-        run_pk=run.pk, session_pk=session.pk, status="completed", content=f"re: {text}",
-        messages=[{"role": "assistant", "content": f"re: {text}"}], input_tokens=1, output_tokens=1,
-        total_tokens=2, started_at=timezone.now(), first_token_at=None,
-    )  # fmt: skip
-    return run
+    return factories.finished_run(session, text, f"re: {text}")
 
 
 @pytest.fixture

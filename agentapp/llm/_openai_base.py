@@ -1,4 +1,4 @@
-"""Client construction and error mapping shared by the OpenAI adapters.
+"""What the two OpenAI adapters share: their clients, one request and one streamed request.
 
 The SDK is imported lazily so that importing `agentapp.llm` (and using the
 offline demo model) does not pay for, or require, the openai package.
@@ -7,27 +7,23 @@ offline demo model) does not pay for, or require, the openai package.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import json
-import math
 import os
 import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
 from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from .types import Message, ModelError, ModelResponse, TextDelta, ToolSpec, Usage
+from ._openai_errors import UNREADABLE_JSON, ErrorMapping, sdk_error
+from .types import Message, ModelError, ModelResponse, TextDelta, ToolSpec
 
 if TYPE_CHECKING:
     import openai
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 NO_KEY_PLACEHOLDER = "no-key-needed"
-_MAX_SERVER_MESSAGE = 300
-_KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}")
 
 T = TypeVar("T")
 
@@ -40,7 +36,7 @@ class StreamState(Protocol):
     def finish(self) -> ModelResponse: ...
 
 
-class OpenAIBase:
+class OpenAIBase(ErrorMapping):
     """State and plumbing common to `OpenAIResponses` and `OpenAIChat`.
 
     Requests go through the SDK's generic `post()` (base URL, auth, retries, timeouts, SSE decoding and
@@ -186,7 +182,7 @@ class OpenAIBase:
             )
         except sdk_error() as exc:
             raise self.map_error(exc) from exc
-        except _UNREADABLE_JSON:
+        except UNREADABLE_JSON:
             raise self.unreadable_response_error() from None
 
     async def _apost(self, body: dict[str, Any], *, stream: bool = False) -> Any:
@@ -204,7 +200,7 @@ class OpenAIBase:
             )
         except sdk_error() as exc:
             raise self.map_error(exc) from exc
-        except _UNREADABLE_JSON:
+        except UNREADABLE_JSON:
             raise self.unreadable_response_error() from None
 
     def _readable(self, data: Any) -> dict[str, Any]:
@@ -254,113 +250,9 @@ class OpenAIBase:
             raise self.unreadable_stream_error()
         return payload
 
-    # -- errors --------------------------------------------------------------
-
-    def _redact(self, text: str) -> str:
-        for key in (self._api_key, os.environ.get("OPENAI_API_KEY")):
-            if key:
-                # Whole-token matches only, so a short key does not mangle ordinary words.
-                text = re.sub(rf"(?<![\w-]){re.escape(key)}(?![\w-])", "***", text)
-        return _KEY_PATTERN.sub("sk-***", text)
-
-    def _server_message(self, exc: Any) -> str:
-        body = getattr(exc, "body", None)
-        message: Any = None
-        if isinstance(body, dict):
-            message = body.get("message")
-        elif isinstance(body, str) and body.strip():
-            message = body
-        if not isinstance(message, str) or not message.strip():
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        message = " ".join(message.split())
-        if len(message) > _MAX_SERVER_MESSAGE:
-            message = message[: _MAX_SERVER_MESSAGE - 1] + "…"
-        return self._redact(message)
-
-    def map_error(self, exc: BaseException) -> ModelError:
-        """Turn an SDK exception raised while making a request into a `ModelError`."""
-        import openai
-
-        if isinstance(exc, ModelError):
-            return exc
-        if isinstance(exc, openai.APITimeoutError):
-            return ModelError(f"Model request timed out after {self.timeout:g}s", kind="timeout")
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__
-            detail = f" ({self._redact(str(cause))})" if cause is not None and str(cause) else ""
-            return ModelError(
-                f"Could not connect to the model server at {self.base_url}{detail}", kind="connection"
-            )
-        if isinstance(exc, openai.APIStatusError):
-            return self._map_status_error(exc)
-        if isinstance(exc, openai.APIResponseValidationError):
-            return self.unreadable_response_error(exc.status_code)
-        return ModelError(f"Model request failed: {self._server_message(exc)}", kind="bad_request")
-
-    def _map_status_error(self, exc: openai.APIStatusError) -> ModelError:
-        import openai
-
-        status = exc.status_code
-        message = self._server_message(exc)
-        if isinstance(exc, openai.RateLimitError) or status == 429:
-            return ModelError(
-                f"Model rate limit reached (HTTP {status}): {message}",
-                kind="rate_limit",
-                status_code=status,
-                retry_after=parse_retry_after(exc.response.headers),
-            )
-        if status >= 500:
-            return ModelError(
-                f"Model server error (HTTP {status}): {message}", kind="server", status_code=status
-            )
-        if isinstance(exc, openai.AuthenticationError) or status == 401:
-            return ModelError(
-                f"The model server rejected the API key (HTTP {status}): {message}",
-                kind="auth",
-                status_code=status,
-            )
-        if isinstance(exc, openai.PermissionDeniedError) or status == 403:
-            return ModelError(
-                f"The model server denied access (HTTP {status}): {message}", kind="auth", status_code=status
-            )
-        return ModelError(
-            f"The model server rejected the request (HTTP {status}): {message}",
-            kind="bad_request",
-            status_code=status,
-        )
-
-    def map_stream_error(self, exc: BaseException) -> ModelError:
-        """Turn anything raised while iterating an open stream into a `ModelError(kind="stream")`."""
-        import openai
-
-        if isinstance(exc, ModelError):
-            return exc
-        if isinstance(exc, openai.APITimeoutError):
-            message = f"The model stream stalled: no data for {self.timeout:g}s"
-        elif isinstance(exc, openai.APIConnectionError):
-            message = "The model stream was cut off before it finished"
-        elif isinstance(exc, openai.APIError):
-            message = f"The model stream failed: {self._server_message(exc)}"
-        else:
-            message = f"The model stream failed: {self._redact(str(exc)) or type(exc).__name__}"
-        return ModelError(message, kind="stream")
-
-    def unreadable_response_error(self, status_code: int | None = None) -> ModelError:
-        return ModelError(
-            "The model server sent a response that could not be read", kind="server", status_code=status_code
-        )
-
-    def incomplete_stream_error(self) -> ModelError:
-        return ModelError("The model stream ended before the response was complete", kind="stream")
-
-    def unreadable_stream_error(self) -> ModelError:
-        return ModelError(
-            "The model stream failed: the model server sent data that could not be read", kind="stream"
-        )
-
     # -- stream iteration ----------------------------------------------------
 
-    def guarded(self, stream: Any) -> Iterator[Any]:
+    def guarded(self, stream: Any) -> Generator[Any, None, None]:
         """Iterate an SDK stream, converting transport failures into stream errors.
 
         Only the SDK's `next()` is guarded, so bugs in the caller's loop body are not disguised.
@@ -380,7 +272,7 @@ class OpenAIBase:
             if close is not None:
                 close()
 
-    async def aguarded(self, stream: Any) -> AsyncIterator[Any]:
+    async def aguarded(self, stream: Any) -> AsyncGenerator[Any, None]:
         iterator = stream.__aiter__()
         try:
             while True:
@@ -397,71 +289,6 @@ class OpenAIBase:
                 await close()
 
 
-# Raised by the SDK's `response.json()` for a body labelled JSON that is not.
-_UNREADABLE_JSON = (json.JSONDecodeError, UnicodeDecodeError)
-
-
-def _post_options() -> dict[str, Any]:
+def _post_options() -> Any:  # the SDK's RequestOptions, a TypedDict of its private types
     # What the SDK's own create() methods send: only the API key authenticates, never an admin key.
     return {"security": {"bearer_auth": True}}
-
-
-def sdk_error() -> type[Exception]:
-    """The base class of every error the openai SDK raises (imported on first use)."""
-    import openai
-
-    return openai.OpenAIError
-
-
-def parse_retry_after(headers: Any) -> float | None:
-    """Seconds from `retry-after-ms` or `retry-after` (number or HTTP date), or None."""
-    if headers is None:
-        return None
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) / divisor
-        except ValueError:
-            continue
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is None:
-            return None
-        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-# -- reading JSON payloads -----------------------------------------------------
-# Servers (especially "OpenAI-compatible" ones) may leave fields out, send null or the wrong type:
-# these read such a field as absent instead of failing.
-
-
-def get(data: Any, key: str) -> Any:
-    return data.get(key) if isinstance(data, dict) else None
-
-
-def as_str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def as_int(value: Any) -> int:
-    return value if type(value) is int else 0
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def parse_usage(usage: Any, input_key: str, output_key: str) -> Usage:
-    input_tokens = as_int(get(usage, input_key))
-    output_tokens = as_int(get(usage, output_key))
-    return Usage(
-        input_tokens, output_tokens, as_int(get(usage, "total_tokens")) or input_tokens + output_tokens
-    )
