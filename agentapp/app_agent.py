@@ -20,7 +20,7 @@ from agentapp.agent.records import RunHandle
 from agentapp.agent.summarizer import SummaryUpdate
 from agentapp.celery import send_task
 from agentapp.db import DjangoDb
-from agentapp.errors import FollowupFailed
+from agentapp.errors import FollowupBusy, FollowupFailed
 from agentapp.llm.env import model_spec
 from agentapp.llm.factory import model_from_spec
 from agentapp.llm.types import Model
@@ -128,7 +128,8 @@ def summary_update(session_id: str) -> SummaryUpdate:
 def memory_update(run_id: str, *, may_retry: bool) -> str:
     """The automatic memory update of one finished run, applied at most once however often it is asked.
 
-    A transient model error raises FollowupFailed while retries are left (the task retries it).
+    A transient model error raises FollowupFailed while retries are left (the task retries it);
+    FollowupBusy says when to ask again while another claim holds it.
     """
 
     def update() -> None:
@@ -138,6 +139,9 @@ def memory_update(run_id: str, *, may_retry: bool) -> str:
             raise FollowupFailed(error.message, transient=error.transient) from error
 
     outcome = memory_services.memory_extraction_perform(run_id=run_id, update=update, may_retry=may_retry)
+    if outcome.status == "busy":
+        # A worker at work (a duplicate delivery), or one killed mid-task whose claim has not expired.
+        raise FollowupBusy(outcome.retry_in)
     if outcome.retry:
         raise FollowupFailed(outcome.error, transient=True)
     if outcome.status == "failed":
@@ -177,7 +181,9 @@ def sweep() -> dict[str, int]:
     }
     missed: dict[FollowupJob, list[str]] = {"title": session_selectors.sessions_missing_title(**window)}
     if settings.AGENT_UPDATE_MEMORY_ON_RUN:
-        missed["memory"] = memory_selectors.runs_missing_memory_update(**window)
+        missed["memory"] = memory_selectors.runs_missing_memory_update(
+            **window, lease=memory_services.followup_lease()
+        )
     if settings.AGENT_SESSION_SUMMARIES:
         missed["summary"] = session_selectors.sessions_behind_their_summary(**window)
     for job, ids in missed.items():

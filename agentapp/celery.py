@@ -23,24 +23,26 @@ logger = logging.getLogger(__name__)
 class TaskSender:
     """Sends one task by name; a broker that is down is logged, never raised."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, countdown: float | None = None) -> None:
         self.name = name
+        self.countdown = countdown
 
     def send(self, *args: Any) -> int:
         try:
-            current_app.send_task(self.name, args=args)
+            current_app.send_task(self.name, args=args, countdown=self.countdown)
         except Exception as exc:  # kombu's OperationalError, a timeout, a refused connection...
             logger.warning("could not enqueue %s%r (the sweep will retry): %s", self.name, args, exc)
             return 0
         return 1
 
 
-def send_task(name: str, *args: Any, on_commit: bool = False) -> int:
+def send_task(name: str, *args: Any, on_commit: bool = False, countdown: float | None = None) -> int:
     """Send the task `name` (its stable `name=`); a broker that is down is logged (the sweep sends
     the work again later). With on_commit, it is sent once the current transaction commits, as
-    `delay_on_commit` does. Returns 1 when sent (or scheduled on commit), 0 when the broker refused it.
+    `delay_on_commit` does; with countdown, a worker runs it that many seconds later. Returns 1 when
+    sent (or scheduled on commit), 0 when the broker refused it.
     """
-    sender = TaskSender(name)
+    sender = TaskSender(name, countdown)
     if on_commit:
         transaction.on_commit(partial(sender.send, *args))
         return 1

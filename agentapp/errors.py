@@ -60,3 +60,12 @@ class FollowupFailed(Exception):
         super().__init__(message)
         self.message = message
         self.transient = transient
+
+
+class FollowupBusy(Exception):
+    """Another claim holds the work (a worker at it, or one killed whose claim has not expired):
+    ask again in `retry_in` seconds, when it is done or may be taken over."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"claimed elsewhere; ask again in {retry_in:.0f}s")
+        self.retry_in = retry_in

@@ -220,6 +220,10 @@ AGENT_STALE_RUN_SECONDS = int(os.environ.get("AGENT_STALE_RUN_SECONDS", "900"))
 # for runs finished within the horizon.
 AGENT_FOLLOWUP_GRACE_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_GRACE_SECONDS", "300"))
 AGENT_FOLLOWUP_HORIZON_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_HORIZON_SECONDS", "86400"))
+# A follow-up's claim (the automatic memory update's) holds this long: more than a task may run
+# (its hard time limit, 180 s), so only a killed worker's claim expires; then a redelivered task or
+# the sweep takes it over, and the update is applied exactly once.
+AGENT_FOLLOWUP_LEASE_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_LEASE_SECONDS", "240"))
 
 LOGGING = {
     "version": 1,

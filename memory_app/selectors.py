@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from agentapp import sql
 from agentapp.errors import MemoryNotFound
@@ -24,6 +25,7 @@ SEARCH_DOCUMENT_SQL = (
     'COALESCE("memory_app_memory"."topics"::text, \'\'))'
 )
 MAX_QUERY_WORDS = 12
+RETRY_BACKOFF_MAX_SECONDS = 300  # the memory task's retry_backoff_max
 
 
 def memories_active(*, user_pk: int) -> QuerySet[Memory]:
@@ -66,9 +68,7 @@ def memory_get_for_user(*, memory_id: str, user_pk: int, include_deleted: bool =
     return memory
 
 
-def memory_get_for_viewer(
-    *, memory_id: str, viewer: User, include_deleted: bool = True
-) -> Memory:
+def memory_get_for_viewer(*, memory_id: str, viewer: User, include_deleted: bool = True) -> Memory:
     """A memory the signed-in person may see: their own, or anyone's for staff."""
     memories = Memory.objects.select_related("user", "source_run").filter(memory_id=memory_id)
     if not include_deleted:
@@ -153,9 +153,19 @@ def memories_export(*, user_pk: int) -> dict[str, Any]:
     }
 
 
-def runs_missing_memory_update(*, settled_before: timedelta, horizon: timedelta) -> list[str]:
-    """Completed runs with no automatic memory update recorded (no MemoryExtraction row): the sweep's."""
-    missing = runs_settled(settled_before=settled_before, horizon=horizon).filter(
-        ~Exists(MemoryExtraction.objects.filter(run=OuterRef("pk")))
+def runs_missing_memory_update(
+    *, settled_before: timedelta, horizon: timedelta, lease: timedelta
+) -> list[str]:
+    """Completed runs whose automatic memory update never started (no MemoryExtraction: the broker lost
+    its task) or whose claim outlived its lease (its worker was killed): the sweep sends them again."""
+    State = MemoryExtraction.State
+    expired = timezone.now() - lease
+    # A retry waits at most the tasks' backoff cap before its next attempt claims again.
+    retry_expired = expired - timedelta(seconds=RETRY_BACKOFF_MAX_SECONDS)
+    live = MemoryExtraction.objects.filter(run=OuterRef("pk")).filter(
+        Q(state__in=(State.DONE, State.FAILED))
+        | Q(state=State.RUNNING, claimed_at__gte=expired)
+        | Q(state=State.RETRYING, claimed_at__gte=retry_expired)
     )
+    missing = runs_settled(settled_before=settled_before, horizon=horizon).filter(~Exists(live))
     return list(missing.order_by("id").values_list("run_id", flat=True)[:MISSED_BATCH])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
@@ -283,9 +284,7 @@ def _import_items(data: Any) -> list[dict[str, Any]]:
     return list(cleaned.values())
 
 
-def memories_import(
-    *, user_pk: int, data: Any, actor: str, actor_user: User | None = None
-) -> dict[str, int]:
+def memories_import(*, user_pk: int, data: Any, actor: str, actor_user: User | None = None) -> dict[str, int]:
     """Read an export back: new memories are created, known ones (same text) get the file's topics.
     Importing the same file twice changes nothing the second time. All or nothing."""
     _check_actor(actor)
@@ -308,27 +307,39 @@ def memories_import(
 
 
 # --- automatic memory: one extraction per run ------------------------------------------
-def memory_extraction_claim(*, run_id: str, stale_after: timedelta) -> bool:
-    """Claim the run's automatic memory update; False when it is done, failed, or running elsewhere.
+@dataclass(frozen=True)
+class Claim:
+    claimed: bool
+    busy_for: float | None = None  # held by a live claim: seconds until it expires
 
-    A claim older than `stale_after` belongs to a worker that died, so it may be taken over.
+
+def memory_extraction_claim(*, run_id: str, lease: timedelta) -> Claim:
+    """Claim the run's automatic memory update for `lease` (longer than a task may run).
+
+    Not claimed when it is done or failed, or while another claim holds it: a claim older than
+    its lease belongs to a worker that was killed, and is taken over.
     """
     run_pk = Run.objects.filter(run_id=run_id).values_list("pk", flat=True).first()
     if run_pk is None:
         raise RunNotFound(f"run {run_id!r} not found")
     now = timezone.now()
-    _, created = MemoryExtraction.objects.get_or_create(
+    extraction, created = MemoryExtraction.objects.get_or_create(
         run_id=run_pk, defaults={"state": MemoryExtraction.State.RUNNING, "claimed_at": now}
     )
     if created:
-        return True
+        return Claim(True)
     claimable = Q(state=MemoryExtraction.State.RETRYING) | Q(
-        state=MemoryExtraction.State.RUNNING, claimed_at__lt=now - stale_after
+        state=MemoryExtraction.State.RUNNING, claimed_at__lt=now - lease
     )
     taken = MemoryExtraction.objects.filter(claimable, run_id=run_pk).update(
         state=MemoryExtraction.State.RUNNING, claimed_at=now, attempts=F("attempts") + 1
     )
-    return taken == 1
+    if taken == 1:
+        return Claim(True)
+    extraction.refresh_from_db()
+    if extraction.state != MemoryExtraction.State.RUNNING:
+        return Claim(False)
+    return Claim(False, busy_for=max(0.0, (extraction.claimed_at + lease - now).total_seconds()))
 
 
 def memory_extraction_finish(*, run_id: str, state: str, error: str = "") -> None:
@@ -341,30 +352,38 @@ def memory_extraction_finish(*, run_id: str, state: str, error: str = "") -> Non
 
 @dataclass(frozen=True)
 class ExtractionOutcome:
-    status: str  # done, failed, retrying, skipped (done or running elsewhere), missing (no such run)
+    # done, failed, retrying, skipped (done or failed before), missing (no such run),
+    # busy (another claim holds it: ask again in `retry_in` seconds, when it expires)
+    status: str
     error: str = ""
+    retry_in: float = 0.0
 
     @property
     def retry(self) -> bool:
         return self.status == "retrying"
 
 
-# A claim this old belongs to a worker that was killed (acks_late redelivers its task).
-STALE_CLAIM = timedelta(minutes=4)
+def followup_lease() -> timedelta:
+    """How long a claim holds: longer than a task may run (its hard time limit), so only a killed
+    worker's claim ever expires."""
+    return timedelta(seconds=settings.AGENT_FOLLOWUP_LEASE_SECONDS)
 
 
 def memory_extraction_perform(
-    *, run_id: str, update: Callable[[], None], may_retry: bool, stale_after: timedelta = STALE_CLAIM
+    *, run_id: str, update: Callable[[], None], may_retry: bool
 ) -> ExtractionOutcome:
     """Claim the run's automatic memory update, run `update`, and record how it ended, so a repeated
-    or redelivered task applies it at most once. `update` raises FollowupFailed when the model failed
+    or redelivered task applies it exactly once. `update` raises FollowupFailed when the model failed
     (a transient failure is handed back for another attempt while `may_retry`); anything else it
     raises is recorded as a failure and raised again."""
     try:
-        if not memory_extraction_claim(run_id=run_id, stale_after=stale_after):
-            return ExtractionOutcome("skipped")
+        claim = memory_extraction_claim(run_id=run_id, lease=followup_lease())
     except RunNotFound:
         return ExtractionOutcome("missing")
+    if not claim.claimed:
+        if claim.busy_for is not None:
+            return ExtractionOutcome("busy", retry_in=claim.busy_for)
+        return ExtractionOutcome("skipped")
     State = MemoryExtraction.State
     try:
         update()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from agentapp import app_agent
-from agentapp.errors import FollowupFailed
+from agentapp.errors import FollowupBusy, FollowupFailed
 
 MAX_RETRIES = 5
 
@@ -23,5 +23,9 @@ MAX_RETRIES = 5
     time_limit=180,
 )
 def memory_update_for_run(self, run_id: str) -> str:
-    """The automatic memory update of one finished run, applied at most once however often it runs."""
-    return app_agent.memory_update(run_id, may_retry=self.request.retries < MAX_RETRIES)
+    """The automatic memory update of one finished run, applied exactly once however often it runs."""
+    try:
+        return app_agent.memory_update(run_id, may_retry=self.request.retries < MAX_RETRIES)
+    except FollowupBusy as busy:
+        # Back on the same queue when the other claim expires (max_retries=None: that never gives up).
+        raise self.retry(countdown=busy.retry_in + 1, max_retries=None) from busy

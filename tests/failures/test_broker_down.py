@@ -131,7 +131,7 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
 
 def _missed(**window) -> dict[str, list[str]]:
     return {
-        "memory": memory_selectors.runs_missing_memory_update(**window),
+        "memory": memory_selectors.runs_missing_memory_update(**window, lease=timedelta(minutes=4)),
         "summary": session_selectors.sessions_behind_their_summary(**window),
         "title": session_selectors.sessions_missing_title(**window),
     }

@@ -1,4 +1,9 @@
-"""A Celery worker process killed (-9) in the middle of a summary task: redelivered, applied exactly once."""
+"""A Celery worker killed (-9) in the middle of its work: the work is applied exactly once, soon after.
+
+Two kinds of kill: the whole worker (a deploy gone wrong, the machine's OOM killer taking the main
+process), whose unacknowledged message comes back only after the broker's visibility timeout; and
+one pool child (the OOM killer's usual victim), whose message the main process hands back at once.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from django.db import connection
 
 from agentapp.celery import app as project_app
 from agentapp.database import database_url
-from sessions_app.models import RunEvent, SessionSummary
+from memory_app.models import Memory, MemoryChange, MemoryExtraction
+from sessions_app.models import AgentSession, RunEvent, SessionSummary
 from sessions_app.tasks import session_summary_update
 from tests.redis_support import redis_url
 
@@ -25,6 +31,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_REDIS = "redis://127.0.0.1:6379/9"
+LEASE_SECONDS = 3  # the workers' follow-up lease, instead of four minutes
 
 
 @pytest.fixture
@@ -43,7 +50,9 @@ def broker() -> Iterator[tuple[str, str]]:
     redis.Redis.from_url(url).delete(f"_kombu.binding.{queue}", queue)
 
 
-def _start_worker(url: str, queue: str, fake_openai, tmp_path: Path, name: str) -> subprocess.Popen:
+def _start_worker(
+    url: str, queue: str, fake_openai, tmp_path: Path, name: str, *, pool: str = "solo"
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.failures.worker_settings",
@@ -55,10 +64,14 @@ def _start_worker(url: str, queue: str, fake_openai, tmp_path: Path, name: str) 
         "OPENAI_API_KEY": "sk-test-secret-123",
         "AGENT_BACKGROUND_TASKS": "celery",
         "AGENT_SESSION_SUMMARIES": "1",
+        "AGENT_UPDATE_MEMORY_ON_RUN": "1",
+        "AGENT_FOLLOWUP_LEASE_SECONDS": str(LEASE_SECONDS),
         "AGENTAPP_VAR_DIR": str(tmp_path),
         "LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "celery", "-A", "agentapp", "worker", "--pool=solo", "-Q", queue]
+    command = [sys.executable, "-m", "celery", "-A", "agentapp", "worker", f"--pool={pool}", "-Q", queue]
+    if pool == "prefork":
+        command.append("--concurrency=1")
     command += ["-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -126,3 +139,103 @@ def test_a_summary_task_whose_worker_is_killed_is_redelivered_and_applied_exactl
     assert _summary_requests(fake_openai) == 2  # the killed request and the redelivered one
     folds = RunEvent.objects.filter(kind="summary")
     assert [event.payload["applied"] for event in folds] == [True]
+
+
+# --- the automatic memory update, killed mid-task -------------------------------------------------
+def _sender(url: str, queue: str) -> Celery:
+    sender = Celery("agentapp-killed-test", set_as_current=False)
+    sender.config_from_object("django.conf:settings", namespace="CELERY")
+    sender.conf.update(broker_url=url, broker_transport_options={}, task_default_queue=queue)
+    sender.set_current()
+    sender.set_default()
+    return sender
+
+
+def _memory_manager_requests(fake_openai) -> int:
+    return sum(
+        (r.body["messages"][0].get("content") or "").startswith("You maintain long-term memories")
+        for r in fake_openai.requests
+    )
+
+
+def _finished_run(make_agent, fake_openai) -> str:
+    """A completed run whose memory update is left to the workers (nothing runs it here)."""
+    fake_openai.reply(text="Nice to meet you, Sarah.")
+    output = make_agent("chat").run("I'm Sarah", user_id="sarah", session_id="meet")
+    AgentSession.objects.filter(session_id="meet").update(title="Meeting")  # no title job to muddle the count
+    return output.run_id
+
+
+def _script_the_memory_manager(fake_openai) -> None:
+    fake_openai.reply(text="never sent", delay=60)  # the killed worker's request: it never gets an answer
+    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User is called Sarah", "topics": ["name"]})])
+    fake_openai.reply(text="Done.")
+
+
+def _applied_once(run_id: str, fake_openai) -> None:
+    assert [m.text for m in Memory.objects.all()] == ["User is called Sarah"]
+    assert MemoryChange.objects.count() == 1
+    extraction = MemoryExtraction.objects.get(run__run_id=run_id)
+    assert extraction.state == "done" and extraction.attempts == 2  # the killed claim, then the one that won
+    assert _memory_manager_requests(fake_openai) == 3  # the killed request, then one exchange of two
+
+
+def test_a_memory_update_whose_pool_child_is_killed_is_applied_once_when_its_claim_expires(
+    broker, make_agent, fake_openai, tmp_path
+):
+    """Was: the redelivered task found the killed claim `running`, skipped, and the update was lost."""
+    import psutil
+
+    url, queue = broker
+    run_id = _finished_run(make_agent, fake_openai)
+    _script_the_memory_manager(fake_openai)
+    _sender(url, queue).send_task("memory.update_for_run", args=[run_id])
+
+    worker = _start_worker(url, queue, fake_openai, tmp_path, "prefork", pool="prefork")
+    try:
+        _wait_for(lambda: _memory_manager_requests(fake_openai) == 1, 60, "the first memory-manager request")
+        [child] = psutil.Process(worker.pid).children()
+        child.kill()  # as the OOM killer takes a pool process; the main process lives on
+        _wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists(), 60, "the update, once")
+    finally:
+        _stop(worker)
+
+    _applied_once(run_id, fake_openai)
+
+
+def test_a_memory_update_whose_whole_worker_is_killed_is_applied_once_by_the_sweep(
+    broker, make_agent, fake_openai, tmp_path, settings
+):
+    """The whole worker gone: the sweep sends the work again once the claim expires, long before the
+    broker would hand the message back (an hour on Redis by default)."""
+    from agentapp import app_agent
+
+    settings.AGENT_BACKGROUND_TASKS = "celery"
+    settings.AGENT_UPDATE_MEMORY_ON_RUN = True
+    settings.AGENT_FOLLOWUP_GRACE_SECONDS = 0
+    settings.AGENT_FOLLOWUP_LEASE_SECONDS = LEASE_SECONDS
+    url, queue = broker
+    run_id = _finished_run(make_agent, fake_openai)
+    _script_the_memory_manager(fake_openai)
+    _sender(url, queue).send_task("memory.update_for_run", args=[run_id])
+
+    first = _start_worker(url, queue, fake_openai, tmp_path, "first")
+    second = None
+    try:
+        _wait_for(lambda: _memory_manager_requests(fake_openai) == 1, 60, "the first memory-manager request")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        assert app_agent.sweep()["memory"] == 0  # the claim is still within its lease
+        time.sleep(LEASE_SECONDS + 0.5)
+        assert app_agent.sweep()["memory"] == 1  # expired: sent again
+
+        second = _start_worker(url, queue, fake_openai, tmp_path, "second")
+        _wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists(), 60, "the update, once")
+        time.sleep(LEASE_SECONDS + 2)  # the killed worker's own message comes back too: it applies nothing
+        assert app_agent.sweep()["memory"] == 0
+    finally:
+        _stop(first)
+        if second is not None:
+            _stop(second)
+
+    _applied_once(run_id, fake_openai)

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from agentapp.errors import FollowupFailed
-from memory_app import services, tasks
+from memory_app import selectors, services, tasks
 from memory_app.models import Memory, MemoryChange, MemoryExtraction
 from memory_app.tasks import memory_update_for_run
 from sessions_app.models import Run
@@ -125,13 +125,41 @@ def test_a_permanent_model_error_is_not_retried(finished_run, fake_openai, task_
 
 def test_a_claim_left_by_a_dead_worker_can_be_taken_over_but_a_live_one_cannot(finished_run):
     run = finished_run()
-    assert services.memory_extraction_claim(run_id=run.run_id, stale_after=timedelta(minutes=5))
-    assert not services.memory_extraction_claim(run_id=run.run_id, stale_after=timedelta(minutes=5))
+    assert services.memory_extraction_claim(run_id=run.run_id, lease=timedelta(minutes=5)).claimed
+    assert not services.memory_extraction_claim(run_id=run.run_id, lease=timedelta(minutes=5)).claimed
 
     MemoryExtraction.objects.filter(run=run).update(claimed_at=timezone.now() - timedelta(minutes=6))
 
-    assert services.memory_extraction_claim(run_id=run.run_id, stale_after=timedelta(minutes=5))
+    assert services.memory_extraction_claim(run_id=run.run_id, lease=timedelta(minutes=5)).claimed
 
 
 def test_a_run_that_no_longer_exists_is_skipped(db):
     assert memory_update_for_run("run_gone") == "missing"
+
+
+def test_a_redelivery_that_finds_the_claim_held_comes_back_when_the_claim_expires(
+    finished_run, fake_openai, task_model, settings
+):
+    """Was: a task redelivered after its worker's pool child was killed found the claim `running`,
+    skipped, and the update was never applied."""
+    run = finished_run()
+    settings.AGENT_FOLLOWUP_LEASE_SECONDS = 60
+    assert services.memory_extraction_claim(run_id=run.run_id, lease=timedelta(seconds=60)).claimed
+    MemoryExtraction.objects.filter(run=run).update(claimed_at=timezone.now() - timedelta(seconds=20))
+
+    outcome = services.memory_extraction_perform(run_id=run.run_id, update=lambda: None, may_retry=True)
+
+    assert outcome.status == "busy" and 35 <= outcome.retry_in <= 41  # when the killed claim expires
+    assert MemoryExtraction.objects.get(run=run).state == "running"  # still the first claim's
+
+
+def test_the_sweep_sends_again_the_memory_updates_whose_claim_expired(finished_run, settings):
+    run = finished_run()
+    lease = timedelta(seconds=settings.AGENT_FOLLOWUP_LEASE_SECONDS)
+    services.memory_extraction_claim(run_id=run.run_id, lease=lease)
+    window = {"settled_before": timedelta(0), "horizon": timedelta(days=1), "lease": lease}
+    assert selectors.runs_missing_memory_update(**window) == []  # a live claim: its worker is on it
+
+    MemoryExtraction.objects.filter(run=run).update(claimed_at=timezone.now() - lease - timedelta(seconds=1))
+
+    assert selectors.runs_missing_memory_update(**window) == [run.run_id]
