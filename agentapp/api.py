@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -13,6 +14,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 
 from agentapp.accounts.api import router as users_router
 from agentapp.agent import ModelError
+from agentapp.agent import errors as runtime
 from agentapp.errors import AgentAppError, FollowupFailed, RateLimited
 from apikeys.auth import ApiKeyAuth
 from memory_app.api import router as memory_router
@@ -52,6 +54,22 @@ def _error(request: HttpRequest, status: int, message: str, detail: Any = None) 
 @api.exception_handler(AgentAppError)
 def on_app_error(request: HttpRequest, exc: AgentAppError) -> HttpResponse:
     return _error(request, exc.status_code, exc.message, exc.detail)
+
+
+# What the runtime raises itself (a storage other than DjangoDb, or a check before the storage).
+RUNTIME_STATUS = {
+    runtime.InvalidInput: 422,
+    runtime.SessionOwnedByAnotherUser: 404,
+    runtime.RunNotFound: 404,
+    runtime.MemoryNotFound: 404,
+    runtime.StorageUnavailable: 503,
+}
+
+
+@api.exception_handler(runtime.AgentError)
+def on_runtime_error(request: HttpRequest, exc: runtime.AgentError) -> HttpResponse:
+    status = next((code for cls, code in RUNTIME_STATUS.items() if isinstance(exc, cls)), 400)
+    return _error(request, status, exc.message, exc.detail)
 
 
 @api.exception_handler(RateLimited)
@@ -99,6 +117,15 @@ def on_model_error(request: HttpRequest, exc: ModelError) -> HttpResponse:
 @api.exception_handler(FollowupFailed)
 def on_followup_failed(request: HttpRequest, exc: FollowupFailed) -> HttpResponse:
     return _error(request, 503, "The model is unavailable; try again later", exc.message)
+
+
+def on_database_away(request: HttpRequest, exc: object) -> HttpResponse:
+    # The database is away (a restart, a failover): say so, rather than a 500 with a traceback.
+    return _error(request, 503, "The database is unavailable; try again in a moment")
+
+
+api.add_exception_handler(OperationalError, on_database_away)
+api.add_exception_handler(InterfaceError, on_database_away)
 
 
 @api.exception_handler(HttpError)

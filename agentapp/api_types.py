@@ -8,6 +8,8 @@ from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator, StringConstraints
 
+from agentapp.agent.ids import SESSION_ID_PATTERN
+
 
 class ErrorOut(Schema):
     """The one error shape, for every 4xx."""
@@ -30,6 +32,7 @@ def _clean(value: str) -> str:
 _NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, StringConstraints(pattern=_NO_NUL), AfterValidator(_clean)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_NO_NUL), AfterValidator(_clean)]
+SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
 UserId = Annotated[
     str, StringConstraints(min_length=1, max_length=150, pattern=_NO_NUL), AfterValidator(_clean)
 ]

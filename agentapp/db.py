@@ -7,12 +7,14 @@ It turns ORM rows into the agent's plain records and back, so the agent never to
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 
 from agentapp.agent.records import (
@@ -30,7 +32,7 @@ from agentapp.agent.records import (
 )
 from agentapp.agent.summarizer import MAX_TURN_CHARS
 from agentapp.database import connection_give_back
-from agentapp.errors import SessionOwnedByAnotherUser
+from agentapp.errors import SessionOwnedByAnotherUser, StorageUnavailable
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
 from memory_app.models import Memory
@@ -99,19 +101,30 @@ def _summary_record(summary: SessionSummary, session_id: str) -> SessionSummaryR
     )
 
 
-def _once_more_on_a_new_connection(write: Callable[[], T]) -> T:
-    """A write whose connection the server ended (a restart, a failover) is tried once more on a new one.
+def _unavailable(exc: Exception) -> StorageUnavailable:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StorageUnavailable(f"the database did not answer ({first})")
 
-    Only outside a transaction, where the failed statement left nothing half-written behind.
+
+def _waiting_for_the_database(write: Callable[[], T], *, patience: float | None = None) -> T:
+    """A write, tried again on a new connection while the database is away (a restart, a failover),
+    with a growing pause between tries, for up to `patience` seconds (AGENT_DB_RETRY_SECONDS);
+    then StorageUnavailable. Only outside a transaction, where a failed try left nothing behind.
     """
-    try:
-        return write()
-    except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
-            raise
-        logger.warning("database connection lost; retrying on a new one", exc_info=True)
-        connection.close()
-        return write()
+    deadline = time.monotonic() + (settings.AGENT_DB_RETRY_SECONDS if patience is None else patience)
+    pause = 0.2
+    while True:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            if time.monotonic() + pause > deadline:
+                raise _unavailable(exc) from exc
+            logger.warning("the database did not answer; trying again in %.1fs: %s", pause, exc)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 class DjangoDb:
@@ -193,7 +206,16 @@ class DjangoDb:
         return await sync_to_async(load)()
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
-        session_services.run_events_add(run_pk=_keys(run).run_pk, events=[vars(event) for event in events])
+        """Written at once or not at all: a run's buffered entries wait for its end when the database
+        is away (the end waits for the database), so a tool's run is not held up meanwhile."""
+        rows = [vars(event) for event in events]
+        try:
+            session_services.run_events_add(run_pk=_keys(run).run_pk, events=rows)
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+            raise _unavailable(exc) from exc
 
     def run_finish(
         self,
@@ -228,7 +250,7 @@ class DjangoDb:
                 events=[vars(event) for event in events],
             )
 
-        _once_more_on_a_new_connection(finish)
+        _waiting_for_the_database(finish)
 
     def run_handle(self, *, run_id: str) -> RunHandle:
         run = session_selectors.run_get(run_id=run_id)

@@ -69,3 +69,7 @@ class FollowupBusy(Exception):
     def __init__(self, retry_in: float) -> None:
         super().__init__(f"claimed elsewhere; ask again in {retry_in:.0f}s")
         self.retry_in = retry_in
+
+
+class StorageUnavailable(AgentAppError, runtime.StorageUnavailable):
+    status_code = 503

@@ -87,6 +87,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "agentapp.pg"  # the same, with a pool that recovers promptly
 else:
     # The embedded server: started on the first connection, over a Unix socket in its data directory.
     DATABASES = {
@@ -103,7 +105,7 @@ else:
         }
     }
 # Any other ENGINE (an old sqlite:// URL) is refused by the system check agentapp.E001.
-POSTGRES_ENGINES = ("django.db.backends.postgresql", "agentapp.embedded_pg")
+POSTGRES_ENGINES = ("django.db.backends.postgresql", "agentapp.pg", "agentapp.embedded_pg")
 if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES and env_bool("DB_POOL", True):
     # psycopg 3's pool; persistent connections (conn_max_age) must stay off with it. The health
     # check (one empty round trip when a connection is taken) keeps a database restart or failover
@@ -224,6 +226,9 @@ AGENT_FOLLOWUP_HORIZON_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_HORIZON_SECO
 # (its hard time limit, 180 s), so only a killed worker's claim expires; then a redelivered task or
 # the sweep takes it over, and the update is applied exactly once.
 AGENT_FOLLOWUP_LEASE_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_LEASE_SECONDS", "240"))
+# How long a run waits, holding its reply, for a database that went away (a restart, a failover)
+# before it gives up writing it; the run's error is then written with the text, waiting as long again.
+AGENT_DB_RETRY_SECONDS = float(os.environ.get("AGENT_DB_RETRY_SECONDS", "30"))
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from agentapp.api_types import Id, Search, Text, UserId
+from agentapp.api_types import Search, SessionId, Text, UserId
 
 from .services import MAX_MESSAGE_CHARS
 
@@ -16,7 +16,9 @@ SessionSort = Literal["updated_at", "-updated_at", "created_at", "-created_at", 
 
 class RunIn(Schema):
     message: Text = Field(..., max_length=MAX_MESSAGE_CHARS, description="The person's message.")
-    session_id: Id | None = Field(None, description="A thread id; omitted: a new session is created.")
+    session_id: SessionId | None = Field(
+        None, description="A thread id (letters and digits, then also . _ : @ + -); omitted: a new session."
+    )
     user_id: UserId | None = Field(None, description="Whom the run is for; omitted: the caller.")
     stream: bool = Field(False, description="Answer with a server-sent event stream instead of JSON.")
 

@@ -8,11 +8,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from agentapp import sql
+from agentapp.agent import errors as runtime_errors
+from agentapp.agent.ids import check_session_id
 from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
 
 from .models import AgentSession, Message, Run, RunEvent, SessionSummary
@@ -21,11 +24,20 @@ MAX_MESSAGE_CHARS = 32_000
 MAX_ID_CHARS = 128
 
 
+def normalize_user_id(user_id: str) -> str:
+    """A user id as usernames are stored: NFKC-normalised (a fullwidth "\uff41lice" is "alice")."""
+    return get_user_model().normalize_username((user_id or "").strip())
+
+
 def user_get_or_create(*, username: str) -> User:
-    username = (username or "").strip()
+    username = normalize_user_id(username)
     if not username or len(username) > 150:
         raise InvalidInput("user_id must be between 1 and 150 characters")
     User = get_user_model()
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise InvalidInput("user_id may hold only letters, digits and . @ + - _") from None
     user = User.objects.filter(username=username).first()
     if user is not None:
         return user
@@ -41,8 +53,11 @@ def user_get_or_create(*, username: str) -> User:
 
 def session_get_or_create_for_run(*, session_id: str, username: str, agent_name: str = "") -> AgentSession:
     """The session `session_id` of `username`, created when new; another user's session is refused."""
-    if not session_id or len(session_id) > MAX_ID_CHARS:
-        raise InvalidInput(f"session_id must be between 1 and {MAX_ID_CHARS} characters")
+    try:
+        check_session_id(session_id)
+    except runtime_errors.InvalidInput as exc:
+        raise InvalidInput(exc.message) from None
+    username = normalize_user_id(username)
     found = _session_and_owner(session_id)
     if found is None:
         user = user_get_or_create(username=username)

@@ -12,10 +12,12 @@ urlpatterns = [
     path("chat/runs/<str:run_id>/stream/", views.run_events, name="stream"),
     path("chat/runs/<str:run_id>/stop/", views.run_stop, name="stop"),
     path("chat/runs/<str:run_id>/retry/", views.run_retry, name="retry"),
-    path("chats/<str:session_id>/", views.session_detail, name="detail"),
-    path("chats/<str:session_id>/messages/", views.message_send, name="send"),
-    path("chats/<str:session_id>/older/", views.thread_older, name="older"),
-    path("chats/<str:session_id>/rename/", views.session_rename, name="rename"),
-    path("chats/<str:session_id>/item/", views.session_item, name="item"),
-    path("chats/<str:session_id>/delete/", views.session_delete, name="delete"),
+    # `path:` so that a session whose id holds a slash (stored before ids were checked) still opens
+    # and deletes; the page itself comes last, after the routes below it in the tree.
+    path("chats/<path:session_id>/messages/", views.message_send, name="send"),
+    path("chats/<path:session_id>/older/", views.thread_older, name="older"),
+    path("chats/<path:session_id>/rename/", views.session_rename, name="rename"),
+    path("chats/<path:session_id>/item/", views.session_item, name="item"),
+    path("chats/<path:session_id>/delete/", views.session_delete, name="delete"),
+    path("chats/<path:session_id>/", views.session_detail, name="detail"),
 ]

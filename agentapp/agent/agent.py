@@ -18,6 +18,7 @@ from .context import DEFAULT_INSTRUCTIONS
 from .errors import InvalidInput
 from .events import RunCancelled, RunCompleted, RunError, RunOutput, RunOutputEvent, RunStarted
 from .followups import FollowupJob, Followups, RunInline
+from .ids import check_session_id
 from .options import AgentOptions
 from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
 from .storage import AgentDb
@@ -179,7 +180,7 @@ class Agent:
     def _begin(self, message: str, *, user_id: str, session_id: str | None) -> RunHandle:
         return self.db.run_begin(
             user_id=user_id,
-            session_id=session_id or f"ses_{uuid.uuid4().hex}",
+            session_id=check_session_id(session_id) if session_id else f"ses_{uuid.uuid4().hex}",
             agent_name=self.name,
             message=message,
             model_id=self.model.id,

@@ -26,3 +26,7 @@ class RunNotFound(AgentError):
 
 class MemoryNotFound(AgentError):
     """A memory id that is not the run's user's (or does not exist): the two are not told apart."""
+
+
+class StorageUnavailable(AgentError):
+    """The storage could not be reached (the database is down or restarting) for longer than it waits."""

@@ -15,6 +15,7 @@ from agentapp.llm.types import Message
 
 from . import loop
 from .context import Span
+from .errors import StorageUnavailable
 from .records import EventRecord, RunHandle
 from .storage import AgentDb
 from .timeutil import to_datetime
@@ -35,9 +36,15 @@ class RunRecorder:
         return taken
 
     def flush(self) -> None:
-        """Store the buffered entries now."""
-        if self.pending:
-            self.db.run_events_record(run=self.run, events=self.take())
+        """Store the buffered entries now; while the storage is away they stay buffered for the
+        write that ends the run (which waits for it), so a database restart loses none."""
+        if not self.pending:
+            return
+        try:
+            self.db.run_events_record(run=self.run, events=self.pending)
+        except StorageUnavailable:
+            return
+        self.pending = []
 
     def model_request(
         self,

@@ -12,6 +12,7 @@ from agentapp.llm.types import Message, Model, TextDelta, Usage
 
 from . import loop
 from .context import AssembledContext, build_context
+from .errors import StorageUnavailable
 from .events import (
     MemoryUpdated,
     RunCancelled,
@@ -49,6 +50,8 @@ class Turn:
         self.memory_changes: list[MemoryUpdated] = []
         self.output: RunOutput | None = None
         self.partial: list[str] = []
+        # The loop's ending, kept so that a crash while storing it still stores its reply.
+        self.ending: loop.LoopFinished | loop.LoopFailed | None = None
 
     @property
     def finished(self) -> bool:
@@ -164,6 +167,8 @@ class Turn:
     def _finish(
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
     ) -> RunOutput:
+        if event is not None:
+            self.ending = event
         new_messages, usage, first_token_at = self._outcome(event)
         memories_used = self.context.memories_used if self.context else ()
         self.db.run_finish(
@@ -212,16 +217,25 @@ class Turn:
         return RunCancelled(self.run.run_id, output)
 
     def crash(self, exc: BaseException) -> RunError:
-        message = f"Internal error: {type(exc).__name__}: {exc}"
-        logger.exception("run %s failed", self.run.run_id, exc_info=exc)
-        self.recorder.error(message, {"kind": "internal"})
-        partial = "".join(self.partial)
+        if isinstance(exc, StorageUnavailable):
+            message, kind = f"The run could not be stored: {exc.message}", "storage"
+            logger.warning("run %s: %s", self.run.run_id, message)
+        else:
+            message, kind = f"Internal error: {type(exc).__name__}: {exc}", "internal"
+            logger.exception("run %s failed", self.run.run_id, exc_info=exc)
+        self.recorder.error(message, {"kind": kind})
+        # What the model said is kept: the whole reply when the loop had ended, else the text so far.
+        ending = self.ending
+        if isinstance(ending, loop.LoopFinished):
+            partial = ending.content
+        else:
+            partial = ending.partial_content if ending is not None else "".join(self.partial)
         try:
-            self._finish("error", None, partial, error=message)
+            self._finish("error", ending, partial, error=message)
         except Exception:
             # The storage itself is failing (it already retried what it could): the stale-run sweep
             # ends the run later; the caller still hears that it failed.
             logger.exception("could not record the failure of run %s", self.run.run_id)
         if self.output is None:
-            self.output = self._output("error", None, partial, error=message)
+            self.output = self._output("error", ending, partial, error=message)
         return RunError(self.run.run_id, message, self.output)

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.backends.postgresql import base, client
+from django.db.backends.postgresql import client
+
+from agentapp.pg import base
 
 from .server import Server, ensure_running
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from asgiref.sync import sync_to_async
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 
 from agentapp import app_agent
@@ -23,8 +24,10 @@ from ..models import Run
 from .panel import chip, memory_panel
 from .sse import delta_frame, done_frame, sse_frame
 
-# How often the stream looks for a Stop pressed elsewhere (one indexed query each time).
+# How often the stream looks for a Stop pressed elsewhere (one indexed query each time), and how
+# often it wakes up while the model is silent to see what that look found.
 CANCEL_POLL_SECONDS = 0.4
+WAKE_SECONDS = 0.1
 # A connection that finds the run already running waits this long for it to finish, then shows what is stored.
 REPLAY_WAIT_SECONDS = 300.0
 
@@ -41,19 +44,49 @@ async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
     yield done_frame()
 
 
-async def _drive(events: AsyncIterator[RunOutputEvent], *, run_pk: int) -> AsyncIterator[bytes]:
+class _StopWatch:
+    """Looks for a Stop pressed elsewhere (the run marked cancelled) every CANCEL_POLL_SECONDS, one
+    look at a time, in a thread of its own: the stream never waits on the database, so a database
+    that is away for a while leaves the reply streaming (a look that fails counts as no Stop)."""
+
+    def __init__(self, run_pk: int) -> None:
+        self.run_pk = run_pk
+        self.stopped = False
+        self._look: asyncio.Future[bool] | None = None
+        self._last = time.monotonic()
+
+    def poll(self) -> None:
+        if self._look is not None or time.monotonic() - self._last < CANCEL_POLL_SECONDS:
+            return
+        self._last = time.monotonic()
+        look = sync_to_async(_run_in, thread_sensitive=False)(self.run_pk, [Run.Status.CANCELLED])
+        self._look = asyncio.ensure_future(look)
+        self._look.add_done_callback(self._looked)
+
+    def _looked(self, look: asyncio.Future[bool]) -> None:
+        self._look = None
+        if not look.cancelled() and look.exception() is None and look.result():
+            self.stopped = True
+
+    def close(self) -> None:
+        if self._look is not None:
+            self._look.cancel()
+
+
+async def _drive(events: AsyncGenerator[RunOutputEvent, None], *, run_pk: int) -> AsyncIterator[bytes]:
     """The agent's events as frames. A Stop (the run marked cancelled) or a closed connection ends the run.
 
     The next event is awaited in a task so that a Stop is noticed even while the model is silent.
     """
+    watch = _StopWatch(run_pk)
     task: asyncio.Future[RunOutputEvent] | None = None
-    last_check = time.monotonic()
     try:
         while True:
             task = asyncio.ensure_future(anext(events))
-            while not (await asyncio.wait({task}, timeout=CANCEL_POLL_SECONDS))[0]:
+            while not (await asyncio.wait({task}, timeout=WAKE_SECONDS))[0]:
                 # The model is silent (thinking, or a tool is running): look for a Stop meanwhile.
-                if await _cancelled(run_pk):
+                watch.poll()
+                if watch.stopped:
                     # Thrown into the agent at its await: its `finally` ends the run, keeping the text so far.
                     task.cancel()
                     await asyncio.wait({task})
@@ -68,15 +101,15 @@ async def _drive(events: AsyncIterator[RunOutputEvent], *, run_pk: int) -> Async
             frame = _event_frame(event)
             if frame:
                 yield frame
-            if not isinstance(event, RunCompleted) and time.monotonic() - last_check >= CANCEL_POLL_SECONDS:
-                last_check = time.monotonic()
-                if await _cancelled(run_pk):
-                    return  # `finally` closes the agent's generator, which ends the run as cancelled
+            watch.poll()
+            if watch.stopped and not isinstance(event, RunCompleted):
+                return  # `finally` closes the agent's generator, which ends the run as cancelled
     finally:
+        watch.close()
         if task is not None and not task.done():
             task.cancel()
             await asyncio.wait({task})
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 def _event_frame(event: RunOutputEvent) -> bytes | None:
@@ -88,23 +121,22 @@ def _event_frame(event: RunOutputEvent) -> bytes | None:
 
 
 def _run_in(run_pk: int, statuses: list[str]) -> bool:
-    """A poll of the run's status; the stream goes on waiting after it, so it holds no connection."""
+    """A look at the run's status; the stream goes on waiting after it, so it holds no connection."""
     try:
         return Run.objects.filter(pk=run_pk, status__in=statuses).exists()
     finally:
         connection_give_back()
 
 
-async def _cancelled(run_pk: int) -> bool:
-    return await sync_to_async(_run_in)(run_pk, [Run.Status.CANCELLED])
-
-
 async def _wait_until_finished(run_pk: int) -> None:
     deadline = time.monotonic() + REPLAY_WAIT_SECONDS
     terminal = [str(status) for status in Run.TERMINAL]
     while time.monotonic() < deadline:
-        if await sync_to_async(_run_in)(run_pk, terminal):
-            return
+        try:
+            if await sync_to_async(_run_in)(run_pk, terminal):
+                return
+        except DatabaseError:  # away for a moment: look again
+            pass
         await asyncio.sleep(0.5)
 
 

@@ -37,6 +37,7 @@ def _app(broker_url: str, queue: str) -> Celery:
         task_default_queue=queue,
         worker_hijack_root_logger=False,
     )
+    app.autodiscover_tasks(["sessions_app", "memory_app"], force=True)  # as `celery worker` finds them
     return app
 
 

@@ -117,7 +117,7 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("runs/<str:run_id>/events/<int:event_id>/", "GET"): r(
         lambda w: f"/runs/{w.run.run_id}/events/{w.event.pk}/", page(200)
     ),
-    ("sessions/<str:session_id>/timeline/", "GET"): r(lambda w: f"/sessions/{s(w)}/timeline/", page(200)),
+    ("sessions/<path:session_id>/timeline/", "GET"): r(lambda w: f"/sessions/{s(w)}/timeline/", page(200)),
     ("chat/new/", "POST"): r(lambda w: "/chat/new/", page(302, other=302), lambda w: {"message": "hi"}),
     ("chat/sessions/", "GET"): r(lambda w: "/chat/sessions/", page(200, other=200)),
     ("chat/runs/<str:run_id>/stream/", "GET"): r(
@@ -127,19 +127,19 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("chat/runs/<str:run_id>/retry/", "POST"): r(
         lambda w: f"/chat/runs/{w.stopped.run_id}/retry/", page(302)
     ),
-    ("chats/<str:session_id>/", "GET"): r(lambda w: f"/chats/{s(w)}/", page(200)),
-    ("chats/<str:session_id>/messages/", "POST"): r(
+    ("chats/<path:session_id>/", "GET"): r(lambda w: f"/chats/{s(w)}/", page(200)),
+    ("chats/<path:session_id>/messages/", "POST"): r(
         lambda w: f"/chats/{s(w)}/messages/", page(302), lambda w: {"message": "hi"}
     ),
-    ("chats/<str:session_id>/older/", "GET"): r(
+    ("chats/<path:session_id>/older/", "GET"): r(
         lambda w: f"/chats/{s(w)}/older/?before={w.run.pk + 100}", page(200)
     ),
-    ("chats/<str:session_id>/rename/", "GET"): r(lambda w: f"/chats/{s(w)}/rename/", page(200)),
-    ("chats/<str:session_id>/item/", "GET"): r(lambda w: f"/chats/{s(w)}/item/", page(200)),
-    ("chats/<str:session_id>/rename/", "POST"): r(
+    ("chats/<path:session_id>/rename/", "GET"): r(lambda w: f"/chats/{s(w)}/rename/", page(200)),
+    ("chats/<path:session_id>/item/", "GET"): r(lambda w: f"/chats/{s(w)}/item/", page(200)),
+    ("chats/<path:session_id>/rename/", "POST"): r(
         lambda w: f"/chats/{s(w)}/rename/", page(302), lambda w: {"title": "Renamed"}
     ),
-    ("chats/<str:session_id>/delete/", "POST"): r(lambda w: f"/chats/{s(w)}/delete/", page(302)),
+    ("chats/<path:session_id>/delete/", "POST"): r(lambda w: f"/chats/{s(w)}/delete/", page(302)),
     # the API's own pages, outside its operations
     ("api/openapi.json", "GET"): r(lambda w: "/api/openapi.json", anyone(200)),
     ("api/docs", "GET"): r(lambda w: "/api/docs", anyone(200)),

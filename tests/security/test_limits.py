@@ -249,3 +249,65 @@ def test_with_the_cache_away_runs_go_through_and_the_outage_is_logged(world, set
     assert statuses == [200, 200] and chat.status_code == 200
     assert len(replying.requests) == 2
     assert "run rate limit not applied: the cache is unavailable" in caplog.text
+
+
+def _chunked_post(base: str, path: str, total: int, headers: dict[str, str]) -> tuple[int, int]:
+    """POST `total` bytes with chunked encoding over a raw socket, as fast as the server takes them,
+    while reading its answer. Returns (status, bytes the server took before it answered)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    conn = socket.create_connection((url.hostname, url.port), timeout=30)
+    head = f"POST {path} HTTP/1.1\r\nHost: {url.hostname}\r\nTransfer-Encoding: chunked\r\n"
+    head += "Content-Type: application/json\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    conn.sendall((head + "\r\n").encode())
+    answer: list[bytes] = []
+    sent = 0
+
+    def read() -> None:
+        try:
+            answer.append(conn.recv(65536))
+        except OSError:
+            answer.append(b"")
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    chunk = b"x" * 65536
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    try:
+        while sent < total and reader.is_alive():
+            conn.sendall(frame)
+            sent += len(chunk)
+    except OSError:  # the server answered and closed: the rest is never read
+        pass
+    reader.join(timeout=30)
+    conn.close()
+    status_line = (answer[0] if answer else b"").split(b"\r\n", 1)[0]
+    return int(status_line.split()[1]), sent
+
+
+GIB = 1024 * MIB
+
+
+@pytest.mark.parametrize("path", ["/chat/new/", "/login/"])
+def test_a_gigabyte_chunked_anonymous_post_is_refused_before_it_is_spooled(asgi_server, path):
+    """Was: the whole body was spooled to disk (929 MiB of 1 GB) before the 1 MiB limit refused it."""
+    status, sent = _chunked_post(asgi_server, path, GIB, {})
+
+    assert status == 413
+    assert sent < 32 * MIB  # what the kernel's buffers took: the server stopped reading at 1 MiB
+
+
+def test_an_anonymous_api_post_is_refused_before_its_body_is_read(asgi_server):
+    status, sent = _chunked_post(asgi_server, "/api/runs", GIB, {})
+
+    assert status == 401 and sent < 32 * MIB
+
+
+def test_a_signed_in_gigabyte_api_post_is_refused_while_it_streams_in(asgi_server, alice):
+    token = apikey_create(user=alice, name="k")[1]
+
+    status, sent = _chunked_post(asgi_server, "/api/runs", GIB, {"Authorization": f"Bearer {token}"})
+
+    assert status == 413 and sent < 32 * MIB
