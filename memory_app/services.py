@@ -9,11 +9,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from agentapp.errors import Conflict, FollowupFailed, InvalidInput, RunNotFound
+from agentapp.storable import storable
 from sessions_app.models import Run
 
 from .models import Memory, MemoryChange, MemoryExtraction
@@ -31,7 +32,7 @@ def normalize_text(text: str) -> str:
 def clean_text(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("memory text must not be empty")
-    text = " ".join(text.split())
+    text = storable(" ".join(text.split()))
     if len(text) > MAX_MEMORY_CHARS:
         raise InvalidInput(f"memory text is longer than {MAX_MEMORY_CHARS} characters")
     return text
@@ -46,7 +47,7 @@ def clean_topics(topics: Iterable[Any] | None) -> list[str]:
     for topic in topics:
         if not isinstance(topic, str):
             raise InvalidInput("topics must be strings")
-        topic = " ".join(topic.lower().split())[:MAX_TOPIC_CHARS]
+        topic = storable(" ".join(topic.lower().split())[:MAX_TOPIC_CHARS])
         if topic and topic not in cleaned:
             cleaned.append(topic)
     return cleaned[:MAX_TOPICS]
@@ -124,6 +125,24 @@ def memory_create(
     ).first()
     if existing is not None:
         return existing, False
+    try:
+        return _memory_insert(user_pk, text, normalized, topics, actor, actor_user, run_pk), True
+    except IntegrityError:
+        if run_pk is None or Run.objects.filter(pk=run_pk).exists():
+            raise
+    # The run that wrote it was deleted meanwhile (its session deleted): the memory is the person's.
+    return _memory_insert(user_pk, text, normalized, topics, actor, actor_user, None), True
+
+
+def _memory_insert(
+    user_pk: int,
+    text: str,
+    normalized: str,
+    topics: list[str],
+    actor: str,
+    actor_user: User | None,
+    run_pk: int | None,
+) -> Memory:
     with transaction.atomic():
         memory = Memory.objects.create(
             user_id=user_pk, text=text, normalized_text=normalized, topics=topics, source_run_id=run_pk
@@ -137,7 +156,7 @@ def memory_create(
             before=None,
             after=_snapshot(memory),
         )
-    return memory, True
+    return memory
 
 
 def memory_update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,15 +11,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from agentapp import sql
 from agentapp.agent import errors as runtime_errors
 from agentapp.agent.ids import check_session_id
 from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
+from agentapp.storable import storable, storable_json, unstorable
 
 from .models import AgentSession, Message, Run, RunEvent, SessionSummary
+
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_ID_CHARS = 128
@@ -80,6 +84,8 @@ def _check_message(text: str) -> str:
         raise InvalidInput("message must not be empty")
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidInput(f"message is longer than {MAX_MESSAGE_CHARS} characters")
+    if unstorable(text):
+        raise InvalidInput("message must not contain NUL characters or lone surrogates")
     return text
 
 
@@ -141,19 +147,31 @@ def _event_row(run_pk: int, event: dict[str, Any]) -> RunEvent:
     return RunEvent(
         run_id=run_pk,
         kind=event["kind"],
-        name=event["name"][:200],
+        name=storable(event["name"][:200]),
         started_at=event["started_at"],
         ended_at=event.get("ended_at"),
         input_tokens=max(0, event.get("input_tokens") or 0),
         output_tokens=max(0, event.get("output_tokens") or 0),
-        payload=event.get("payload") or {},
+        payload=storable_json(event.get("payload") or {}),
     )
 
 
 def run_events_add(*, run_pk: int, events: Sequence[dict[str, Any]]) -> None:
-    """Several timeline entries in one INSERT (a run buffers its own until it ends)."""
-    if events:
-        RunEvent.objects.bulk_create([_event_row(run_pk, event) for event in events])
+    """Several timeline entries in one INSERT (a run buffers its own until it ends).
+
+    Entries for a run deleted meanwhile (its session deleted while a follow-up still worked) are
+    dropped: there is no timeline left to add them to.
+    """
+    if not events:
+        return
+    rows = [_event_row(run_pk, event) for event in events]
+    try:
+        with transaction.atomic():
+            RunEvent.objects.bulk_create(rows)
+    except IntegrityError:
+        if Run.objects.filter(pk=run_pk).exists():
+            raise
+        logger.info("timeline entries for deleted run %s dropped", run_pk)
 
 
 def run_finish(
@@ -178,14 +196,16 @@ def run_finish(
     update decides that itself, in the same statement, rather than after a separate read.
     """
     now = timezone.now()
+    # A model may send what PostgreSQL cannot store (U+0000, a lone surrogate): kept as U+FFFD.
+    content, error = storable(content), storable(error)
     rows = [
         Message(
             run_id=run_pk,
             session_id=session_pk,
             role=m["role"],
-            content=m.get("content") or "",
-            tool_calls=m.get("tool_calls") or [],
-            tool_call_id=m.get("tool_call_id") or "",
+            content=storable(m.get("content") or ""),
+            tool_calls=storable_json(m.get("tool_calls") or []),
+            tool_call_id=storable(m.get("tool_call_id") or ""),
             position=index,
         )
         for index, m in enumerate(messages, start=1)
@@ -215,7 +235,7 @@ def session_create(*, user: User, title: str = "", agent_name: str = "") -> Agen
 
 
 def _check_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    title = storable(" ".join((title or "").split()))
     if len(title) > 200:
         raise InvalidInput("title is longer than 200 characters")
     return title
@@ -229,7 +249,16 @@ def session_rename(*, session: AgentSession, title: str) -> AgentSession:
 
 def session_delete(*, session: AgentSession) -> None:
     """Delete the thread with its runs, messages, events and summary (memories stay: they are the user's)."""
-    session.delete()
+    with transaction.atomic():
+        runs_lock(runs=Run.objects.filter(session=session))
+        session.delete()
+
+
+def runs_lock(*, runs: QuerySet[Run]) -> None:
+    """Lock the rows of runs about to be deleted, so a follow-up's write to them (an event, a summary)
+    waits for the delete and then finds them gone, instead of landing between the delete's parts
+    and failing its commit on a foreign key."""
+    list(runs.select_for_update().values_list("pk", flat=True))
 
 
 def run_cancel(*, run: Run) -> bool:
@@ -307,7 +336,7 @@ def session_summary_save(
         return False
     last_pk, session_pk = keys[last_run_id]
     expected_pk = keys[expected_last_run_id][0] if expected_last_run_id else None
-    values = {"text": text, "topics": list(topics), "last_run_id": last_pk}
+    values = {"text": storable(text), "topics": storable_json(list(topics)), "last_run_id": last_pk}
     updated = SessionSummary.objects.filter(session_id=session_pk, last_run_id=expected_pk).update(
         **values, updated_at=timezone.now()
     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from memory_app.models import Memory, MemoryChange
 from sessions_app.models import AgentSession, Message, Run, RunEvent, SessionSummary
+from sessions_app.services import runs_lock
 
 ERASED = {
     AgentSession: "sessions",
@@ -135,6 +136,7 @@ def user_data_erase(*, user: User) -> dict[str, int]:
     """
     counts: Counter[str] = Counter()
     with transaction.atomic():
+        runs_lock(runs=Run.objects.filter(user=user))
         for queryset in (
             Memory.objects.filter(user=user),
             MemoryChange.objects.filter(user=user),

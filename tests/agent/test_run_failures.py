@@ -102,3 +102,30 @@ def test_closing_the_stream_early_cancels_the_run_and_keeps_what_was_said(make_a
     assert run.status == "cancelled"
     assert run.content.startswith("alpha")
     assert Message.objects.filter(run=run, role="user").exists()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_reply_with_a_nul_or_a_lone_surrogate_is_stored_and_the_run_ends(make_agent, fake_openai, stream):
+    """Was: PostgreSQL refused the text, the run stayed `running` and the reply was lost."""
+    fake_openai.reply(text="Hello\x00 there \ud800 friend")
+
+    output = make_agent().run("hi", user_id="sarah", session_id="t", stream=stream)
+    if stream:
+        output = list(output)[-1].output
+
+    assert output.status == "completed"
+    run = Run.objects.get(run_id=output.run_id)
+    assert run.status == "completed"
+    assert run.content == "Hello\ufffd there \ufffd friend"
+    assert run.messages.get(role="assistant").content == run.content
+    run.events.get(kind="model_request")  # its payload (the same text) was stored too
+
+
+def test_tool_arguments_with_a_nul_are_stored_with_the_run(make_agent, fake_openai):
+    fake_openai.reply(tool_calls=[("add_memory", {"memory": "Likes\x00 tea"})])
+    fake_openai.reply(text="Noted.")
+
+    output = make_agent(enable_agentic_memory=True).run("I like tea", user_id="sarah", session_id="t")
+
+    assert output.status == "completed"
+    assert [m.memory for m in make_agent().get_user_memories("sarah")] == ["Likes\ufffd tea"]

@@ -1,0 +1,106 @@
+"""A session deleted (or a person's data erased) while follow-up work writes to its runs: no 500,
+nothing left behind, and the late writer gives up quietly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from agentapp.accounts.services import user_data_erase
+from memory_app import services as memory_services
+from memory_app.models import Memory
+from sessions_app import services
+from sessions_app.models import AgentSession, Run, RunEvent, SessionSummary
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _event() -> dict:
+    now = timezone.now()
+    return {"kind": "summary", "name": "late", "started_at": now, "ended_at": now, "payload": {}}
+
+
+@pytest.fixture
+def slow_run_deletes():
+    """A run's events take a moment to delete (a trigger of the test's own, after the statement), which
+    widens the window in which a follow-up's write lands between that part of a delete and the next."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_slow_delete() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(0.5); "
+            "RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER test_slow_delete AFTER DELETE ON sessions_app_runevent "
+            "FOR EACH STATEMENT EXECUTE FUNCTION test_slow_delete()"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER test_slow_delete ON sessions_app_runevent")
+        cursor.execute("DROP FUNCTION test_slow_delete()")
+
+
+def _busy_writer(run_pk: int, stop: threading.Event, errors: list[BaseException]) -> threading.Thread:
+    """A worker writing to the run's timeline again and again, as a summary or memory update does."""
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    services.run_events_add(run_pk=run_pk, events=[_event()])
+                except BaseException as exc:  # the worker's own failure: logged, never the page's
+                    errors.append(exc)
+                time.sleep(0.02)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("how", ["session", "erase"])
+def test_deleting_while_a_worker_writes_to_the_session_succeeds_and_leaves_nothing(
+    alice, how, slow_run_deletes
+):
+    """Was: a write landing between the delete's parts failed its commit on a foreign key (a 500)."""
+    session = factories.session(alice, "busy")
+    run = factories.finished_run(session, "hello", "hi")
+    stop, worker_errors = threading.Event(), []
+    writer = _busy_writer(run.pk, stop, worker_errors)
+    time.sleep(0.1)
+    try:
+        if how == "session":
+            services.session_delete(session=session)
+        else:
+            user_data_erase(user=alice)
+    finally:
+        stop.set()
+        writer.join(10)
+
+    assert not AgentSession.objects.exists() and not Run.objects.exists() and not RunEvent.objects.exists()
+    assert worker_errors == []  # the late writes were dropped quietly, not raised
+
+
+def test_a_follow_up_that_writes_after_the_session_is_gone_gives_up_quietly(alice):
+    session = factories.session(alice, "gone")
+    run = factories.finished_run(session, "I like tea", "Noted.")
+    run_pk, session_pk, run_id = run.pk, session.pk, run.run_id
+    services.session_delete(session=session)
+
+    services.run_events_add(run_pk=run_pk, events=[_event()])  # the run's timeline: dropped
+    memory, created = memory_services.memory_create(
+        user_pk=alice.pk, text="Likes tea", actor="memory_manager", run_pk=run_pk
+    )  # the memory is the person's: kept, without its run
+    saved = services.session_summary_save(
+        session_id="gone", text="x", topics=[], last_run_id=run_id, expected_last_run_id=None
+    )
+
+    assert created and Memory.objects.get().source_run is None
+    assert memory.changes.get().run is None
+    assert saved is False and not SessionSummary.objects.filter(session_id=session_pk).exists()
+    assert not RunEvent.objects.exists()
