@@ -14,6 +14,7 @@ from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth.models import User
 
 from agentapp.agent import Agent, FollowupJob, Followups, ModelError, RunInline
 from agentapp.agent.records import RunHandle
@@ -87,11 +88,14 @@ def _title_model() -> Model | None:
     return _model(min(TITLE_TIMEOUT_SECONDS, settings.AGENT_MODEL_TIMEOUT))
 
 
-def agent(*, model_titles: bool = False) -> Agent:
-    """The app's agent, built from settings (cheap: the model is built once per process)."""
+def agent(*, model_titles: bool = False, acting_user: User | None = None) -> Agent:
+    """The app's agent, built from settings (cheap: the model is built once per process).
+
+    `acting_user`: who starts its runs when not their owner (see DjangoDb).
+    """
     return Agent(
         model=configured_model(),
-        db=DjangoDb(),
+        db=DjangoDb(acting_user=acting_user),
         name="agent",
         instructions=settings.AGENT_INSTRUCTIONS or None,
         add_history_to_context=True,

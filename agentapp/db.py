@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import InterfaceError, OperationalError, connection
 
 from agentapp.agent.records import (
@@ -128,7 +129,14 @@ def _waiting_for_the_database(write: Callable[[], T], *, patience: float | None 
 
 
 class DjangoDb:
-    """Storage on the Django database (the "default" alias)."""
+    """Storage on the Django database (the "default" alias).
+
+    `acting_user`: the account that starts runs when it is not the runs' owner (a service key
+    speaking for its people), recorded on each run it begins.
+    """
+
+    def __init__(self, *, acting_user: User | None = None) -> None:
+        self.acting_user = acting_user
 
     # --- a run ---------------------------------------------------------------------------
     def run_begin(
@@ -145,7 +153,11 @@ class DjangoDb:
             session_id=session_id, username=user_id, agent_name=agent_name
         )
         run = session_services.run_create(
-            session=session, input=message, model_id=model_id, model_provider=model_provider
+            session=session,
+            input=message,
+            model_id=model_id,
+            model_provider=model_provider,
+            acting_user=self.acting_user,
         )
         return _handle(run, session, user_id)
 

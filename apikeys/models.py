@@ -28,5 +28,5 @@ class ApiKey(models.Model):
 
     @property
     def is_service_key(self) -> bool:
-        """A staff member's key may act for any user_id: how a product backend speaks for its users."""
-        return self.user.is_staff
+        """A key of an account that may act for others: how a product backend speaks for its users."""
+        return self.user.is_active and self.user.has_perm("sessions_app.act_for_others")

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 
 from agentapp.errors import AgentAppError, InvalidInput
 from agentapp.http import AuthedRequest
+from agentapp.ownership import acts_for_others, person_named
 
 from . import selectors, services
 from .diff import change_view
@@ -31,16 +33,8 @@ TEMPLATE = "memory_app/memories.html"
 
 # --- helpers --------------------------------------------------------------------------
 def _target_user(request: AuthedRequest) -> User:
-    """Whose memories: the signed-in person's, or for staff the one named by ?user=<username>."""
-    username = (request.GET.get("user") or request.POST.get("user") or "").strip()
-    if not username or username == request.user.get_username():
-        return request.user
-    if not request.user.is_staff:
-        raise Http404("no such user")
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise Http404("no such user")
-    return user
+    """Whose memories: the signed-in person's, or for an operator the one named by ?user=<username>."""
+    return person_named(request.user, request.GET.get("user") or request.POST.get("user"))
 
 
 def _actor(request: AuthedRequest, owner_pk: int) -> str:
@@ -94,9 +88,11 @@ def memory_list(request: AuthedRequest) -> HttpResponse:
             return render(request, f"{TEMPLATE}#topics", context)
         if request.htmx.target == "memory-list":
             return render(request, f"{TEMPLATE}#list", context)
-    if request.user.is_staff:
-        users = get_user_model().objects.order_by("username").values_list("username", flat=True)[:500]
-        context["users"] = list(users)
+    if acts_for_others(request.user):
+        people = get_user_model().objects.all()
+        if not request.user.is_superuser:  # a superuser's memories are for superusers only
+            people = people.filter(Q(is_superuser=False) | Q(pk=request.user.pk))
+        context["users"] = list(people.order_by("username").values_list("username", flat=True)[:500])
     return render(request, TEMPLATE, context)
 
 

@@ -77,6 +77,7 @@ class RunAdmin(ReadOnlyAdmin):
         "run_id",
         "status",
         "user",
+        "acting_user",
         "session",
         "model_id",
         "total_tokens",
@@ -88,9 +89,10 @@ class RunAdmin(ReadOnlyAdmin):
     @admin.display(description="timeline")
     def timeline(self, obj: Run) -> str:
         return run_timeline_link(obj)
+
     list_filter = ("status", "model_provider", "model_id", "created_at")
     search_fields = ("run_id", "input", "content", "error", "user__username", "session__session_id")
-    list_select_related = ("user", "session")
+    list_select_related = ("user", "acting_user", "session")
     date_hierarchy = "created_at"
     inlines = [MessageInline, RunEventInline]
 

@@ -84,7 +84,7 @@ def _run_caller(request: HttpRequest, user_id: str | None) -> User:
 )
 async def run_create(request: HttpRequest, payload: RunIn):
     user = await sync_to_async(_run_caller)(request, payload.user_id)
-    agent = app_agent.agent()
+    agent = app_agent.agent(acting_user=caller(request))
     user_id, session_id = user.get_username(), payload.session_id
     if payload.stream:
         events = await agent.arun(payload.message, user_id=user_id, session_id=session_id, stream=True)

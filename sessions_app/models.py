@@ -30,6 +30,13 @@ class AgentSession(models.Model):
     class Meta:
         verbose_name = "session"
         indexes = [models.Index(fields=["user", "-updated_at"], name="session_user_recent")]
+        permissions = [
+            (
+                "act_for_others",
+                "Can act for other people: read, write and erase their chats, runs and memories "
+                "(operators; a key of such an account is a service key)",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title or self.session_id
@@ -48,6 +55,10 @@ class Run(models.Model):
     run_id = models.CharField(max_length=64, unique=True, default=new_run_id)
     session = models.ForeignKey(AgentSession, on_delete=models.CASCADE, related_name="runs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_runs")
+    # Who started the run when it was not the session's owner: an operator in the chat, a service key.
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     input = models.TextField()
     content = models.TextField(blank=True, default="")

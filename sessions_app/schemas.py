@@ -65,6 +65,13 @@ class RunEventOut(Schema):
 
 class RunDetailOut(RunOut):
     events: list[RunEventOut]
+    sent_by: str | None = Field(
+        None, description="who started the run when not its owner (an operator, a service key's account)"
+    )
+
+    @staticmethod
+    def resolve_sent_by(obj: Any) -> str | None:
+        return obj.acting_user.get_username() if obj.acting_user_id else None
 
 
 class SessionOut(Schema):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agentapp import sql
 from agentapp.errors import RunNotFound, SessionNotFound
-from agentapp.ownership import one_visible_to
+from agentapp.ownership import acts_for_others, one_visible_to, visible_to
 
 from .models import AgentSession, Message, Run, SessionSummary
 
@@ -95,7 +95,7 @@ def session_first_input(*, session_id: str) -> str | None:
 
 def run_get(*, run_id: str) -> Run:
     """A run with its session and user, whoever owns it (for the work after it); else RunNotFound."""
-    run = Run.objects.select_related("session", "user").filter(run_id=run_id).first()
+    run = Run.objects.select_related("session", "user", "acting_user").filter(run_id=run_id).first()
     if run is None:
         raise RunNotFound(f"run {run_id!r} not found")
     return run
@@ -141,7 +141,7 @@ def session_get_for_user(*, session_id: str, user: User) -> AgentSession:
 
 def run_get_for_user(*, run_id: str, user: User) -> Run:
     return one_visible_to(
-        Run.objects.select_related("session", "user").filter(run_id=run_id),
+        Run.objects.select_related("session", "user", "acting_user").filter(run_id=run_id),
         viewer=user,
         not_found=RunNotFound(f"run {run_id!r} not found"),
     )
@@ -156,11 +156,9 @@ def runs_for_user(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[Run]:
-    """Runs newest first; people see their own, staff see everyone's (and may filter by user)."""
-    runs = Run.objects.select_related("user", "session")
-    if not user.is_staff:
-        runs = runs.filter(user_id=user.pk)
-    elif username:
+    """Runs newest first; people see their own, operators their people's too (and may filter by user)."""
+    runs = visible_to(Run.objects.select_related("user", "session"), viewer=user)
+    if username and acts_for_others(user):
         runs = runs.filter(user__username=username)
     if session_id:
         runs = runs.filter(session__session_id=session_id)

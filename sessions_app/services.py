@@ -115,14 +115,20 @@ def run_create(
     model_id: str = "",
     model_provider: str = "",
     status: str = Run.Status.RUNNING,
+    acting_user: User | None = None,
 ) -> Run:
-    """The Run and the user's message, in one transaction, so the message is never lost."""
+    """The Run and the user's message, in one transaction, so the message is never lost.
+
+    `acting_user` is who sent it when that is not the session's owner (an operator, a service key):
+    the run stays the owner's, and the run page says who really spoke.
+    """
     _check_message(input)
     now = timezone.now()
     with transaction.atomic():
         run = Run.objects.create(
             session=session,
             user_id=session.user_id,
+            acting_user=acting_user if acting_user and acting_user.pk != session.user_id else None,
             status=status,
             input=input,
             model_id=model_id,
@@ -271,7 +277,9 @@ def run_cancel(*, run: Run) -> bool:
 
 
 # --- the chat ---------------------------------------------------------------------------
-def run_retry(*, run: Run, model_id: str = "", model_provider: str = "") -> Run:
+def run_retry(
+    *, run: Run, model_id: str = "", model_provider: str = "", acting_user: User | None = None
+) -> Run:
     """A new pending run with a failed run's message; the failed one stays in the history as failed."""
     if run.status not in (Run.Status.ERROR, Run.Status.CANCELLED):
         raise Conflict("only a failed or stopped run can be retried")
@@ -281,6 +289,7 @@ def run_retry(*, run: Run, model_id: str = "", model_provider: str = "") -> Run:
         model_id=model_id,
         model_provider=model_provider,
         status=Run.Status.PENDING,
+        acting_user=acting_user,
     )
 
 

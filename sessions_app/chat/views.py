@@ -79,7 +79,7 @@ def session_list(request: AuthedRequest) -> HttpResponse:
     return render(request, f"{TEMPLATE}#session-list", context)
 
 
-def _create_pending_run(session: AgentSession, text: str) -> Run:
+def _create_pending_run(session: AgentSession, text: str, sender: User) -> Run:
     model = configured_model()
     return services.run_create(
         session=session,
@@ -87,6 +87,7 @@ def _create_pending_run(session: AgentSession, text: str) -> Run:
         model_id=model.id,
         model_provider=model.provider,
         status=Run.Status.PENDING,
+        acting_user=sender,
     )
 
 
@@ -117,7 +118,7 @@ def message_send(request: AuthedRequest, session_id: str) -> HttpResponse:
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
         run_rate_limit_check(user=request.user)
-        run = _create_pending_run(session, request.POST.get("message", ""))
+        run = _create_pending_run(session, request.POST.get("message", ""), request.user)
     except AgentAppError as exc:
         return _error(exc)
     if not request.htmx:
@@ -220,7 +221,9 @@ def run_retry(request: AuthedRequest, run_id: str) -> HttpResponse:
     model = configured_model()
     try:
         run_rate_limit_check(user=request.user)
-        run = services.run_retry(run=failed, model_id=model.id, model_provider=model.provider)
+        run = services.run_retry(
+            run=failed, model_id=model.id, model_provider=model.provider, acting_user=request.user
+        )
     except AgentAppError as exc:
         return _error(exc)
     if not request.htmx:

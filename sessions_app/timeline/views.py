@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from agentapp.http import AuthedRequest
+from agentapp.ownership import acts_for_others
 
 from ..models import Run
 from ..selectors import run_get_for_user, runs_for_user, session_get_for_user
@@ -39,7 +40,7 @@ class RunFilterForm(forms.Form):
 @require_GET
 def run_list(request: AuthedRequest) -> HttpResponse:
     form = RunFilterForm(request.GET or None)
-    if not request.user.is_staff:
+    if not acts_for_others(request.user):
         del form.fields["user"]
     status = 200
     filters: dict = {}
