@@ -132,7 +132,7 @@ def session_update(request: HttpRequest, session_id: Id, payload: SessionPatchIn
 @router.delete("/{session_id}", response={204: None, **OBJECT_ERRORS})
 def session_delete(request: HttpRequest, session_id: Id):
     session = selectors.session_get_for_user(session_id=session_id, user=caller(request))
-    services.session_delete(session=session)
+    services.session_delete(session=session, by=caller(request))
     return Status(204, None)
 
 

@@ -23,6 +23,7 @@ from agentapp.storable import storable, storable_json, unstorable
 from .models import AgentSession, Message, Run, RunEvent, SessionSummary
 
 logger = logging.getLogger(__name__)
+audit = logging.getLogger("agentapp.audit")
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_ID_CHARS = 128
@@ -253,11 +254,18 @@ def session_rename(*, session: AgentSession, title: str) -> AgentSession:
     return session
 
 
-def session_delete(*, session: AgentSession) -> None:
-    """Delete the thread with its runs, messages, events and summary (memories stay: they are the user's)."""
+def session_delete(*, session: AgentSession, by: User | None = None) -> None:
+    """Delete the thread with its runs, messages, events and summary (memories stay: they are the user's).
+
+    A deletion `by` someone other than the owner is written to the audit log.
+    """
     with transaction.atomic():
         runs_lock(runs=Run.objects.filter(session=session))
         session.delete()
+    if by is not None and by.pk != session.user_id:
+        audit.warning(
+            "%s deleted session %s of user #%s", by.get_username(), session.session_id, session.user_id
+        )
 
 
 def runs_lock(*, runs: QuerySet[Run]) -> None:

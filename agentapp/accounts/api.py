@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from agentapp.api_types import OBJECT_ERRORS, UserId
-from agentapp.ownership import acting_user
+from agentapp.ownership import acting_user, caller
 
 from .services import user_data_erase, user_data_export
 
@@ -42,4 +42,4 @@ def user_export(request: HttpRequest, user_id: UserId):
 @router.delete("/{user_id}/data", response={200: UserEraseOut, **OBJECT_ERRORS})
 def user_erase(request: HttpRequest, user_id: UserId):
     user = acting_user(request, user_id)
-    return {"user_id": user.get_username(), **user_data_erase(user=user)}
+    return {"user_id": user.get_username(), **user_data_erase(user=user, by=caller(request))}

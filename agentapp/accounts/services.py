@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 from memory_app.models import Memory, MemoryChange
 from sessions_app.models import AgentSession, Message, Run, RunEvent, SessionSummary
 from sessions_app.services import runs_lock
+
+audit = logging.getLogger("agentapp.audit")
 
 ERASED = {
     AgentSession: "sessions",
@@ -129,10 +132,11 @@ def user_data_counts(*, user: User) -> dict[str, int]:
     }
 
 
-def user_data_erase(*, user: User) -> dict[str, int]:
+def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
     """Delete the person's sessions, runs, messages, events, summaries, memories and memory history.
 
     The account itself stays (it may be a login); its API keys stay too. Returns what was deleted.
+    An erasure `by` someone else (an operator, a service key) is written to the audit log.
     """
     counts: Counter[str] = Counter()
     with transaction.atomic():
@@ -151,4 +155,6 @@ def user_data_erase(*, user: User) -> dict[str, int]:
     for label, number in counts.items():
         if label in by_label:
             result[by_label[label]] += number
+    if by is not None and by.pk != user.pk:
+        audit.warning("%s erased the data of %s: %s", by.get_username(), user.get_username(), result)
     return result

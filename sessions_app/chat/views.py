@@ -184,7 +184,7 @@ def session_item(request: AuthedRequest, session_id: str) -> HttpResponse:
 def session_delete(request: AuthedRequest, session_id: str) -> HttpResponse:
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     detail_url = reverse("sessions:detail", args=[session.session_id])
-    services.session_delete(session=session)
+    services.session_delete(session=session, by=request.user)
     if not request.htmx:
         return redirect("home")
     current = request.htmx.current_url_abs_path or ""

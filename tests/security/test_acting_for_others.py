@@ -131,3 +131,24 @@ def test_the_run_page_and_api_say_who_sent_a_message_for_someone(operator, alice
     assert page.status_code == 200 and 'id="run-acting-user">operator<' in page.content.decode()
     assert _api(operator, "get", f"/api/runs/{run_id}").json()["sent_by"] == "operator"
     assert _api(alice, "get", f"/api/runs/{run_id}").json()["sent_by"] == "operator"
+
+
+def test_erasing_or_deleting_for_someone_else_is_in_the_audit_log(operator, alice, caplog):
+    factories.session(alice, "alices")
+    factories.session(alice, "other")
+    caplog.set_level("WARNING", logger="agentapp.audit")
+
+    assert _api(operator, "delete", "/api/sessions/alices").status_code == 204
+    assert _api(operator, "delete", "/api/users/alice/data").status_code == 200
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "agentapp.audit"]
+    assert len(lines) == 2
+    assert lines[0].startswith("operator deleted session alices")
+    assert lines[1].startswith("operator erased the data of alice: {'sessions': 1")
+
+
+def test_a_persons_own_erasure_is_not_audited(alice, caplog):
+    factories.session(alice, "alices")
+    caplog.set_level("WARNING", logger="agentapp.audit")
+    assert _api(alice, "delete", "/api/users/alice/data").status_code == 200
+    assert not [r for r in caplog.records if r.name == "agentapp.audit"]
