@@ -6,7 +6,11 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-server lint setup worker web migrate clean
+.PHONY: run test test-server lint setup worker web migrate clean shell
+
+# A laptop: Django's debug pages and its dev-only secret. A server runs with DEBUG off and its
+# own SECRET_KEY (README, "Production shape"); the tests set their own.
+run worker migrate lint shell: export DEBUG ?= 1
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,3 +51,6 @@ test-server: setup
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+shell: migrate
+	$(PY) manage.py shell

@@ -7,13 +7,14 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     from agentapp.embedded_pg.server import EmbeddedServerError
 
     try:
         execute_from_command_line(sys.argv)
-    except EmbeddedServerError as exc:  # one line that names the fix, not a traceback
+    except (EmbeddedServerError, ImproperlyConfigured) as exc:  # one line that names the fix
         sys.exit(f"error: {exc}")
 
 

@@ -1,7 +1,9 @@
-"""System checks about the database: the engine, pgvector, and data left in an old SQLite file.
+"""System checks: the database (the engine, pgvector, data left in an old SQLite file), and for
+`check --deploy` the parts a production deployment must not leave at their laptop defaults.
 
-Untagged, so they run with every management command that checks (`manage.py check`, `migrate`,
-`make run`): each problem is one line there rather than a traceback later.
+The database checks are untagged, so they run with every management command that checks
+(`manage.py check`, `migrate`, `make run`): each problem is one line there rather than a traceback
+later. The deploy checks run only with `--deploy`.
 """
 
 from __future__ import annotations
@@ -83,3 +85,34 @@ def pgvector_installed(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
             id="agentapp.W002",
         )
     ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def production_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    found: list[checks.CheckMessage] = []
+    if settings.DATABASES["default"]["ENGINE"] == "agentapp.embedded_pg":
+        found.append(
+            checks.Warning(
+                "The database is the embedded PostgreSQL server, which is for one machine and a "
+                "laptop: set DATABASE_URL to your PostgreSQL 14+ (with pgvector).",
+                id="agentapp.W003",
+            )
+        )
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        found.append(
+            checks.Warning(
+                "The Celery broker is kombu's filesystem transport, which only works when the web "
+                "server and the workers share a folder: set CELERY_BROKER_URL=redis://...",
+                id="agentapp.W004",
+            )
+        )
+    cache = settings.CACHES["default"]["BACKEND"]
+    if settings.AGENT_RUNS_PER_MINUTE and cache.endswith("LocMemCache"):
+        found.append(
+            checks.Warning(
+                f"The run limit ({settings.AGENT_RUNS_PER_MINUTE} a minute) is counted per process, so "
+                "each web worker allows that many: set CACHE_URL=redis://... to share one count.",
+                id="agentapp.W005",
+            )
+        )
+    return found

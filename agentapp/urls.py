@@ -8,6 +8,8 @@ from . import views
 from .api import api
 
 handler400 = "agentapp.views.bad_request"
+handler404 = "agentapp.views.not_found"
+handler500 = "agentapp.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

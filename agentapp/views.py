@@ -25,6 +25,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True, "database": connection.vendor})
 
 
+def _api_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"message": message, "detail": None}, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404: the friendly page (templates/404.html), the API's error shape under /api/."""
+    if request.path.startswith("/api/"):
+        return _api_error("Not found", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: the friendly page (templates/500.html), the API's error shape under /api/."""
+    if request.path.startswith("/api/"):
+        return _api_error("Internal server error; it has been logged", 500)
+    return defaults.server_error(request)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's 400 (a bad Host header, a broken multipart body): the API's error shape under /api/."""
     if not request.path.startswith("/api/"):
@@ -33,4 +51,4 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
         message = "The Host header names no host this server answers to"
     else:
         message = "Bad request"
-    return JsonResponse({"message": message, "detail": None}, status=400)
+    return _api_error(message, 400)

@@ -15,6 +15,8 @@ import tempfile
 os.environ["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
 os.environ["OPENAI_API_KEY"] = "sk-test-not-a-real-key"
 os.environ.setdefault("AGENT_MODEL", "chat:test-model")
+# DEBUG stays off, as in production; the secret a server must set, for this run and its processes.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 # Processes a test starts inherit the variable and share the run's directory (and server).
 _OWN_VAR_DIR = "AGENTAPP_VAR_DIR" not in os.environ
 os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-test-"))

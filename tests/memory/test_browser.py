@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from memory_app import services
 from memory_app.models import Memory
@@ -56,6 +57,6 @@ def test_search_narrows_the_list_as_you_type(page, alice):
 
     page.get_by_role("searchbox", name="Search memories").press_sequentially("pian", delay=40)
 
-    page.wait_for_function("document.querySelectorAll('#memory-items > li').length === 1")
+    expect(page.locator("#memory-items > li")).to_have_count(1)
     assert page.locator("#memory-items").inner_text().strip().startswith("Plays the piano")
     assert "q=pian" in page.url

@@ -1,4 +1,9 @@
-"""In a real browser (Debian chromium): pages full of stored payloads, hovered and clicked, run no script."""
+"""In a real browser (Debian chromium): pages full of stored payloads, hovered and clicked, run no script.
+
+The pages' Content-Security-Policy is bypassed here, so these tests measure the escaping alone (a
+payload that reached the DOM would run); tests/browser/test_content_security_policy.py checks the
+policy, the second layer.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,16 @@ JAVASCRIPT_LINKS = """() => [...document.querySelectorAll("[href], [src], [actio
 @pytest.fixture(autouse=True)
 def _no_summaries(settings):
     settings.AGENT_SESSION_SUMMARIES = False
+
+
+@pytest.fixture
+def page(browser, asgi_server):
+    context = browser.new_context(
+        base_url=asgi_server, viewport={"width": 1280, "height": 900}, bypass_csp=True
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
 
 
 def _inert(page, dialogs: list[str], url: str) -> None:
