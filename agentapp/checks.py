@@ -106,7 +106,7 @@ def production_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
                 id="agentapp.W004",
             )
         )
-    cache = settings.CACHES["default"]["BACKEND"]
+    cache = str(settings.CACHES["default"]["BACKEND"])
     if settings.AGENT_RUNS_PER_MINUTE and cache.endswith("LocMemCache"):
         found.append(
             checks.Warning(
