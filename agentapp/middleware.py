@@ -1,4 +1,5 @@
-"""Request-size refusal as a clear 413, instead of Django's generic 400 (or a 500 from a view)."""
+"""Requests refused before any view: a body over the size limit (a clear 413, instead of Django's
+generic 400 or a 500 from a view) and text holding a NUL character (400)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import sync_and_async_middleware
+
+NUL = "\x00"
+NUL_MESSAGE = "The request contains a NUL character (U+0000), which no text here may hold."
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def request_too_big_response(request: HttpRequest) -> HttpResponse:
@@ -70,3 +76,42 @@ class RequestTooBigMiddleware:
         if isinstance(exception, RequestDataTooBig):
             return request_too_big_response(request)
         return None
+
+
+def _nul_in(request: HttpRequest) -> bool:
+    if NUL in request.path:
+        return True
+    fields = [request.GET]
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        fields.append(request.POST)  # the fields only: uploaded files are bounded by their views
+    return any(
+        NUL in key or any(NUL in value for value in values) for data in fields for key, values in data.lists()
+    )
+
+
+def _nul_response(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": NUL_MESSAGE, "detail": None}, status=400)
+    return HttpResponse(NUL_MESSAGE, status=400, content_type="text/plain; charset=utf-8")
+
+
+@sync_and_async_middleware
+def refuse_nul_characters(get_response: Callable[[HttpRequest], Any]) -> Callable[[HttpRequest], Any]:
+    """400 for a NUL in the path, the query string or a form field, which PostgreSQL cannot store
+    and no id contains: one answer here instead of a 500 (or a 404) from whichever view met it.
+    JSON bodies are the API schemas' to check."""
+    if iscoroutinefunction(get_response):
+
+        async def guard_async(request: HttpRequest) -> HttpResponse:
+            if _nul_in(request):
+                return _nul_response(request)
+            return await get_response(request)
+
+        return guard_async
+
+    def guard(request: HttpRequest) -> HttpResponse:
+        if _nul_in(request):
+            return _nul_response(request)
+        return get_response(request)  # type: ignore[no-any-return]
+
+    return guard

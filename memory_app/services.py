@@ -43,6 +43,8 @@ def clean_topics(topics: Iterable[Any] | None) -> list[str]:
         return []
     if isinstance(topics, str):
         topics = topics.split(",")
+    if not isinstance(topics, list | tuple):
+        raise InvalidInput("topics must be a list of strings")
     cleaned: list[str] = []
     for topic in topics:
         if not isinstance(topic, str):

@@ -264,7 +264,9 @@ def _read_upload(request: AuthedRequest) -> Any:
         raise InvalidInput(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
     try:
         return json.loads(upload.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError as exc:
+        raise InvalidInput("the file is nested too deeply to be an export") from exc
+    except ValueError as exc:  # not JSON, not UTF-8, or a number too long to read
         raise InvalidInput("the file is not valid JSON") from exc
 
 

@@ -167,7 +167,7 @@ def runs_for_user(
     tz = timezone.get_current_timezone()
     if date_from:
         runs = runs.filter(created_at__gte=datetime.combine(date_from, time.min, tzinfo=tz))
-    if date_to:
+    if date_to and date_to < date.max:  # through the last day there is: no bound
         runs = runs.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz))
     return runs.order_by("-created_at", "-id")
 

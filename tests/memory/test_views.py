@@ -263,3 +263,26 @@ def test_importing_something_that_is_not_json_is_a_clear_4xx(client, alice):
 
     assert htmx_response.status_code == 422 and "not valid JSON" in htmx_response.content.decode()
     assert plain.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b'{"memories": [{"memory": "Likes tea", "topics": 5}]}', "topics must be a list of strings"),
+        (b'{"memories": [{"memory": "Likes tea", "topics": {"a": 1}}]}', "topics must be a list of strings"),
+        (b'{"memories": [{"memory": "Likes tea", "topics": [["nested"]]}]}', "topics must be strings"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"memories": [{"memory": "x", "n": ' + b"1" * 5000 + b"}]}", "not valid JSON"),
+    ],
+    ids=["topics-int", "topics-object", "topics-nested", "deep-nesting", "huge-number"],
+)
+def test_an_import_of_malformed_memories_is_a_clear_4xx_and_stores_nothing(client, alice, payload, message):
+    """Was: 500 when `topics` was not a list, or the JSON nested deeply."""
+    client.force_login(alice)
+    upload = SimpleUploadedFile("m.json", payload, content_type="application/json")
+
+    response = client.post(reverse("memory:import"), {"file": upload}, **HTMX)
+
+    assert response.status_code == 422, response.content[:200]
+    assert message in response.content.decode()
+    assert not Memory.objects.filter(user=alice).exists()

@@ -66,6 +66,17 @@ def test_runs_filter_by_session_status_and_dates(client, alice):
     assert _listed(client.get(f"/runs/?date_from={since}&date_to={until}").content) == [failed.run_id]
 
 
+def test_the_widest_dates_there_are_list_everything(client, alice):
+    """Was: 500 for date_to=9999-12-31 (its next day does not exist)."""
+    run = _run(alice, "s1", "one")
+    client.force_login(alice)
+
+    response = client.get("/runs/?date_from=0001-01-01&date_to=9999-12-31")
+
+    assert response.status_code == 200
+    assert _listed(response.content) == [run.run_id]
+
+
 @pytest.mark.parametrize(
     "query", ["status=exploded", "date_from=yesterday", "date_from=2025-02-10&date_to=2025-02-01"]
 )
