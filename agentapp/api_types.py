@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
-from pydantic import AfterValidator, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 from agentapp.agent.ids import SESSION_ID_PATTERN
+
+
+class InputSchema(Schema):
+    """A request body, which must be a JSON object.
+
+    ninja's Schema reads the attributes of whatever it is given (so that it can read a model), and a
+    body "abc" had a `title`: str.title. A body is read as the object it is, or refused; and
+    strictly, so that a value of another type (`"stream": 0`) is refused rather than converted.
+    """
+
+    model_config = ConfigDict(strict=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        if not isinstance(values, dict):
+            raise ValueError("the body must be a JSON object")
+        return handler(values)
 
 
 class ErrorOut(Schema):
@@ -29,12 +58,37 @@ def _clean(value: str) -> str:
     return value
 
 
+def _char_class(chars: str) -> str:
+    """`chars` as the inside of a regex character class, in \\uXXXX escapes every dialect reads."""
+    return "".join(f"\\u{ord(c):04x}" for c in chars)
+
+
+# What str.strip() and str.split() take for blank: the server's own test of "empty".
+_BLANK = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # none lies above U+3000
 _NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, StringConstraints(pattern=_NO_NUL), AfterValidator(_clean)]
+# Text with something in it besides blanks, so the schema refuses what the server would.
+NonBlankText = Annotated[
+    str,
+    StringConstraints(pattern=rf"^[^\x00]*[^\x00{_char_class(_BLANK)}][^\x00]*$"),
+    AfterValidator(_clean),
+]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=_NO_NUL), AfterValidator(_clean)]
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
+
+
+def _compatibility_form(value: Any) -> Any:
+    # Read the way usernames are stored (NFKC): a fullwidth "\uff41lice" is alice, not a second one.
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+# The API's user ids are ASCII, spelled so that every reader of the schema (an ECMA regex, Python's,
+# Rust's) agrees on what passes; the Python API also takes the other letters usernames may hold.
+USER_ID_PATTERN = r"^[A-Za-z0-9_.@+-]+$"
 UserId = Annotated[
-    str, StringConstraints(min_length=1, max_length=150, pattern=_NO_NUL), AfterValidator(_clean)
+    str,
+    StringConstraints(min_length=1, max_length=150, pattern=USER_ID_PATTERN),
+    BeforeValidator(_compatibility_form),
 ]
 Search = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL), AfterValidator(_clean)]
 

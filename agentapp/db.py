@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from agentapp.agent.records import (
     ContextData,
@@ -149,16 +149,17 @@ class DjangoDb:
         model_id: str,
         model_provider: str,
     ) -> RunHandle:
-        session = session_services.session_get_or_create_for_run(
-            session_id=session_id, username=user_id, agent_name=agent_name
-        )
-        run = session_services.run_create(
-            session=session,
-            input=message,
-            model_id=model_id,
-            model_provider=model_provider,
-            acting_user=self.acting_user,
-        )
+        with transaction.atomic():  # a refused message leaves no new person or session behind
+            session = session_services.session_get_or_create_for_run(
+                session_id=session_id, username=user_id, agent_name=agent_name
+            )
+            run = session_services.run_create(
+                session=session,
+                input=message,
+                model_id=model_id,
+                model_provider=model_provider,
+                acting_user=self.acting_user,
+            )
         return _handle(run, session, user_id)
 
     def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:

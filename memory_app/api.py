@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: ninja resolves the annotations of a @paginate-wrapped
 # view in its own module, where string annotations naming our schemas cannot be found.
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
@@ -41,10 +42,11 @@ def memory_list(request: HttpRequest, filters: Query[MemoryFilters]):
 @router.post("", response={200: MemoryOut, 201: MemoryOut, **OBJECT_ERRORS})
 def memory_create(request: HttpRequest, payload: MemoryIn):
     """201 with the new memory; 200 with the existing one when the same text is already remembered."""
-    user = acting_user(request, payload.user_id, create=True)
-    memory, created = services.memory_create(
-        user_pk=user.pk, text=payload.text, topics=payload.topics, actor=API, actor_user=caller(request)
-    )
+    with transaction.atomic():  # a refused memory leaves no new person behind
+        user = acting_user(request, payload.user_id, create=True)
+        memory, created = services.memory_create(
+            user_pk=user.pk, text=payload.text, topics=payload.topics, actor=API, actor_user=caller(request)
+        )
     return Status(201 if created else 200, memory)
 
 
@@ -75,9 +77,18 @@ def memory_delete(request: HttpRequest, memory_id: Id):
 
 @router.get("/{memory_id}/history", response={200: list[MemoryChangeOut], **OBJECT_ERRORS})
 def memory_history(request: HttpRequest, memory_id: Id):
+    """The memory's changes, newest first. A deleted memory is gone (404) like any deleted resource;
+    the error's `detail` names the change that deleted it, which `revert` undoes."""
     memory = selectors.memory_get_for_viewer(
         memory_id=memory_id, viewer=caller(request), include_deleted=True
     )
+    if memory.deleted_at is not None:
+        deletion = selectors.memory_changes(memory=memory).filter(action=MemoryChange.Action.DELETE).first()
+        change_id = deletion.pk if deletion else None
+        raise MemoryNotFound(
+            f"memory {memory_id!r} was deleted; POST …/revert/{change_id} restores it",
+            detail={"deleted_at": memory.deleted_at.isoformat(), "change_id": change_id},
+        )
     return selectors.memory_changes(memory=memory)
 
 

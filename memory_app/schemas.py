@@ -7,7 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from agentapp.api_types import Search, Text, UserId
+from agentapp.api_types import InputSchema, NonBlankText, Search, Text, UserId
 
 from .services import MAX_MEMORY_CHARS, MAX_TOPIC_CHARS, MAX_TOPICS
 
@@ -33,14 +33,14 @@ class MemoryOut(Schema):
         return obj.source_run.run_id if obj.source_run_id else None
 
 
-class MemoryIn(Schema):
-    text: Text = Field(..., max_length=MAX_MEMORY_CHARS)
+class MemoryIn(InputSchema):
+    text: NonBlankText = Field(..., max_length=MAX_MEMORY_CHARS)
     topics: list[Topic] = Field(default_factory=list, max_length=MAX_TOPICS)
     user_id: UserId | None = Field(None, description="Whose memory; omitted: the caller.")
 
 
-class MemoryPatchIn(Schema):
-    text: Text | None = Field(None, max_length=MAX_MEMORY_CHARS)
+class MemoryPatchIn(InputSchema):
+    text: NonBlankText | None = Field(None, max_length=MAX_MEMORY_CHARS)
     topics: list[Topic] | None = Field(None, max_length=MAX_TOPICS)
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import get_args
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import User
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
@@ -16,7 +16,7 @@ from agentapp import app_agent
 from agentapp.agent.events import RunOutputEvent, RunStarted, event_payload
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import Conflict
-from agentapp.ownership import acting_user, caller
+from agentapp.ownership import acting_user, acts_for_others, caller
 
 from . import selectors, services
 from .chat.sse import json_frame
@@ -32,6 +32,7 @@ from .schemas import (
     SummaryOut,
     SummaryRefreshOut,
 )
+from .services import normalize_user_id
 
 runs_router = Router(tags=["runs"])
 router = Router(tags=["sessions"])
@@ -72,20 +73,28 @@ async def _sse(events: AsyncGenerator[RunOutputEvent, None]) -> AsyncIterator[by
         await events.aclose()  # a client that goes away cancels the run
 
 
-def _run_caller(request: HttpRequest, user_id: str | None) -> User:
-    """Who the run is for, counted against their run limit (one thread hop for both)."""
-    user = acting_user(request, user_id, create=True)
+def _run_caller(request: HttpRequest, user_id: str | None) -> str:
+    """The username the run is for, counted against their run limit (one thread hop for both).
+
+    A person a service key names for the first time is created with their first run, in the same
+    transaction as its session, so a run that is refused leaves no one behind.
+    """
+    if user_id and acts_for_others(caller(request)):
+        username = normalize_user_id(user_id)
+        if not get_user_model().objects.filter(username=username).exists():
+            return username
+    user = acting_user(request, user_id)
     run_rate_limit_check(user=user)
-    return user
+    return user.get_username()
 
 
 @runs_router.post(
     "", response={200: RunOut, 429: ErrorOut, **OBJECT_ERRORS}, openapi_extra=SSE_DOC, summary="Run the agent"
 )
 async def run_create(request: HttpRequest, payload: RunIn):
-    user = await sync_to_async(_run_caller)(request, payload.user_id)
+    user_id = await sync_to_async(_run_caller)(request, payload.user_id)
     agent = app_agent.agent(acting_user=caller(request))
-    user_id, session_id = user.get_username(), payload.session_id
+    session_id = payload.session_id
     if payload.stream:
         events = await agent.arun(payload.message, user_id=user_id, session_id=session_id, stream=True)
         response = StreamingHttpResponse(_sse(events), content_type="text/event-stream")
@@ -93,7 +102,7 @@ async def run_create(request: HttpRequest, payload: RunIn):
         response["X-Accel-Buffering"] = "no"
         return response
     output = await agent.arun(payload.message, user_id=user_id, session_id=session_id)
-    return await sync_to_async(selectors.run_get_for_user)(run_id=output.run_id, user=user)
+    return await sync_to_async(selectors.run_get_for_user)(run_id=output.run_id, user=caller(request))
 
 
 @runs_router.get("/{run_id}", response={200: RunDetailOut, **OBJECT_ERRORS})

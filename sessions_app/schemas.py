@@ -7,15 +7,15 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from agentapp.api_types import Search, SessionId, Text, UserId
+from agentapp.api_types import InputSchema, NonBlankText, Search, SessionId, Text, UserId
 
 from .services import MAX_MESSAGE_CHARS
 
 SessionSort = Literal["updated_at", "-updated_at", "created_at", "-created_at", "title", "-title"]
 
 
-class RunIn(Schema):
-    message: Text = Field(..., max_length=MAX_MESSAGE_CHARS, description="The person's message.")
+class RunIn(InputSchema):
+    message: NonBlankText = Field(..., max_length=MAX_MESSAGE_CHARS, description="The person's message.")
     session_id: SessionId | None = Field(
         None, description="A thread id (letters and digits, then also . _ : @ + -); omitted: a new session."
     )
@@ -91,7 +91,7 @@ class SessionDetailOut(SessionOut):
     session_state: dict[str, Any]
 
 
-class SessionPatchIn(Schema):
+class SessionPatchIn(InputSchema):
     title: Text = Field(..., max_length=200)
 
 

@@ -109,15 +109,32 @@ def test_a_memory_delete_is_soft_and_by_its_owner(alice_api, bob_api, anon_api, 
 
 def test_a_memory_history_lists_its_changes_newest_first(alice_api, bob_api, anon_api, jazz):
     alice_api.patch(f"/api/memories/{jazz.memory_id}", {"text": "Loves jazz"})
-    alice_api.delete(f"/api/memories/{jazz.memory_id}")
+    alice_api.patch(f"/api/memories/{jazz.memory_id}", {"topics": ["jazz"]})
     path = f"/api/memories/{jazz.memory_id}/history"
     history = alice_api.get(path).json()
-    assert [c["action"] for c in history] == ["delete", "update", "create"]
+    assert [c["action"] for c in history] == ["update", "update", "create"]
     assert [c["actor"] for c in history] == ["api", "api", "person"]
     assert history[1]["before"] == {"text": "Likes jazz", "topics": ["music"]}
     assert history[1]["actor_user_id"] == "alice"
     assert_error(bob_api.get(path), 404)
     assert_error(anon_api.get(path), 401)
+
+
+def test_a_deleted_memory_is_gone_with_its_history_and_the_answer_says_how_to_restore_it(alice_api, jazz):
+    """Was: its history still answered 200 after the DELETE (Schemathesis: use after free)."""
+    alice_api.delete(f"/api/memories/{jazz.memory_id}")
+
+    gone = alice_api.get(f"/api/memories/{jazz.memory_id}/history")
+
+    assert_error(gone, 404)
+    change_id = gone.json()["detail"]["change_id"]
+    assert MemoryChange.objects.get(pk=change_id).action == "delete"
+    restored = alice_api.post(f"/api/memories/{jazz.memory_id}/revert/{change_id}")
+    assert restored.status_code == 200 and restored.json()["text"] == "Likes jazz"
+    assert [c["action"] for c in alice_api.get(f"/api/memories/{jazz.memory_id}/history").json()][:2] == [
+        "restore",
+        "delete",
+    ]
 
 
 def test_a_change_is_reverted_through_its_memory(alice_api, bob_api, anon_api, jazz):

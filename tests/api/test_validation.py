@@ -1,0 +1,81 @@
+"""What the API refuses, it refuses before it writes anything, and its schema says so."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from memory_app.models import Memory
+from sessions_app.models import AgentSession, Run
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+BLANKS = ["", " ", "\n\t", "\u3000", "\x1c", "\x85"]
+
+
+@pytest.mark.parametrize("message", BLANKS, ids=repr)
+def test_a_blank_message_leaves_no_session_and_no_new_person(service_api, replying_model, message):
+    """Was: 422, with an empty session (and for a service key a new user) left behind."""
+    response = service_api.post("/api/runs", {"message": message, "user_id": "newcomer"})
+
+    assert response.status_code == 422
+    assert not AgentSession.objects.exists() and not Run.objects.exists()
+    assert not get_user_model().objects.filter(username="newcomer").exists()
+
+
+def test_a_refused_run_for_a_new_person_leaves_no_one_behind(service_api, alice, replying_model):
+    """The session belongs to someone else: refused after the schema, still nothing written."""
+    factories.session(alice, "alices")
+
+    response = service_api.post("/api/runs", {"message": "hi", "session_id": "alices", "user_id": "newcomer"})
+
+    assert 400 <= response.status_code < 500
+    assert not get_user_model().objects.filter(username="newcomer").exists()
+    assert AgentSession.objects.count() == 1
+
+
+def test_a_new_person_a_service_key_names_is_created_with_their_first_run(service_api, replying_model):
+    response = service_api.post("/api/runs", {"message": "hi", "user_id": "newcomer"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["user_id"] == "newcomer"
+    assert Run.objects.get().user.username == "newcomer"
+
+
+@pytest.mark.parametrize("text", BLANKS, ids=repr)
+def test_a_blank_memory_is_refused_and_leaves_no_new_person(service_api, text):
+    response = service_api.post("/api/memories", {"text": text, "user_id": "newcomer"})
+
+    assert response.status_code == 422
+    assert not Memory.objects.exists()
+    assert not get_user_model().objects.filter(username="newcomer").exists()
+
+
+@pytest.mark.parametrize("body", ['"AAA"', "[1]", "5", "null", "true"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("patch", "/api/sessions/alices"), ("post", "/api/runs"), ("post", "/api/memories")],
+)
+def test_a_body_that_is_not_a_json_object_is_refused(alice_api, alice, method, path, body):
+    """Was: PATCH with the body "xyz" set the title to "Xyz" (str.title)."""
+    factories.session(alice, "alices", title="Kept")
+
+    response = getattr(alice_api.client, method)(
+        path, data=body, content_type="application/json", headers=alice_api.headers
+    )
+
+    assert response.status_code == 422, response.content
+    assert AgentSession.objects.get(session_id="alices").title == "Kept"
+    assert Run.objects.count() == 0 and Memory.objects.count() == 0
+
+
+def test_the_schema_says_a_message_and_a_memory_need_more_than_blanks(client):
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]
+
+    for name, field in (("RunIn", "message"), ("MemoryIn", "text")):
+        pattern = re.compile(schema[name]["properties"][field]["pattern"])
+        assert [bool(pattern.search(s)) for s in BLANKS] == [False] * len(BLANKS), name
+        assert pattern.search(" a ") and pattern.search("日本")
