@@ -112,6 +112,6 @@ def refuse_nul_characters(get_response: Callable[[HttpRequest], Any]) -> Callabl
     def guard(request: HttpRequest) -> HttpResponse:
         if _nul_in(request):
             return _nul_response(request)
-        return get_response(request)  # type: ignore[no-any-return]
+        return get_response(request)
 
     return guard
