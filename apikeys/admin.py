@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from .models import ApiKey
 from .services import apikey_create, apikey_revoke
@@ -35,10 +36,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for field in ("id", "prefix", "key_hash", "created_at"):
             setattr(obj, field, getattr(key, field))
         obj._state.adding = False
-        messages.warning(
-            request,
-            f"The new API key is {token} — copy it now: it is shown only this once and stored hashed.",
-        )
+        request._new_api_token = token  # type: ignore[attr-defined]  # for response_add, this request only
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None):
+        """The new key's page, with its plaintext, instead of the redirect: a message would carry
+        the plaintext in the `messages` cookie (or the session) until it is shown."""
+        token = getattr(request, "_new_api_token", None)
+        if token is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "API key created",
+            "key": obj,
+            "token": token,
+        }
+        response = TemplateResponse(request, "admin/apikeys/apikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Revoke selected API keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:

@@ -4,6 +4,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import MD5
+
+LIVE_TEXT_UNIQUE = "memory_live_text_unique"
 
 
 def new_memory_id() -> str:
@@ -30,7 +33,17 @@ class Memory(models.Model):
         verbose_name_plural = "memories"
         indexes = [
             models.Index(fields=["user", "deleted_at", "-updated_at"], name="memory_user_recent"),
-            models.Index(fields=["user", "normalized_text"], name="memory_user_normalized"),
+        ]
+        constraints = [
+            # One live memory per person and text, held by the database (two web workers creating
+            # the same memory at once store one). On a hash: a btree entry holds at most 2,704
+            # bytes, and a 2,000-character memory in CJK is 6,000.
+            models.UniqueConstraint(
+                models.F("user"),
+                MD5("normalized_text"),
+                condition=models.Q(deleted_at__isnull=True),
+                name=LIVE_TEXT_UNIQUE,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,14 +11,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import MD5
 from django.utils import timezone
 
 from agentapp.errors import Conflict, FollowupFailed, InvalidInput, RunNotFound
 from agentapp.storable import storable
 from sessions_app.models import Run
 
-from .models import Memory, MemoryChange, MemoryExtraction
+from .models import LIVE_TEXT_UNIQUE, Memory, MemoryChange, MemoryExtraction
 
 MAX_MEMORY_CHARS = 2_000
 MAX_TOPICS = 10
@@ -100,12 +102,36 @@ def _sync(target: Memory, source: Memory) -> Memory:
     return target
 
 
-def _duplicate_exists(memory: Memory, normalized: str) -> bool:
-    return (
-        Memory.objects.filter(user_id=memory.user_id, normalized_text=normalized, deleted_at__isnull=True)
-        .exclude(pk=memory.pk)
-        .exists()
+def _live_with_text(user_pk: int, normalized: str) -> QuerySet[Memory]:
+    """The person's live memories with this normalised text (at most one), found through the
+    unique index on its hash."""
+    return Memory.objects.alias(text_hash=MD5("normalized_text")).filter(
+        user_id=user_pk,
+        text_hash=hashlib.md5(normalized.encode()).hexdigest(),  # an index key, not a secret
+        normalized_text=normalized,
+        deleted_at__isnull=True,
     )
+
+
+def _duplicate_exists(memory: Memory, normalized: str) -> bool:
+    return _live_with_text(memory.user_id, normalized).exclude(pk=memory.pk).exists()
+
+
+def _save_unless_duplicate(memory: Memory, fields: list[str]) -> None:
+    """Save; an identical live memory a concurrent write made since the check is a Conflict."""
+    try:
+        with transaction.atomic():
+            memory.save(update_fields=fields)
+    except IntegrityError as error:
+        if _is_duplicate(error):
+            raise Conflict("an identical memory already exists") from error
+        raise
+
+
+def _is_duplicate(error: IntegrityError) -> bool:
+    """Whether the database refused a second live copy of a memory (not, say, a vanished run)."""
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None) == LIVE_TEXT_UNIQUE
 
 
 def memory_create(
@@ -122,14 +148,14 @@ def memory_create(
     text = clean_text(text)
     topics = clean_topics(topics)
     normalized = normalize_text(text)
-    existing = Memory.objects.filter(
-        user_id=user_pk, normalized_text=normalized, deleted_at__isnull=True
-    ).first()
+    existing = _live_with_text(user_pk, normalized).first()
     if existing is not None:
         return existing, False
     try:
         return _memory_insert(user_pk, text, normalized, topics, actor, actor_user, run_pk), True
-    except IntegrityError:
+    except IntegrityError as error:
+        if _is_duplicate(error):  # stored by a concurrent create since the check above: that one
+            return _live_with_text(user_pk, normalized).get(), False
         if run_pk is None or Run.objects.filter(pk=run_pk).exists():
             raise
     # The run that wrote it was deleted meanwhile (its session deleted): the memory is the person's.
@@ -192,7 +218,7 @@ def memory_update(
             current, current.normalized_text
         ):
             raise Conflict("an identical memory already exists")
-        current.save(update_fields=["text", "normalized_text", "topics", "updated_at"])
+        _save_unless_duplicate(current, ["text", "normalized_text", "topics", "updated_at"])
         _record(
             current,
             action=MemoryChange.Action.UPDATE,
@@ -251,7 +277,7 @@ def memory_restore(
         if _duplicate_exists(current, current.normalized_text):
             raise Conflict("an identical memory already exists")
         current.deleted_at = None
-        current.save(update_fields=["deleted_at", "updated_at"])
+        _save_unless_duplicate(current, ["deleted_at", "updated_at"])
         _record(
             current,
             action=MemoryChange.Action.RESTORE,

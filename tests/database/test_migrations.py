@@ -16,3 +16,34 @@ def test_every_migration_is_applied_on_this_server():
 
 def test_the_models_and_their_migrations_agree():
     call_command("makemigrations", check=True, dry_run=True, stdout=StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_unique_memory_migration_keeps_the_oldest_of_copies_stored_before_it(django_user_model):
+    """Copies two racing creates stored before the constraint are soft-deleted, each with its change."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("memory_app", "0004_pgvector_extension")],
+        [("memory_app", "0005_memory_live_text_unique")],
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="sarah")
+    Memory = old.get_model("memory_app", "Memory")
+    first = Memory.objects.create(memory_id="mem_a", user=user, text="Likes tea", normalized_text="likes tea")
+    Memory.objects.create(memory_id="mem_b", user=user, text="likes tea", normalized_text="likes tea")
+    Memory.objects.create(memory_id="mem_c", user=user, text="Likes coffee", normalized_text="likes coffee")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    Memory = new.get_model("memory_app", "Memory")
+    live = sorted(Memory.objects.filter(deleted_at__isnull=True).values_list("memory_id", flat=True))
+    deletion = new.get_model("memory_app", "MemoryChange").objects.get()
+
+    assert live == ["mem_a", "mem_c"] and first.pk != deletion.memory_id
+    assert deletion.action == "delete" and deletion.before == {"text": "likes tea", "topics": []}
+    call_command("migrate", verbosity=0)

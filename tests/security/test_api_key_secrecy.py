@@ -9,6 +9,7 @@ import re
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 
@@ -107,3 +108,21 @@ def test_a_keys_list_shows_prefixes_only(alice):
     listing = browser.get("/settings/api-keys/").content.decode()
     assert token[:12] in listing
     assert token not in listing
+
+
+def test_a_key_made_in_the_admin_is_shown_on_its_response_and_never_in_a_cookie(staff):
+    """Was: the admin put the plaintext in a message, which travels in the `messages` cookie."""
+    client = Client()
+    client.force_login(staff)
+
+    response = client.post("/admin/apikeys/apikey/add/", {"user": staff.pk, "name": "billing"})
+
+    assert response.status_code == 200
+    shown = TOKEN.findall(response.content.decode())
+    assert len(shown) == 1
+    assert "no-store" in response["Cache-Control"]
+    cookies = "\n".join(f"{name}={morsel.value}" for name, morsel in response.cookies.items())
+    assert shown[0] not in cookies
+    followed = client.get("/admin/apikeys/apikey/")
+    assert not TOKEN.search(followed.content.decode())  # and not on any later page
+    assert not any(shown[0] in str(s.get_decoded()) for s in Session.objects.all())
