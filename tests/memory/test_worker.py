@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
-from celery import Celery
-from celery.contrib.testing.worker import start_worker
 
-from agentapp.celery import app as project_app
 from memory_app.models import Memory, MemoryExtraction
 from memory_app.tasks import memory_update_for_run
 from sessions_app.models import Run
-from tests.redis_support import redis_or_skip, redis_url
+from tests.redis_support import redis_worker
 
 OWN_REDIS = "redis://127.0.0.1:6379/11"
 
 
 @pytest.fixture
 def redis_celery():
-    """A Celery app like the project's, on Redis, with a queue of its own; then the project's app again."""
-    url = redis_url(OWN_REDIS)
-    redis_or_skip(url)
-    app = Celery("agentapp-memory-test", set_as_current=False)
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    queue = f"memory-test-{uuid.uuid4().hex[:8]}"
-    app.conf.update(
-        broker_url=url,
-        broker_transport_options={},
-        result_backend=url,
-        result_expires=300,
-        task_default_queue=queue,
-        worker_hijack_root_logger=False,
-    )
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=[queue], loglevel="WARNING"):
-            yield app
-    finally:
-        project_app.set_current()
-        project_app.set_default()
-        import redis
-
-        redis.Redis.from_url(url).delete(
-            f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}", queue
-        )
+    with redis_worker("agentapp-memory-test", OWN_REDIS) as app:
+        yield app
 
 
 def _wait_for(condition, timeout: float = 20.0) -> None:
