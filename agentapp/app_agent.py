@@ -15,18 +15,33 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from agentapp.agent import Agent, FollowupJob, Followups, ModelError, RunInline
+from agentapp.agent.recall import (
+    RRF_K,
+    SEARCH_MIN_SIMILARITY,
+    WEIGHTS,
+    QueryVector,
+    capped_query_embedding,
+)
 from agentapp.agent.records import RunHandle
 from agentapp.agent.summarizer import SummaryUpdate
 from agentapp.celery import send_task
-from agentapp.db import DjangoDb
+from agentapp.db import DjangoDb, meaning_search_available
 from agentapp.errors import FollowupBusy, FollowupFailed
+from agentapp.llm.embeddings import (
+    Embedder,
+    default_embedder_spec,
+    embedder_from_spec,
+    local_embeddings_installed,
+)
 from agentapp.llm.env import model_spec
 from agentapp.llm.factory import model_from_spec
 from agentapp.llm.types import Model
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
+from memory_app.models import Memory
 from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
 from sessions_app.models import AgentSession
@@ -76,6 +91,52 @@ def configured_model() -> Model:
     return _model(settings.AGENT_MODEL_TIMEOUT)
 
 
+@cache
+def configured_embedder() -> Embedder | None:
+    """The embedder named by AGENT_EMBEDDER ("local", "openai:<model>", "none"; empty: OpenAI's small
+    model with a key, the local model with the extra installed, else none), built once per process."""
+    key = settings.OPENAI_API_KEY or None
+    spec = settings.AGENT_EMBEDDER or default_embedder_spec(
+        api_key=key, local_installed=local_embeddings_installed()
+    )
+    return embedder_from_spec(
+        spec,
+        api_key=key,
+        base_url=settings.OPENAI_BASE_URL or None,
+        timeout=settings.AGENT_EMBED_BATCH_TIMEOUT,
+    )
+
+
+def recall_embedder() -> Embedder | None:
+    """The embedder, where meaning can be searched (pgvector enabled); else None: words and recency."""
+    embedder = configured_embedder()
+    return embedder if embedder is not None and meaning_search_available() else None
+
+
+def search_embedding(text: str) -> QueryVector | None:
+    """A search box's query embedded (capped like a turn's), for ranking by meaning; None without one."""
+    embedder = recall_embedder()
+    if embedder is None or not text.strip():
+        return None
+    return capped_query_embedding(embedder, timeout=settings.AGENT_EMBED_TIMEOUT)(text)
+
+
+def memory_search(*, user_pk: int, query: str, topic: str = "", mode: str = "hybrid") -> QuerySet[Memory]:
+    """The memory editor's and the API's search: by meaning and words fused (mode "hybrid", where an
+    embedder is configured), or by words alone ("words"); relevance order when there is a query."""
+    vector = search_embedding(query) if mode != "words" else None
+    return memory_selectors.memories_ranked(
+        user_pk=user_pk,
+        query=query,
+        topic=topic,
+        vector=vector.vector if vector is not None else None,
+        model=vector.model if vector is not None else "",
+        min_similarity=SEARCH_MIN_SIMILARITY,
+        weights=(WEIGHTS["meaning"], WEIGHTS["words"]),
+        rrf_k=RRF_K,
+    )
+
+
 def is_offline_demo() -> bool:
     return bool(getattr(configured_model(), "is_offline_demo", False))
 
@@ -101,6 +162,10 @@ def agent(*, model_titles: bool = False, acting_user: User | None = None) -> Age
         add_history_to_context=True,
         num_history_runs=settings.AGENT_NUM_HISTORY_RUNS,
         enable_agentic_memory=settings.AGENT_AGENTIC_MEMORY,
+        memory_context_limit=settings.AGENT_MEMORY_CONTEXT_LIMIT,
+        memory_context_tokens=settings.AGENT_MEMORY_CONTEXT_TOKENS,
+        embedder=recall_embedder(),
+        embed_timeout=settings.AGENT_EMBED_TIMEOUT,
         update_memory_on_run=settings.AGENT_UPDATE_MEMORY_ON_RUN,
         enable_session_summaries=settings.AGENT_SESSION_SUMMARIES,
         followups=followups(),

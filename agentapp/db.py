@@ -6,6 +6,7 @@ It turns ORM rows into the agent's plain records and back, so the agent never to
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,17 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import InterfaceError, OperationalError, connection, transaction
 
+from agentapp.agent.recall import (
+    NEAR_DUPLICATE_SIMILARITY,
+    NO_RECALL,
+    Candidate,
+    QueryVector,
+    Recall,
+    RecallQuery,
+    all_of,
+    fits,
+    ranked_recall,
+)
 from agentapp.agent.records import (
     ContextData,
     EventRecord,
@@ -32,7 +44,7 @@ from agentapp.agent.records import (
     UserMemory,
 )
 from agentapp.agent.summarizer import MAX_TURN_CHARS
-from agentapp.database import connection_give_back
+from agentapp.database import connection_give_back, pgvector_state
 from agentapp.errors import SessionOwnedByAnotherUser, StorageUnavailable
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
@@ -43,6 +55,10 @@ from sessions_app.models import AgentSession, Run, SessionSummary
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# Candidates each signal brings to the fusion: enough that the fused best of a budget of `limit`
+# are almost always among them (twice the budget), bounded so that one statement stays cheap.
+MIN_PER_SIGNAL = 50
+MAX_PER_SIGNAL = 400
 
 
 @dataclass(frozen=True)
@@ -83,6 +99,33 @@ def _memory_record(memory: Memory, username: str) -> UserMemory:
         updated_at=memory.updated_at,
         source_run_id=None,
     )
+
+
+def _recalled_memory(row: dict[str, Any], username: str) -> UserMemory:
+    return UserMemory(
+        memory_id=row["memory_id"],
+        memory=row["text"],
+        topics=row["topics"],
+        user_id=username,
+        updated_at=row["updated_at"],
+    )
+
+
+def meaning_search_available() -> bool:
+    """Whether this database can rank by meaning (pgvector created in it); asked once per process."""
+    global _meaning_available
+    if _meaning_available is None:
+        _meaning_available = pgvector_state() == "enabled"
+    return _meaning_available
+
+
+def forget_meaning_search_state() -> None:
+    """After pgvector is created or dropped in this process (tests, an operator's shell)."""
+    global _meaning_available
+    _meaning_available = None
+
+
+_meaning_available: bool | None = None
 
 
 def _message(row: dict[str, Any]) -> Message:
@@ -174,8 +217,7 @@ class DjangoDb:
         run: RunHandle,
         num_history_runs: int | None,
         num_history_messages: int | None,
-        with_memories: bool,
-        memory_limit: int,
+        memories: RecallQuery | None,
         with_summary: bool,
     ) -> ContextData:
         keys = _keys(run)
@@ -188,15 +230,9 @@ class DjangoDb:
                 exclude_run_pk=keys.run_pk,
             )
             history = [_message(row) for row in rows]
-        memories: list[UserMemory] = []
-        if with_memories and memory_limit > 0:
-            rows = memory_selectors.memories_for_context(user_pk=keys.user_pk, limit=memory_limit)
-            memories = [
-                UserMemory(
-                    memory_id=m["memory_id"], memory=m["text"], topics=m["topics"], user_id=run.user_id
-                )
-                for m in rows
-            ]
+        recall = NO_RECALL
+        if memories is not None and memories.limit > 0:
+            recall = self._recall(keys.user_pk, run.user_id, memories)
         summary = None
         if with_summary:
             found = session_selectors.summary_for_context(session_pk=keys.session_pk)
@@ -204,7 +240,50 @@ class DjangoDb:
                 summary = SessionSummaryRecord(
                     session_id=run.session_id, summary=found["text"], topics=found["topics"], last_run_id=None
                 )
-        return ContextData(history=history, memories=memories, summary=summary)
+        return ContextData(history=history, memories=recall.memories, summary=summary, recall=recall)
+
+    def _recall(self, user_pk: int, username: str, query: RecallQuery) -> Recall:
+        """All the person's memories when they fit the budget (one statement, no embedding); else
+        the candidates by every signal (one more statement), fused."""
+        rows, total = memory_selectors.memories_for_context(user_pk=user_pk, limit=query.limit + 1)
+        newest = [_recalled_memory(row, username) for row in rows]
+        if total <= query.limit and fits(newest, limit=query.limit, tokens=query.tokens):
+            return all_of(newest)
+        vector = query.embed(query.text) if query.embed is not None and query.text.strip() else None
+        if vector is not None and vector.vector is not None and not meaning_search_available():
+            vector = QueryVector(None, vector.model, "meaning left out: the database has no pgvector")
+        per_signal = min(MAX_PER_SIGNAL, max(2 * query.limit, MIN_PER_SIGNAL))
+        rows = memory_selectors.memory_recall_candidates(
+            user_pk=user_pk,
+            text=query.text,
+            vector=vector.vector if vector is not None else None,
+            model=vector.model if vector is not None else "",
+            per_signal=per_signal,
+        )
+        candidates = [
+            Candidate(
+                memory=_recalled_memory(row, username),
+                meaning_rank=row["meaning_rank"],
+                similarity=row["similarity"],
+                words_rank=row["words_rank"],
+                words_score=row["words_score"],
+                recency_rank=row["recency_rank"],
+            )
+            for row in rows
+        ]
+        recall = ranked_recall(candidates, query, total=total, vector=vector)
+        embedded = any(row["meaning_rank"] is not None for row in rows)
+        if vector is not None and vector.vector is not None and not embedded:
+            # Embeddings of another model or dimension, or none yet: the sweep is making them.
+            recall = dataclasses.replace(
+                recall,
+                note="meaning left out: no memory of this person is embedded by the current embedder yet",
+            )
+        return recall
+
+    def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
+        keys = _keys(run)
+        return self._recall(keys.user_pk, run.user_id, query) if query.limit > 0 else NO_RECALL
 
     async def acontext_load(self, **arguments: Any) -> ContextData:
         """For async runs, which then wait on the model for seconds: the pooled connection goes back
@@ -274,12 +353,31 @@ class DjangoDb:
 
     # --- memory tools (always scoped to the run's user) ----------------------------
     def memory_add(
-        self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
+        self,
+        *,
+        run: RunHandle,
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        embedding: QueryVector | None = None,
     ) -> tuple[UserMemory, bool]:
         keys = _keys(run)
+        vector = embedding.vector if embedding is not None and meaning_search_available() else None
+        if vector is not None and embedding is not None:
+            nearest = memory_selectors.memory_nearest(
+                user_pk=keys.user_pk, vector=vector, model=embedding.model
+            )
+            if nearest is not None and nearest[1] >= NEAR_DUPLICATE_SIMILARITY:
+                found = memory_selectors.memory_get_for_user(memory_id=nearest[0], user_pk=keys.user_pk)
+                return _memory_record(found, run.user_id), False
         row, created = memory_services.memory_create(
             user_pk=keys.user_pk, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk
         )
+        if created and vector is not None and embedding is not None:
+            # The text was embedded to compare it: keep that vector rather than make it again.
+            memory_services.memory_embeddings_save(
+                model=embedding.model, vectors={row.pk: vector}, texts={row.pk: row.text}
+            )
         return _memory_record(row, run.user_id), created
 
     def memory_update(

@@ -137,6 +137,14 @@ else:
     }
 # Any other ENGINE (an old sqlite:// URL) is refused by the system check agentapp.E001.
 POSTGRES_ENGINES = ("django.db.backends.postgresql", "agentapp.pg", "agentapp.embedded_pg")
+if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES:
+    # Recall by meaning filters an HNSW index scan to one person: pgvector's iterative scan keeps
+    # looking past the first candidates until enough of that person's are found (in exact order),
+    # and a candidate list as long as the most any recall asks (memory_app.selectors).
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = (
+        _db_options.get("options", "") + " -c hnsw.iterative_scan=strict_order -c hnsw.ef_search=400"
+    ).strip()
 if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES and env_bool("DB_POOL", True):
     # psycopg 3's pool; persistent connections (conn_max_age) must stay off with it. The health
     # check (one empty round trip when a connection is taken) keeps a database restart or failover
@@ -202,6 +210,20 @@ AGENT_MODEL_TIMEOUT = float(os.environ.get("AGENT_MODEL_TIMEOUT", "60"))
 AGENT_INSTRUCTIONS = os.environ.get("AGENT_INSTRUCTIONS", "")
 AGENT_NUM_HISTORY_RUNS = int(os.environ.get("AGENT_NUM_HISTORY_RUNS", "5"))
 AGENT_AGENTIC_MEMORY = env_bool("AGENT_AGENTIC_MEMORY", True)
+# Recall (README, "Memory recall"): at most this many memories in the context, and (when set) at most
+# this many tokens of them; ranked by meaning, words and recency when a person has more.
+AGENT_MEMORY_CONTEXT_LIMIT = int(os.environ.get("AGENT_MEMORY_CONTEXT_LIMIT", "50"))
+AGENT_MEMORY_CONTEXT_TOKENS = (
+    int(os.environ["AGENT_MEMORY_CONTEXT_TOKENS"])
+    if os.environ.get("AGENT_MEMORY_CONTEXT_TOKENS", "").strip()
+    else None
+)
+# "local" (all-MiniLM-L6-v2, the local-embeddings extra), "openai:<model>" (/v1/embeddings at
+# OPENAI_BASE_URL) or "none"; empty: openai:text-embedding-3-small with a key, else local when
+# installed, else none.
+AGENT_EMBEDDER = os.environ.get("AGENT_EMBEDDER", "").strip()
+AGENT_EMBED_TIMEOUT = float(os.environ.get("AGENT_EMBED_TIMEOUT", "1.0"))  # a turn's query, at most
+AGENT_EMBED_BATCH_TIMEOUT = float(os.environ.get("AGENT_EMBED_BATCH_TIMEOUT", "30"))  # memories, per request
 AGENT_UPDATE_MEMORY_ON_RUN = env_bool("AGENT_UPDATE_MEMORY_ON_RUN", False)
 AGENT_SESSION_SUMMARIES = env_bool("AGENT_SESSION_SUMMARIES", True)
 # "celery": follow-up work (automatic memory, summaries) is enqueued on commit for a worker.
@@ -266,6 +288,7 @@ if CELERY_BROKER_URL.startswith("redis"):
 # One beat (`celery -A agentapp beat`, or `worker -B` for the embedded default) runs the sweep.
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "sessions.sweep_stale_runs", "schedule": 60.0},
+    "embed-memories": {"task": "memory.embed_pending", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A run still running (or never claimed) after this is taken as interrupted and marked error.

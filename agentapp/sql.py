@@ -8,6 +8,7 @@ goes through the ORM.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection
@@ -17,7 +18,7 @@ def table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+def fetch(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

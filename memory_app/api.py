@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
+from agentapp import app_agent
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import MemoryNotFound
 from agentapp.ownership import acting_user, caller
@@ -35,7 +36,9 @@ MAX_PK = 2**63 - 1
 @paginate(Page)
 def memory_list(request: HttpRequest, filters: Query[MemoryFilters]):
     user = acting_user(request, filters.user_id)
-    memories = selectors.memories_search(user_pk=user.pk, query=filters.search, topic=filters.topic)
+    memories = app_agent.memory_search(
+        user_pk=user.pk, query=filters.search, topic=filters.topic, mode=filters.mode
+    )
     return memories.select_related("user", "source_run")
 
 

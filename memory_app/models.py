@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import MD5
 
@@ -119,3 +120,36 @@ class MemoryExtraction(models.Model):
 
     def __str__(self) -> str:
         return f"memory extraction of run {self.run_id}: {self.state}"
+
+
+class RealField(models.FloatField):
+    """A float4 ("real"): half the bytes of Django's float8, and what embeddings are stored as."""
+
+    def db_type(self, connection: object) -> str:
+        return "real"
+
+
+class MemoryEmbedding(models.Model):
+    """A live memory's vector, by the embedder named `model`: recall by meaning.
+
+    Stored as real[] so that a server without pgvector migrates all the same; with pgvector, the
+    search casts it to `vector(n)`, and an HNSW index (cosine) per dimension holds exactly that
+    cast (memory_app.selectors.MEANING_INDEX_SQL). Deleted with the memory's text changing, its
+    soft deletion or the memory itself; another embedder's vectors are replaced as they are re-made.
+    """
+
+    memory = models.OneToOneField(
+        Memory, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    # The memory's owner again, so the search filters on one column of one table.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    model = models.CharField(max_length=200)
+    dimensions = models.PositiveIntegerField()
+    vector = ArrayField(RealField())
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "model", "dimensions"], name="memory_embedding_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.model} ({self.dimensions}) of {self.memory_id}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -48,6 +48,8 @@ class MemoryFilters(Schema):
     user_id: UserId | None = None
     topic: Search = Field("", max_length=MAX_TOPIC_CHARS)
     search: Search = ""
+    # "hybrid": by meaning and words, fused, in relevance order; "words": by words alone.
+    mode: Literal["hybrid", "words"] = "hybrid"
 
 
 class MemoryChangeOut(Schema):

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from agentapp.errors import MemoryNotFound
 from agentapp.ownership import one_visible_to
 from sessions_app.selectors import MISSED_BATCH, runs_settled
 
-from .models import Memory, MemoryChange, MemoryExtraction
+from .models import Memory, MemoryChange, MemoryEmbedding, MemoryExtraction
 
 # Must stay identical to the index expression in migrations/0003_memory_search_gin.py.
 SEARCH_DOCUMENT_SQL = (
@@ -41,20 +42,156 @@ def memories_for_username(*, username: str, limit: int | None = None) -> list[Me
     return list(memories)
 
 
-def memories_for_context(*, user_pk: int, limit: int) -> list[dict[str, Any]]:
-    """The most recently updated memories (id, text, topics), bounded so the context stays bounded.
+def memories_for_context(*, user_pk: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The `limit` most recently updated memories (id, text, topics, updated_at) and how many the
+    person has in all: one statement, whatever that number.
 
     Read on every turn, so written as SQL (see agentapp.sql); the order is `memories_active`'s.
     """
     rows = sql.fetch(
-        f"SELECT memory_id, text, topics FROM {sql.table(Memory)} WHERE user_id = %s AND deleted_at IS NULL "
-        "ORDER BY updated_at DESC, id DESC LIMIT %s",
+        f"SELECT memory_id, text, topics, updated_at, count(*) OVER () FROM {sql.table(Memory)} "
+        "WHERE user_id = %s AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT %s",
         [user_pk, max(0, limit)],
     )
-    return [
-        {"memory_id": mid, "text": text, "topics": sql.json_column(topics) or []}
-        for mid, text, topics in rows
-    ]
+    total = rows[0][4] if rows else 0
+    return [_recall_row(mid, text, topics, updated) for mid, text, topics, updated, _ in rows], total
+
+
+def _recall_row(memory_id: str, text: str, topics: Any, updated_at: Any, **signals: Any) -> dict[str, Any]:
+    return {
+        "memory_id": memory_id,
+        "text": text,
+        "topics": sql.json_column(topics) or [],
+        "updated_at": updated_at,
+        **signals,
+    }
+
+
+# --- recall: the candidates by meaning, words and recency ---------------------------------------
+MAX_RECALL_WORDS = 32
+
+
+def meaning_index_sql(dimensions: int, *, concurrently: bool = False) -> str:
+    """The HNSW index (cosine) over the embeddings of one dimension. Must stay identical to the one in
+    migrations/0006_memory_embeddings.py, and the search below must cast exactly the same way."""
+    d = int(dimensions)
+    return (
+        f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}IF NOT EXISTS memory_embedding_hnsw_{d} "
+        "ON memory_app_memoryembedding "
+        f"USING hnsw ((vector::vector({d})) vector_cosine_ops) WHERE dimensions = {d}"
+    )
+
+
+def recall_tsquery(text: str) -> str:
+    """Any of the text's words (stemmed by to_tsquery, stop words dropped): a question shares only
+    some words with the memory it needs, so no word is required."""
+    words = list(dict.fromkeys(w.lower() for w in re.findall(r"[^\W_]+", text)))[:MAX_RECALL_WORDS]
+    return " | ".join(words)
+
+
+def _vector_literal(vector: list[float]) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
+
+
+def memory_recall_candidates(
+    *, user_pk: int, text: str, vector: list[float] | None, model: str, per_signal: int
+) -> list[dict[str, Any]]:
+    """The person's live memories that rank in the top `per_signal` by meaning (cosine similarity of
+    their embedding by `model` to `vector`), by words (full-text rank for any word of `text`) or by
+    recency, each with its rank by each signal. One statement; every part filtered to the person.
+    """
+    n = max(1, int(per_signal))
+    memory, embedding = sql.table(Memory), sql.table(MemoryEmbedding)
+    params: dict[str, Any] = {"user": user_pk, "n": n}
+    parts: list[str] = []
+    if vector:
+        d = len(vector)
+        params |= {"q": _vector_literal(vector), "model": model}
+        distance = f"(e.vector::vector({d})) <=> %(q)s::vector({d})"
+        parts.append(
+            "meaning AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank FROM ("
+            f"SELECT e.memory_id AS id, {distance} AS distance FROM {embedding} e "
+            f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} "
+            "ORDER BY distance LIMIT %(n)s) nearest)"
+        )
+    else:
+        parts.append(
+            "meaning AS (SELECT NULL::bigint AS id, NULL::float8 AS distance, NULL::bigint AS rank "
+            "WHERE false)"
+        )
+    tsquery = recall_tsquery(text)
+    if tsquery:
+        params["tsq"] = tsquery
+        document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
+        parts.append(
+            "words AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id DESC) AS rank FROM ("
+            f"SELECT m.id, ts_rank_cd({document}, query) AS score "
+            f"FROM {memory} m, to_tsquery('english', %(tsq)s) query "
+            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ query "
+            "ORDER BY score DESC LIMIT %(n)s) matched)"
+        )
+    else:
+        parts.append(
+            "words AS (SELECT NULL::bigint AS id, NULL::float4 AS score, NULL::bigint AS rank WHERE false)"
+        )
+    parts.append(
+        "recent AS (SELECT id, row_number() OVER (ORDER BY updated_at DESC, id DESC) AS rank FROM ("
+        f"SELECT id, updated_at FROM {memory} WHERE user_id = %(user)s AND deleted_at IS NULL "
+        "ORDER BY updated_at DESC, id DESC LIMIT %(n)s) newest)"
+    )
+    rows = sql.fetch(
+        "WITH " + ", ".join(parts) + ", "
+        "found AS (SELECT id FROM meaning UNION SELECT id FROM words UNION SELECT id FROM recent) "
+        "SELECT m.memory_id, m.text, m.topics, m.updated_at, "
+        "me.rank, 1 - me.distance, w.rank, w.score, r.rank "
+        f"FROM found JOIN {memory} m ON m.id = found.id "
+        "LEFT JOIN meaning me ON me.id = m.id LEFT JOIN words w ON w.id = m.id "
+        "LEFT JOIN recent r ON r.id = m.id "
+        "WHERE m.user_id = %(user)s AND m.deleted_at IS NULL",
+        params,
+    )
+    signals = ("meaning_rank", "similarity", "words_rank", "words_score", "recency_rank")
+    return [_recall_row(*row[:4], **dict(zip(signals, row[4:], strict=True))) for row in rows]
+
+
+def memory_nearest(*, user_pk: int, vector: list[float], model: str) -> tuple[str, float] | None:
+    """The person's live memory most similar to `vector` (by `model`), with its cosine similarity."""
+    d = len(vector)
+    rows = sql.fetch(
+        f"SELECT m.memory_id, 1 - ((e.vector::vector({d})) <=> %(q)s::vector({d})) "
+        f"FROM {sql.table(MemoryEmbedding)} e JOIN {sql.table(Memory)} m ON m.id = e.memory_id "
+        f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} AND m.deleted_at IS NULL "
+        f"ORDER BY (e.vector::vector({d})) <=> %(q)s::vector({d}) LIMIT 1",
+        {"user": user_pk, "q": _vector_literal(vector), "model": model},
+    )
+    return (rows[0][0], float(rows[0][1])) if rows else None
+
+
+def _without_embedding(model: str, dimensions: int | None) -> QuerySet[Memory]:
+    current = MemoryEmbedding.objects.filter(memory=OuterRef("pk"), model=model)
+    if dimensions is not None:
+        current = current.filter(dimensions=dimensions)
+    return Memory.objects.filter(deleted_at__isnull=True).filter(~Exists(current))
+
+
+def memories_without_embedding(
+    *,
+    model: str,
+    dimensions: int | None,
+    limit: int,
+    pks: Sequence[int] | None = None,
+    after_pk: int = 0,
+) -> list[tuple[int, str]]:
+    """Live memories with no embedding by `model` (of `dimensions`, when known), as (pk, text) in pk
+    order: those of `pks`, or the first `limit` after `after_pk`."""
+    memories = _without_embedding(model, dimensions).filter(pk__gt=after_pk)
+    if pks is not None:
+        memories = memories.filter(pk__in=list(pks))
+    return list(memories.order_by("pk").values_list("pk", "text")[: max(0, limit)])
+
+
+def memories_without_embedding_count(*, model: str, dimensions: int | None) -> int:
+    return _without_embedding(model, dimensions).count()
 
 
 def memory_get_for_user(*, memory_id: str, user_pk: int, include_deleted: bool = False) -> Memory:
@@ -116,6 +253,68 @@ def memories_matching(memories: QuerySet[Memory], query: str) -> QuerySet[Memory
     return memories.annotate(document=document).filter(
         document=SearchQuery(tsquery, config="english", search_type="raw")
     )
+
+
+SEARCH_MEANING_CANDIDATES = 200
+SEARCH_WORD_CANDIDATES = 1_000
+
+
+def memories_ranked(
+    *,
+    user_pk: int,
+    query: str,
+    topic: str = "",
+    vector: list[float] | None = None,
+    model: str = "",
+    min_similarity: float = 0.0,
+    weights: tuple[float, float] = (1.0, 1.0),
+    rrf_k: int = 60,
+) -> QuerySet[Memory]:
+    """A search box's results in relevance order: the memories matching the words (each a prefix, as
+    `memories_search`) and, given the query's `vector`, those at least `min_similarity` alike in
+    meaning, ranked by reciprocal rank fusion of the two (weights: meaning, words). Without a
+    vector, by words alone. Every part filtered to the person."""
+    query = query.strip()
+    memories = memories_filter_topic(memories_active(user_pk=user_pk), topic)
+    if not query:
+        return memories
+    tsquery = _tsquery(query)
+    memory, embedding = sql.table(Memory), sql.table(MemoryEmbedding)
+    document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
+    params: dict[str, Any] = {"user": user_pk, "words_n": SEARCH_WORD_CANDIDATES}
+    parts = []
+    if tsquery:
+        params["tsq"] = tsquery
+        parts.append(
+            "SELECT id, 'words' AS signal, row_number() OVER (ORDER BY score DESC, id DESC) AS rank FROM ("
+            f"SELECT m.id, ts_rank_cd({document}, query) AS score "
+            f"FROM {memory} m, to_tsquery('english', %(tsq)s) query "
+            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ query "
+            "ORDER BY score DESC LIMIT %(words_n)s) matched"
+        )
+    if vector:
+        d = len(vector)
+        params |= {"q": _vector_literal(vector), "model": model, "sim": min_similarity}
+        params["meaning_n"] = SEARCH_MEANING_CANDIDATES
+        distance = f"(e.vector::vector({d})) <=> %(q)s::vector({d})"
+        parts.append(
+            "SELECT id, 'meaning' AS signal, row_number() OVER (ORDER BY distance, id) AS rank FROM ("
+            f"SELECT e.memory_id AS id, {distance} AS distance FROM {embedding} e "
+            f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} "
+            "ORDER BY distance LIMIT %(meaning_n)s) nearest WHERE 1 - distance >= %(sim)s"
+        )
+    if not parts:
+        return memories.none()
+    params |= {"w_meaning": weights[0], "w_words": weights[1], "k": rrf_k}
+    rows = sql.fetch(
+        "SELECT id FROM (" + " UNION ALL ".join(parts) + ") ranked "
+        "GROUP BY id ORDER BY sum(CASE signal WHEN 'meaning' THEN %(w_meaning)s ELSE %(w_words)s END "
+        "/ (%(k)s + rank)) DESC, id DESC",
+        params,
+    )
+    ids = [row[0] for row in rows]
+    position = RawSQL(f"array_position(%s::bigint[], {memory}.id)", [ids], output_field=IntegerField())
+    return memories.filter(pk__in=ids).annotate(relevance=position).order_by("relevance")
 
 
 def memory_topics(*, user_pk: int) -> list[tuple[str, int]]:

@@ -19,7 +19,8 @@ from agentapp.errors import Conflict, FollowupFailed, InvalidInput, RunNotFound
 from agentapp.storable import storable
 from sessions_app.models import Run
 
-from .models import LIVE_TEXT_UNIQUE, Memory, MemoryChange, MemoryExtraction
+from .models import LIVE_TEXT_UNIQUE, Memory, MemoryChange, MemoryEmbedding, MemoryExtraction
+from .signals import memory_text_changed
 
 MAX_MEMORY_CHARS = 2_000
 MAX_TOPICS = 10
@@ -78,6 +79,7 @@ def _record(
     after: dict[str, Any] | None,
     reverts: MemoryChange | None = None,
 ) -> MemoryChange:
+    _embedding_follows(memory, action=action, before=before, after=after)
     return MemoryChange.objects.create(
         memory=memory,
         user_id=memory.user_id,
@@ -89,6 +91,42 @@ def _record(
         after=after,
         reverts=reverts,
     )
+
+
+def _embedding_follows(
+    memory: Memory, *, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> None:
+    """A deleted memory's embedding goes; a new text (created, changed, restored) gets a new one."""
+    changed_text = before is not None and after is not None and before["text"] != after["text"]
+    if action == MemoryChange.Action.DELETE or changed_text:
+        MemoryEmbedding.objects.filter(memory_id=memory.pk).delete()
+    if action in (MemoryChange.Action.CREATE, MemoryChange.Action.RESTORE) or changed_text:
+        memory_text_changed.send(sender=Memory, memory_pks=[memory.pk])
+
+
+def memory_embeddings_save(*, model: str, vectors: dict[int, list[float]], texts: dict[int, str]) -> int:
+    """Store the vectors `model` made of these memories (by pk), for those whose text is still the
+    one embedded and which are live; returns how many were stored. Idempotent."""
+    if not vectors:
+        return 0
+    stored = 0
+    with transaction.atomic():
+        live = Memory.objects.select_for_update().filter(pk__in=vectors, deleted_at__isnull=True)
+        rows = {pk: (user_pk, text) for pk, user_pk, text in live.values_list("pk", "user_id", "text")}
+        for pk, vector in vectors.items():
+            if pk not in rows or rows[pk][1] != texts.get(pk):
+                continue  # deleted or edited since: its new text gets its own embedding
+            MemoryEmbedding.objects.update_or_create(
+                memory_id=pk,
+                defaults={
+                    "user_id": rows[pk][0],
+                    "model": model,
+                    "dimensions": len(vector),
+                    "vector": vector,
+                },
+            )
+            stored += 1
+    return stored
 
 
 def _locked(memory: Memory) -> Memory:

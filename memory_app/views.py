@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from agentapp import app_agent
 from agentapp.errors import AgentAppError, InvalidInput
 from agentapp.http import AuthedRequest
 from agentapp.ownership import acts_for_others, person_named
@@ -63,13 +64,15 @@ def _error(request: AuthedRequest, exc: AgentAppError, target: str) -> HttpRespo
 def _list_context(request: AuthedRequest, owner: User) -> dict[str, Any]:
     query = request.GET.get("q", "")[:200]
     topic = request.GET.get("topic", "")[:100]
-    memories = selectors.memories_search(user_pk=owner.pk, query=query, topic=topic)
+    mode = "words" if request.GET.get("mode") == "words" else "hybrid"
+    memories = app_agent.memory_search(user_pk=owner.pk, query=query, topic=topic, mode=mode)
     page = Paginator(memories, PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "owner": owner,
         "is_operator": owner.pk != request.user.pk,
         "owner_query": _user_query(owner, request),
         "q": query,
+        "mode": mode,
         "topic": topic,
         "topics": selectors.memory_topics(user_pk=owner.pk),
         "page": page,

@@ -2,8 +2,10 @@
 
 It speaks `POST /v1/chat/completions` and `POST /v1/responses`, as JSON or as
 server-sent events when the request body has `"stream": true`, in the shapes
-the openai SDK parses. Replies are scripted FIFO and rendered in the format of
-whichever endpoint asks:
+the openai SDK parses, and `POST /v1/embeddings` (deterministic vectors: a
+hashed bag of words, so texts sharing words are alike; `embedding_fault(...)`
+scripts a failure or a delay, `embedding_dimensions` the vectors' length).
+Replies are scripted FIFO and rendered in the format of whichever endpoint asks:
 
     server.reply(text="Hello")
     server.reply(tool_calls=[("add_memory", {"memory": "x"})])
@@ -28,7 +30,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["FakeOpenAI", "RecordedRequest", "Reply", "fake_openai"]
+__all__ = ["FakeOpenAI", "RecordedRequest", "Reply", "fake_embedding", "fake_openai"]
 
 NO_REPLY_ERROR = "fake_openai: no scripted reply"
 ARGUMENT_PIECE = 8  # characters per streamed tool-argument fragment, so arguments always arrive split
@@ -70,6 +72,26 @@ class _Aborted(Exception):
     """The script asked to drop the connection mid-stream."""
 
 
+def _inputs(body: dict[str, Any]) -> list[str]:
+    value = body.get("input", [])
+    return [value] if isinstance(value, str) else [str(item) for item in value]
+
+
+def fake_embedding(text: str, dimensions: int = 64) -> list[float]:
+    """A unit vector from the text's words, each word hashed to one coordinate: texts that share
+    words point the same way, and the same text always gets the same vector."""
+    import hashlib
+
+    vector = [0.0] * dimensions
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+        vector[int.from_bytes(digest, "big") % dimensions] += 1.0
+    norm = math.sqrt(sum(x * x for x in vector))
+    if not norm:
+        vector[0], norm = 1.0, 1.0
+    return [x / norm for x in vector]
+
+
 def _word_chunks(text: str) -> list[str]:
     return [piece for piece in re.findall(r"\S*\s*", text) if piece]
 
@@ -89,6 +111,9 @@ def _estimate(chars: int) -> int:
 class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.embedding_requests: list[RecordedRequest] = []
+        self.embedding_dimensions = 64
+        self._embedding_faults: deque[Reply] = deque()
         self.responder: Callable[[RecordedRequest], Reply | None] | None = None
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -146,9 +171,21 @@ class FakeOpenAI:
             self._queue.append(reply)
         return reply
 
+    def embedding_fault(self, **kwargs: Any) -> Reply:
+        """Queue one failure (status, error, headers) or delay for the next embeddings request."""
+        reply = Reply(**kwargs)
+        with self._lock:
+            self._embedding_faults.append(reply)
+        return reply
+
+    def embedded_texts(self) -> list[str]:
+        return [text for request in self.embedding_requests for text in _inputs(request.body)]
+
     def reset(self) -> None:
         with self._lock:
             self._queue.clear()
+            self._embedding_faults.clear()
+            self.embedding_requests.clear()
             self.requests.clear()
             self.responder = None
             self._counter = 0
@@ -201,6 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"_raw": raw.decode("utf-8", "replace")}
         headers = {key.lower(): value for key, value in self.headers.items()}
         path = self.path.split("?", 1)[0]
+        if path == "/v1/embeddings":
+            self._embeddings(RecordedRequest(path=path, body=body, headers=headers))
+            return
         if path not in ("/v1/chat/completions", "/v1/responses"):
             self._send_error(404, f"fake_openai: unknown path {path}", {})
             return
@@ -218,6 +258,31 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_stream(reply, render.events())
         else:
             self._send_json(200, render.json(), reply.headers)
+
+    def _embeddings(self, request: RecordedRequest) -> None:
+        fake = self.fake
+        with fake._lock:
+            fake.embedding_requests.append(request)
+            fault = fake._embedding_faults.popleft() if fake._embedding_faults else None
+            dimensions = fake.embedding_dimensions
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and fault.status >= 400:
+            self._send_error(fault.status, fault.error or f"fake_openai error {fault.status}", fault.headers)
+            return
+        texts = _inputs(request.body)
+        data = [
+            {"object": "embedding", "index": i, "embedding": fake_embedding(text, dimensions)}
+            for i, text in enumerate(texts)
+        ]
+        tokens = sum(_estimate(len(text)) for text in texts)
+        payload = {
+            "object": "list",
+            "data": data,
+            "model": request.body.get("model", ""),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+        self._send_json(200, payload, {})
 
     # -- writing -------------------------------------------------------------
 

@@ -35,4 +35,5 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 AGENT_BACKGROUND_TASKS = "inline"  # tests that need the worker path override this
 AGENT_SESSION_SUMMARIES = False  # an extra inline model request per run would eat scripted replies
 AGENT_RUNS_PER_MINUTE = 0  # no rate limit; tests/security turn it on
+AGENT_EMBEDDER = "none"  # recall by meaning is tested where it is meant (tests/recall), on the real models
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

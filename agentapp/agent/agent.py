@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 
 from asgiref.sync import sync_to_async
 
+from agentapp.llm.embeddings import Embedder
 from agentapp.llm.env import model_from_env
 from agentapp.llm.types import Message, Model
 
@@ -20,6 +21,7 @@ from .events import RunCancelled, RunCompleted, RunError, RunOutput, RunOutputEv
 from .followups import FollowupJob, Followups, RunInline
 from .ids import check_session_id
 from .options import AgentOptions
+from .recall import QUERY_EMBED_TIMEOUT, QueryEmbedding, capped_query_embedding
 from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
 from .storage import AgentDb
 from .tools import Tool, as_tool
@@ -37,6 +39,11 @@ class Agent:
     `followups` decides where the work after a run happens; by default it is done before `run()`
     returns. `title_model` names new sessions in a few words; without one, a session is titled
     with the first words of its first message.
+
+    Memories reach the context within `memory_context_limit` (a count) and `memory_context_tokens`
+    (a token budget, optional): all of them when they fit, else the best for the message by meaning
+    (with an `embedder`, e.g. `LocalEmbedder()`), words and recency. The query's embedding waits at
+    most `embed_timeout` seconds; past it, the turn recalls by words and recency.
     """
 
     def __init__(
@@ -53,6 +60,9 @@ class Agent:
         update_memory_on_run: bool = False,
         add_memories_to_context: bool | None = None,
         memory_context_limit: int = 50,
+        memory_context_tokens: int | None = None,
+        embedder: Embedder | None = None,
+        embed_timeout: float = QUERY_EMBED_TIMEOUT,
         enable_session_summaries: bool = False,
         add_session_summary_to_context: bool | None = None,
         tools: Iterable[Tool | Callable[..., Any]] = (),
@@ -79,7 +89,14 @@ class Agent:
         self.add_memories_to_context = (
             memory_on if add_memories_to_context is None else add_memories_to_context
         )
+        if memory_context_limit < 0:
+            raise ValueError("memory_context_limit must not be negative")
+        if memory_context_tokens is not None and memory_context_tokens < 0:
+            raise ValueError("memory_context_tokens must not be negative")
         self.memory_context_limit = memory_context_limit
+        self.memory_context_tokens = memory_context_tokens
+        self.embedder = embedder
+        self.embed_timeout = embed_timeout
         self.enable_session_summaries = enable_session_summaries
         self.add_session_summary_to_context = (
             enable_session_summaries
@@ -103,6 +120,7 @@ class Agent:
             update_memory_on_run=self.update_memory_on_run,
             add_memories_to_context=self.add_memories_to_context,
             memory_context_limit=self.memory_context_limit,
+            memory_context_tokens=self.memory_context_tokens,
             enable_session_summaries=self.enable_session_summaries,
             add_session_summary_to_context=self.add_session_summary_to_context,
             tools=tuple(self.tools),
@@ -187,8 +205,21 @@ class Agent:
             model_provider=self.model.provider,
         )
 
+    def query_embedding(self) -> QueryEmbedding | None:
+        """How this agent embeds a recall query (its embedder, capped at `embed_timeout`), or None."""
+        if self.embedder is None:
+            return None
+        return capped_query_embedding(self.embedder, timeout=self.embed_timeout)
+
     def _turn(self, run: RunHandle) -> Turn:
-        return Turn(options=self.options(), model=self.model, db=self.db, run=run, started_at=time.time())
+        return Turn(
+            options=self.options(),
+            model=self.model,
+            db=self.db,
+            run=run,
+            started_at=time.time(),
+            query_embedding=self.query_embedding(),
+        )
 
     def _execute(self, run: RunHandle, *, stream: bool) -> Generator[RunOutputEvent, None, None]:
         turn = self._turn(run)
@@ -288,6 +319,7 @@ class Agent:
             run=run,
             memory_limit=self.memory_context_limit,
             max_rounds=self.max_tool_rounds,
+            embed=self.query_embedding(),
         )
 
     def update_session_summary(self, session_id: str) -> summarizer.SummaryUpdate:

@@ -18,6 +18,18 @@ from typing import Any
 from agentapp.llm.types import Message, Usage
 
 from .errors import InvalidInput, MemoryNotFound, RunNotFound, SessionOwnedByAnotherUser
+from .recall import (
+    NEAR_DUPLICATE_SIMILARITY,
+    NO_RECALL,
+    QueryVector,
+    Recall,
+    RecallQuery,
+    all_of,
+    candidates_in_memory,
+    fits,
+    nearest_in_memory,
+    ranked_recall,
+)
 from .records import (
     ContextData,
     EventRecord,
@@ -107,6 +119,7 @@ class InMemoryDb:
         self._sessions: dict[str, _Session] = {}
         self._runs: dict[str, _Run] = {}
         self._memories: dict[str, _Memory] = {}
+        self._vectors: dict[str, tuple[str, list[float]]] = {}  # memory id: (embedder, vector)
         self._numbers = itertools.count(1)
 
     # --- a run ---------------------------------------------------------------------------
@@ -184,19 +197,30 @@ class InMemoryDb:
         run: RunHandle,
         num_history_runs: int | None,
         num_history_messages: int | None,
-        with_memories: bool,
-        memory_limit: int,
+        memories: RecallQuery | None,
         with_summary: bool,
     ) -> ContextData:
         with self._lock:
             history: list[Message] = []
             if num_history_messages or num_history_runs is None or num_history_runs > 0:
                 history = self._history(run, num_history_runs, num_history_messages)
-            memories = self.user_memories(user_id=run.user_id, limit=memory_limit) if with_memories else []
             summary = self._sessions[run.session_id].summary if with_summary else None
             if summary is not None and not summary.summary:
                 summary = None
-            return ContextData(history=history, memories=memories, summary=summary)
+        recall = self.memories_recall(run=run, query=memories) if memories is not None else NO_RECALL
+        return ContextData(history=history, memories=recall.memories, summary=summary, recall=recall)
+
+    def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
+        if query.limit <= 0:
+            return NO_RECALL
+        newest = self.user_memories(user_id=run.user_id)
+        if fits(newest, limit=query.limit, tokens=query.tokens):
+            return all_of(newest)
+        vector = query.embed(query.text) if query.embed is not None and query.text.strip() else None
+        with self._lock:
+            vectors = dict(self._vectors)
+        candidates = candidates_in_memory(newest, text=query.text, vector=vector, vectors=vectors)
+        return ranked_recall(candidates, query, total=len(newest), vector=vector)
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
         with self._lock:
@@ -253,7 +277,13 @@ class InMemoryDb:
         return memory
 
     def memory_add(
-        self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
+        self,
+        *,
+        run: RunHandle,
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        embedding: QueryVector | None = None,
     ) -> tuple[UserMemory, bool]:
         text = " ".join((memory or "").split())
         if not text:
@@ -263,8 +293,19 @@ class InMemoryDb:
                 mine = existing.user_id == run.user_id and not existing.deleted
                 if mine and _normalized(existing.memory) == _normalized(text):
                     return existing.record(), False
+            if embedding is not None and embedding.vector is not None:
+                live = {
+                    mid: vector
+                    for mid, vector in self._vectors.items()
+                    if self._memories[mid].user_id == run.user_id and not self._memories[mid].deleted
+                }
+                nearest = nearest_in_memory(embedding, live)
+                if nearest is not None and nearest[1] >= NEAR_DUPLICATE_SIMILARITY:
+                    return self._memories[nearest[0]].record(), False
             stored = _Memory(f"mem_{uuid.uuid4().hex[:16]}", run.user_id, text, _topics(topics))
             self._memories[stored.memory_id] = stored
+            if embedding is not None and embedding.vector is not None:
+                self._vectors[stored.memory_id] = (embedding.model, list(embedding.vector))
             return stored.record(), True
 
     def memory_update(
@@ -276,6 +317,8 @@ class InMemoryDb:
                 text = " ".join(memory.split())
                 if not text:
                     raise InvalidInput("memory text must not be empty")
+                if text != stored.memory:
+                    self._vectors.pop(memory_id, None)  # made of the old text
                 stored.memory = text
             if topics is not None:
                 stored.topics = _topics(topics)

@@ -11,6 +11,7 @@ from . import loop
 from .context import build_memory_manager_context
 from .events import MemoryUpdated
 from .memory_tools import memory_tools
+from .recall import QueryEmbedding, RecallQuery
 from .recorder import RunRecorder
 from .records import RunHandle, UserMemory
 from .storage import AgentDb
@@ -27,7 +28,13 @@ class MemoryUpdate:
 
 
 def update_memories(
-    *, model: Model, db: AgentDb, run: RunHandle, memory_limit: int, max_rounds: int
+    *,
+    model: Model,
+    db: AgentDb,
+    run: RunHandle,
+    memory_limit: int,
+    max_rounds: int,
+    embed: QueryEmbedding | None = None,
 ) -> MemoryUpdate:
     """Ask the model to add, update or delete the run's user's memories; each request and tool call
     goes on the run's timeline."""
@@ -37,11 +44,13 @@ def update_memories(
     def changed(action: str, memory: UserMemory) -> None:
         outcome.changes.append(MemoryUpdated(run.run_id, action, memory.memory_id, memory.memory))
 
-    memories = db.user_memories(user_id=run.user_id, limit=memory_limit)
-    messages, layout = build_memory_manager_context(
-        memories=memories, user_messages=db.run_user_messages(run=run)
-    )
-    tools = memory_tools(db=db, run=run, actor=ACTOR, on_change=changed)
+    user_messages = db.run_user_messages(run=run)
+    # The stored memories most like what the user said (not the most recent), so that an older fact
+    # is updated rather than added again.
+    query = RecallQuery(text="\n".join(user_messages), limit=memory_limit, embed=embed)
+    memories = db.memories_recall(run=run, query=query).memories
+    messages, layout = build_memory_manager_context(memories=memories, user_messages=user_messages)
+    tools = memory_tools(db=db, run=run, actor=ACTOR, on_change=changed, embed=embed)
     for event in loop.run_loop(model, messages, tools, max_rounds=max_rounds):
         if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
             recorder.model_request(event, name=ACTOR, layout=layout)

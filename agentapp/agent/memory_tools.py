@@ -1,4 +1,5 @@
-"""add_memory / update_memory / delete_memory, bound to one run's user.
+"""add_memory / update_memory / delete_memory (and, for agentic memory, search_memories), bound to
+one run's user.
 
 The tools only ever see the run's user: the storage looks memories up by id
 *and* that user, so a model passing another user's memory id finds nothing.
@@ -7,11 +8,13 @@ The tools only ever see the run's user: the storage looks memories up by id
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agentapp.llm.types import ToolSpec
 
+from .context import render_memories
+from .recall import QueryEmbedding, RecallQuery
 from .records import EventRecord, RunHandle, UserMemory
 from .storage import AgentDb
 from .timeutil import to_datetime
@@ -46,11 +49,36 @@ DELETE_SPEC = ToolSpec(
     parameters={"type": "object", "properties": {"memory_id": {"type": "string"}}, "required": ["memory_id"]},
 )
 
+SEARCH_SPEC = ToolSpec(
+    name="search_memories",
+    description=(
+        "Search everything stored about the user (by meaning and words) when the memories you were "
+        "given do not cover what the message needs."
+    ),
+    parameters={
+        "type": "object",
+        "properties": {"query": {"type": "string", "description": "What to look for, in a few words."}},
+        "required": ["query"],
+    },
+)
+SEARCH_TOOL_LIMIT = 10
+
 MemoryListener = Callable[[str, UserMemory], None]
 
 
-def memory_tools(*, db: AgentDb, run: RunHandle, actor: str, on_change: MemoryListener) -> list[Tool]:
-    """The three memory tools for `run`'s user; each write is reported to `on_change`."""
+def memory_tools(
+    *,
+    db: AgentDb,
+    run: RunHandle,
+    actor: str,
+    on_change: MemoryListener,
+    embed: QueryEmbedding | None = None,
+    search_limit: int | None = None,
+    already_shown: Sequence[str] = (),
+) -> list[Tool]:
+    """The memory tools for `run`'s user; each write is reported to `on_change`. With `embed`, a new
+    memory is compared by meaning with the stored ones (a near-duplicate is not stored twice); with
+    `search_limit`, search_memories is offered too, and finds what `already_shown` did not hold."""
 
     def recorded(
         action: str, write: Callable[[], UserMemory], started: float, arguments: dict[str, Any]
@@ -78,7 +106,10 @@ def memory_tools(*, db: AgentDb, run: RunHandle, actor: str, on_change: MemoryLi
 
     def add_memory(memory: str, topics: list[str] | None = None) -> str:
         started = time.time()
-        stored, created = db.memory_add(run=run, memory=memory, topics=topics or [], actor=actor)
+        embedding = embed(memory) if embed is not None and memory.strip() else None
+        stored, created = db.memory_add(
+            run=run, memory=memory, topics=topics or [], actor=actor, embedding=embedding
+        )
         if not created:
             return f"Already stored as {stored.memory_id}; nothing changed."
         recorded("create", lambda: stored, started, {"memory": memory, "topics": topics or []})
@@ -104,4 +135,18 @@ def memory_tools(*, db: AgentDb, run: RunHandle, actor: str, on_change: MemoryLi
         )
         return f"Deleted memory {memory_id}."
 
-    return [Tool(ADD_SPEC, add_memory), Tool(UPDATE_SPEC, update_memory), Tool(DELETE_SPEC, delete_memory)]
+    def search_memories(query: str) -> str:
+        if not query.strip():
+            return "Error: give the query in a few words."
+        shown = set(already_shown)
+        limit = (search_limit or SEARCH_TOOL_LIMIT) + len(shown)
+        found = db.memories_recall(run=run, query=RecallQuery(text=query, limit=limit, embed=embed))
+        new = [m for m in found.memories if m.memory_id not in shown][: search_limit or SEARCH_TOOL_LIMIT]
+        if not new:
+            return "No other stored memories match."
+        return render_memories(new)
+
+    tools = [Tool(ADD_SPEC, add_memory), Tool(UPDATE_SPEC, update_memory), Tool(DELETE_SPEC, delete_memory)]
+    if search_limit is not None:
+        tools.append(Tool(SEARCH_SPEC, search_memories))
+    return tools

@@ -18,6 +18,7 @@ class AgentOptions:
     update_memory_on_run: bool
     add_memories_to_context: bool
     memory_context_limit: int
+    memory_context_tokens: int | None
     enable_session_summaries: bool
     add_session_summary_to_context: bool
     tools: tuple[Tool, ...]

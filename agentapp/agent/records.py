@@ -91,6 +91,8 @@ class ContextData:
     history: list[Message]
     memories: list[UserMemory]
     summary: SessionSummaryRecord | None
+    # How the memories were chosen, with each one's scores (an agent.recall.Recall, or None).
+    recall: Any = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Protocol, TypedDict, runtime_checkable
 
 from agentapp.llm.types import Message, Usage
 
+from .recall import QueryVector, Recall, RecallQuery
 from .records import (
     ContextData,
     EventRecord,
@@ -26,8 +27,7 @@ class ContextQuery(TypedDict):
     run: RunHandle
     num_history_runs: int | None
     num_history_messages: int | None
-    with_memories: bool
-    memory_limit: int
+    memories: RecallQuery | None
     with_summary: bool
 
 
@@ -60,10 +60,12 @@ class AgentDb(Protocol):
         run: RunHandle,
         num_history_runs: int | None,
         num_history_messages: int | None,
-        with_memories: bool,
-        memory_limit: int,
+        memories: RecallQuery | None,
         with_summary: bool,
-    ) -> ContextData: ...
+    ) -> ContextData:
+        """The run's history, summary and (with `memories`) the user's memories that the budget lets in:
+        all of them when they fit, else the best by meaning, words and recency (see agent.recall)."""
+        ...
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None: ...
 
@@ -95,9 +97,20 @@ class AgentDb(Protocol):
 
     # --- memories, always those of the run's user -----------------------------------------
     def memory_add(
-        self, *, run: RunHandle, memory: str, topics: Sequence[str], actor: str
+        self,
+        *,
+        run: RunHandle,
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        embedding: QueryVector | None = None,
     ) -> tuple[UserMemory, bool]:
-        """The stored memory and whether it is new (an identical one is returned as it is)."""
+        """The stored memory and whether it is new: an identical one, or (given the new text's
+        `embedding`) one at least NEAR_DUPLICATE_SIMILARITY alike, is returned as it is."""
+        ...
+
+    def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
+        """The run's user's memories best matching `query.text`, within its budget."""
         ...
 
     def memory_update(
@@ -162,7 +175,6 @@ class AsyncContextLoad(Protocol):
         run: RunHandle,
         num_history_runs: int | None,
         num_history_messages: int | None,
-        with_memories: bool,
-        memory_limit: int,
+        memories: RecallQuery | None,
         with_summary: bool,
     ) -> ContextData: ...

@@ -25,8 +25,9 @@ from .events import (
     ToolCallCompleted,
     ToolCallStarted,
 )
-from .memory_tools import memory_tools
+from .memory_tools import SEARCH_TOOL_LIMIT, memory_tools
 from .options import AgentOptions
+from .recall import QueryEmbedding, Recall, RecallQuery, all_of
 from .recorder import RunRecorder
 from .records import ContextData, RunHandle, UserMemory
 from .storage import AgentDb, AsyncContextLoad, ContextQuery
@@ -38,15 +39,24 @@ logger = logging.getLogger(__name__)
 
 class Turn:
     def __init__(
-        self, *, options: AgentOptions, model: Model, db: AgentDb, run: RunHandle, started_at: float
+        self,
+        *,
+        options: AgentOptions,
+        model: Model,
+        db: AgentDb,
+        run: RunHandle,
+        started_at: float,
+        query_embedding: QueryEmbedding | None = None,
     ) -> None:
         self.options = options
+        self.query_embedding = query_embedding
         self.model = model
         self.db = db
         self.run = run
         self.started_at = started_at
         self.recorder = RunRecorder(db, run)
         self.context: AssembledContext | None = None
+        self.recall: Recall | None = None
         self.memory_changes: list[MemoryUpdated] = []
         self.output: RunOutput | None = None
         self.partial: list[str] = []
@@ -68,9 +78,16 @@ class Turn:
             run=self.run,
             num_history_runs=options.history_runs,
             num_history_messages=options.history_messages,
-            with_memories=options.add_memories_to_context,
-            memory_limit=options.memory_context_limit,
+            memories=self._memory_query() if options.add_memories_to_context else None,
             with_summary=options.add_session_summary_to_context,
+        )
+
+    def _memory_query(self) -> RecallQuery:
+        return RecallQuery(
+            text=self.run.input,
+            limit=self.options.memory_context_limit,
+            tokens=self.options.memory_context_tokens,
+            embed=self.query_embedding,
         )
 
     def prepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
@@ -96,6 +113,8 @@ class Turn:
             agentic_memory=options.enable_agentic_memory,
         )
         self.context = context
+        recall: Recall = data.recall if isinstance(data.recall, Recall) else all_of(data.memories)
+        self.recall = recall
         self.recorder.record(
             kind="context",
             name="context",
@@ -106,12 +125,21 @@ class Turn:
                 "sections": [vars(section) for section in context.sections],
                 "memories_used": list(context.memories_used),
                 "total_tokens": context.total_tokens,
+                "recall": recall.to_dict(),
             },
         )
         tools = list(options.tools)
         if options.enable_agentic_memory:
             tools.extend(
-                memory_tools(db=self.db, run=self.run, actor="model", on_change=self._memory_changed)
+                memory_tools(
+                    db=self.db,
+                    run=self.run,
+                    actor="model",
+                    on_change=self._memory_changed,
+                    embed=self.query_embedding,
+                    search_limit=SEARCH_TOOL_LIMIT,
+                    already_shown=recall.ids,
+                )
             )
         return context.messages, tools
 

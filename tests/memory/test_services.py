@@ -91,7 +91,7 @@ def test_deleting_is_soft_and_leaves_the_context_at_once(alice, remember):
 
     memory.refresh_from_db()
     assert memory.deleted_at is not None
-    assert selectors.memories_for_context(user_pk=alice.pk, limit=50) == []
+    assert selectors.memories_for_context(user_pk=alice.pk, limit=50) == ([], 0)
     change = memory.changes.first()
     assert change.action == "delete" and change.before["text"] == "Lives in Paris" and change.after is None
 
@@ -102,9 +102,11 @@ def test_a_deleted_memory_can_be_restored(alice, remember, staff):
 
     services.memory_restore(memory=memory, actor=Actor.OPERATOR, actor_user=staff)
 
-    assert selectors.memories_for_context(user_pk=alice.pk, limit=50) == [
-        {"memory_id": memory.memory_id, "text": "Lives in Paris", "topics": []}
+    rows, total = selectors.memories_for_context(user_pk=alice.pk, limit=50)
+    assert [(r["memory_id"], r["text"], r["topics"]) for r in rows] == [
+        (memory.memory_id, "Lives in Paris", [])
     ]
+    assert total == 1
     change = memory.changes.first()
     assert (change.action, change.actor, change.actor_user) == ("restore", "operator", staff)
     assert change.after == {"text": "Lives in Paris", "topics": []}

@@ -1,0 +1,93 @@
+"""The fusion and the budget, on plain records (agent.recall is pure)."""
+
+from __future__ import annotations
+
+from agentapp.agent.recall import (
+    RRF_K,
+    WEIGHTS,
+    Candidate,
+    RecallQuery,
+    all_of,
+    fits,
+    fuse,
+    memory_tokens,
+    ranked_recall,
+    within_budget,
+)
+from agentapp.agent.records import UserMemory
+
+
+def memory(n: int, text: str | None = None) -> UserMemory:
+    return UserMemory(memory_id=f"m{n}", memory=text or f"fact number {n}", topics=[], user_id="alice")
+
+
+def test_a_memory_found_by_every_signal_beats_one_found_by_a_single_signal():
+    both = Candidate(memory(1), meaning_rank=3, words_rank=3, recency_rank=40)
+    meaning_only = Candidate(memory(2), meaning_rank=1)
+    words_only = Candidate(memory(3), words_rank=1)
+
+    ranked = fuse([meaning_only, words_only, both])
+
+    assert [r.memory.memory_id for r in ranked] == ["m1", "m2", "m3"]
+    expected = (
+        WEIGHTS["meaning"] / (RRF_K + 3) + WEIGHTS["words"] / (RRF_K + 3) + WEIGHTS["recency"] / (RRF_K + 40)
+    )
+    assert abs(ranked[0].score - expected) < 1e-12
+    assert ranked[0].signals["meaning_rank"] == 3 and ranked[0].signals["words_rank"] == 3
+
+
+def test_meaning_outweighs_words_and_words_outweigh_recency_at_equal_rank():
+    ranked = fuse(
+        [
+            Candidate(memory(1), recency_rank=1),
+            Candidate(memory(2), words_rank=1),
+            Candidate(memory(3), meaning_rank=1),
+        ]
+    )
+    assert [r.memory.memory_id for r in ranked] == ["m3", "m2", "m1"]
+
+
+def test_the_budget_counts_memories_and_tokens_and_passes_over_one_too_long():
+    long = memory(2, "x" * 400)  # about 100 tokens
+    ranked = fuse(
+        [
+            Candidate(memory(1), meaning_rank=1),
+            Candidate(long, meaning_rank=2),
+            Candidate(memory(3), meaning_rank=3),
+        ]
+    )
+    small = memory_tokens(memory(1))
+
+    assert [r.memory.memory_id for r in within_budget(ranked, limit=2, tokens=None)] == ["m1", "m2"]
+    chosen = within_budget(ranked, limit=3, tokens=small * 2 + 1)
+    assert [r.memory.memory_id for r in chosen] == ["m1", "m3"]
+    assert within_budget(ranked, limit=0, tokens=None) == []
+
+
+def test_all_memories_fit_only_within_both_the_count_and_the_tokens():
+    three = [memory(1), memory(2), memory(3)]
+    assert fits(three, limit=3, tokens=None)
+    assert not fits(three, limit=2, tokens=None)
+    assert not fits(three, limit=3, tokens=memory_tokens(memory(1)) * 2)
+    assert [m.memory_id for m in all_of(three).memories] == ["m1", "m2", "m3"]
+    assert all_of(three).strategy == "all"
+
+
+def test_the_strategy_says_which_signals_took_part():
+    query = RecallQuery(text="q", limit=5)
+    assert (
+        ranked_recall(
+            [Candidate(memory(1), meaning_rank=1, recency_rank=1)], query, total=9, vector=None
+        ).strategy
+        == "hybrid"
+    )
+    assert (
+        ranked_recall(
+            [Candidate(memory(1), words_rank=1, recency_rank=1)], query, total=9, vector=None
+        ).strategy
+        == "words+recency"
+    )
+    assert (
+        ranked_recall([Candidate(memory(1), recency_rank=1)], query, total=9, vector=None).strategy
+        == "recency"
+    )
