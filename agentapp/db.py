@@ -28,6 +28,7 @@ from agentapp.agent.recall import (
     RecallQuery,
     all_of,
     fits,
+    common_word_count,
     ranked_recall,
 )
 from agentapp.agent.records import (
@@ -259,6 +260,7 @@ class DjangoDb:
             vector=vector.vector if vector is not None else None,
             model=vector.model if vector is not None else "",
             per_signal=per_signal,
+            common=common_word_count(total),
         )
         candidates = [
             Candidate(

@@ -139,12 +139,9 @@ else:
 POSTGRES_ENGINES = ("django.db.backends.postgresql", "agentapp.pg", "agentapp.embedded_pg")
 if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES:
     # Recall by meaning filters an HNSW index scan to one person: pgvector's iterative scan keeps
-    # looking past the first candidates until enough of that person's are found (in exact order),
-    # and a candidate list as long as the most any recall asks (memory_app.selectors).
+    # looking past the first candidates until enough of that person's are found, in exact order.
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
-    _db_options["options"] = (
-        _db_options.get("options", "") + " -c hnsw.iterative_scan=strict_order -c hnsw.ef_search=400"
-    ).strip()
+    _db_options["options"] = (_db_options.get("options", "") + " -c hnsw.iterative_scan=strict_order").strip()
 if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES and env_bool("DB_POOL", True):
     # psycopg 3's pool; persistent connections (conn_max_age) must stay off with it. The health
     # check (one empty round trip when a connection is taken) keeps a database restart or failover

@@ -34,6 +34,14 @@ class Memory(models.Model):
         verbose_name_plural = "memories"
         indexes = [
             models.Index(fields=["user", "deleted_at", "-updated_at"], name="memory_user_recent"),
+            # Recall's recency signal and the context's newest memories, in their exact order.
+            models.Index(
+                models.F("user"),
+                models.F("updated_at").desc(),
+                models.F("id").desc(),
+                condition=models.Q(deleted_at__isnull=True),
+                name="memory_live_newest",
+            ),
         ]
         constraints = [
             # One live memory per person and text, held by the database (two web workers creating

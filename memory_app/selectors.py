@@ -20,11 +20,8 @@ from sessions_app.selectors import MISSED_BATCH, runs_settled
 
 from .models import Memory, MemoryChange, MemoryEmbedding, MemoryExtraction
 
-# Must stay identical to the index expression in migrations/0003_memory_search_gin.py.
-SEARCH_DOCUMENT_SQL = (
-    "to_tsvector('english'::regconfig, COALESCE(\"memory_app_memory\".\"text\", '') || ' ' || "
-    'COALESCE("memory_app_memory"."topics"::text, \'\'))'
-)
+# The stored full-text document of each memory (a generated column, migrations/0007), with its GIN index.
+SEARCH_DOCUMENT_SQL = '"memory_app_memory"."search_document"'
 MAX_QUERY_WORDS = 12
 RETRY_BACKOFF_MAX_SECONDS = 300  # the memory task's retry_backoff_max
 
@@ -48,10 +45,14 @@ def memories_for_context(*, user_pk: int, limit: int) -> tuple[list[dict[str, An
 
     Read on every turn, so written as SQL (see agentapp.sql); the order is `memories_active`'s.
     """
+    table = sql.table(Memory)
+    # The count as an uncorrelated subquery (counted once, from the index), not count(*) OVER (),
+    # which would read every row's text before the LIMIT.
     rows = sql.fetch(
-        f"SELECT memory_id, text, topics, updated_at, count(*) OVER () FROM {sql.table(Memory)} "
+        f"SELECT memory_id, text, topics, updated_at, "
+        f"(SELECT count(*) FROM {table} WHERE user_id = %s AND deleted_at IS NULL) FROM {table} "
         "WHERE user_id = %s AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT %s",
-        [user_pk, max(0, limit)],
+        [user_pk, user_pk, max(0, limit)],
     )
     total = rows[0][4] if rows else 0
     return [_recall_row(mid, text, topics, updated) for mid, text, topics, updated, _ in rows], total
@@ -69,6 +70,9 @@ def _recall_row(memory_id: str, text: str, topics: Any, updated_at: Any, **signa
 
 # --- recall: the candidates by meaning, words and recency ---------------------------------------
 MAX_RECALL_WORDS = 32
+MAX_RECALL_TEXT = 2_000  # characters of a recall query looked at for words
+# A word in this many of a person's memories is common whatever their number (each count stops here).
+MAX_COMMON_COUNT = 200
 
 
 def meaning_index_sql(dimensions: int, *, concurrently: bool = False) -> str:
@@ -94,11 +98,18 @@ def _vector_literal(vector: list[float]) -> str:
 
 
 def memory_recall_candidates(
-    *, user_pk: int, text: str, vector: list[float] | None, model: str, per_signal: int
+    *,
+    user_pk: int,
+    text: str,
+    vector: list[float] | None,
+    model: str,
+    per_signal: int,
+    common: int = 1_000_000,
 ) -> list[dict[str, Any]]:
     """The person's live memories that rank in the top `per_signal` by meaning (cosine similarity of
-    their embedding by `model` to `vector`), by words (full-text rank for any word of `text`) or by
-    recency, each with its rank by each signal. One statement; every part filtered to the person.
+    their embedding by `model` to `vector`), by words (full-text rank for any word of `text`
+    found in fewer than `common` of their memories) or by recency, each with its rank by each
+    signal. One statement; every part filtered to the person.
     """
     n = max(1, int(per_signal))
     memory, embedding = sql.table(Memory), sql.table(MemoryEmbedding)
@@ -119,15 +130,23 @@ def memory_recall_candidates(
             "meaning AS (SELECT NULL::bigint AS id, NULL::float8 AS distance, NULL::bigint AS rank "
             "WHERE false)"
         )
-    tsquery = recall_tsquery(text)
-    if tsquery:
-        params["tsq"] = tsquery
+    if recall_tsquery(text):
+        # The text's words (stemmed, stop words dropped), less those in `common` or more of the
+        # person's memories: their name, "user", what every memory says. As BM25's inverse document
+        # frequency would, but only ever counting up to `common` (a bounded index scan per word).
+        params |= {"text": text[:MAX_RECALL_TEXT], "common": max(2, min(int(common), MAX_COMMON_COUNT))}
         document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
         parts.append(
+            "terms AS (SELECT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) "
+            f"AS t(lexeme) WHERE (SELECT count(*) FROM (SELECT 1 FROM {memory} m "
+            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ quote_literal(t.lexeme)::tsquery "
+            "LIMIT %(common)s) hits) < %(common)s)"
+        )
+        parts.append(
             "words AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id DESC) AS rank FROM ("
-            f"SELECT m.id, ts_rank_cd({document}, query) AS score "
-            f"FROM {memory} m, to_tsquery('english', %(tsq)s) query "
-            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ query "
+            f"SELECT m.id, ts_rank_cd({document}, q.query) AS score FROM {memory} m, "
+            "(SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM terms) q "
+            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ q.query "
             "ORDER BY score DESC LIMIT %(n)s) matched)"
         )
     else:
@@ -144,10 +163,11 @@ def memory_recall_candidates(
         "found AS (SELECT id FROM meaning UNION SELECT id FROM words UNION SELECT id FROM recent) "
         "SELECT m.memory_id, m.text, m.topics, m.updated_at, "
         "me.rank, 1 - me.distance, w.rank, w.score, r.rank "
-        f"FROM found JOIN {memory} m ON m.id = found.id "
+        f"FROM {memory} m "
         "LEFT JOIN meaning me ON me.id = m.id LEFT JOIN words w ON w.id = m.id "
         "LEFT JOIN recent r ON r.id = m.id "
-        "WHERE m.user_id = %(user)s AND m.deleted_at IS NULL",
+        # By primary key (an array, so the planner looks each up rather than scan the person's rows).
+        "WHERE m.id = ANY(ARRAY(SELECT id FROM found)) AND m.user_id = %(user)s AND m.deleted_at IS NULL",
         params,
     )
     signals = ("meaning_rank", "similarity", "words_rank", "words_score", "recency_rank")

@@ -111,7 +111,10 @@ def memory_tools(
             run=run, memory=memory, topics=topics or [], actor=actor, embedding=embedding
         )
         if not created:
-            return f"Already stored as {stored.memory_id}; nothing changed."
+            return (
+                f'Already stored as {stored.memory_id}: "{stored.memory}"; nothing changed. '
+                "If the new fact is a different one, update that memory instead."
+            )
         recorded("create", lambda: stored, started, {"memory": memory, "topics": topics or []})
         return f"Stored memory {stored.memory_id}."
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,13 +27,20 @@ from .records import UserMemory
 
 logger = logging.getLogger(__name__)
 
-RRF_K = 60
-WEIGHTS: dict[str, float] = {"meaning": 1.0, "words": 0.5, "recency": 0.2}
+# Tuned with `bench/memory_recall.py --tune`: the best of the grid on half the questions, judged on
+# the other half. Meaning carries most of it; words lift a memory that shares a rare word with the
+# message (a name, a place); recency breaks near ties in favour of the newer of two memories.
+RRF_K = 5
+WEIGHTS: dict[str, float] = {"meaning": 1.0, "words": 0.1, "recency": 0.05}
 QUERY_EMBED_TIMEOUT = 1.0  # seconds a turn waits for its query's embedding before recalling without it
 # A new memory this similar (cosine) to a stored one of the same person says the same thing: it is
-# not stored twice. Chosen on bench/fixtures/memory_duplicates.json (bench/memory_recall.py prints
-# the precision and recall of each threshold).
-NEAR_DUPLICATE_SIMILARITY = 0.9
+# not stored twice, and the model is told which memory it matched (to update it if it meant another
+# fact). Measured on bench/fixtures/memory_duplicates.json (bench/memory_recall.py, part 2):
+# all-MiniLM-L6-v2 puts many different facts on one topic ("allergic to peanuts" / "to shellfish")
+# above 0.9, so the threshold is where merging two different facts becomes rare (6 of 180 hard
+# negatives at 0.98, against 71 at 0.9); the memory manager, shown the similar memories, is what
+# keeps most restatements out.
+NEAR_DUPLICATE_SIMILARITY = 0.98
 
 # Below this cosine similarity a memory is not "found by meaning" at all (for all-MiniLM-L6-v2,
 # unrelated sentences about one person); it may still be found by words or recency.
@@ -40,6 +48,15 @@ RECALL_MIN_SIMILARITY = 0.15
 # A search box lists memories at least this alike in meaning (all-MiniLM-L6-v2 puts unrelated
 # sentences below about 0.2 and a paraphrase above about 0.5), besides those matching its words.
 SEARCH_MIN_SIMILARITY = 0.3
+
+# A word in at least this share of a person's memories (their name, "user") tells words apart from
+# nothing: the words signal leaves it out.
+COMMON_WORD_SHARE = 0.1
+
+
+def common_word_count(total: int) -> int:
+    return max(5, math.ceil(total * COMMON_WORD_SHARE))
+
 
 Strategy = Literal["all", "hybrid", "words+recency", "recency"]
 
@@ -142,7 +159,9 @@ def all_of(memories: Sequence[UserMemory]) -> Recall:
     return Recall(chosen=chosen, strategy="all", total=len(memories))
 
 
-def fuse(candidates: Iterable[Candidate], weights: dict[str, float] | None = None) -> list[Recalled]:
+def fuse(
+    candidates: Iterable[Candidate], weights: dict[str, float] | None = None, k: int = RRF_K
+) -> list[Recalled]:
     """The candidates by weighted reciprocal rank fusion, best first (ties: the more recent)."""
     weights = WEIGHTS if weights is None else weights
     fused: list[Recalled] = []
@@ -154,7 +173,7 @@ def fuse(candidates: Iterable[Candidate], weights: dict[str, float] | None = Non
             ("recency", c.recency_rank),
         ):
             if rank is not None:
-                score += weights.get(signal, 0.0) / (RRF_K + rank)
+                score += weights.get(signal, 0.0) / (k + rank)
         signals: dict[str, float | int | None] = {
             "meaning_rank": c.meaning_rank,
             "similarity": None if c.similarity is None else round(c.similarity, 4),
@@ -198,12 +217,13 @@ def ranked_recall(
     total: int,
     vector: QueryVector | None,
     weights: dict[str, float] | None = None,
+    k: int = RRF_K,
 ) -> Recall:
     candidates = [_unless_too_far(c) for c in candidates]
     has_meaning = any(c.meaning_rank is not None for c in candidates)
     has_words = any(c.words_rank is not None for c in candidates)
     strategy: Strategy = "hybrid" if has_meaning else ("words+recency" if has_words else "recency")
-    chosen = within_budget(fuse(candidates, weights), limit=query.limit, tokens=query.tokens)
+    chosen = within_budget(fuse(candidates, weights, k), limit=query.limit, tokens=query.tokens)
     note = vector.note if vector is not None else ""
     return Recall(
         chosen=chosen,

@@ -57,7 +57,7 @@ def test_pgvector_installed_but_not_created_here_says_to_migrate():
     if not _server_has_pgvector():
         pytest.skip("this server has no pgvector to drop (the missing case is tested below)")
     with connection.cursor() as cursor:
-        cursor.execute("DROP EXTENSION vector")  # rolled back with the test's transaction
+        cursor.execute("DROP EXTENSION vector CASCADE")  # rolled back with the test's transaction
 
     [warning] = checks.pgvector_installed()
 
@@ -83,7 +83,7 @@ def test_before_the_migrations_ran_a_server_with_pgvector_raises_no_warning():
     if not _server_has_pgvector():
         pytest.skip("this server has no pgvector (the missing case is tested above)")
     with connection.cursor() as cursor:
-        cursor.execute("DROP EXTENSION vector")  # rolled back with the test's transaction
+        cursor.execute("DROP EXTENSION vector CASCADE")  # rolled back with the test's transaction
         cursor.execute(
             "DELETE FROM django_migrations WHERE app = %s AND name = %s", list(checks.PGVECTOR_MIGRATION)
         )

@@ -106,7 +106,7 @@ def test_postgres_search_can_use_the_gin_index(alice, remember):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "memory_search_gin" in plan
+    assert "memory_search_document_gin" in plan
 
 
 def test_changes_name_their_actor_in_words():

@@ -21,19 +21,29 @@ def memory(n: int, text: str | None = None) -> UserMemory:
     return UserMemory(memory_id=f"m{n}", memory=text or f"fact number {n}", topics=[], user_id="alice")
 
 
-def test_a_memory_found_by_every_signal_beats_one_found_by_a_single_signal():
-    both = Candidate(memory(1), meaning_rank=3, words_rank=3, recency_rank=40)
-    meaning_only = Candidate(memory(2), meaning_rank=1)
+def test_a_memory_found_by_more_signals_beats_one_found_at_the_same_rank_by_fewer():
+    both = Candidate(memory(1), meaning_rank=2, words_rank=1, recency_rank=40)
+    meaning_only = Candidate(memory(2), meaning_rank=2)
     words_only = Candidate(memory(3), words_rank=1)
 
     ranked = fuse([meaning_only, words_only, both])
 
     assert [r.memory.memory_id for r in ranked] == ["m1", "m2", "m3"]
     expected = (
-        WEIGHTS["meaning"] / (RRF_K + 3) + WEIGHTS["words"] / (RRF_K + 3) + WEIGHTS["recency"] / (RRF_K + 40)
+        WEIGHTS["meaning"] / (RRF_K + 2) + WEIGHTS["words"] / (RRF_K + 1) + WEIGHTS["recency"] / (RRF_K + 40)
     )
     assert abs(ranked[0].score - expected) < 1e-12
-    assert ranked[0].signals["meaning_rank"] == 3 and ranked[0].signals["words_rank"] == 3
+    assert ranked[0].signals["meaning_rank"] == 2 and ranked[0].signals["words_rank"] == 1
+
+
+def test_a_far_memory_is_not_counted_as_found_by_meaning():
+    far = Candidate(memory(1), meaning_rank=1, similarity=0.05, recency_rank=9)
+    near = Candidate(memory(2), meaning_rank=2, similarity=0.6, recency_rank=10)
+
+    recall = ranked_recall([far, near], RecallQuery(text="q", limit=2), total=2, vector=None)
+
+    assert [m.memory_id for m in recall.memories] == ["m2", "m1"]
+    assert recall.chosen[1].signals["meaning_rank"] is None
 
 
 def test_meaning_outweighs_words_and_words_outweigh_recency_at_equal_rank():

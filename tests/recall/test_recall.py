@@ -238,3 +238,24 @@ def test_in_memory_db_recalls_by_words_and_recency_within_the_budget(fake_openai
     assert recall.strategy == "words+recency"
     fake_openai.reply(text="ok")
     assert len(agent.run("hello", user_id="alice").memories_used) == 3
+
+
+@pytest.mark.server_paths
+def test_recall_on_this_server_uses_meaning_exactly_when_it_has_pgvector(
+    fake_embedder, alice, remember, make_agent
+):
+    from agentapp.database import pgvector_state
+
+    (target,) = remember(alice, TARGET)
+    remember(alice, *distractors(20))
+    fake_embedder.reply(text="ok")
+
+    output = agent_with(make_agent, memory_context_limit=5).run(QUESTION, user_id="alice")
+
+    recall = context_event(output.run_id)["recall"]
+    assert target.memory_id in output.memories_used
+    if pgvector_state() == "enabled":
+        assert recall["strategy"] == "hybrid" and MemoryEmbedding.objects.count() == 21
+    else:  # no pgvector: no embedding is made or asked for, and words and recency still find it
+        assert recall["strategy"] == "words+recency" and MemoryEmbedding.objects.count() == 0
+        assert fake_embedder.embedding_requests == []
