@@ -27,8 +27,8 @@ from agentapp.agent.recall import (
     Recall,
     RecallQuery,
     all_of,
-    fits,
     common_word_count,
+    fits,
     ranked_recall,
 )
 from agentapp.agent.records import (

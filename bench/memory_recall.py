@@ -179,7 +179,8 @@ def recall_quality(embedder: LocalEmbedder, *, tune: bool) -> None:
     best_single = max(rates["meaning"][10], rates["words"][10])
     verdict = "beats" if rates["hybrid"][10] > best_single else "does NOT beat"
     print(
-        f"at k=10 the hybrid ({rates['hybrid'][10]:.1f}%) {verdict} meaning and words alone ({best_single:.1f}%)"
+        f"at k=10 the hybrid ({rates['hybrid'][10]:.1f}%) {verdict} "
+        f"meaning and words alone ({best_single:.1f}%)"
     )
     if tune:
         _tune(cases)
@@ -223,7 +224,8 @@ def duplicate_threshold(embedder: LocalEmbedder) -> None:
     ]
     same = sum(1 for _, s in scored if s)
     print(
-        f"## 2. near-duplicates: {same} restatements, {len(scored) - same} hard negatives (memory_duplicates.json)"
+        f"## 2. near-duplicates: {same} restatements, {len(scored) - same} hard negatives "
+        "(memory_duplicates.json)"
     )
     print()
     print("| threshold | precision | recall | different facts merged |")
@@ -325,23 +327,27 @@ def retrieval_cost(embedder: LocalEmbedder, sizes: list[int], runs: int) -> None
         user.delete()
         others.delete()
     print(
-        f"## 3. retrieval per turn, limit {CONTEXT_LIMIT}, {len(QUERIES)} queries x {runs} runs; {OTHER_PEOPLES_MEMORIES:,} other people's memories in the tables"
+        f"## 3. retrieval per turn, limit {CONTEXT_LIMIT}, {len(QUERIES)} queries x {runs} runs; "
+        f"{OTHER_PEOPLES_MEMORIES:,} other people's memories in the tables"
     )
     print()
     print(
-        "| memories | retrieval p50 ms | retrieval p95 ms | statements | query embedding p50 / p95 ms | meaning scan |"
+        "| memories | retrieval p50 ms | retrieval p95 ms | statements "
+        "| query embedding p50 / p95 ms | meaning scan |"
     )
     print("|---:|---:|---:|---:|---:|---|")
     for size, timings, statements, embed_ms, plan in rows:
         print(
             f"| {size:,} | {statistics.median(timings):.2f} | {_pct(timings, 0.95):.2f} | "
-            f"{'/'.join(map(str, sorted(statements)))} | {statistics.median(embed_ms):.1f} / {_pct(embed_ms, 0.95):.1f} | {plan} |"
+            f"{'/'.join(map(str, sorted(statements)))} | "
+            f"{statistics.median(embed_ms):.1f} / {_pct(embed_ms, 0.95):.1f} | {plan} |"
         )
     worst = _pct(rows[-1][1], 0.95)
     verdict = "met" if worst <= TARGET_P95_MS else "NOT met"
     print()
     print(
-        f"p95 at {rows[-1][0]:,} memories: {worst:.2f} ms besides the query embedding; target <= {TARGET_P95_MS:.0f} ms: {verdict}"
+        f"p95 at {rows[-1][0]:,} memories: {worst:.2f} ms besides the query embedding; "
+        f"target <= {TARGET_P95_MS:.0f} ms: {verdict}"
     )
 
 
@@ -369,7 +375,8 @@ def main() -> None:
     t0 = time.perf_counter()
     embedder.embed(["warm up"])
     print(
-        f"database: {server_description()}; embedder {embedder.name} (loaded in {time.perf_counter() - t0:.1f} s)"
+        f"database: {server_description()}; embedder {embedder.name} "
+        f"(loaded in {time.perf_counter() - t0:.1f} s)"
     )
     print()
     recall_quality(embedder, tune=args.tune)

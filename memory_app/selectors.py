@@ -139,7 +139,8 @@ def memory_recall_candidates(
         parts.append(
             "terms AS (SELECT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) "
             f"AS t(lexeme) WHERE (SELECT count(*) FROM (SELECT 1 FROM {memory} m "
-            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ quote_literal(t.lexeme)::tsquery "
+            "WHERE m.user_id = %(user)s AND m.deleted_at IS NULL "
+            f"AND {document} @@ quote_literal(t.lexeme)::tsquery "
             "LIMIT %(common)s) hits) < %(common)s)"
         )
         parts.append(
