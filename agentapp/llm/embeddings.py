@@ -35,6 +35,15 @@ LOCAL_BATCH = 64
 MAX_EMBED_CHARS = 8_000
 
 
+# The model adapters' error wording, said of embeddings.
+_WORDING = (
+    ("Model request", "Embedding request"),
+    ("Model server", "Embeddings server"),
+    ("Model rate limit", "Embeddings rate limit"),
+    ("model server", "embeddings server"),
+)
+
+
 class EmbeddingError(Exception):
     """An embedder that could not embed; `message` is safe to show an operator."""
 
@@ -198,9 +207,9 @@ class OpenAIEmbedder(ErrorMapping):
 
     def _embedding_error(self, exc: BaseException) -> EmbeddingError:
         error: ModelError = self.map_error(exc)
-        message = error.message.replace("Model request", "Embedding request").replace(
-            "model server", "embeddings server"
-        )
+        message = error.message
+        for said, meant in _WORDING:
+            message = message.replace(said, meant)
         return EmbeddingError(message, transient=error.transient)
 
     def __repr__(self) -> str:

@@ -16,11 +16,14 @@ CHIP_LABELS = {"create": "remembered", "update": "updated memory", "delete": "fo
 
 
 def memory_panel(*, user_pk: int, last_run: Run | None) -> dict[str, Any]:
-    """The panel's context: the person's newest memories, and those the last answer was given."""
-    return {
-        "memories": list(memories_active(user_pk=user_pk)[:MEMORY_PANEL_LIMIT]),
-        "used_ids": set(last_run.memories_used or ()) if last_run else set(),
-    }
+    """The panel's context: the memories the last answer was given first (recall may have picked
+    old ones), marked, then the person's newest others."""
+    used_ids = [str(i) for i in (last_run.memories_used or ())] if last_run else []
+    active = memories_active(user_pk=user_pk)
+    used = {m.memory_id: m for m in active.filter(memory_id__in=used_ids)}
+    first = [used[i] for i in used_ids if i in used][:MEMORY_PANEL_LIMIT]
+    rest = active.exclude(memory_id__in=used_ids)[: MEMORY_PANEL_LIMIT - len(first)]
+    return {"memories": [*first, *rest], "used_ids": set(used)}
 
 
 def chip(action: str, text: str) -> SafeString:

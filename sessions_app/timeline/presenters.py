@@ -60,6 +60,7 @@ class RunTimeline:
     tool_calls: int
     background_events: int
     memories_used: list[dict[str, Any]]
+    recall: dict[str, Any] | None
     memories_written: list[dict[str, Any]]
     error: str = ""
     duration: str = ""
@@ -158,6 +159,7 @@ def _detail(event: RunEvent, change: MemoryChange | None) -> dict[str, Any]:
         detail["segments"] = layout.stacked(
             [(str(s.get("name")), int(s.get("tokens") or 0)) for s in sections]
         )
+        detail["recall"] = _recall(payload.get("recall"))
     if event.kind == RunEvent.Kind.MEMORY_UPDATE:
         memory_id = str(payload.get("memory_id") or "")
         detail["memory_id"] = memory_id
@@ -168,6 +170,50 @@ def _detail(event: RunEvent, change: MemoryChange | None) -> dict[str, Any]:
         detail["before"] = _snapshot(change.before if change else None)
         detail["after"] = _snapshot(after)
     return detail
+
+
+STRATEGY_LABELS = {
+    "all": "every memory fit the budget",
+    "hybrid": "ranked by meaning, words and recency",
+    "words+recency": "ranked by words and recency",
+    "recency": "the most recent",
+}
+
+
+def _signals(scored: dict[str, Any]) -> str:
+    """One memory's place by each signal, as the run page shows it: "meaning #1 (0.62) · words #3"."""
+    parts = []
+    if scored.get("meaning_rank") is not None:
+        similarity = scored.get("similarity")
+        shown = f" ({similarity:.2f})" if isinstance(similarity, int | float) else ""
+        parts.append(f"meaning #{scored['meaning_rank']}{shown}")
+    if scored.get("words_rank") is not None:
+        parts.append(f"words #{scored['words_rank']}")
+    if scored.get("recency_rank") is not None:
+        parts.append(f"recency #{scored['recency_rank']}")
+    return " · ".join(parts)
+
+
+def _recall(value: Any) -> dict[str, Any] | None:
+    """How a run's memories were chosen (the context step's `recall`), for the run page."""
+    if not isinstance(value, dict):
+        return None
+    memories = [m for m in value.get("memories") or [] if isinstance(m, dict)]
+    strategy = str(value.get("strategy") or "")
+    return {
+        "strategy": strategy,
+        "label": STRATEGY_LABELS.get(strategy, strategy),
+        "note": str(value.get("note") or ""),
+        "total": value.get("total"),
+        "embedding_ms": value.get("embedding_ms"),
+        "scores": {
+            str(m.get("memory_id")): {
+                "score": m.get("score"),
+                "signals": _signals(m),
+            }
+            for m in memories
+        },
+    }
 
 
 def _snapshot(value: Any) -> dict[str, Any] | None:
@@ -251,7 +297,8 @@ def run_timeline(*, run: Run) -> RunTimeline:
         model_requests=sum(1 for e in events if e.kind == RunEvent.Kind.MODEL_REQUEST),
         tool_calls=sum(1 for e in events if e.kind == RunEvent.Kind.TOOL_CALL),
         background_events=sum(1 for r in rows if r.background),
-        memories_used=_memories_used(run),
+        memories_used=_memories_used(run, _context_recall(events)),
+        recall=_context_recall(events),
         memories_written=written,
         error=layout.redact(run.error),
         duration=layout.format_ms(run.duration_ms),
@@ -262,8 +309,14 @@ def run_timeline(*, run: Run) -> RunTimeline:
     )
 
 
-def _memories_used(run: Run) -> list[dict[str, Any]]:
+def _context_recall(events: list[RunEvent]) -> dict[str, Any] | None:
+    context = next((e for e in events if e.kind == RunEvent.Kind.CONTEXT), None)
+    return _recall((context.payload or {}).get("recall")) if context is not None else None
+
+
+def _memories_used(run: Run, recall: dict[str, Any] | None) -> list[dict[str, Any]]:
     ids = [str(i) for i in run.memories_used or []]
+    scores = recall["scores"] if recall else {}
     found = {m.memory_id: m for m in Memory.objects.filter(user_id=run.user_id, memory_id__in=ids)}
     used = []
     for memory_id in ids:
@@ -275,6 +328,8 @@ def _memories_used(run: Run) -> list[dict[str, Any]]:
                 "deleted": bool(memory and memory.is_deleted),
                 "missing": memory is None,
                 "history_url": memory_history_url(memory_id),
+                "score": (scores.get(memory_id) or {}).get("score"),
+                "signals": (scores.get(memory_id) or {}).get("signals", ""),
             }
         )
     return used
