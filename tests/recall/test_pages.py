@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 
 from memory_app import services
-from memory_app.models import Memory
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
