@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .demo import DemoModel
+from .embeddings import Embedder, EmbeddingError, LocalEmbedder, OpenAIEmbedder
 from .factory import model_from_spec
 from .openai_chat import OpenAIChat
 from .openai_responses import OpenAIResponses
@@ -21,12 +22,16 @@ from .types import (
 
 __all__ = [
     "DemoModel",
+    "Embedder",
+    "EmbeddingError",
     "ErrorKind",
+    "LocalEmbedder",
     "Message",
     "Model",
     "ModelError",
     "ModelResponse",
     "OpenAIChat",
+    "OpenAIEmbedder",
     "OpenAIResponses",
     "Role",
     "TextDelta",
