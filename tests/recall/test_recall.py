@@ -259,3 +259,20 @@ def test_recall_on_this_server_uses_meaning_exactly_when_it_has_pgvector(
     else:  # no pgvector: no embedding is made or asked for, and words and recency still find it
         assert recall["strategy"] == "words+recency" and MemoryEmbedding.objects.count() == 0
         assert fake_embedder.embedding_requests == []
+
+
+def test_long_non_english_and_odd_memories_are_embedded_and_recalled(
+    fake_embedder, alice, remember, make_agent
+):
+    long_text = "Alice collects " + " ".join(f"stamp{i}" for i in range(300))
+    long_text = long_text[:2_000]
+    odd = remember(alice, "私は寿司が好きです", long_text, "Ünïcödé façade café naïve", "🙂🙃")
+    remember(alice, *distractors(20))
+    fake_embedder.reply(text="ok")
+
+    output = agent_with(make_agent, memory_context_limit=5).run("寿司", user_id="alice")
+
+    assert output.status == "completed"
+    assert MemoryEmbedding.objects.filter(memory__in=odd).count() == 4
+    recall = context_event(output.run_id)["recall"]
+    assert recall["strategy"] in ("hybrid", "words+recency") and len(output.memories_used) == 5
