@@ -6,11 +6,11 @@ from . import app_agent
 
 
 def model_info(request: HttpRequest) -> dict[str, object]:
-    info: dict[str, object] = {
+    user = getattr(request, "user", None)
+    return {
         "agent_model": app_agent.configured_model(),
         "agent_model_is_demo": app_agent.is_offline_demo(),
+        # Operators see how memories are recalled. Always set: a missing variable makes Django's
+        # template engine log the whole context at DEBUG, secrets on the page included.
+        "agent_recall": app_agent.recall_description() if user is not None and user.is_staff else None,
     }
-    user = getattr(request, "user", None)
-    if user is not None and user.is_staff:  # operators see how memories are recalled
-        info["agent_recall"] = app_agent.recall_description()
-    return info
