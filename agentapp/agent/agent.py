@@ -20,6 +20,7 @@ from .errors import InvalidInput
 from .events import RunCancelled, RunCompleted, RunError, RunOutput, RunOutputEvent, RunStarted
 from .followups import FollowupJob, Followups, RunInline
 from .ids import check_session_id
+from .in_memory import InMemoryDb
 from .options import AgentOptions
 from .recall import QUERY_EMBED_TIMEOUT, QueryEmbedding, capped_query_embedding
 from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
@@ -28,14 +29,17 @@ from .tools import Tool, as_tool
 from .turn import Turn
 
 logger = logging.getLogger(__name__)
+DEFAULT_USER_ID = "default"  # whose runs they are when neither the run nor the Agent names anyone
 _ENDINGS = (RunCompleted, RunError, RunCancelled)
 
 
 class Agent:
     """An agent with session history and per-user memory.
 
-    Parameter names follow Agno's. `db` is required: it is where sessions, runs and memories live
-    (`agentapp.db.DjangoDb()` for the Django database, `InMemoryDb()` for a process's lifetime).
+    Parameter names follow Agno's. `db` is where sessions, runs and memories live
+    (`agentapp.db.DjangoDb()` for the Django database); without one, this process's memory
+    (`InMemoryDb()`). `user_id` and `session_id` are defaults for every run; without a session id,
+    the Agent starts one and keeps it, so the next run continues the thread.
     `followups` decides where the work after a run happens; by default it is done before `run()`
     returns. `title_model` names new sessions in a few words; without one, a session is titled
     with the first words of its first message.
@@ -50,8 +54,10 @@ class Agent:
         self,
         *,
         model: Model | None = None,
-        db: AgentDb,
+        db: AgentDb | None = None,
         name: str = "agent",
+        user_id: str | None = None,
+        session_id: str | None = None,
         instructions: str | None = None,
         add_history_to_context: bool = True,
         num_history_runs: int | None = 3,
@@ -70,15 +76,19 @@ class Agent:
         followups: Followups | None = None,
         title_model: Model | None = None,
     ) -> None:
-        if db is None:
-            raise TypeError("Agent needs a db, e.g. Agent(db=DjangoDb(), ...)")
         if num_history_runs is not None and num_history_runs < 0:
             raise ValueError("num_history_runs must not be negative")
         if num_history_messages is not None and num_history_messages < 0:
             raise ValueError("num_history_messages must not be negative")
         self.model = model if model is not None else model_from_env()
-        self.db = db
+        # Without a db, sessions and memories live in this process's memory, as Agno's do.
+        self.db: AgentDb = db if db is not None else InMemoryDb()
         self.name = name
+        # Defaults for every run; a session id the Agent generates is kept here, so the next run
+        # without one continues the same thread (for the same person).
+        self.user_id = user_id
+        self.session_id = check_session_id(session_id) if session_id else None
+        self._session_owner: str | None = self.user_id if session_id else None
         self.instructions = instructions or DEFAULT_INSTRUCTIONS
         self.add_history_to_context = add_history_to_context
         self.num_history_runs = num_history_runs
@@ -130,36 +140,36 @@ class Agent:
     # --- running -----------------------------------------------------------------
     @overload
     def run(
-        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[False] = False
+        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[False] = False
     ) -> RunOutput: ...
 
     @overload
     def run(
-        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[True]
+        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[True]
     ) -> Generator[RunOutputEvent, None, None]: ...
 
     def run(
-        self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
+        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: bool = False
     ) -> RunOutput | Generator[RunOutputEvent, None, None]:
         """Run one turn. With stream=True, an iterator of events ending in RunCompleted/RunError."""
-        run = self._begin(message, user_id=user_id, session_id=session_id)
+        run = self._begin(input, user_id=user_id, session_id=session_id)
         events = self._execute(run, stream=stream)
         return events if stream else _final_output(events)
 
     @overload
     async def arun(
-        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[False] = False
+        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[False] = False
     ) -> RunOutput: ...
 
     @overload
     async def arun(
-        self, message: str, *, user_id: str, session_id: str | None = None, stream: Literal[True]
+        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[True]
     ) -> AsyncGenerator[RunOutputEvent, None]: ...
 
     async def arun(
-        self, message: str, *, user_id: str, session_id: str | None = None, stream: bool = False
+        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: bool = False
     ) -> RunOutput | AsyncGenerator[RunOutputEvent, None]:
-        run = await sync_to_async(self._begin)(message, user_id=user_id, session_id=session_id)
+        run = await sync_to_async(self._begin)(input, user_id=user_id, session_id=session_id)
         events = self._aexecute(run, stream=stream)
         return events if stream else await _afinal_output(events)
 
@@ -195,10 +205,25 @@ class Agent:
         events = self._aexecute(run, stream=stream)
         return events if stream else await _afinal_output(events)
 
-    def _begin(self, message: str, *, user_id: str, session_id: str | None) -> RunHandle:
+    def _identity(self, user_id: str | None, session_id: str | None) -> tuple[str, str]:
+        """Who the run is for and in which thread: the run's, else the Agent's, else the default user
+        and (kept on the Agent for the next run) a new session. A kept session is another person's
+        only when the next run names another user: that person gets a thread of their own."""
+        user = user_id or self.user_id or DEFAULT_USER_ID
+        if session_id:
+            return user, check_session_id(session_id)
+        if self.session_id and (self._session_owner in (None, user)):
+            self._session_owner = user
+            return user, self.session_id
+        self.session_id = f"ses_{uuid.uuid4().hex}"
+        self._session_owner = user
+        return user, self.session_id
+
+    def _begin(self, message: str, *, user_id: str | None, session_id: str | None) -> RunHandle:
+        user, session = self._identity(user_id, session_id)
         return self.db.run_begin(
-            user_id=user_id,
-            session_id=check_session_id(session_id) if session_id else f"ses_{uuid.uuid4().hex}",
+            user_id=user,
+            session_id=session,
             agent_name=self.name,
             message=message,
             model_id=self.model.id,

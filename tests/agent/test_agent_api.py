@@ -65,9 +65,10 @@ def test_an_empty_message_is_refused_before_anything_is_stored(make_agent, fake_
     assert fake_openai.requests == []
 
 
-def test_an_agent_without_db_is_refused():
-    with pytest.raises(TypeError, match="needs a db"):
-        Agent(db=None)
+def test_an_agent_without_db_keeps_its_state_in_process_memory():
+    from agentapp.agent import InMemoryDb
+
+    assert isinstance(Agent(db=None).db, InMemoryDb)
 
 
 def test_the_default_model_comes_from_the_environment(monkeypatch):
