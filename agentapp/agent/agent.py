@@ -140,7 +140,12 @@ class Agent:
     # --- running -----------------------------------------------------------------
     @overload
     def run(
-        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[False] = False
+        self,
+        input: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        stream: Literal[False] = False,
     ) -> RunOutput: ...
 
     @overload
@@ -158,7 +163,12 @@ class Agent:
 
     @overload
     async def arun(
-        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[False] = False
+        self,
+        input: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        stream: Literal[False] = False,
     ) -> RunOutput: ...
 
     @overload
