@@ -96,7 +96,9 @@ async def run_create(request: HttpRequest, payload: RunIn):
     agent = app_agent.agent(acting_user=caller(request))
     session_id = payload.session_id
     if payload.stream:
-        events = await agent.arun(payload.message, user_id=user_id, session_id=session_id, stream=True)
+        events = await agent.arun(
+            payload.message, user_id=user_id, session_id=session_id, stream=True, stream_events=True
+        )
         response = StreamingHttpResponse(_sse(events), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"

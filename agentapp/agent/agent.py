@@ -5,10 +5,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from typing import Any, Literal, overload
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import markcoroutinefunction, sync_to_async
 
 from agentapp.llm.embeddings import Embedder
 from agentapp.llm.env import model_from_env
@@ -17,7 +26,19 @@ from agentapp.llm.types import Message, Model
 from . import loop, memory_manager, summarizer, titles
 from .context import DEFAULT_INSTRUCTIONS
 from .errors import InvalidInput
-from .events import RunCancelled, RunCompleted, RunError, RunOutput, RunOutputEvent, RunStarted
+from .events import (
+    MemoryUpdateCompleted,
+    MemoryUpdateStarted,
+    RunCancelled,
+    RunCompleted,
+    RunContent,
+    RunError,
+    RunOutput,
+    RunOutputEvent,
+    RunStarted,
+    SessionSummaryCompleted,
+    SessionSummaryStarted,
+)
 from .followups import FollowupJob, Followups, RunInline
 from .ids import check_session_id
 from .in_memory import InMemoryDb
@@ -146,47 +167,77 @@ class Agent:
         user_id: str | None = None,
         session_id: str | None = None,
         stream: Literal[False] = False,
+        stream_events: bool = False,
+        yield_run_output: bool = False,
     ) -> RunOutput: ...
 
     @overload
     def run(
-        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[True]
-    ) -> Generator[RunOutputEvent, None, None]: ...
-
-    def run(
-        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: bool = False
-    ) -> RunOutput | Generator[RunOutputEvent, None, None]:
-        """Run one turn. With stream=True, an iterator of events ending in RunCompleted/RunError."""
-        run = self._begin(input, user_id=user_id, session_id=session_id)
-        events = self._execute(run, stream=stream)
-        return events if stream else _final_output(events)
-
-    @overload
-    async def arun(
         self,
         input: str,
         *,
         user_id: str | None = None,
         session_id: str | None = None,
-        stream: Literal[False] = False,
-    ) -> RunOutput: ...
+        stream: Literal[True],
+        stream_events: bool = False,
+        yield_run_output: bool = False,
+    ) -> Iterator[RunOutputEvent | RunOutput]: ...
 
-    @overload
-    async def arun(
-        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: Literal[True]
-    ) -> AsyncGenerator[RunOutputEvent, None]: ...
+    def run(
+        self,
+        input: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        stream: bool = False,
+        stream_events: bool = False,
+        yield_run_output: bool = False,
+    ) -> RunOutput | Iterator[RunOutputEvent | RunOutput]:
+        """Run one turn and return its RunOutput. With stream=True, an iterator of the reply's content
+        events (each with `.content`) and, should the run fail or stop, its RunError or RunCancelled;
+        with stream_events=True every event (the run's start, tool calls, memory and summary work,
+        RunCompleted); with yield_run_output=True, the RunOutput last. The work after the run (the
+        automatic memory update, the summary) is done before RunCompleted, so a consumer that stops
+        reading there loses none of it."""
+        run = self._begin(input, user_id=user_id, session_id=session_id)
+        events = self._execute(run, stream=stream)
+        if not stream:
+            return _final_output(events)
+        return _shown(events, stream_events=stream_events, yield_run_output=yield_run_output)
 
-    async def arun(
-        self, input: str, *, user_id: str | None = None, session_id: str | None = None, stream: bool = False
-    ) -> RunOutput | AsyncGenerator[RunOutputEvent, None]:
+    @markcoroutinefunction  # awaitable either way, so async_to_sync and Django treat it as async
+    def arun(
+        self,
+        input: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        stream: bool = False,
+        stream_events: bool = False,
+        yield_run_output: bool = False,
+    ) -> Any:
+        """`run` for async callers: `await agent.arun(...)` for the RunOutput; with stream=True,
+        `async for event in agent.arun(..., stream=True)` directly (awaiting it gives the same
+        iterator, with the run begun)."""
+        if not stream:
+            return self._arun_output(input, user_id=user_id, session_id=session_id)
+
+        async def begin() -> AsyncIterator[RunOutputEvent | RunOutput]:
+            run = await sync_to_async(self._begin)(input, user_id=user_id, session_id=session_id)
+            events = self._aexecute(run, stream=True)
+            return _ashown(events, stream_events=stream_events, yield_run_output=yield_run_output)
+
+        return AsyncRunStream(begin)
+
+    async def _arun_output(self, input: str, *, user_id: str | None, session_id: str | None) -> RunOutput:
         run = await sync_to_async(self._begin)(input, user_id=user_id, session_id=session_id)
-        events = self._aexecute(run, stream=stream)
-        return events if stream else await _afinal_output(events)
+        return await _afinal_output(self._aexecute(run, stream=False))
 
     def run_pending(
         self, run_id: str, *, stream: bool = False
     ) -> RunOutput | Generator[RunOutputEvent, None, None] | None:
         """Execute a run someone created as pending (the chat's POST); None when it was already claimed.
+        Streamed, every event (the chat shows them all).
 
         The claim is one conditional update, so a reconnecting browser never starts a second model call.
         """
@@ -259,13 +310,18 @@ class Agent:
     def _execute(self, run: RunHandle, *, stream: bool) -> Generator[RunOutputEvent, None, None]:
         turn = self._turn(run)
         crashed: RunError | None = None
+        completed: RunCompleted | None = None
         try:
             yield RunStarted(run.run_id, run.session_id, run.user_id)
             messages, tools = turn.prepare()
             for event in loop.run_loop(
                 self.model, messages, tools, stream=stream, max_rounds=turn.options.max_tool_rounds
             ):
-                yield from turn.handle(event)
+                for item in turn.handle(event):
+                    if isinstance(item, RunCompleted):
+                        completed = item  # said after the work that follows the reply
+                    else:
+                        yield item
         except GeneratorExit:
             raise
         except Exception as exc:
@@ -276,12 +332,14 @@ class Agent:
         if crashed is not None:
             yield crashed
             return
-        if turn.completed:
+        if turn.completed and completed is not None:
             yield from self._followups(turn)
+            yield completed
 
     async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncGenerator[RunOutputEvent, None]:
         turn = self._turn(run)
         crashed: RunError | None = None
+        completed: RunCompleted | None = None
         try:
             yield RunStarted(run.run_id, run.session_id, run.user_id)
             messages, tools = await turn.aprepare()
@@ -301,7 +359,10 @@ class Agent:
                     else turn.handle(event)
                 )
                 for item in handled:
-                    yield item
+                    if isinstance(item, RunCompleted):
+                        completed = item  # said after the work that follows the reply
+                    else:
+                        yield item
         except GeneratorExit:
             raise
         except Exception as exc:
@@ -312,10 +373,11 @@ class Agent:
         if crashed is not None:
             yield crashed
             return
-        if turn.completed:
+        if turn.completed and completed is not None:
             # Follow-ups are short storage work or a separate model request; run them off the event loop.
             for item in await sync_to_async(lambda: list(self._followups(turn)))():
                 yield item
+            yield completed
 
     # --- after a run: automatic memory, session summary, title ------------------------
     def _followup_jobs(self, turn: Turn) -> list[FollowupJob]:
@@ -334,13 +396,23 @@ class Agent:
         if not jobs:
             return
         taken = set(self.followups.dispatch(run=turn.run, jobs=jobs))
+        run_id = turn.run.run_id
         if "memory" in jobs and "memory" not in taken:
-            yield from self._memory_update(turn.run).changes
+            yield MemoryUpdateStarted(run_id)
+            update = self._memory_update(turn.run)
+            yield from update.changes
+            error = update.error.message if update.error is not None else None
+            yield MemoryUpdateCompleted(run_id, changes=len(update.changes), error=error)
         if "summary" in jobs and "summary" not in taken:
+            yield SessionSummaryStarted(run_id)
+            failure: str | None = None
             try:
                 self.update_session_summary(turn.run.session_id)
             except Exception as exc:  # the reply is stored and completed; a failed summary must not undo that
                 summarizer.record_failure(self.db, turn.run, exc)
+                failure = str(exc) or type(exc).__name__
+            summary = self.db.session_summary_get(session_id=turn.run.session_id)
+            yield SessionSummaryCompleted(run_id, summary.summary if summary else None, failure)
         if "title" in jobs and "title" not in taken:
             try:
                 self.title_session(turn.run.session_id)
@@ -422,6 +494,56 @@ async def _afinal_output(events: AsyncGenerator[RunOutputEvent, None]) -> RunOut
     if output is None:  # pragma: no cover - _aexecute always ends the run
         raise RuntimeError("the run ended without an outcome")
     return output
+
+
+# What a stream shows without stream_events: the reply's text, and how the run ended if not well.
+_ALWAYS_SHOWN = (RunContent, RunError, RunCancelled)
+
+
+def _shown(
+    events: Iterator[RunOutputEvent], *, stream_events: bool, yield_run_output: bool
+) -> Iterator[RunOutputEvent | RunOutput]:
+    output: RunOutput | None = None
+    for event in events:
+        if isinstance(event, _ENDINGS):
+            output = event.output
+        if stream_events or isinstance(event, _ALWAYS_SHOWN):
+            yield event
+    if yield_run_output and output is not None:
+        yield output
+
+
+async def _ashown(
+    events: AsyncIterator[RunOutputEvent], *, stream_events: bool, yield_run_output: bool
+) -> AsyncIterator[RunOutputEvent | RunOutput]:
+    output: RunOutput | None = None
+    async for event in events:
+        if isinstance(event, _ENDINGS):
+            output = event.output
+        if stream_events or isinstance(event, _ALWAYS_SHOWN):
+            yield event
+    if yield_run_output and output is not None:
+        yield output
+
+
+class AsyncRunStream:
+    """What `arun(stream=True)` returns: iterate it with `async for` (the run begins on the first
+    step), or await it for the same iterator with the run already begun (a refused session id is
+    raised there)."""
+
+    def __init__(self, begin: Callable[[], Awaitable[AsyncIterator[RunOutputEvent | RunOutput]]]) -> None:
+        self._begin = begin
+
+    def __await__(self) -> Generator[Any, None, AsyncIterator[RunOutputEvent | RunOutput]]:
+        return self._begin().__await__()
+
+    def __aiter__(self) -> AsyncIterator[RunOutputEvent | RunOutput]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[RunOutputEvent | RunOutput]:
+        events = await self._begin()
+        async for event in events:
+            yield event
 
 
 def _final_output(events: Generator[RunOutputEvent, None, None]) -> RunOutput:

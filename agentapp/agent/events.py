@@ -1,9 +1,15 @@
 """What `Agent.run(stream=True)` yields (the `RunOutputEvent`s, named as Agno names them), and what a
-finished run returns."""
+finished run returns.
+
+Every event has `.event` (a `RunEvent` value) and `.content` (the text for content events, None for
+the others), so Agno's `for chunk in agent.run(..., stream=True): print(chunk.content)` works. The
+classes also go by Agno's names (`RunContentEvent`, `ToolCallStartedEvent` with `.tool`, ...).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from agentapp.llm.types import Message
@@ -33,9 +39,43 @@ class RunOutput:
     memories_used: list[str] = field(default_factory=list)
 
 
+class RunEvent(StrEnum):
+    """The events a run streams, with Agno's values (and MemoryUpdated, one memory written)."""
+
+    run_started = "RunStarted"
+    run_content = "RunContent"
+    run_completed = "RunCompleted"
+    run_error = "RunError"
+    run_cancelled = "RunCancelled"
+    tool_call_started = "ToolCallStarted"
+    tool_call_completed = "ToolCallCompleted"
+    memory_update_started = "MemoryUpdateStarted"
+    memory_update_completed = "MemoryUpdateCompleted"
+    memory_updated = "MemoryUpdated"
+    session_summary_started = "SessionSummaryStarted"
+    session_summary_completed = "SessionSummaryCompleted"
+
+
 @dataclass(frozen=True)
-class RunStarted:
-    event: ClassVar[str] = "RunStarted"
+class ToolExecution:
+    """One tool call as Agno's events carry it (`event.tool`)."""
+
+    tool_call_id: str
+    tool_name: str
+    tool_args: str
+    result: str | None = None
+    tool_call_error: bool = False
+
+
+class _NoContent:
+    """Events that carry no text: `.content` is None, as on Agno's."""
+
+    content: ClassVar[None] = None
+
+
+@dataclass(frozen=True)
+class RunStarted(_NoContent):
+    event: ClassVar[str] = RunEvent.run_started.value
     run_id: str
     session_id: str
     user_id: str
@@ -43,33 +83,41 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class RunContent:
-    event: ClassVar[str] = "RunContent"
+    event: ClassVar[str] = RunEvent.run_content.value
     run_id: str
     content: str
 
 
 @dataclass(frozen=True)
-class ToolCallStarted:
-    event: ClassVar[str] = "ToolCallStarted"
+class ToolCallStarted(_NoContent):
+    event: ClassVar[str] = RunEvent.tool_call_started.value
     run_id: str
     tool_call_id: str
     tool_name: str
     tool_args: str
 
+    @property
+    def tool(self) -> ToolExecution:
+        return ToolExecution(self.tool_call_id, self.tool_name, self.tool_args)
+
 
 @dataclass(frozen=True)
-class ToolCallCompleted:
-    event: ClassVar[str] = "ToolCallCompleted"
+class ToolCallCompleted(_NoContent):
+    event: ClassVar[str] = RunEvent.tool_call_completed.value
     run_id: str
     tool_call_id: str
     tool_name: str
     result: str
     is_error: bool
 
+    @property
+    def tool(self) -> ToolExecution:
+        return ToolExecution(self.tool_call_id, self.tool_name, "", self.result, self.is_error)
+
 
 @dataclass(frozen=True)
-class MemoryUpdated:
-    event: ClassVar[str] = "MemoryUpdated"
+class MemoryUpdated(_NoContent):
+    event: ClassVar[str] = RunEvent.memory_updated.value
     run_id: str
     action: str  # create, update, delete
     memory_id: str
@@ -77,8 +125,38 @@ class MemoryUpdated:
 
 
 @dataclass(frozen=True)
+class MemoryUpdateStarted(_NoContent):
+    """The automatic memory update begins here (it is done before RunCompleted)."""
+
+    event: ClassVar[str] = RunEvent.memory_update_started.value
+    run_id: str
+
+
+@dataclass(frozen=True)
+class MemoryUpdateCompleted(_NoContent):
+    event: ClassVar[str] = RunEvent.memory_update_completed.value
+    run_id: str
+    changes: int = 0  # memories written
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionSummaryStarted(_NoContent):
+    event: ClassVar[str] = RunEvent.session_summary_started.value
+    run_id: str
+
+
+@dataclass(frozen=True)
+class SessionSummaryCompleted(_NoContent):
+    event: ClassVar[str] = RunEvent.session_summary_completed.value
+    run_id: str
+    session_summary: str | None = None  # the summary's text now
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class RunCompleted:
-    event: ClassVar[str] = "RunCompleted"
+    event: ClassVar[str] = RunEvent.run_completed.value
     run_id: str
     output: RunOutput
 
@@ -89,15 +167,19 @@ class RunCompleted:
 
 @dataclass(frozen=True)
 class RunError:
-    event: ClassVar[str] = "RunError"
+    event: ClassVar[str] = RunEvent.run_error.value
     run_id: str
     error: str
     output: RunOutput
 
+    @property
+    def content(self) -> str:
+        return self.error
+
 
 @dataclass(frozen=True)
-class RunCancelled:
-    event: ClassVar[str] = "RunCancelled"
+class RunCancelled(_NoContent):
+    event: ClassVar[str] = RunEvent.run_cancelled.value
     run_id: str
     output: RunOutput
 
@@ -108,10 +190,27 @@ RunOutputEvent = (
     | ToolCallStarted
     | ToolCallCompleted
     | MemoryUpdated
+    | MemoryUpdateStarted
+    | MemoryUpdateCompleted
+    | SessionSummaryStarted
+    | SessionSummaryCompleted
     | RunCompleted
     | RunError
     | RunCancelled
 )
+
+# Agno's class names.
+RunStartedEvent = RunStarted
+RunContentEvent = RunContent
+RunCompletedEvent = RunCompleted
+RunErrorEvent = RunError
+RunCancelledEvent = RunCancelled
+ToolCallStartedEvent = ToolCallStarted
+ToolCallCompletedEvent = ToolCallCompleted
+MemoryUpdateStartedEvent = MemoryUpdateStarted
+MemoryUpdateCompletedEvent = MemoryUpdateCompleted
+SessionSummaryStartedEvent = SessionSummaryStarted
+SessionSummaryCompletedEvent = SessionSummaryCompleted
 
 
 def event_payload(event: Any) -> dict[str, Any]:

@@ -27,7 +27,9 @@ def test_arun_streams_deltas_and_runs_memory_tools(make_agent, adapter, fake_ope
     agent = make_agent(adapter, enable_agentic_memory=True)
 
     async def collect() -> list:
-        stream = await agent.arun("I like jazz", user_id="alice", session_id="s", stream=True)
+        stream = await agent.arun(
+            "I like jazz", user_id="alice", session_id="s", stream=True, stream_events=True
+        )
         return [event async for event in stream]
 
     events = async_to_sync(collect)()

@@ -55,7 +55,9 @@ def test_a_refused_connection_fails_the_run(make_agent, fake_openai):
 
 def test_a_stream_cut_in_the_middle_keeps_the_streamed_text(make_agent, adapter, fake_openai):
     fake_openai.reply(text="one two three four five six", cut_after=2)
-    events = list(make_agent(adapter).run("Count", user_id="alice", session_id="s1", stream=True))
+    events = list(
+        make_agent(adapter).run("Count", user_id="alice", session_id="s1", stream=True, stream_events=True)
+    )
 
     error = events[-1]
     assert isinstance(error, RunError)
@@ -92,7 +94,7 @@ def test_a_failing_tool_is_reported_to_the_model_and_the_run_goes_on(make_agent,
 
 def test_closing_the_stream_early_cancels_the_run_and_keeps_what_was_said(make_agent, fake_openai):
     fake_openai.reply(text="alpha beta gamma delta epsilon", chunk_delay=0.05)
-    events = make_agent("chat").run("Talk", user_id="alice", session_id="s1", stream=True)
+    events = make_agent("chat").run("Talk", user_id="alice", session_id="s1", stream=True, stream_events=True)
     for event in events:
         if isinstance(event, RunContent):
             break
@@ -109,7 +111,7 @@ def test_a_reply_with_a_nul_or_a_lone_surrogate_is_stored_and_the_run_ends(make_
     """Was: PostgreSQL refused the text, the run stayed `running` and the reply was lost."""
     fake_openai.reply(text="Hello\x00 there \ud800 friend")
 
-    output = make_agent().run("hi", user_id="sarah", session_id="t", stream=stream)
+    output = make_agent().run("hi", user_id="sarah", session_id="t", stream=stream, stream_events=stream)
     if stream:
         output = list(output)[-1].output
 

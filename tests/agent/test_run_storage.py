@@ -23,7 +23,9 @@ def test_a_plain_turn_stores_its_timeline_in_one_insert_with_its_end(make_agent,
     agent = make_agent("chat")
     seen_while_streaming = None
     with CaptureQueriesContext(connection) as captured:
-        for event in agent.run("Tell me about Lisbon", user_id="alice", session_id="trip", stream=True):
+        for event in agent.run(
+            "Tell me about Lisbon", user_id="alice", session_id="trip", stream=True, stream_events=True
+        ):
             if isinstance(event, RunContent) and seen_while_streaming is None:
                 seen_while_streaming = _kinds(event.run_id)
             if isinstance(event, RunCompleted):
@@ -73,7 +75,9 @@ def test_an_async_run_holds_no_pooled_connection_while_the_model_streams(make_ag
 
     async def streamed() -> tuple[list[bool], str]:
         held, run_id = [], ""
-        async for event in await agent.arun("Count to five", user_id="alice", session_id="c", stream=True):
+        async for event in await agent.arun(
+            "Count to five", user_id="alice", session_id="c", stream=True, stream_events=True
+        ):
             if isinstance(event, RunContent):
                 held.append(await sync_to_async(holding)())  # the storage's own thread
             run_id = event.run_id
@@ -86,7 +90,9 @@ def test_an_async_run_holds_no_pooled_connection_while_the_model_streams(make_ag
         held, run_id = asyncio.run(streamed())
     else:
         held, run_id = [], ""
-        for event in agent.run("Count to five", user_id="alice", session_id="c", stream=True):
+        for event in agent.run(
+            "Count to five", user_id="alice", session_id="c", stream=True, stream_events=True
+        ):
             if isinstance(event, RunContent):
                 held.append(holding())
             run_id = event.run_id

@@ -118,7 +118,9 @@ def test_streaming_yields_text_deltas_tool_events_and_the_completed_run(make_age
     fake_openai.reply(text="Nice to meet you, Sarah.")
     agent = _seed_agent(make_agent, adapter)
 
-    events = list(agent.run(FIRST, user_id="sarah@acme.com", session_id="thread-42", stream=True))
+    events = list(
+        agent.run(FIRST, user_id="sarah@acme.com", session_id="thread-42", stream=True, stream_events=True)
+    )
 
     names = [e.event for e in events]
     assert names[0] == "RunStarted" and names[-1] == "RunCompleted"

@@ -151,23 +151,24 @@ def test_summaries_fold_new_runs_once(agent_on, fake_openai):
     assert agent.get_session_summary("t").topics == ["greetings", "tea"]
 
 
-def test_the_automatic_memory_update_runs_after_the_reply(agent_on, fake_openai):
+def test_the_automatic_memory_update_is_done_before_the_run_completes(agent_on, fake_openai):
     agent = agent_on(update_memory_on_run=True)
     fake_openai.reply(text="Nice to meet you.")
     fake_openai.reply(tool_calls=[("add_memory", {"memory": "User is called Sarah"})])
     fake_openai.reply(text="Done.")
 
-    events = list(agent.run("I'm Sarah", user_id="sarah", session_id="t", stream=True))
+    events = list(agent.run("I'm Sarah", user_id="sarah", session_id="t", stream=True, stream_events=True))
 
     names = [type(e).__name__ for e in events]
-    assert names.index("RunCompleted") < names.index("MemoryUpdated")
+    assert names[-4:] == ["MemoryUpdateStarted", "MemoryUpdated", "MemoryUpdateCompleted", "RunCompleted"]
+    assert names.index("RunContent") < names.index("MemoryUpdateStarted")  # the reply streamed first
     assert [m.memory for m in agent.get_user_memories(user_id="sarah")] == ["User is called Sarah"]
 
 
 def test_closing_a_stream_early_ends_the_run_as_cancelled_with_what_was_said(agent_on, fake_openai):
     agent = agent_on()
     fake_openai.reply(text="one two three four five", chunk_delay=0.05)
-    events = agent.run("count", user_id="sarah", session_id="t", stream=True)
+    events = agent.run("count", user_id="sarah", session_id="t", stream=True, stream_events=True)
     next(events)  # RunStarted
     next(events)  # the first words
     events.close()
@@ -187,5 +188,5 @@ def test_a_finished_run_can_be_found_again_for_the_work_after_it(agent_on, stora
 
 def test_streamed_events_end_with_the_completed_run(agent_on, fake_openai):
     fake_openai.reply(text="Hello there.")
-    events = list(agent_on().run("Hi", user_id="sarah", session_id="t", stream=True))
+    events = list(agent_on().run("Hi", user_id="sarah", session_id="t", stream=True, stream_events=True))
     assert isinstance(events[-1], RunCompleted) and events[-1].content == "Hello there."

@@ -46,7 +46,9 @@ def _run_at_once(agent: Agent, *, stream: bool) -> list[BaseException]:
             barrier.wait()
             message = f"question {number}"
             if stream:
-                list(agent.run(message, user_id="sarah", session_id="shared", stream=True))
+                list(
+                    agent.run(message, user_id="sarah", session_id="shared", stream=True, stream_events=True)
+                )
             else:
                 agent.run(message, user_id="sarah", session_id="shared")
         except BaseException as exc:  # reported by the test, not lost in the thread

@@ -51,7 +51,10 @@ def _agent_whose_tool_drops_the_connection(make_model) -> Agent:
 
 async def _arun_streamed(agent: Agent, message: str, *, ending: str = "RunError"):
     events = [
-        event async for event in await agent.arun(message, user_id="sarah", session_id="trip", stream=True)
+        event
+        async for event in await agent.arun(
+            message, user_id="sarah", session_id="trip", stream=True, stream_events=True
+        )
     ]
     await sync_to_async(lambda: connection.close())()  # the storage thread's own, before the loop ends
     assert type(events[-1]).__name__ == ending
@@ -69,7 +72,11 @@ def test_a_run_whose_database_connection_is_killed_mid_run_is_stored_on_a_new_on
     if mode == "arun":  # the ASGI path: storage on Django's sync thread, the loop on the event loop
         output = asyncio.run(_arun_streamed(agent, "Flights to Lisbon?", ending="RunCompleted"))
     elif mode == "stream":
-        events = list(agent.run("Flights to Lisbon?", user_id="sarah", session_id="trip", stream=True))
+        events = list(
+            agent.run(
+                "Flights to Lisbon?", user_id="sarah", session_id="trip", stream=True, stream_events=True
+            )
+        )
         output = events[-1].output
         assert type(events[-1]).__name__ == "RunCompleted"
     else:

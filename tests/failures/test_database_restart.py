@@ -47,7 +47,9 @@ def test_a_streamed_run_goes_on_streaming_while_the_database_is_away(outage, mak
     outage.during(after=0.6, lasting=1.5)
 
     seen: list[float] = []
-    for event in make_agent().run("Tell me a story", user_id="sarah", session_id="story", stream=True):
+    for event in make_agent().run(
+        "Tell me a story", user_id="sarah", session_id="story", stream=True, stream_events=True
+    ):
         if type(event).__name__ == "RunContent":
             seen.append(time.monotonic())
         last = event

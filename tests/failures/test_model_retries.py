@@ -81,5 +81,5 @@ def test_a_timeout_is_retried_then_ends_error_when_the_model_stays_silent(make_a
 def _run(agent, message: str, *, stream: bool):
     if not stream:
         return agent.run(message, user_id="sarah", session_id="s")
-    events = list(agent.run(message, user_id="sarah", session_id="s", stream=True))
+    events = list(agent.run(message, user_id="sarah", session_id="s", stream=True, stream_events=True))
     return events[-1].output

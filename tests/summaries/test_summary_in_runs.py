@@ -85,7 +85,7 @@ def test_a_failing_summary_leaves_the_run_completed_and_records_an_error(app_mod
 def test_a_streamed_run_also_updates_the_summary(summaries, make_agent):
     agent = make_agent(enable_session_summaries=True)
 
-    list(agent.run("hello there", user_id="alice", session_id="t", stream=True))
+    list(agent.run("hello there", user_id="alice", session_id="t", stream=True, stream_events=True))
 
     assert SessionSummary.objects.get().text == "Summary 1."
 
