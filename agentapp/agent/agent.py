@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import sys
 import time
 import uuid
 from collections.abc import (
@@ -15,7 +17,7 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
-from typing import Any, Literal, overload
+from typing import Any, Literal, TextIO, overload
 
 from asgiref.sync import markcoroutinefunction, sync_to_async
 
@@ -50,6 +52,7 @@ from .tools import Tool, as_tool
 from .turn import Turn
 
 logger = logging.getLogger(__name__)
+MARKDOWN_INSTRUCTION = "Use markdown to format your answers."
 DEFAULT_USER_ID = "default"  # whose runs they are when neither the run nor the Agent names anyone
 _ENDINGS = (RunCompleted, RunError, RunCancelled)
 
@@ -79,7 +82,11 @@ class Agent:
         name: str = "agent",
         user_id: str | None = None,
         session_id: str | None = None,
-        instructions: str | None = None,
+        instructions: str | Sequence[str] | Callable[..., str | Sequence[str]] | None = None,
+        description: str | None = None,
+        markdown: bool = False,
+        id: str | None = None,
+        telemetry: bool = False,
         add_history_to_context: bool = True,
         num_history_runs: int | None = 3,
         num_history_messages: int | None = None,
@@ -110,7 +117,11 @@ class Agent:
         self.user_id = user_id
         self.session_id = check_session_id(session_id) if session_id else None
         self._session_owner: str | None = self.user_id if session_id else None
-        self.instructions = instructions or DEFAULT_INSTRUCTIONS
+        self.instructions = instructions
+        self.description = description
+        self.markdown = markdown
+        self.id = id or name
+        self.telemetry = telemetry  # accepted for Agno's scripts; nothing is ever sent anywhere
         self.add_history_to_context = add_history_to_context
         self.num_history_runs = num_history_runs
         self.num_history_messages = num_history_messages
@@ -143,7 +154,7 @@ class Agent:
         """This agent's settings as a run reads them (a copy: changing the agent later leaves it be)."""
         return AgentOptions(
             name=self.name,
-            instructions=self.instructions,
+            instructions=self.system_instructions(),
             add_history_to_context=self.add_history_to_context,
             num_history_runs=self.num_history_runs,
             num_history_messages=self.num_history_messages,
@@ -157,6 +168,25 @@ class Agent:
             tools=tuple(self.tools),
             max_tool_rounds=self.max_tool_rounds,
         )
+
+    def system_instructions(self) -> str:
+        """What the system message opens with, as Agno composes it: the description, then the
+        instructions (a string; a list, one "- " line each; or a callable returning either, given the
+        agent when it takes an argument), then the Markdown request."""
+        instructions: Any = self.instructions
+        if callable(instructions):
+            takes_agent = bool(inspect.signature(instructions).parameters)
+            instructions = instructions(self) if takes_agent else instructions()
+        if isinstance(instructions, str):
+            body = instructions.strip()
+        elif instructions:
+            body = "\n".join(f"- {' '.join(str(line).split())}" for line in instructions if str(line).strip())
+        else:
+            body = ""
+        parts = [self.description.strip() if self.description else "", body or DEFAULT_INSTRUCTIONS]
+        if self.markdown:
+            parts.append(MARKDOWN_INSTRUCTION)
+        return "\n\n".join(part for part in parts if part)
 
     # --- running -----------------------------------------------------------------
     @overload
@@ -466,6 +496,54 @@ class Agent:
         return title
 
     # --- reading state -----------------------------------------------------------
+    # --- output for people -------------------------------------------------------------
+    def print_response(
+        self,
+        input: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        stream: bool = False,
+        markdown: bool | None = None,
+        file: TextIO | None = None,
+    ) -> RunOutput:
+        """Run a turn and print the reply (as it streams with stream=True); with markdown (the
+        Agent's `markdown` by default), rendered for the terminal by `rich` where it is installed."""
+        out = file if file is not None else sys.stdout
+        if not stream:
+            output = self.run(input, user_id=user_id, session_id=session_id)
+            _print_reply(output, out, markdown=self.markdown if markdown is None else markdown)
+            return output
+        final: RunOutput | None = None
+        for item in self.run(
+            input, user_id=user_id, session_id=session_id, stream=True, yield_run_output=True
+        ):
+            if isinstance(item, RunOutput):
+                final = item
+            elif isinstance(item, RunContent):
+                out.write(item.content)
+                out.flush()
+        out.write("\n")
+        if final is None:  # pragma: no cover - a stream always ends with its output here
+            raise RuntimeError("the run ended without an outcome")
+        if final.status != "completed":
+            out.write(f"[{final.status}] {final.error or ''}\n")
+        return final
+
+    async def aprint_response(
+        self,
+        input: str,
+        *,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        stream: bool = False,
+        markdown: bool | None = None,
+        file: TextIO | None = None,
+    ) -> RunOutput:
+        return await sync_to_async(self.print_response, thread_sensitive=True)(
+            input, user_id=user_id, session_id=session_id, stream=stream, markdown=markdown, file=file
+        )
+
     def get_user_memories(self, user_id: str) -> list[UserMemory]:
         return self.db.user_memories(user_id=user_id)
 
@@ -477,6 +555,23 @@ class Agent:
 
     def get_session_summary(self, session_id: str, user_id: str | None = None) -> SessionSummaryRecord | None:
         return self.db.session_summary_get(session_id=session_id, user_id=user_id)
+
+
+def _print_reply(output: RunOutput, out: TextIO, *, markdown: bool) -> None:
+    if output.status != "completed":
+        out.write(f"[{output.status}] {output.error or ''}\n")
+        if not output.content:
+            return
+    if markdown:
+        try:
+            from rich.console import Console
+            from rich.markdown import Markdown
+        except ImportError:  # rich is optional: the Markdown source reads well enough
+            pass
+        else:
+            Console(file=out).print(Markdown(output.content))
+            return
+    out.write(output.content + "\n")
 
 
 async def _tool_runner(
