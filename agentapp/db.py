@@ -84,6 +84,7 @@ def _handle(run: Run, session: AgentSession, username: str) -> DjangoRunHandle:
         user_id=username,
         input=run.input,
         session_has_title=bool(session.title),
+        session_state=dict(session.session_state or {}),
         run_pk=run.pk,
         session_pk=session.pk,
         user_pk=session.user_id,
@@ -445,6 +446,9 @@ class DjangoDb:
 
     def session_title_set(self, *, session_id: str, title: str) -> bool:
         return session_services.session_title_set_if_empty(session_id=session_id, title=title)
+
+    def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
+        session_services.session_state_set(session_id=session_id, state=state)
 
     # --- session summaries ------------------------------------------------------------
     def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:

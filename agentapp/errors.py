@@ -20,7 +20,7 @@ class NotFound(AgentAppError, Http404):
     status_code = 404
 
 
-class SessionNotFound(NotFound):
+class SessionNotFound(NotFound, runtime.SessionNotFound):
     pass
 
 

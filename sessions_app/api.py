@@ -8,6 +8,7 @@ from typing import get_args
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
@@ -15,7 +16,7 @@ from ninja.pagination import paginate
 from agentapp import app_agent
 from agentapp.agent.events import RunOutputEvent, RunStarted, event_payload
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
-from agentapp.errors import Conflict
+from agentapp.errors import Conflict, InvalidInput
 from agentapp.ownership import acting_user, acts_for_others, caller
 
 from . import selectors, services
@@ -137,7 +138,15 @@ def session_detail(request: HttpRequest, session_id: Id):
 @router.patch("/{session_id}", response={200: SessionDetailOut, **OBJECT_ERRORS})
 def session_update(request: HttpRequest, session_id: Id, payload: SessionPatchIn):
     session = selectors.session_get_for_user(session_id=session_id, user=caller(request))
-    return services.session_rename(session=session, title=payload.title)
+    if payload.title is None and payload.session_state is None:
+        raise InvalidInput("give a title, a session_state or both")
+    with transaction.atomic():  # both or neither
+        if payload.session_state is not None:
+            services.session_state_set(session_id=session.session_id, state=payload.session_state)
+        if payload.title is not None:
+            session = services.session_rename(session=session, title=payload.title)
+    session.refresh_from_db()
+    return session
 
 
 @router.delete("/{session_id}", response={204: None, **OBJECT_ERRORS})

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from agentapp.api_types import InputSchema, NonBlankText, Search, SessionId, Text, UserId
 
@@ -92,7 +93,15 @@ class SessionDetailOut(SessionOut):
 
 
 class SessionPatchIn(InputSchema):
-    title: Text = Field(..., max_length=200)
+    """Either or both: a new title, and a new session state (replacing the stored one)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    title: Text = Field(None, max_length=200)  # type: ignore[assignment]  # absent, never null
+    session_state: dict[str, Any] = Field(
+        None,  # type: ignore[arg-type]  # absent, never null
+        description="A JSON object of at most 64 KiB; replaces the stored state.",
+    )
 
 
 class SessionFilters(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from django.utils import timezone
 from agentapp import sql
 from agentapp.agent import errors as runtime_errors
 from agentapp.agent.ids import check_session_id
-from agentapp.errors import Conflict, InvalidInput, SessionOwnedByAnotherUser
+from agentapp.errors import Conflict, InvalidInput, SessionNotFound, SessionOwnedByAnotherUser
 from agentapp.storable import storable, storable_json, unstorable
 
 from .models import AgentSession, Message, Run, RunEvent, SessionSummary
@@ -307,6 +308,33 @@ def session_title_set_if_empty(*, session_id: str, title: str) -> bool:
     if not title:
         return False
     return AgentSession.objects.filter(session_id=session_id, title="").update(title=title) == 1
+
+
+MAX_SESSION_STATE_BYTES = 64 * 1024
+
+
+def clean_session_state(state: Any) -> dict[str, Any]:
+    """A session state as stored: a JSON object of at most MAX_SESSION_STATE_BYTES."""
+    if not isinstance(state, dict):
+        raise InvalidInput("session_state must be a JSON object")
+    try:
+        encoded = json.dumps(state, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"session_state must hold only JSON values ({exc})") from exc
+    if len(encoded.encode()) > MAX_SESSION_STATE_BYTES:
+        raise InvalidInput(f"session_state is larger than {MAX_SESSION_STATE_BYTES // 1024} KiB as JSON")
+    result: dict[str, Any] = storable_json(json.loads(encoded))
+    return result
+
+
+def session_state_set(*, session_id: str, state: Any) -> None:
+    """Replace a session's state (what its runs' tools and the API write)."""
+    cleaned = clean_session_state(state)
+    updated = AgentSession.objects.filter(session_id=session_id).update(
+        session_state=cleaned, updated_at=timezone.now()
+    )
+    if not updated:
+        raise SessionNotFound(f"session {session_id!r} not found")
 
 
 def session_start(

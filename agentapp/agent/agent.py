@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import sys
 import time
@@ -47,6 +48,7 @@ from .in_memory import InMemoryDb
 from .options import AgentOptions
 from .recall import QUERY_EMBED_TIMEOUT, QueryEmbedding, capped_query_embedding
 from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from .run_context import RunContext, fill_placeholders, merged_state
 from .storage import AgentDb
 from .tools import Tool, as_tool
 from .turn import Turn
@@ -87,6 +89,10 @@ class Agent:
         markdown: bool = False,
         id: str | None = None,
         telemetry: bool = False,
+        session_state: dict[str, Any] | None = None,
+        add_session_state_to_context: bool = False,
+        overwrite_db_session_state: bool = False,
+        enable_agentic_state: bool = False,
         add_history_to_context: bool = True,
         num_history_runs: int | None = 3,
         num_history_messages: int | None = None,
@@ -122,6 +128,11 @@ class Agent:
         self.markdown = markdown
         self.id = id or name
         self.telemetry = telemetry  # accepted for Agno's scripts; nothing is ever sent anywhere
+        self.session_state = dict(session_state) if session_state else None
+        self.add_session_state_to_context = add_session_state_to_context
+        self.overwrite_db_session_state = overwrite_db_session_state
+        self.enable_agentic_state = enable_agentic_state
+        self._run_states: dict[str, dict[str, Any]] = {}  # a run's own session_state, until it starts
         self.add_history_to_context = add_history_to_context
         self.num_history_runs = num_history_runs
         self.num_history_messages = num_history_messages
@@ -150,11 +161,11 @@ class Agent:
         self.followups: Followups = followups if followups is not None else RunInline()
         self.title_model = title_model
 
-    def options(self) -> AgentOptions:
+    def options(self, run_context: RunContext | None = None) -> AgentOptions:
         """This agent's settings as a run reads them (a copy: changing the agent later leaves it be)."""
         return AgentOptions(
             name=self.name,
-            instructions=self.system_instructions(),
+            instructions=self.system_instructions(run_context),
             add_history_to_context=self.add_history_to_context,
             num_history_runs=self.num_history_runs,
             num_history_messages=self.num_history_messages,
@@ -167,16 +178,21 @@ class Agent:
             add_session_summary_to_context=self.add_session_summary_to_context,
             tools=tuple(self.tools),
             max_tool_rounds=self.max_tool_rounds,
+            enable_agentic_state=self.enable_agentic_state,
         )
 
-    def system_instructions(self) -> str:
+    def system_instructions(self, run_context: RunContext | None = None) -> str:
         """What the system message opens with, as Agno composes it: the description, then the
-        instructions (a string; a list, one "- " line each; or a callable returning either, given the
-        agent when it takes an argument), then the Markdown request."""
+        instructions (a string; a list, one "- " line each; or a callable returning either, given
+        the `agent`, the `run_context` or the `session_state` it names), `{key}` placeholders filled
+        from the session state, then the Markdown request and (add_session_state_to_context) the
+        state itself."""
+        state = run_context.session_state if run_context is not None else dict(self.session_state or {})
         instructions: Any = self.instructions
         if callable(instructions):
-            takes_agent = bool(inspect.signature(instructions).parameters)
-            instructions = instructions(self) if takes_agent else instructions()
+            offered = {"agent": self, "run_context": run_context, "session_state": state}
+            names = inspect.signature(instructions).parameters
+            instructions = instructions(**{name: offered[name] for name in names if name in offered})
         if isinstance(instructions, str):
             body = instructions.strip()
         elif instructions:
@@ -184,8 +200,12 @@ class Agent:
         else:
             body = ""
         parts = [self.description.strip() if self.description else "", body or DEFAULT_INSTRUCTIONS]
+        parts = [fill_placeholders(part, state) for part in parts]
         if self.markdown:
             parts.append(MARKDOWN_INSTRUCTION)
+        if self.add_session_state_to_context:
+            shown = json.dumps(state, ensure_ascii=False, default=str, indent=2)
+            parts.append(f"<session_state>\n{shown}\n</session_state>")
         return "\n\n".join(part for part in parts if part)
 
     # --- running -----------------------------------------------------------------
@@ -196,6 +216,7 @@ class Agent:
         *,
         user_id: str | None = None,
         session_id: str | None = None,
+        session_state: dict[str, Any] | None = None,
         stream: Literal[False] = False,
         stream_events: bool = False,
         yield_run_output: bool = False,
@@ -208,6 +229,7 @@ class Agent:
         *,
         user_id: str | None = None,
         session_id: str | None = None,
+        session_state: dict[str, Any] | None = None,
         stream: Literal[True],
         stream_events: bool = False,
         yield_run_output: bool = False,
@@ -219,6 +241,7 @@ class Agent:
         *,
         user_id: str | None = None,
         session_id: str | None = None,
+        session_state: dict[str, Any] | None = None,
         stream: bool = False,
         stream_events: bool = False,
         yield_run_output: bool = False,
@@ -229,7 +252,7 @@ class Agent:
         RunCompleted); with yield_run_output=True, the RunOutput last. The work after the run (the
         automatic memory update, the summary) is done before RunCompleted, so a consumer that stops
         reading there loses none of it."""
-        run = self._begin(input, user_id=user_id, session_id=session_id)
+        run = self._begin(input, user_id=user_id, session_id=session_id, session_state=session_state)
         events = self._execute(run, stream=stream)
         if not stream:
             return _final_output(events)
@@ -242,6 +265,7 @@ class Agent:
         *,
         user_id: str | None = None,
         session_id: str | None = None,
+        session_state: dict[str, Any] | None = None,
         stream: bool = False,
         stream_events: bool = False,
         yield_run_output: bool = False,
@@ -250,17 +274,25 @@ class Agent:
         `async for event in agent.arun(..., stream=True)` directly (awaiting it gives the same
         iterator, with the run begun)."""
         if not stream:
-            return self._arun_output(input, user_id=user_id, session_id=session_id)
+            return self._arun_output(
+                input, user_id=user_id, session_id=session_id, session_state=session_state
+            )
 
         async def begin() -> AsyncIterator[RunOutputEvent | RunOutput]:
-            run = await sync_to_async(self._begin)(input, user_id=user_id, session_id=session_id)
+            run = await sync_to_async(self._begin)(
+                input, user_id=user_id, session_id=session_id, session_state=session_state
+            )
             events = self._aexecute(run, stream=True)
             return _ashown(events, stream_events=stream_events, yield_run_output=yield_run_output)
 
         return AsyncRunStream(begin)
 
-    async def _arun_output(self, input: str, *, user_id: str | None, session_id: str | None) -> RunOutput:
-        run = await sync_to_async(self._begin)(input, user_id=user_id, session_id=session_id)
+    async def _arun_output(
+        self, input: str, *, user_id: str | None, session_id: str | None, session_state: dict[str, Any] | None
+    ) -> RunOutput:
+        run = await sync_to_async(self._begin)(
+            input, user_id=user_id, session_id=session_id, session_state=session_state
+        )
         return await _afinal_output(self._aexecute(run, stream=False))
 
     def run_pending(
@@ -310,9 +342,16 @@ class Agent:
         self._session_owner = user
         return user, self.session_id
 
-    def _begin(self, message: str, *, user_id: str | None, session_id: str | None) -> RunHandle:
+    def _begin(
+        self,
+        message: str,
+        *,
+        user_id: str | None,
+        session_id: str | None,
+        session_state: dict[str, Any] | None = None,
+    ) -> RunHandle:
         user, session = self._identity(user_id, session_id)
-        return self.db.run_begin(
+        run = self.db.run_begin(
             user_id=user,
             session_id=session,
             agent_name=self.name,
@@ -320,6 +359,9 @@ class Agent:
             model_id=self.model.id,
             model_provider=self.model.provider,
         )
+        if session_state is not None:
+            self._run_states[run.run_id] = session_state
+        return run
 
     def query_embedding(self) -> QueryEmbedding | None:
         """How this agent embeds a recall query (its embedder, capped at `embed_timeout`), or None."""
@@ -327,14 +369,24 @@ class Agent:
             return None
         return capped_query_embedding(self.embedder, timeout=self.embed_timeout)
 
+    def _run_context(self, run: RunHandle) -> RunContext:
+        """The run's session state, by Agno's precedence: the run's over the stored one over the
+        Agent's default (with overwrite_db_session_state, the run's replaces the stored one)."""
+        given = self._run_states.pop(run.run_id, None)
+        stored = None if (self.overwrite_db_session_state and given is not None) else run.session_state
+        state = merged_state(self.session_state, stored, given)
+        return RunContext(run.run_id, run.session_id, run.user_id, state)
+
     def _turn(self, run: RunHandle) -> Turn:
+        run_context = self._run_context(run)
         return Turn(
-            options=self.options(),
+            options=self.options(run_context),
             model=self.model,
             db=self.db,
             run=run,
             started_at=time.time(),
             query_embedding=self.query_embedding(),
+            run_context=run_context,
         )
 
     def _execute(self, run: RunHandle, *, stream: bool) -> Generator[RunOutputEvent, None, None]:
@@ -543,6 +595,27 @@ class Agent:
         return await sync_to_async(self.print_response, thread_sensitive=True)(
             input, user_id=user_id, session_id=session_id, stream=stream, markdown=markdown, file=file
         )
+
+    # --- session state -------------------------------------------------------------------
+    def get_session_state(self, session_id: str | None = None) -> dict[str, Any]:
+        """The stored state of `session_id` (the Agent's session by default); {} for none yet."""
+        session = self.db.session_get(session_id=session_id or self._current_session())
+        return dict(session.session_state) if session is not None else {}
+
+    def update_session_state(
+        self, session_state_updates: dict[str, Any], session_id: str | None = None
+    ) -> dict[str, Any]:
+        """Merge `session_state_updates` into the stored state of `session_id` (the Agent's session by
+        default); returns the state now stored."""
+        target = session_id or self._current_session()
+        state = merged_state(self.get_session_state(target), session_state_updates)
+        self.db.session_state_set(session_id=target, state=state)
+        return state
+
+    def _current_session(self) -> str:
+        if not self.session_id:
+            raise ValueError("no session yet: pass session_id, or run the Agent once")
+        return self.session_id
 
     def get_user_memories(self, user_id: str) -> list[UserMemory]:
         return self.db.user_memories(user_id=user_id)

@@ -24,6 +24,10 @@ class RunNotFound(AgentError):
     pass
 
 
+class SessionNotFound(AgentError):
+    pass
+
+
 class MemoryNotFound(AgentError):
     """A memory id that is not the run's user's (or does not exist): the two are not told apart."""
 

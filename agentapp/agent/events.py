@@ -37,6 +37,7 @@ class RunOutput:
     metrics: RunMetrics = field(default_factory=RunMetrics)
     error: str | None = None
     memories_used: list[str] = field(default_factory=list)
+    session_state: dict[str, Any] | None = None
 
 
 class RunEvent(StrEnum):

@@ -7,6 +7,7 @@ is saved only over the summary it started from.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import threading
 import uuid
@@ -17,7 +18,7 @@ from typing import Any
 
 from agentapp.llm.types import Message, Usage
 
-from .errors import InvalidInput, MemoryNotFound, RunNotFound, SessionOwnedByAnotherUser
+from .errors import InvalidInput, MemoryNotFound, RunNotFound, SessionNotFound, SessionOwnedByAnotherUser
 from .recall import (
     NEAR_DUPLICATE_SIMILARITY,
     NO_RECALL,
@@ -125,7 +126,9 @@ class InMemoryDb:
     # --- a run ---------------------------------------------------------------------------
     def _handle(self, run: _Run) -> RunHandle:
         session = self._sessions[run.session_id]
-        return RunHandle(run.run_id, run.session_id, run.user_id, run.input, bool(session.title))
+        return RunHandle(
+            run.run_id, run.session_id, run.user_id, run.input, bool(session.title), dict(session.state)
+        )
 
     def run_begin(
         self,
@@ -384,6 +387,14 @@ class InMemoryDb:
                 (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
             )
             return runs[0].input if runs else None
+
+    def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise SessionNotFound(f"session {session_id!r} not found")
+            session.state = copy.deepcopy(dict(state))
+            session.updated_at = _now()
 
     def session_title_set(self, *, session_id: str, title: str) -> bool:
         title = " ".join((title or "").split())[:200]

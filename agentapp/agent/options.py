@@ -23,6 +23,7 @@ class AgentOptions:
     add_session_summary_to_context: bool
     tools: tuple[Tool, ...]
     max_tool_rounds: int
+    enable_agentic_state: bool = False
 
     @property
     def history_runs(self) -> int | None:

@@ -71,6 +71,7 @@ class RunHandle:
     user_id: str
     input: str
     session_has_title: bool = True  # an untitled session gets a title after its first reply
+    session_state: dict[str, Any] = field(default_factory=dict)  # as stored when the run began
 
 
 @dataclass(frozen=True)

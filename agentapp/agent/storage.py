@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from agentapp.llm.types import Message, Usage
 
@@ -134,6 +134,10 @@ class AgentDb(Protocol):
 
     def session_first_message(self, *, session_id: str) -> str | None:
         """What the user said first in the session (what its title is made of)."""
+        ...
+
+    def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
+        """Replace the session's state (a JSON object; InvalidInput when it is not, or too big)."""
         ...
 
     def session_title_set(self, *, session_id: str, title: str) -> bool:

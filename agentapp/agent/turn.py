@@ -12,7 +12,7 @@ from agentapp.llm.types import Message, Model, TextDelta, Usage
 
 from . import loop
 from .context import AssembledContext, build_context
-from .errors import StorageUnavailable
+from .errors import InvalidInput, StorageUnavailable
 from .events import (
     MemoryUpdated,
     RunCancelled,
@@ -30,6 +30,7 @@ from .options import AgentOptions
 from .recall import QueryEmbedding, Recall, RecallQuery, all_of
 from .recorder import RunRecorder
 from .records import ContextData, RunHandle, UserMemory
+from .run_context import RunContext, session_state_tool
 from .storage import AgentDb, AsyncContextLoad, ContextQuery
 from .timeutil import ms_between, to_datetime
 from .tools import Tool
@@ -47,8 +48,12 @@ class Turn:
         run: RunHandle,
         started_at: float,
         query_embedding: QueryEmbedding | None = None,
+        run_context: RunContext | None = None,
     ) -> None:
         self.options = options
+        self.run_context = run_context or RunContext(
+            run.run_id, run.session_id, run.user_id, dict(run.session_state)
+        )
         self.query_embedding = query_embedding
         self.model = model
         self.db = db
@@ -128,7 +133,9 @@ class Turn:
                 "recall": recall.to_dict(),
             },
         )
-        tools = list(options.tools)
+        tools = [tool.for_run(self.run_context) for tool in options.tools]
+        if options.enable_agentic_state:
+            tools.append(session_state_tool(self.run_context))
         if options.enable_agentic_memory:
             tools.extend(
                 memory_tools(
@@ -211,8 +218,19 @@ class Turn:
             memories_used=memories_used,
             events=self.recorder.take(),
         )
+        self._save_session_state()
         self.output = self._output(status, event, content, error=error)
         return self.output
+
+    def _save_session_state(self) -> None:
+        """What the run's tools changed in the session state (or the run's own state) is kept."""
+        state = self.run_context.session_state
+        if state == self.run.session_state:
+            return
+        try:
+            self.db.session_state_set(session_id=self.run.session_id, state=state)
+        except InvalidInput as error:  # a tool put something in it that is not JSON: the reply stands
+            logger.warning("run %s: session state not saved: %s", self.run.run_id, error)
 
     def _output(
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
@@ -236,6 +254,7 @@ class Turn:
             ),
             error=error or None,
             memories_used=list(self.context.memories_used if self.context else ()),
+            session_state=self.run_context.session_state,
         )
 
     # --- endings that are not the loop's own ---------------------------------------
