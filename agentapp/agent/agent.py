@@ -179,6 +179,7 @@ class Agent:
             tools=tuple(self.tools),
             max_tool_rounds=self.max_tool_rounds,
             enable_agentic_state=self.enable_agentic_state,
+            agent_id=self.id,
         )
 
     def system_instructions(self, run_context: RunContext | None = None) -> str:

@@ -38,6 +38,16 @@ class RunOutput:
     error: str | None = None
     memories_used: list[str] = field(default_factory=list)
     session_state: dict[str, Any] | None = None
+    # As Agno's RunOutput has them.
+    agent_id: str = ""
+    agent_name: str = ""
+    model: str = ""
+    model_provider: str = ""
+    created_at: int = 0  # seconds since the epoch, when the run started
+    input: str = ""
+    tools: list[ToolExecution] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    content_type: str = "str"
 
 
 class RunEvent(StrEnum):

@@ -24,6 +24,7 @@ class AgentOptions:
     tools: tuple[Tool, ...]
     max_tool_rounds: int
     enable_agentic_state: bool = False
+    agent_id: str = ""
 
     @property
     def history_runs(self) -> int | None:

@@ -24,6 +24,7 @@ from .events import (
     RunOutputEvent,
     ToolCallCompleted,
     ToolCallStarted,
+    ToolExecution,
 )
 from .memory_tools import SEARCH_TOOL_LIMIT, memory_tools
 from .options import AgentOptions
@@ -62,6 +63,7 @@ class Turn:
         self.recorder = RunRecorder(db, run)
         self.context: AssembledContext | None = None
         self.recall: Recall | None = None
+        self.tool_executions: list[ToolExecution] = []
         self.memory_changes: list[MemoryUpdated] = []
         self.output: RunOutput | None = None
         self.partial: list[str] = []
@@ -176,6 +178,10 @@ class Turn:
             return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
         if isinstance(event, loop.ToolExecutionFinished):
             self.recorder.tool_execution(event)
+            call = event.call
+            self.tool_executions.append(
+                ToolExecution(call.id, call.name, call.arguments, event.result, event.is_error)
+            )
             changes, self.memory_changes = self.memory_changes, []
             return [
                 *changes,
@@ -255,6 +261,13 @@ class Turn:
             error=error or None,
             memories_used=list(self.context.memories_used if self.context else ()),
             session_state=self.run_context.session_state,
+            agent_id=self.options.agent_id or self.options.name,
+            agent_name=self.options.name,
+            model=self.model.id,
+            model_provider=self.model.provider,
+            created_at=int(self.started_at),
+            input=self.run.input,
+            tools=list(self.tool_executions),
         )
 
     # --- endings that are not the loop's own ---------------------------------------

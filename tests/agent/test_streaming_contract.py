@@ -95,3 +95,20 @@ def test_the_summary_is_made_before_run_completed_and_said_so(make_model, fake_o
     names = [e.event for e in events]
     assert names[-3:] == ["SessionSummaryStarted", "SessionSummaryCompleted", "RunCompleted"]
     assert events[-2].session_summary and "Porto" in events[-2].session_summary
+
+
+def test_the_run_output_carries_agnos_fields(make_model, fake_openai):
+    agent = Agent(model=make_model("chat"), db=InMemoryDb(), name="helper", id="helper-1", tools=[])
+    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User likes tea"})])
+    fake_openai.reply(text="Noted.")
+
+    output = Agent(
+        model=make_model("chat"), db=InMemoryDb(), name="helper", id="helper-1", enable_agentic_memory=True
+    ).run("I like tea", user_id="sarah")
+
+    assert (output.agent_id, output.agent_name, output.input) == ("helper-1", "helper", "I like tea")
+    assert (output.model, output.model_provider) == ("gpt-test", "openai-chat")
+    assert output.created_at > 1_700_000_000 and output.content_type == "str"
+    assert [(t.tool_name, t.tool_call_error) for t in output.tools] == [("add_memory", False)]
+    assert output.tools[0].result.startswith("Stored memory")
+    assert agent.id == "helper-1"
