@@ -36,6 +36,7 @@ from agentapp.agent.records import (
     EventRecord,
     Message,
     RunHandle,
+    RunRecord,
     SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
@@ -46,7 +47,7 @@ from agentapp.agent.records import (
 )
 from agentapp.agent.summarizer import MAX_TURN_CHARS
 from agentapp.database import connection_give_back, pgvector_state
-from agentapp.errors import SessionOwnedByAnotherUser, StorageUnavailable
+from agentapp.errors import SessionNotFound, SessionOwnedByAnotherUser, StorageUnavailable
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
 from memory_app.models import Memory
@@ -446,6 +447,45 @@ class DjangoDb:
 
     def session_title_set(self, *, session_id: str, title: str) -> bool:
         return session_services.session_title_set_if_empty(session_id=session_id, title=title)
+
+    def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
+        session = self._session(session_id, user_id)
+        if session is None:
+            return []
+        username = session.user.get_username()
+        return [
+            RunRecord(
+                run_id=run.run_id,
+                session_id=session_id,
+                user_id=username,
+                status=run.status,
+                input=run.input,
+                content=run.content,
+                error=run.error,
+                model=run.model_id,
+                model_provider=run.model_provider,
+                created_at=run.created_at,
+                input_tokens=run.input_tokens,
+                output_tokens=run.output_tokens,
+                total_tokens=run.total_tokens,
+                duration_ms=run.duration_ms or 0,
+                messages=[_message(row) for row in rows],
+            )
+            for run, rows in session_selectors.session_runs_with_messages(session=session)
+        ]
+
+    def session_rename(self, *, session_id: str, title: str) -> None:
+        session = self._session(session_id, None)
+        if session is None:
+            raise SessionNotFound(f"session {session_id!r} not found")
+        session_services.session_rename(session=session, title=title)
+
+    def session_delete(self, *, session_id: str, user_id: str | None = None) -> bool:
+        session = self._session(session_id, user_id)
+        if session is None:
+            return False
+        session_services.session_delete(session=session, by=self.acting_user)
+        return True
 
     def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
         session_services.session_state_set(session_id=session_id, state=state)

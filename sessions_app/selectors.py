@@ -87,6 +87,15 @@ def session_message_rows(*, session: AgentSession) -> list[dict[str, Any]]:
     return list(session_messages(session=session).values(*MESSAGE_FIELDS))
 
 
+def session_runs_with_messages(*, session: AgentSession) -> list[tuple[Run, list[dict[str, Any]]]]:
+    """The session's runs, oldest first, each with its messages (as MESSAGE_FIELDS dicts): two queries."""
+    runs = list(Run.objects.filter(session=session).order_by("id"))
+    by_run: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
+    for row in session_messages(session=session).values("run_id", *MESSAGE_FIELDS):
+        by_run.setdefault(row.pop("run_id"), []).append(row)
+    return [(run, by_run[run.pk]) for run in runs]
+
+
 def session_first_input(*, session_id: str) -> str | None:
     """What the user said first in the session."""
     runs = Run.objects.filter(session__session_id=session_id).order_by("id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import logging
@@ -36,6 +37,7 @@ from .events import (
     RunCompleted,
     RunContent,
     RunError,
+    RunMetrics,
     RunOutput,
     RunOutputEvent,
     RunStarted,
@@ -47,7 +49,7 @@ from .ids import check_session_id
 from .in_memory import InMemoryDb
 from .options import AgentOptions
 from .recall import QUERY_EMBED_TIMEOUT, QueryEmbedding, capped_query_embedding
-from .records import RunHandle, SessionRecord, SessionSummaryRecord, UserMemory
+from .records import RunHandle, RunRecord, SessionMetrics, SessionRecord, SessionSummaryRecord, UserMemory
 from .run_context import RunContext, fill_placeholders, merged_state
 from .storage import AgentDb
 from .tools import Tool, as_tool
@@ -600,7 +602,7 @@ class Agent:
     # --- session state -------------------------------------------------------------------
     def get_session_state(self, session_id: str | None = None) -> dict[str, Any]:
         """The stored state of `session_id` (the Agent's session by default); {} for none yet."""
-        session = self.db.session_get(session_id=session_id or self._current_session())
+        session = self.db.session_get(session_id=self._current_session(session_id))
         return dict(session.session_state) if session is not None else {}
 
     def update_session_state(
@@ -608,27 +610,176 @@ class Agent:
     ) -> dict[str, Any]:
         """Merge `session_state_updates` into the stored state of `session_id` (the Agent's session by
         default); returns the state now stored."""
-        target = session_id or self._current_session()
+        target = self._current_session(session_id)
         state = merged_state(self.get_session_state(target), session_state_updates)
         self.db.session_state_set(session_id=target, state=state)
         return state
 
-    def _current_session(self) -> str:
-        if not self.session_id:
+    def _current_session(self, session_id: str | None = None) -> str:
+        target = session_id or self.session_id
+        if not target:
             raise ValueError("no session yet: pass session_id, or run the Agent once")
-        return self.session_id
+        return target
 
     def get_user_memories(self, user_id: str) -> list[UserMemory]:
         return self.db.user_memories(user_id=user_id)
 
-    def get_session(self, session_id: str, user_id: str | None = None) -> SessionRecord | None:
-        return self.db.session_get(session_id=session_id, user_id=user_id)
+    def get_session(self, session_id: str | None = None, user_id: str | None = None) -> SessionRecord | None:
+        """The session (the Agent's by default) with its runs (`runs`); None when there is none."""
+        target = session_id or self.session_id
+        if not target:
+            return None
+        session = self.db.session_get(session_id=target, user_id=user_id)
+        if session is None:
+            return None
+        return dataclasses.replace(session, runs=self.db.session_runs(session_id=target, user_id=user_id))
 
-    def get_chat_history(self, session_id: str, user_id: str | None = None) -> list[Message]:
-        return self.db.chat_history(session_id=session_id, user_id=user_id)
+    def get_chat_history(
+        self, session_id: str | None = None, user_id: str | None = None, *, last_n_runs: int | None = None
+    ) -> list[Message]:
+        """The user's and the assistant's messages of the session (of its last `last_n_runs` runs)."""
+        runs = self._runs_of(session_id, user_id)
+        if last_n_runs is not None:
+            runs = runs[-last_n_runs:] if last_n_runs > 0 else []
+        return [m for r in runs for m in r.messages if m.role in ("user", "assistant") and m.content]
 
-    def get_session_summary(self, session_id: str, user_id: str | None = None) -> SessionSummaryRecord | None:
-        return self.db.session_summary_get(session_id=session_id, user_id=user_id)
+    def get_session_messages(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> list[Message]:
+        """Every message of the session, tool calls and results included, oldest first."""
+        return [m for r in self._runs_of(session_id, user_id) for m in r.messages]
+
+    def get_run_output(
+        self, run_id: str, session_id: str | None = None, user_id: str | None = None
+    ) -> RunOutput | None:
+        run = next((r for r in self._runs_of(session_id, user_id) if r.run_id == run_id), None)
+        return _stored_output(run, agent=self) if run is not None else None
+
+    def get_last_run_output(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> RunOutput | None:
+        runs = self._runs_of(session_id, user_id)
+        return _stored_output(runs[-1], agent=self) if runs else None
+
+    def get_session_metrics(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> SessionMetrics:
+        runs = self._runs_of(session_id, user_id)
+        return SessionMetrics(
+            runs=len(runs),
+            input_tokens=sum(r.input_tokens for r in runs),
+            output_tokens=sum(r.output_tokens for r in runs),
+            total_tokens=sum(r.total_tokens for r in runs),
+            duration_ms=sum(r.duration_ms for r in runs),
+        )
+
+    def get_session_name(self, session_id: str | None = None) -> str:
+        session = self.db.session_get(session_id=self._current_session(session_id))
+        return session.title if session is not None else ""
+
+    def set_session_name(
+        self, session_id: str | None = None, session_name: str | None = None, *, autogenerate: bool = False
+    ) -> str:
+        """Name the session; with autogenerate, a few words from its first message (the
+        `title_model`'s, else the Agent's model's)."""
+        target = self._current_session(session_id)
+        if autogenerate:
+            first = self.db.session_first_message(session_id=target) or ""
+            session_name = titles.suggest_title(first, model=self.title_model or self.model) if first else ""
+        if not session_name:
+            raise ValueError("give session_name, or autogenerate=True for a session with a message")
+        self.db.session_rename(session_id=target, title=session_name)
+        return self.get_session_name(target)
+
+    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
+        """Delete the session and its runs (the person's memories stay); False when there was none."""
+        deleted = self.db.session_delete(session_id=session_id, user_id=user_id)
+        if deleted and session_id == self.session_id:
+            self.session_id = None
+        return deleted
+
+    def get_session_summary(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> SessionSummaryRecord | None:
+        return self.db.session_summary_get(session_id=self._current_session(session_id), user_id=user_id)
+
+    def _runs_of(self, session_id: str | None, user_id: str | None) -> list[RunRecord]:
+        return self.db.session_runs(session_id=self._current_session(session_id), user_id=user_id)
+
+    # --- the async twins (the storage's work on a thread) ----------------------------
+    async def aget_session(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> SessionRecord | None:
+        return await sync_to_async(self.get_session)(session_id, user_id)
+
+    async def aget_chat_history(
+        self, session_id: str | None = None, user_id: str | None = None, *, last_n_runs: int | None = None
+    ) -> list[Message]:
+        return await sync_to_async(self.get_chat_history)(session_id, user_id, last_n_runs=last_n_runs)
+
+    async def aget_session_messages(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> list[Message]:
+        return await sync_to_async(self.get_session_messages)(session_id, user_id)
+
+    async def aget_run_output(
+        self, run_id: str, session_id: str | None = None, user_id: str | None = None
+    ) -> RunOutput | None:
+        return await sync_to_async(self.get_run_output)(run_id, session_id, user_id)
+
+    async def aget_last_run_output(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> RunOutput | None:
+        return await sync_to_async(self.get_last_run_output)(session_id, user_id)
+
+    async def aget_session_metrics(
+        self, session_id: str | None = None, user_id: str | None = None
+    ) -> SessionMetrics:
+        return await sync_to_async(self.get_session_metrics)(session_id, user_id)
+
+    async def aget_session_name(self, session_id: str | None = None) -> str:
+        return await sync_to_async(self.get_session_name)(session_id)
+
+    async def aset_session_name(
+        self, session_id: str | None = None, session_name: str | None = None, *, autogenerate: bool = False
+    ) -> str:
+        return await sync_to_async(self.set_session_name)(session_id, session_name, autogenerate=autogenerate)
+
+    async def adelete_session(self, session_id: str, user_id: str | None = None) -> bool:
+        return await sync_to_async(self.delete_session)(session_id, user_id)
+
+    async def aget_session_state(self, session_id: str | None = None) -> dict[str, Any]:
+        return await sync_to_async(self.get_session_state)(session_id)
+
+    async def aupdate_session_state(
+        self, session_state_updates: dict[str, Any], session_id: str | None = None
+    ) -> dict[str, Any]:
+        return await sync_to_async(self.update_session_state)(session_state_updates, session_id)
+
+
+def _stored_output(run: RunRecord, *, agent: Agent) -> RunOutput:
+    """A stored run as the RunOutput it returned."""
+    return RunOutput(
+        content=run.content,
+        run_id=run.run_id,
+        session_id=run.session_id,
+        user_id=run.user_id,
+        status=run.status,
+        messages=list(run.messages),
+        metrics=RunMetrics(
+            input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens,
+            total_tokens=run.total_tokens,
+            duration_ms=run.duration_ms,
+        ),
+        error=run.error or None,
+        agent_id=agent.id,
+        agent_name=agent.name,
+        model=run.model,
+        model_provider=run.model_provider,
+        created_at=int(run.created_at.timestamp()) if run.created_at else 0,
+        input=run.input,
+    )
 
 
 def _print_reply(output: RunOutput, out: TextIO, *, markdown: bool) -> None:

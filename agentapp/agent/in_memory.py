@@ -35,6 +35,7 @@ from .records import (
     ContextData,
     EventRecord,
     RunHandle,
+    RunRecord,
     SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
@@ -82,6 +83,8 @@ class _Run:
     events: list[EventRecord] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     memories_used: list[str] = field(default_factory=list)
+    created_at: datetime = field(default_factory=lambda: _now())
+    duration_ms: int = 0
 
 
 @dataclass
@@ -250,6 +253,7 @@ class InMemoryDb:
             if stored.status != "cancelled":
                 stored.status = status
             stored.content, stored.error, stored.usage = content, error, usage
+            stored.duration_ms = max(0, int((_now() - started_at).total_seconds() * 1000))
             stored.memories_used = list(memories_used)
             self._sessions[stored.session_id].updated_at = _now()
 
@@ -387,6 +391,53 @@ class InMemoryDb:
                 (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
             )
             return runs[0].input if runs else None
+
+    def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
+        with self._lock:
+            if self._session(session_id, user_id) is None:
+                return []
+            runs = sorted(
+                (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
+            )
+            return [
+                RunRecord(
+                    run_id=r.run_id,
+                    session_id=r.session_id,
+                    user_id=r.user_id,
+                    status=r.status,
+                    input=r.input,
+                    content=r.content,
+                    error=r.error,
+                    model=r.model_id,
+                    model_provider=r.model_provider,
+                    created_at=r.created_at,
+                    input_tokens=r.usage.input_tokens,
+                    output_tokens=r.usage.output_tokens,
+                    total_tokens=r.usage.total_tokens,
+                    duration_ms=r.duration_ms,
+                    messages=list(r.messages),
+                )
+                for r in runs
+            ]
+
+    def session_rename(self, *, session_id: str, title: str) -> None:
+        title = " ".join((title or "").split())
+        if not title or len(title) > 200:
+            raise InvalidInput("a session name must be 1 to 200 characters")
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise SessionNotFound(f"session {session_id!r} not found")
+            session.title = title
+
+    def session_delete(self, *, session_id: str, user_id: str | None = None) -> bool:
+        with self._lock:
+            if self._session(session_id, user_id) is None:
+                return False
+            del self._sessions[session_id]
+            for run_id in [r.run_id for r in self._runs.values() if r.session_id == session_id]:
+                del self._runs[run_id]
+            return True
 
     def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
         with self._lock:

@@ -17,6 +17,8 @@ __all__ = [
     "EventRecord",
     "Message",
     "RunHandle",
+    "RunRecord",
+    "SessionMetrics",
     "SessionRecord",
     "SessionSummaryRecord",
     "SummaryInputs",
@@ -56,6 +58,39 @@ class SessionRecord:
     session_state: dict[str, Any]
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    runs: list[RunRecord] = field(default_factory=list)  # filled by Agent.get_session
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A stored run of a session: what was asked, what came back, its messages and its cost."""
+
+    run_id: str
+    session_id: str
+    user_id: str
+    status: str
+    input: str
+    content: str
+    error: str = ""
+    model: str = ""
+    model_provider: str = ""
+    created_at: datetime | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    duration_ms: int = 0
+    messages: list[Message] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SessionMetrics:
+    """A session's totals over its runs."""
+
+    runs: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    duration_ms: int = 0
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from .records import (
     ContextData,
     EventRecord,
     RunHandle,
+    RunRecord,
     SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
@@ -134,6 +135,18 @@ class AgentDb(Protocol):
 
     def session_first_message(self, *, session_id: str) -> str | None:
         """What the user said first in the session (what its title is made of)."""
+        ...
+
+    def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
+        """The session's runs, oldest first, each with its messages ([] for an unknown session)."""
+        ...
+
+    def session_rename(self, *, session_id: str, title: str) -> None:
+        """Name the session (InvalidInput for an empty or too long name)."""
+        ...
+
+    def session_delete(self, *, session_id: str, user_id: str | None = None) -> bool:
+        """Delete the session with its runs (its user's memories stay); False when there was none."""
         ...
 
     def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
