@@ -87,7 +87,7 @@ def test_another_persons_session_stays_theirs(agent, two_turns):
 
 
 def test_the_async_twins(agent, two_turns):
-    first, second = two_turns
+    _first, second = two_turns
 
     async def read():
         return (
@@ -99,5 +99,5 @@ def test_the_async_twins(agent, two_turns):
 
     last, history, metrics, session = async_to_sync(read)()
 
-    assert last.run_id == second.run_id and [m.content for m in history][0] == "I like tea"
+    assert last.run_id == second.run_id and history[0].content == "I like tea"
     assert metrics.runs == 2 and len(session.runs) == 2
