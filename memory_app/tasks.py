@@ -12,20 +12,19 @@ from agentapp.errors import FollowupBusy, FollowupFailed
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
+# A failed attempt (FollowupFailed) is tried again with backoff, up to five minutes apart.
+RETRIED: dict[str, object] = {
+    "autoretry_for": (FollowupFailed,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,  # memory_app.selectors.RETRY_BACKOFF_MAX_SECONDS
+    "retry_jitter": True,
+    "max_retries": MAX_RETRIES,
+    "soft_time_limit": 120,
+    "time_limit": 180,
+}
 
 
-@shared_task(
-    bind=True,
-    name="memory.update_for_run",
-    acks_late=True,
-    autoretry_for=(FollowupFailed,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=MAX_RETRIES,
-    soft_time_limit=120,
-    time_limit=180,
-)
+@shared_task(bind=True, name="memory.update_for_run", acks_late=True, **RETRIED)
 def memory_update_for_run(self, run_id: str) -> str:
     """The automatic memory update of one finished run, applied exactly once however often it runs."""
     try:
@@ -35,16 +34,7 @@ def memory_update_for_run(self, run_id: str) -> str:
         raise self.retry(countdown=busy.retry_in + 1, max_retries=None) from busy
 
 
-@shared_task(
-    name="memory.embed",
-    autoretry_for=(FollowupFailed,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=MAX_RETRIES,
-    soft_time_limit=120,
-    time_limit=180,
-)
+@shared_task(name="memory.embed", **RETRIED)
 def memory_embed(memory_pks: list[int]) -> int:
     """Embed memories whose text is new (a failure is retried; the sweep catches what is left)."""
     return memory_embedding.embed_memories(memory_pks)

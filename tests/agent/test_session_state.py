@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentapp.agent import Agent, InMemoryDb
+from agentapp.agent import Agent
 from agentapp.agent.run_context import RunContext
 from agentapp.db import DjangoDb
 from sessions_app.models import AgentSession
@@ -26,19 +26,6 @@ def count(session_state: dict) -> str:
 
 def system_message(fake_openai) -> str:
     return fake_openai.requests[-1].body["messages"][0]["content"]
-
-
-@pytest.fixture(params=[pytest.param("django", marks=pytest.mark.django_db), "in_memory"])
-def storage(request):
-    return DjangoDb() if request.param == "django" else InMemoryDb()
-
-
-@pytest.fixture
-def agent_on(storage, make_model):
-    def make(**kwargs) -> Agent:
-        return Agent(model=make_model("chat"), db=storage, **kwargs)
-
-    return make
 
 
 def test_a_tool_that_counts_in_the_session_state_keeps_counting_across_runs(agent_on, fake_openai):

@@ -10,21 +10,7 @@ import json
 
 import pytest
 
-from agentapp.agent import Agent, InMemoryDb, RunCompleted, RunNotFound, SessionOwnedByAnotherUser
-from agentapp.db import DjangoDb
-
-
-@pytest.fixture(params=[pytest.param("django", marks=pytest.mark.django_db), "in_memory"])
-def storage(request):
-    return DjangoDb() if request.param == "django" else InMemoryDb()
-
-
-@pytest.fixture
-def agent_on(storage, make_model):
-    def make(**kwargs) -> Agent:
-        return Agent(model=make_model("chat"), db=storage, **kwargs)
-
-    return make
+from agentapp.agent import RunCompleted, RunNotFound, SessionOwnedByAnotherUser
 
 
 def _sent(request) -> str:
