@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import sys
+import threading
 import time
 import uuid
 from collections.abc import (
@@ -19,6 +20,7 @@ from collections.abc import (
     Iterator,
     Sequence,
 )
+from contextlib import aclosing, closing
 from typing import Any, Literal, TextIO, overload
 
 from asgiref.sync import markcoroutinefunction, sync_to_async
@@ -381,6 +383,8 @@ class Agent:
         return RunContext(run.run_id, run.session_id, run.user_id, state)
 
     def _turn(self, run: RunHandle) -> Turn:
+        with _CANCEL_LOCK:
+            _RUNNING.add(run.run_id)
         run_context = self._run_context(run)
         return Turn(
             options=self.options(run_context),
@@ -396,24 +400,34 @@ class Agent:
         turn = self._turn(run)
         crashed: RunError | None = None
         completed: RunCompleted | None = None
+        stopped: RunCancelled | None = None
         try:
             yield RunStarted(run.run_id, run.session_id, run.user_id)
             messages, tools = turn.prepare()
-            for event in loop.run_loop(
+            events = loop.run_loop(
                 self.model, messages, tools, stream=stream, max_rounds=turn.options.max_tool_rounds
-            ):
-                for item in turn.handle(event):
-                    if isinstance(item, RunCompleted):
-                        completed = item  # said after the work that follows the reply
-                    else:
-                        yield item
+            )
+            with closing(events):  # a cancelled run closes the model's stream at once
+                for event in events:
+                    for item in turn.handle(event):
+                        if isinstance(item, RunCompleted):
+                            completed = item  # said after the work that follows the reply
+                        else:
+                            yield item
+                    if _cancellation_asked(run.run_id) and not turn.finished:
+                        stopped = turn.cancel()
+                        break
         except GeneratorExit:
             raise
         except Exception as exc:
             crashed = turn.crash(exc)
         finally:
+            _forget_run(run.run_id)
             if not turn.finished:
                 turn.cancel()
+        if stopped is not None:
+            yield stopped
+            return
         if crashed is not None:
             yield crashed
             return
@@ -425,6 +439,7 @@ class Agent:
         turn = self._turn(run)
         crashed: RunError | None = None
         completed: RunCompleted | None = None
+        stopped: RunCancelled | None = None
         try:
             yield RunStarted(run.run_id, run.session_id, run.user_id)
             messages, tools = await turn.aprepare()
@@ -436,25 +451,33 @@ class Agent:
                 max_rounds=turn.options.max_tool_rounds,
                 tool_runner=_tool_runner,
             )
-            async for event in events:
-                # Most events touch no storage: handle those here rather than hop to a thread for each.
-                handled = (
-                    await sync_to_async(turn.handle)(event)
-                    if turn.handling_touches_storage(event)
-                    else turn.handle(event)
-                )
-                for item in handled:
-                    if isinstance(item, RunCompleted):
-                        completed = item  # said after the work that follows the reply
-                    else:
-                        yield item
+            async with aclosing(events):  # a cancelled run closes the model's stream at once
+                async for event in events:
+                    # Most events touch no storage: handle those here rather than hop to a thread for each.
+                    handled = (
+                        await sync_to_async(turn.handle)(event)
+                        if turn.handling_touches_storage(event)
+                        else turn.handle(event)
+                    )
+                    for item in handled:
+                        if isinstance(item, RunCompleted):
+                            completed = item  # said after the work that follows the reply
+                        else:
+                            yield item
+                    if _cancellation_asked(run.run_id) and not turn.finished:
+                        stopped = await sync_to_async(turn.cancel)()
+                        break
         except GeneratorExit:
             raise
         except Exception as exc:
             crashed = await sync_to_async(turn.crash)(exc)
         finally:
+            _forget_run(run.run_id)
             if not turn.finished:
                 await sync_to_async(turn.cancel)()
+        if stopped is not None:
+            yield stopped
+            return
         if crashed is not None:
             yield crashed
             return
@@ -551,6 +574,15 @@ class Agent:
         return title
 
     # --- reading state -----------------------------------------------------------
+    def cancel_run(self, run_id: str) -> bool:
+        """Stop a run of this process at its next step (Agno's `cancel_run`): it ends as cancelled,
+        keeping what was said, and its stream yields RunCancelled. False for a run not going here."""
+        with _CANCEL_LOCK:
+            if run_id not in _RUNNING:
+                return False
+            _CANCELLED.add(run_id)
+        return True
+
     # --- output for people -------------------------------------------------------------
     def print_response(
         self,
@@ -755,6 +787,22 @@ class Agent:
         self, session_state_updates: dict[str, Any], session_id: str | None = None
     ) -> dict[str, Any]:
         return await sync_to_async(self.update_session_state)(session_state_updates, session_id)
+
+
+# The runs going in this process, and those asked to stop (`Agent.cancel_run`, from any thread).
+_RUNNING: set[str] = set()
+_CANCELLED: set[str] = set()
+_CANCEL_LOCK = threading.Lock()
+
+
+def _cancellation_asked(run_id: str) -> bool:
+    return run_id in _CANCELLED
+
+
+def _forget_run(run_id: str) -> None:
+    with _CANCEL_LOCK:
+        _RUNNING.discard(run_id)
+        _CANCELLED.discard(run_id)
 
 
 def _stored_output(run: RunRecord, *, agent: Agent) -> RunOutput:

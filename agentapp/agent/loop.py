@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +202,7 @@ def run_loop(
     *,
     stream: bool = False,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
-) -> Iterator[LoopEvent]:
+) -> Generator[LoopEvent, None, None]:
     state = _LoopState(messages, tools, max_rounds)
     while (request := state.next_request()) is not None:
         yield request
@@ -254,7 +254,7 @@ async def arun_loop(
     stream: bool = False,
     max_rounds: int = DEFAULT_MAX_ROUNDS,
     tool_runner: ToolRunner = _to_thread,
-) -> AsyncIterator[LoopEvent]:
+) -> AsyncGenerator[LoopEvent, None]:
     """The same loop for async callers; tools (often blocking) run through `tool_runner`."""
     state = _LoopState(messages, tools, max_rounds)
     while (request := state.next_request()) is not None:

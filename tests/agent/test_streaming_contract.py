@@ -112,3 +112,43 @@ def test_the_run_output_carries_agnos_fields(make_model, fake_openai):
     assert [(t.tool_name, t.tool_call_error) for t in output.tools] == [("add_memory", False)]
     assert output.tools[0].result.startswith("Stored memory")
     assert agent.id == "helper-1"
+
+
+def test_cancel_run_stops_a_streaming_run_keeping_what_was_said(make_model, fake_openai):
+    from agentapp.agent import RunCancelledEvent
+
+    agent = Agent(model=make_model("chat"), db=InMemoryDb())
+    fake_openai.reply(text="one two three four five six seven eight", chunk_delay=0.05)
+
+    seen = []
+    for event in agent.run("Count", user_id="sarah", stream=True, stream_events=True):
+        seen.append(event)
+        if event.event == "RunContent" and len([e for e in seen if e.event == "RunContent"]) == 2:
+            assert agent.cancel_run(event.run_id) is True
+
+    assert isinstance(seen[-1], RunCancelledEvent)
+    output = seen[-1].output
+    assert output.status == "cancelled" and output.content.startswith("one two")
+    assert "eight" not in output.content
+    assert agent.db.run_status(run_id=output.run_id) == "cancelled"
+    assert agent.cancel_run(output.run_id) is False  # no longer going
+
+
+def test_cancel_run_from_another_thread_stops_an_async_run(make_model, fake_openai):
+    import threading
+
+    agent = Agent(model=make_model("chat"), db=InMemoryDb())
+    fake_openai.reply(text="alpha beta gamma delta epsilon zeta eta theta", chunk_delay=0.05)
+
+    async def consume() -> list:
+        events = []
+        async for event in agent.arun("Go", stream=True, stream_events=True):
+            events.append(event)
+            if event.event == "RunStarted":
+                threading.Timer(0.12, agent.cancel_run, args=[event.run_id]).start()
+        return events
+
+    events = asyncio.run(consume())
+
+    assert events[-1].event == "RunCancelled" and events[-1].output.status == "cancelled"
+    assert "theta" not in events[-1].output.content
