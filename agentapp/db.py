@@ -448,6 +448,21 @@ class DjangoDb:
     def session_title_set(self, *, session_id: str, title: str) -> bool:
         return session_services.session_title_set_if_empty(session_id=session_id, title=title)
 
+    def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
+        sessions = session_selectors.sessions_of_username(username=user_id, limit=limit)
+        return [
+            SessionRecord(
+                session_id=s.session_id,
+                user_id=user_id,
+                agent_name=s.agent_name,
+                title=s.title,
+                session_state=dict(s.session_state),
+                created_at=s.created_at,
+                updated_at=s.updated_at,
+            )
+            for s in sessions
+        ]
+
     def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
         session = self._session(session_id, user_id)
         if session is None:

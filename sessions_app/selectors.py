@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
@@ -137,6 +138,12 @@ def sessions_for_user(*, user_pk: int, search: str = "") -> QuerySet[AgentSessio
         matching = Message.objects.filter(session_id=OuterRef("pk"), content__icontains=search)
         sessions = sessions.filter(Q(title__icontains=search) | Q(session_id=search) | Exists(matching))
     return sessions.order_by("-updated_at", "-id")
+
+
+def sessions_of_username(*, username: str, limit: int) -> list[AgentSession]:
+    """The sessions of the user named `username` (none for an unknown one), most recently active first."""
+    owner = {f"user__{get_user_model().USERNAME_FIELD}": username}
+    return list(AgentSession.objects.filter(**owner).order_by("-updated_at", "-id")[: max(0, limit)])
 
 
 def session_get_for_user(*, session_id: str, user: User) -> AgentSession:

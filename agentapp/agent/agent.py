@@ -97,6 +97,11 @@ class Agent:
         add_session_state_to_context: bool = False,
         overwrite_db_session_state: bool = False,
         enable_agentic_state: bool = False,
+        read_chat_history: bool = False,
+        read_tool_call_history: bool = False,
+        search_past_sessions: bool = False,
+        num_past_sessions_to_search: int = 3,
+        num_past_session_runs_in_search: int = 3,
         add_history_to_context: bool = True,
         num_history_runs: int | None = 3,
         num_history_messages: int | None = None,
@@ -136,6 +141,12 @@ class Agent:
         self.add_session_state_to_context = add_session_state_to_context
         self.overwrite_db_session_state = overwrite_db_session_state
         self.enable_agentic_state = enable_agentic_state
+        # Tools over what was said before (Agno's), all bounded and all the run's user's own.
+        self.read_chat_history = read_chat_history
+        self.read_tool_call_history = read_tool_call_history
+        self.search_past_sessions = search_past_sessions
+        self.num_past_sessions_to_search = max(1, num_past_sessions_to_search)
+        self.num_past_session_runs_in_search = max(1, num_past_session_runs_in_search)
         self._run_states: dict[str, dict[str, Any]] = {}  # a run's own session_state, until it starts
         self.add_history_to_context = add_history_to_context
         self.num_history_runs = num_history_runs
@@ -184,6 +195,11 @@ class Agent:
             max_tool_rounds=self.max_tool_rounds,
             enable_agentic_state=self.enable_agentic_state,
             agent_id=self.id,
+            read_chat_history=self.read_chat_history,
+            read_tool_call_history=self.read_tool_call_history,
+            search_past_sessions=self.search_past_sessions,
+            num_past_sessions_to_search=self.num_past_sessions_to_search,
+            num_past_session_runs_in_search=self.num_past_session_runs_in_search,
         )
 
     def system_instructions(self, run_context: RunContext | None = None) -> str:

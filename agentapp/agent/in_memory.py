@@ -392,6 +392,16 @@ class InMemoryDb:
             )
             return runs[0].input if runs else None
 
+    def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
+        with self._lock:
+            mine = sorted(
+                (s for s in self._sessions.values() if s.user_id == user_id),
+                key=lambda s: s.updated_at,
+                reverse=True,
+            )
+            ids = [s.session_id for s in mine[: max(0, limit)]]
+        return [record for sid in ids if (record := self.session_get(session_id=sid)) is not None]
+
     def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
         with self._lock:
             if self._session(session_id, user_id) is None:

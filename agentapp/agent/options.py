@@ -25,6 +25,11 @@ class AgentOptions:
     max_tool_rounds: int
     enable_agentic_state: bool = False
     agent_id: str = ""
+    read_chat_history: bool = False
+    read_tool_call_history: bool = False
+    search_past_sessions: bool = False
+    num_past_sessions_to_search: int = 3
+    num_past_session_runs_in_search: int = 3
 
     @property
     def history_runs(self) -> int | None:

@@ -137,6 +137,10 @@ class AgentDb(Protocol):
         """What the user said first in the session (what its title is made of)."""
         ...
 
+    def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
+        """The user's sessions, the most recently active first, at most `limit`."""
+        ...
+
     def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
         """The session's runs, oldest first, each with its messages ([] for an unknown session)."""
         ...

@@ -26,6 +26,7 @@ from .events import (
     ToolCallStarted,
     ToolExecution,
 )
+from .history_tools import chat_history_tool, past_sessions_tool, tool_call_history_tool
 from .memory_tools import SEARCH_TOOL_LIMIT, memory_tools
 from .options import AgentOptions
 from .recall import QueryEmbedding, Recall, RecallQuery, all_of
@@ -138,6 +139,19 @@ class Turn:
         tools = [tool.for_run(self.run_context) for tool in options.tools]
         if options.enable_agentic_state:
             tools.append(session_state_tool(self.run_context))
+        if options.read_chat_history:
+            tools.append(chat_history_tool(db=self.db, run=self.run))
+        if options.read_tool_call_history:
+            tools.append(tool_call_history_tool(db=self.db, run=self.run))
+        if options.search_past_sessions:
+            tools.append(
+                past_sessions_tool(
+                    db=self.db,
+                    run=self.run,
+                    sessions=options.num_past_sessions_to_search,
+                    runs_each=options.num_past_session_runs_in_search,
+                )
+            )
         if options.enable_agentic_memory:
             tools.extend(
                 memory_tools(
