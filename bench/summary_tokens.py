@@ -75,6 +75,7 @@ def _run(server: FakeOpenAI, *, turns: int, summaries: bool, history: int | None
     agent = Agent(
         model=OpenAIChat("bench-model", base_url=server.base_url, api_key="sk-bench", max_retries=0),
         db=DjangoDb(),
+        add_history_to_context=True,
         num_history_runs=history,
         enable_session_summaries=summaries,
     )

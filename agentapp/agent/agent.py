@@ -102,7 +102,7 @@ class Agent:
         search_past_sessions: bool = False,
         num_past_sessions_to_search: int = 3,
         num_past_session_runs_in_search: int = 3,
-        add_history_to_context: bool = True,
+        add_history_to_context: bool = False,
         num_history_runs: int | None = 3,
         num_history_messages: int | None = None,
         enable_agentic_memory: bool = False,

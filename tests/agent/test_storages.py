@@ -18,7 +18,7 @@ def _sent(request) -> str:
 
 
 def test_history_carries_the_last_runs_only(agent_on, fake_openai):
-    agent = agent_on(num_history_runs=2)
+    agent = agent_on(add_history_to_context=True, num_history_runs=2)
     for n in range(4):
         fake_openai.reply(text=f"answer {n}")
         agent.run(f"question {n}", user_id="sarah", session_id="t")

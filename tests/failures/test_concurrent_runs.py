@@ -34,7 +34,13 @@ def _agent(make_model) -> Agent:
         """Look a topic up."""
         return f"checked {topic}"
 
-    return Agent(model=make_model("chat"), db=DjangoDb(), tools=[check], num_history_runs=10)
+    return Agent(
+        model=make_model("chat"),
+        db=DjangoDb(),
+        tools=[check],
+        add_history_to_context=True,
+        num_history_runs=10,
+    )
 
 
 def _run_at_once(agent: Agent, *, stream: bool) -> list[BaseException]:

@@ -34,6 +34,7 @@ def test_the_context_is_instructions_memories_summary_history_then_the_new_messa
     agent = make_agent(
         enable_session_summaries=True,
         enable_agentic_memory=True,
+        add_history_to_context=True,
         num_history_runs=1,
         instructions="Be brief.",
     )
