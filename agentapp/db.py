@@ -131,6 +131,18 @@ def forget_meaning_search_state() -> None:
 _meaning_available: bool | None = None
 
 
+def _session_record(session: AgentSession, username: str) -> SessionRecord:
+    return SessionRecord(
+        session_id=session.session_id,
+        user_id=username,
+        agent_name=session.agent_name,
+        title=session.title,
+        session_state=dict(session.session_state),
+        created_at=session.created_at,
+        updated_at=session.updated_at,
+    )
+
+
 def _message(row: dict[str, Any]) -> Message:
     calls = tuple(ToolCall(c["id"], c["name"], c.get("arguments", "")) for c in row["tool_calls"] or ())
     return Message(
@@ -417,15 +429,7 @@ class DjangoDb:
         session = self._session(session_id, user_id)
         if session is None:
             return None
-        return SessionRecord(
-            session_id=session.session_id,
-            user_id=session.user.get_username(),
-            agent_name=session.agent_name,
-            title=session.title,
-            session_state=dict(session.session_state),
-            created_at=session.created_at,
-            updated_at=session.updated_at,
-        )
+        return _session_record(session, session.user.get_username())
 
     def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]:
         session = self._session(session_id, user_id)
@@ -450,18 +454,7 @@ class DjangoDb:
 
     def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
         sessions = session_selectors.sessions_of_username(username=user_id, limit=limit)
-        return [
-            SessionRecord(
-                session_id=s.session_id,
-                user_id=user_id,
-                agent_name=s.agent_name,
-                title=s.title,
-                session_state=dict(s.session_state),
-                created_at=s.created_at,
-                updated_at=s.updated_at,
-            )
-            for s in sessions
-        ]
+        return [_session_record(session, user_id) for session in sessions]
 
     def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
         session = self._session(session_id, user_id)

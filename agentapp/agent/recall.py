@@ -14,6 +14,7 @@ import concurrent.futures
 import dataclasses
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -346,8 +347,6 @@ _STOP_WORDS = frozenset(
 
 
 def _words(text: str) -> set[str]:
-    import re
-
     return {w for w in re.findall(r"[^\W_]+", text.lower()) if w not in _STOP_WORDS}
 
 
