@@ -146,7 +146,11 @@ def _session_record(session: AgentSession, username: str) -> SessionRecord:
 def _message(row: dict[str, Any]) -> Message:
     calls = tuple(ToolCall(c["id"], c["name"], c.get("arguments", "")) for c in row["tool_calls"] or ())
     return Message(
-        role=row["role"], content=row["content"], tool_calls=calls, tool_call_id=row["tool_call_id"] or None
+        role=row["role"],
+        content=row["content"],
+        tool_calls=calls,
+        tool_call_id=row["tool_call_id"] or None,
+        from_history=bool(row.get("from_history")),
     )
 
 

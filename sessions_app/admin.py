@@ -40,7 +40,7 @@ class RunInline(ReadOnlyInline):
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ("position", "role", "content", "tool_calls", "tool_call_id")
+    fields = ("position", "role", "content", "tool_calls", "tool_call_id", "from_history")
     readonly_fields = fields
 
 
@@ -107,8 +107,8 @@ class RunEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ("run", "position", "role", "short_content", "created_at")
-    list_filter = ("role", "created_at")
+    list_display = ("run", "position", "role", "short_content", "from_history", "created_at")
+    list_filter = ("role", "from_history", "created_at")
     search_fields = ("content", "run__run_id", "session__session_id")
     list_select_related = ("run",)
 

@@ -116,6 +116,9 @@ class Message(models.Model):
     tool_calls = models.JSONField(default=list, blank=True)
     tool_call_id = models.CharField(max_length=128, blank=True, default="")
     position = models.PositiveIntegerField()
+    # A copy of an earlier run's message, kept with this run when the agent stores history messages
+    # (Agno's store_history_messages): never replayed or shown again as part of the thread.
+    from_history = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

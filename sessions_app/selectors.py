@@ -17,7 +17,7 @@ from agentapp.ownership import acts_for_others, one_visible_to, visible_to
 
 from .models import AgentSession, Message, Run, SessionSummary
 
-HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT)
+HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT, Message.Role.TOOL)
 
 
 def history_messages(
@@ -27,14 +27,19 @@ def history_messages(
     num_messages: int | None = None,
     exclude_run_pk: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The user and assistant messages of the session's last completed runs, oldest first, as dicts.
+    """The messages of the session's last completed runs to replay, oldest first, as dicts: what the
+    user and the assistant said, and the tool calls with their results (copies of earlier history
+    that a run stored are left out).
 
     One query whatever the thread's length, bounded by a LIMIT. Read on every turn, so written as
     SQL (see agentapp.sql).
     """
     messages, runs = sql.table(Message), sql.table(Run)
     roles = ", ".join(["%s"] * len(HISTORY_ROLES))
-    wanted = f"m.role IN ({roles}) AND m.content <> ''"
+    wanted = (
+        f"m.role IN ({roles}) AND NOT m.from_history"
+        " AND (m.content <> '' OR m.role = 'tool' OR m.tool_calls <> '[]'::jsonb)"
+    )
     params: list[Any] = [*HISTORY_ROLES]
     if num_messages is not None:
         query = (
@@ -76,11 +81,16 @@ def history_messages(
     ]
 
 
-MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id")
+MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "from_history")
 
 
-def session_messages(*, session: AgentSession) -> QuerySet[Message]:
-    return Message.objects.filter(session=session).order_by("run_id", "position")
+def session_messages(*, session: AgentSession, with_history_copies: bool = False) -> QuerySet[Message]:
+    """The thread's messages, oldest first; the copies of earlier history some runs stored
+    (`Message.from_history`) only when asked."""
+    messages = Message.objects.filter(session=session)
+    if not with_history_copies:
+        messages = messages.filter(from_history=False)
+    return messages.order_by("run_id", "position")
 
 
 def session_message_rows(*, session: AgentSession) -> list[dict[str, Any]]:
@@ -89,10 +99,14 @@ def session_message_rows(*, session: AgentSession) -> list[dict[str, Any]]:
 
 
 def session_runs_with_messages(*, session: AgentSession) -> list[tuple[Run, list[dict[str, Any]]]]:
-    """The session's runs, oldest first, each with its messages (as MESSAGE_FIELDS dicts): two queries."""
+    """The session's runs, oldest first, each with all it stored (as MESSAGE_FIELDS dicts, history
+    copies first): two queries."""
     runs = list(Run.objects.filter(session=session).order_by("id"))
     by_run: dict[int, list[dict[str, Any]]] = {run.pk: [] for run in runs}
-    for row in session_messages(session=session).values("run_id", *MESSAGE_FIELDS):
+    messages = session_messages(session=session, with_history_copies=True).order_by(
+        "run_id", "-from_history", "position"
+    )
+    for row in messages.values("run_id", *MESSAGE_FIELDS):
         by_run.setdefault(row.pop("run_id"), []).append(row)
     return [(run, by_run[run.pk]) for run in runs]
 

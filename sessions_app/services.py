@@ -214,6 +214,7 @@ def run_finish(
             content=storable(m.get("content") or ""),
             tool_calls=storable_json(m.get("tool_calls") or []),
             tool_call_id=storable(m.get("tool_call_id") or ""),
+            from_history=bool(m.get("from_history")),
             position=index,
         )
         for index, m in enumerate(messages, start=1)

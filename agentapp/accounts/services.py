@@ -46,7 +46,13 @@ def _run(run: Run) -> dict[str, Any]:
         "created_at": _when(run.created_at),
         "ended_at": _when(run.ended_at),
         "messages": [
-            {"role": m.role, "content": m.content, "tool_calls": m.tool_calls, "tool_call_id": m.tool_call_id}
+            {
+                "role": m.role,
+                "content": m.content,
+                "tool_calls": m.tool_calls,
+                "tool_call_id": m.tool_call_id,
+                "from_history": m.from_history,
+            }
             for m in run.messages.all()
         ],
         "events": [

@@ -103,6 +103,10 @@ class Agent:
         num_past_sessions_to_search: int = 3,
         num_past_session_runs_in_search: int = 3,
         add_history_to_context: bool = False,
+        max_tool_calls_from_history: int | None = None,
+        store_tool_messages: bool = True,
+        store_history_messages: bool = False,
+        store_events: bool = False,
         num_history_runs: int | None = 3,
         num_history_messages: int | None = None,
         enable_agentic_memory: bool = False,
@@ -149,6 +153,12 @@ class Agent:
         self.num_past_session_runs_in_search = max(1, num_past_session_runs_in_search)
         self._run_states: dict[str, dict[str, Any]] = {}  # a run's own session_state, until it starts
         self.add_history_to_context = add_history_to_context
+        if max_tool_calls_from_history is not None and max_tool_calls_from_history < 0:
+            raise ValueError("max_tool_calls_from_history must not be negative")
+        self.max_tool_calls_from_history = max_tool_calls_from_history
+        self.store_tool_messages = store_tool_messages
+        self.store_history_messages = store_history_messages
+        self.store_events = store_events
         self.num_history_runs = num_history_runs
         self.num_history_messages = num_history_messages
         self.enable_agentic_memory = enable_agentic_memory
@@ -200,6 +210,10 @@ class Agent:
             search_past_sessions=self.search_past_sessions,
             num_past_sessions_to_search=self.num_past_sessions_to_search,
             num_past_session_runs_in_search=self.num_past_session_runs_in_search,
+            max_tool_calls_from_history=self.max_tool_calls_from_history,
+            store_tool_messages=self.store_tool_messages,
+            store_history_messages=self.store_history_messages,
+            store_events=self.store_events,
         )
 
     def system_instructions(self, run_context: RunContext | None = None) -> str:
@@ -418,7 +432,7 @@ class Agent:
         completed: RunCompleted | None = None
         stopped: RunCancelled | None = None
         try:
-            yield RunStarted(run.run_id, run.session_id, run.user_id)
+            yield turn.keep(RunStarted(run.run_id, run.session_id, run.user_id))
             messages, tools = turn.prepare()
             events = loop.run_loop(
                 self.model, messages, tools, stream=stream, max_rounds=turn.options.max_tool_rounds
@@ -429,7 +443,7 @@ class Agent:
                         if isinstance(item, RunCompleted):
                             completed = item  # said after the work that follows the reply
                         else:
-                            yield item
+                            yield turn.keep(item)
                     if _cancellation_asked(run.run_id) and not turn.finished:
                         stopped = turn.cancel()
                         break
@@ -442,14 +456,15 @@ class Agent:
             if not turn.finished:
                 turn.cancel()
         if stopped is not None:
-            yield stopped
+            yield turn.keep(stopped)
             return
         if crashed is not None:
-            yield crashed
+            yield turn.keep(crashed)
             return
         if turn.completed and completed is not None:
-            yield from self._followups(turn)
-            yield completed
+            for item in self._followups(turn):
+                yield turn.keep(item)
+            yield turn.keep(completed)
 
     async def _aexecute(self, run: RunHandle, *, stream: bool) -> AsyncGenerator[RunOutputEvent, None]:
         turn = self._turn(run)
@@ -457,7 +472,7 @@ class Agent:
         completed: RunCompleted | None = None
         stopped: RunCancelled | None = None
         try:
-            yield RunStarted(run.run_id, run.session_id, run.user_id)
+            yield turn.keep(RunStarted(run.run_id, run.session_id, run.user_id))
             messages, tools = await turn.aprepare()
             events = loop.arun_loop(
                 self.model,
@@ -479,7 +494,7 @@ class Agent:
                         if isinstance(item, RunCompleted):
                             completed = item  # said after the work that follows the reply
                         else:
-                            yield item
+                            yield turn.keep(item)
                     if _cancellation_asked(run.run_id) and not turn.finished:
                         stopped = await sync_to_async(turn.cancel)()
                         break
@@ -492,16 +507,16 @@ class Agent:
             if not turn.finished:
                 await sync_to_async(turn.cancel)()
         if stopped is not None:
-            yield stopped
+            yield turn.keep(stopped)
             return
         if crashed is not None:
-            yield crashed
+            yield turn.keep(crashed)
             return
         if turn.completed and completed is not None:
             # Follow-ups are short storage work or a separate model request; run them off the event loop.
             for item in await sync_to_async(lambda: list(self._followups(turn)))():
-                yield item
-            yield completed
+                yield turn.keep(item)
+            yield turn.keep(completed)
 
     # --- after a run: automatic memory, session summary, title ------------------------
     def _followup_jobs(self, turn: Turn) -> list[FollowupJob]:
@@ -689,13 +704,19 @@ class Agent:
         runs = self._runs_of(session_id, user_id)
         if last_n_runs is not None:
             runs = runs[-last_n_runs:] if last_n_runs > 0 else []
-        return [m for r in runs for m in r.messages if m.role in ("user", "assistant") and m.content]
+        return [
+            m
+            for r in runs
+            for m in r.messages
+            if m.role in ("user", "assistant") and m.content and not m.from_history
+        ]
 
     def get_session_messages(
         self, session_id: str | None = None, user_id: str | None = None
     ) -> list[Message]:
-        """Every message of the session, tool calls and results included, oldest first."""
-        return [m for r in self._runs_of(session_id, user_id) for m in r.messages]
+        """Every message of the session, tool calls and results included, oldest first (without the
+        copies of earlier history that runs stored with store_history_messages)."""
+        return [m for r in self._runs_of(session_id, user_id) for m in r.messages if not m.from_history]
 
     def get_run_output(
         self, run_id: str, session_id: str | None = None, user_id: str | None = None

@@ -41,6 +41,12 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4) if text else 0
 
 
+def _message_tokens(message: Message) -> int:
+    return estimate_tokens(message.content) + sum(
+        estimate_tokens(call.name + call.arguments) for call in message.tool_calls
+    )
+
+
 @dataclass(frozen=True)
 class Span:
     """One part of a request: message `message` (an index), characters `start` to `end` of its content."""
@@ -131,9 +137,7 @@ def build_context(
     layout = [*system.spans, *(Span("history", index) for index in range(1, len(history) + 1))]
     layout.append(Span("message", len(messages) - 1))
     if history:
-        sections.append(
-            ContextSection("history", sum(estimate_tokens(m.content) for m in history), len(history))
-        )
+        sections.append(ContextSection("history", sum(_message_tokens(m) for m in history), len(history)))
     sections.append(ContextSection("message", estimate_tokens(message)))
     return AssembledContext(
         messages=tuple(messages),

@@ -48,6 +48,8 @@ class RunOutput:
     tools: list[ToolExecution] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
     content_type: str = "str"
+    # With the Agent's store_events, every event of the run but the content chunks, as yielded.
+    events: list[RunOutputEvent] | None = None
 
 
 class RunEvent(StrEnum):

@@ -44,7 +44,14 @@ from .records import (
 )
 from .summarizer import MAX_TURN_CHARS
 
-HISTORY_ROLES = ("user", "assistant")
+HISTORY_ROLES = ("user", "assistant", "tool")
+
+
+def _replayable(message: Message) -> bool:
+    """What a later run's history takes of a stored message (as DjangoDb's history query does)."""
+    if message.from_history or message.role not in HISTORY_ROLES:
+        return False
+    return bool(message.content or message.role == "tool" or message.tool_calls)
 
 
 def _now() -> datetime:
@@ -184,11 +191,7 @@ class InMemoryDb:
         earlier.sort(key=lambda r: r.number)
 
         def visible(r: _Run) -> list[Message]:
-            return [
-                Message(role=m.role, content=m.content)
-                for m in r.messages
-                if m.role in HISTORY_ROLES and m.content
-            ]
+            return [m for m in r.messages if _replayable(m)]
 
         if num_messages is not None:
             messages = [m for r in earlier for m in visible(r)]
@@ -248,7 +251,10 @@ class InMemoryDb:
     ) -> None:
         with self._lock:
             stored = self._runs[run.run_id]
-            stored.messages.extend(messages)
+            # History copies (store_history_messages) first, as DjangoDb hands them back.
+            copies = [m for m in messages if m.from_history]
+            stored.messages[:0] = copies
+            stored.messages.extend(m for m in messages if not m.from_history)
             stored.events.extend(events)
             if stored.status != "cancelled":
                 stored.status = status
@@ -376,7 +382,7 @@ class InMemoryDb:
             runs = sorted(
                 (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
             )
-            return [message for r in runs for message in r.messages]
+            return [message for r in runs for message in r.messages if not message.from_history]
 
     def session_summary_get(
         self, *, session_id: str, user_id: str | None = None

@@ -30,6 +30,10 @@ class AgentOptions:
     search_past_sessions: bool = False
     num_past_sessions_to_search: int = 3
     num_past_session_runs_in_search: int = 3
+    max_tool_calls_from_history: int | None = None
+    store_tool_messages: bool = True
+    store_history_messages: bool = False
+    store_events: bool = False
 
     @property
     def history_runs(self) -> int | None:

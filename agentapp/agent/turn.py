@@ -26,6 +26,7 @@ from .events import (
     ToolCallStarted,
     ToolExecution,
 )
+from .history import replayed, to_store
 from .history_tools import chat_history_tool, past_sessions_tool, tool_call_history_tool
 from .memory_tools import SEARCH_TOOL_LIMIT, memory_tools
 from .options import AgentOptions
@@ -67,6 +68,9 @@ class Turn:
         self.tool_executions: list[ToolExecution] = []
         self.memory_changes: list[MemoryUpdated] = []
         self.output: RunOutput | None = None
+        self.history: list[Message] = []
+        # The run's events as they are yielded (store_events), shared with its RunOutput.
+        self.events: list[RunOutputEvent] | None = [] if options.store_events else None
         self.partial: list[str] = []
         # The loop's ending, kept so that a crash while storing it still stores its reply.
         self.ending: loop.LoopFinished | loop.LoopFailed | None = None
@@ -78,6 +82,12 @@ class Turn:
     @property
     def completed(self) -> bool:
         return self.output is not None and self.output.status == "completed"
+
+    def keep(self, event: RunOutputEvent) -> RunOutputEvent:
+        """Note a yielded event on the run's output (store_events; content chunks are not kept)."""
+        if self.events is not None and not isinstance(event, RunContent):
+            self.events.append(event)
+        return event
 
     # --- before the loop ---------------------------------------------------------
     def _query(self) -> ContextQuery:
@@ -112,10 +122,11 @@ class Turn:
 
     def _assemble(self, data: ContextData, started: float) -> tuple[tuple[Message, ...], list[Tool]]:
         options = self.options
+        self.history = replayed(data.history, max_tool_calls=options.max_tool_calls_from_history)
         context = build_context(
             instructions=options.instructions,
             message=self.run.input,
-            history=data.history,
+            history=self.history,
             memories=data.memories,
             summary=data.summary,
             agentic_memory=options.enable_agentic_memory,
@@ -230,7 +241,12 @@ class Turn:
             run=self.run,
             status=status,
             content=content,
-            messages=new_messages,
+            messages=to_store(
+                new_messages,
+                self.history,
+                store_tool_messages=self.options.store_tool_messages,
+                store_history_messages=self.options.store_history_messages,
+            ),
             usage=usage,
             started_at=to_datetime(self.started_at),
             first_token_at=to_datetime(first_token_at) if first_token_at else None,
@@ -256,13 +272,15 @@ class Turn:
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
     ) -> RunOutput:
         new_messages, usage, first_token_at = self._outcome(event)
+        # As Agno composes them: the system message, the history replayed, the new message, the reply.
+        sent = self.context.messages if self.context else (Message(role="user", content=self.run.input),)
         return RunOutput(
             content=content,
             run_id=self.run.run_id,
             session_id=self.run.session_id,
             user_id=self.run.user_id,
             status=status,
-            messages=[Message(role="user", content=self.run.input), *new_messages],
+            messages=[*sent, *new_messages],
             metrics=RunMetrics(
                 input_tokens=usage.input_tokens,
                 output_tokens=usage.output_tokens,
@@ -282,6 +300,7 @@ class Turn:
             created_at=int(self.started_at),
             input=self.run.input,
             tools=list(self.tool_executions),
+            events=self.events,
         )
 
     # --- endings that are not the loop's own ---------------------------------------

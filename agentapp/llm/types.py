@@ -39,6 +39,8 @@ class Message:
     content: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
+    # Replayed from an earlier run of the thread (Agno's flag); adapters send it like any other.
+    from_history: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"role": self.role, "content": self.content}
@@ -46,6 +48,8 @@ class Message:
             data["tool_calls"] = [call.to_dict() for call in self.tool_calls]
         if self.tool_call_id:
             data["tool_call_id"] = self.tool_call_id
+        if self.from_history:
+            data["from_history"] = True
         return data
 
 

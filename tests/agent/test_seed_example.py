@@ -110,7 +110,8 @@ def test_the_run_stores_the_user_message_tool_exchange_and_reply_in_order(make_a
     ]
     assert rows[1].tool_calls[0]["name"] == "add_memory"
     assert rows[2].tool_call_id == rows[1].tool_calls[0]["id"]
-    assert [m.role for m in output.messages] == ["user", "assistant", "tool", "assistant"]
+    # The output's messages as Agno composes them: the system message first, then the turn.
+    assert [m.role for m in output.messages] == ["system", "user", "assistant", "tool", "assistant"]
 
 
 def test_streaming_yields_text_deltas_tool_events_and_the_completed_run(make_agent, adapter, fake_openai):
