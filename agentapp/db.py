@@ -10,7 +10,6 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import InterfaceError, OperationalError, connection, transaction
 
+from agentapp.agent.memory_store import MemoryVerbs
 from agentapp.agent.recall import (
     NEAR_DUPLICATE_SIMILARITY,
     NO_RECALL,
@@ -41,7 +41,6 @@ from agentapp.agent.records import (
     SessionSummaryRecord,
     SummaryInputs,
     SummaryTurn,
-    ToolCall,
     Usage,
     UserMemory,
 )
@@ -50,10 +49,20 @@ from agentapp.database import connection_give_back, pgvector_state
 from agentapp.errors import SessionNotFound, SessionOwnedByAnotherUser, StorageUnavailable
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
-from memory_app.models import Memory
 from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
-from sessions_app.models import AgentSession, Run, SessionSummary
+from sessions_app.models import AgentSession
+
+from .db_records import (
+    DjangoRunHandle,
+    keys_of,
+    memory_record,
+    message_of,
+    recalled_memory,
+    run_handle_of,
+    session_record,
+    summary_record,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,57 +70,6 @@ T = TypeVar("T")
 # are almost always among them (twice the budget), bounded so that one statement stays cheap.
 MIN_PER_SIGNAL = 50
 MAX_PER_SIGNAL = 400
-
-
-@dataclass(frozen=True)
-class DjangoRunHandle(RunHandle):
-    """A run with its rows' primary keys, so later writes need no lookups."""
-
-    run_pk: int = 0
-    session_pk: int = 0
-    user_pk: int = 0
-
-
-def _keys(run: RunHandle) -> DjangoRunHandle:
-    if not isinstance(run, DjangoRunHandle):
-        raise TypeError(f"{run!r} was not started by DjangoDb")
-    return run
-
-
-def _handle(run: Run, session: AgentSession, username: str) -> DjangoRunHandle:
-    return DjangoRunHandle(
-        run_id=run.run_id,
-        session_id=session.session_id,
-        user_id=username,
-        input=run.input,
-        session_has_title=bool(session.title),
-        session_state=dict(session.session_state or {}),
-        run_pk=run.pk,
-        session_pk=session.pk,
-        user_pk=session.user_id,
-    )
-
-
-def _memory_record(memory: Memory, username: str) -> UserMemory:
-    return UserMemory(
-        memory_id=memory.memory_id,
-        memory=memory.text,
-        topics=list(memory.topics),
-        user_id=username,
-        created_at=memory.created_at,
-        updated_at=memory.updated_at,
-        source_run_id=None,
-    )
-
-
-def _recalled_memory(row: dict[str, Any], username: str) -> UserMemory:
-    return UserMemory(
-        memory_id=row["memory_id"],
-        memory=row["text"],
-        topics=row["topics"],
-        user_id=username,
-        updated_at=row["updated_at"],
-    )
 
 
 def meaning_search_available() -> bool:
@@ -129,39 +87,6 @@ def forget_meaning_search_state() -> None:
 
 
 _meaning_available: bool | None = None
-
-
-def _session_record(session: AgentSession, username: str) -> SessionRecord:
-    return SessionRecord(
-        session_id=session.session_id,
-        user_id=username,
-        agent_name=session.agent_name,
-        title=session.title,
-        session_state=dict(session.session_state),
-        created_at=session.created_at,
-        updated_at=session.updated_at,
-    )
-
-
-def _message(row: dict[str, Any]) -> Message:
-    calls = tuple(ToolCall(c["id"], c["name"], c.get("arguments", "")) for c in row["tool_calls"] or ())
-    return Message(
-        role=row["role"],
-        content=row["content"],
-        tool_calls=calls,
-        tool_call_id=row["tool_call_id"] or None,
-        from_history=bool(row.get("from_history")),
-    )
-
-
-def _summary_record(summary: SessionSummary, session_id: str) -> SessionSummaryRecord:
-    return SessionSummaryRecord(
-        session_id=session_id,
-        summary=summary.text,
-        topics=list(summary.topics),
-        last_run_id=summary.last_run.run_id if summary.last_run else None,
-        updated_at=summary.updated_at,
-    )
 
 
 def _unavailable(exc: Exception) -> StorageUnavailable:
@@ -190,7 +115,7 @@ def _waiting_for_the_database(write: Callable[[], T], *, patience: float | None 
             pause = min(pause * 2, 2.0)
 
 
-class DjangoDb:
+class DjangoDb(MemoryVerbs):
     """Storage on the Django database (the "default" alias).
 
     `acting_user`: the account that starts runs when it is not the runs' owner (a service key
@@ -222,13 +147,13 @@ class DjangoDb:
                 model_provider=model_provider,
                 acting_user=self.acting_user,
             )
-        return _handle(run, session, user_id)
+        return run_handle_of(run, session, user_id)
 
     def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
         run = session_services.run_claim(run_id=run_id, model_id=model_id, model_provider=model_provider)
         if run is None:
             return None
-        return _handle(run, run.session, run.user.get_username())
+        return run_handle_of(run, run.session, run.user.get_username())
 
     def context_load(
         self,
@@ -239,7 +164,7 @@ class DjangoDb:
         memories: RecallQuery | None,
         with_summary: bool,
     ) -> ContextData:
-        keys = _keys(run)
+        keys = keys_of(run)
         history: list[Message] = []
         if num_history_messages or num_history_runs is None or num_history_runs > 0:
             rows = session_selectors.history_messages(
@@ -248,7 +173,7 @@ class DjangoDb:
                 num_messages=num_history_messages,
                 exclude_run_pk=keys.run_pk,
             )
-            history = [_message(row) for row in rows]
+            history = [message_of(row) for row in rows]
         recall = NO_RECALL
         if memories is not None and memories.limit > 0:
             recall = self._recall(keys.user_pk, run.user_id, memories)
@@ -265,7 +190,7 @@ class DjangoDb:
         """All the person's memories when they fit the budget (one statement, no embedding); else
         the candidates by every signal (one more statement), fused."""
         rows, total = memory_selectors.memories_for_context(user_pk=user_pk, limit=query.limit + 1)
-        newest = [_recalled_memory(row, username) for row in rows]
+        newest = [recalled_memory(row, username) for row in rows]
         if total <= query.limit and fits(newest, limit=query.limit, tokens=query.tokens):
             return all_of(newest)
         vector = query.embed(query.text) if query.embed is not None and query.text.strip() else None
@@ -282,7 +207,7 @@ class DjangoDb:
         )
         candidates = [
             Candidate(
-                memory=_recalled_memory(row, username),
+                memory=recalled_memory(row, username),
                 meaning_rank=row["meaning_rank"],
                 similarity=row["similarity"],
                 words_rank=row["words_rank"],
@@ -302,7 +227,7 @@ class DjangoDb:
         return recall
 
     def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
-        keys = _keys(run)
+        keys = keys_of(run)
         return self._recall(keys.user_pk, run.user_id, query) if query.limit > 0 else NO_RECALL
 
     async def acontext_load(self, **arguments: Any) -> ContextData:
@@ -320,9 +245,12 @@ class DjangoDb:
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
         """Written at once or not at all: a run's buffered entries wait for its end when the database
         is away (the end waits for the database), so a tool's run is not held up meanwhile."""
+        run_pk = keys_of(run).run_pk
+        if not run_pk:  # a memory scope outside any run: no timeline to write to
+            return
         rows = [vars(event) for event in events]
         try:
-            session_services.run_events_add(run_pk=_keys(run).run_pk, events=rows)
+            session_services.run_events_add(run_pk=run_pk, events=rows)
         except (OperationalError, InterfaceError) as exc:
             if connection.in_atomic_block:
                 raise
@@ -343,7 +271,7 @@ class DjangoDb:
         memories_used: Sequence[str] = (),
         events: Sequence[EventRecord] = (),
     ) -> None:
-        keys = _keys(run)
+        keys = keys_of(run)
 
         def finish() -> None:
             session_services.run_finish(
@@ -366,12 +294,20 @@ class DjangoDb:
 
     def run_handle(self, *, run_id: str) -> RunHandle:
         run = session_selectors.run_get(run_id=run_id)
-        return _handle(run, run.session, run.user.get_username())
+        return run_handle_of(run, run.session, run.user.get_username())
 
     def run_user_messages(self, *, run: RunHandle) -> list[str]:
         return [run.input]
 
     # --- memory tools (always scoped to the run's user) ----------------------------
+    def memory_scope(self, *, user_id: str) -> RunHandle:
+        """A handle for writing `user_id`'s memories outside any run (the person is created when
+        new): the audit trail records no run, and timeline entries have nowhere to go."""
+        user = session_services.user_get_or_create(username=user_id)
+        return DjangoRunHandle(
+            run_id="", session_id="", user_id=user.get_username(), input="", user_pk=user.pk
+        )
+
     def memory_add(
         self,
         *,
@@ -381,7 +317,7 @@ class DjangoDb:
         actor: str,
         embedding: QueryVector | None = None,
     ) -> tuple[UserMemory, bool]:
-        keys = _keys(run)
+        keys = keys_of(run)
         vector = embedding.vector if embedding is not None and meaning_search_available() else None
         if vector is not None and embedding is not None:
             nearest = memory_selectors.memory_nearest(
@@ -389,36 +325,71 @@ class DjangoDb:
             )
             if nearest is not None and nearest[1] >= NEAR_DUPLICATE_SIMILARITY:
                 found = memory_selectors.memory_get_for_user(memory_id=nearest[0], user_pk=keys.user_pk)
-                return _memory_record(found, run.user_id), False
+                return memory_record(found, run.user_id), False
         row, created = memory_services.memory_create(
-            user_pk=keys.user_pk, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk
+            user_pk=keys.user_pk, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk or None
         )
         if created and vector is not None and embedding is not None:
             # The text was embedded to compare it: keep that vector rather than make it again.
             memory_services.memory_embeddings_save(
                 model=embedding.model, vectors={row.pk: vector}, texts={row.pk: row.text}
             )
-        return _memory_record(row, run.user_id), created
+        return memory_record(
+            row, run.user_id, source_run_id=(run.run_id or None) if created else None
+        ), created
 
     def memory_update(
         self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
     ) -> UserMemory:
-        keys = _keys(run)
+        keys = keys_of(run)
         row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=keys.user_pk)
         row = memory_services.memory_update(
-            memory=row, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk
+            memory=row, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk or None
         )
-        return _memory_record(row, run.user_id)
+        return memory_record(row, run.user_id)
 
     def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory:
-        keys = _keys(run)
+        keys = keys_of(run)
         row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=keys.user_pk)
-        row = memory_services.memory_delete(memory=row, actor=actor, run_pk=keys.run_pk)
-        return _memory_record(row, run.user_id)
+        row = memory_services.memory_delete(memory=row, actor=actor, run_pk=keys.run_pk or None)
+        return memory_record(row, run.user_id)
 
     def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
         memories = memory_selectors.memories_for_username(username=user_id, limit=limit)
-        return [_memory_record(m, user_id) for m in memories]
+        return [memory_record(m, user_id) for m in memories]
+
+    # --- the reads behind Agno's memory verbs (agent.memory_store) ------------------------
+    def memories_page(
+        self,
+        *,
+        user_id: str | None,
+        topics: Sequence[str] = (),
+        search: str = "",
+        sort_by: str | None = None,
+        sort_order: str = "asc",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[UserMemory]:
+        rows = memory_selectors.memories_page(
+            username=user_id,
+            topics=topics,
+            search=search,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            limit=limit,
+            offset=offset,
+        )
+        return [memory_record(row, row.user.get_username()) for row in rows]
+
+    def memory_topics_all(self, *, user_id: str | None = None) -> list[str]:
+        return memory_selectors.memory_topics_all(username=user_id)
+
+    def memory_stats(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        return memory_selectors.memory_stats_by_user(limit=limit, offset=offset)
+
+    def _find(self, memory_id: str) -> UserMemory | None:
+        row = memory_selectors.memory_live_get(memory_id=memory_id)
+        return memory_record(row, row.user.get_username()) if row is not None else None
 
     # --- sessions ------------------------------------------------------------------------
     def _session(self, session_id: str, user_id: str | None) -> AgentSession | None:
@@ -433,13 +404,13 @@ class DjangoDb:
         session = self._session(session_id, user_id)
         if session is None:
             return None
-        return _session_record(session, session.user.get_username())
+        return session_record(session, session.user.get_username())
 
     def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]:
         session = self._session(session_id, user_id)
         if session is None:
             return []
-        return [_message(row) for row in session_selectors.session_message_rows(session=session)]
+        return [message_of(row) for row in session_selectors.session_message_rows(session=session)]
 
     def session_summary_get(
         self, *, session_id: str, user_id: str | None = None
@@ -448,7 +419,7 @@ class DjangoDb:
         if session is None:
             return None
         row = session_selectors.session_summary_get(session_pk=session.pk)
-        return _summary_record(row, session_id) if row else None
+        return summary_record(row, session_id) if row else None
 
     def session_first_message(self, *, session_id: str) -> str | None:
         return session_selectors.session_first_input(session_id=session_id)
@@ -458,7 +429,7 @@ class DjangoDb:
 
     def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
         sessions = session_selectors.sessions_of_username(username=user_id, limit=limit)
-        return [_session_record(session, user_id) for session in sessions]
+        return [session_record(session, user_id) for session in sessions]
 
     def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
         session = self._session(session_id, user_id)
@@ -481,7 +452,7 @@ class DjangoDb:
                 output_tokens=run.output_tokens,
                 total_tokens=run.total_tokens,
                 duration_ms=run.duration_ms or 0,
-                messages=[_message(row) for row in rows],
+                messages=[message_of(row) for row in rows],
             )
             for run, rows in session_selectors.session_runs_with_messages(session=session)
         ]
@@ -531,7 +502,7 @@ class DjangoDb:
             )
             for run in runs[:max_runs]
         ]
-        record = _summary_record(row, session_id) if row else None
+        record = summary_record(row, session_id) if row else None
         return SummaryInputs(summary=record, turns=turns, more=len(runs) > max_runs)
 
     def summary_save(

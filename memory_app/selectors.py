@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -33,7 +33,11 @@ def memories_active(*, user_pk: int) -> QuerySet[Memory]:
 def memories_for_username(*, username: str, limit: int | None = None) -> list[Memory]:
     """The active memories of the user named `username` (none for an unknown one), newest first."""
     owner = {f"user__{get_user_model().USERNAME_FIELD}": username}
-    memories = Memory.objects.filter(**owner, deleted_at__isnull=True).order_by("-updated_at", "-id")
+    memories = (
+        Memory.objects.filter(**owner, deleted_at__isnull=True)
+        .select_related("source_run")
+        .order_by("-updated_at", "-id")
+    )
     if limit is not None:
         memories = memories[: max(0, limit)]
     return list(memories)
@@ -217,7 +221,7 @@ def memories_without_embedding_count(*, model: str, dimensions: int | None) -> i
 
 def memory_get_for_user(*, memory_id: str, user_pk: int, include_deleted: bool = False) -> Memory:
     """The user's memory; another user's id is not found, exactly like an id that never existed."""
-    memories = Memory.objects.filter(memory_id=memory_id, user_id=user_pk)
+    memories = Memory.objects.filter(memory_id=memory_id, user_id=user_pk).select_related("source_run")
     if not include_deleted:
         memories = memories.filter(deleted_at__isnull=True)
     memory = memories.first()
@@ -389,3 +393,75 @@ def runs_missing_memory_update(
     )
     missing = runs_settled(settled_before=settled_before, horizon=horizon).filter(~Exists(live))
     return list(missing.order_by("id").values_list("run_id", flat=True)[:MISSED_BATCH])
+
+
+MEMORY_SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "memory_id": "memory_id"}
+
+
+def memories_page(
+    *,
+    username: str | None,
+    topics: Sequence[str] = (),
+    search: str = "",
+    sort_by: str | None = None,
+    sort_order: str = "asc",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Memory]:
+    """Active memories (one person's, or everyone's with no `username`) carrying every topic in
+    `topics` and matching `search` (full text, each word a prefix), in the order asked: oldest
+    first unless `sort_by` says otherwise, as Agno's stores return them."""
+    memories = Memory.objects.filter(deleted_at__isnull=True).select_related("user", "source_run")
+    if username is not None:
+        memories = memories.filter(**{f"user__{get_user_model().USERNAME_FIELD}": username})
+    for topic in topics:
+        memories = memories_filter_topic(memories, topic)
+    memories = memories_matching(memories, search)
+    field = MEMORY_SORT_FIELDS.get(sort_by or "created_at", "created_at")
+    descending = sort_order.lower() == "desc"
+    memories = memories.order_by(f"-{field}" if descending else field, "-id" if descending else "id")
+    end = None if limit is None else offset + max(0, limit)
+    return list(memories[max(0, offset) : end])
+
+
+def memory_topics_all(*, username: str | None = None) -> list[str]:
+    """Every topic of the active memories (one person's, or everyone's), sorted."""
+    memories = Memory.objects.filter(deleted_at__isnull=True)
+    if username is not None:
+        memories = memories.filter(**{f"user__{get_user_model().USERNAME_FIELD}": username})
+    found: set[str] = set()
+    for topics in memories.values_list("topics", flat=True):
+        found.update(t for t in topics or () if isinstance(t, str))
+    return sorted(found)
+
+
+def memory_stats_by_user(*, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Per person with memories: how many are active and when the last one changed, the most
+    recently changed first; and how many people that is."""
+    name = f"user__{get_user_model().USERNAME_FIELD}"
+    rows = (
+        Memory.objects.filter(deleted_at__isnull=True)
+        .values(name)
+        .annotate(total_memories=Count("id"), last_memory_updated_at=Max("updated_at"))
+        .order_by("-last_memory_updated_at")
+    )
+    total = rows.count()
+    end = None if limit is None else offset + max(0, limit)
+    page = [
+        {
+            "user_id": row[name],
+            "total_memories": row["total_memories"],
+            "last_memory_updated_at": row["last_memory_updated_at"],
+        }
+        for row in rows[max(0, offset) : end]
+    ]
+    return page, total
+
+
+def memory_live_get(*, memory_id: str) -> Memory | None:
+    """The live memory `memory_id`, whoever's it is (the caller decides who may have it)."""
+    return (
+        Memory.objects.select_related("user", "source_run")
+        .filter(memory_id=memory_id, deleted_at__isnull=True)
+        .first()
+    )

@@ -143,7 +143,7 @@ def build_context(
         messages=tuple(messages),
         sections=tuple(sections),
         layout=tuple(layout),
-        memories_used=tuple(m.memory_id for m in memories),
+        memories_used=tuple(m.stored_id for m in memories),
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from agentapp.llm.types import Message, Usage
 
 from .errors import InvalidInput, MemoryNotFound, RunNotFound, SessionNotFound, SessionOwnedByAnotherUser
+from .memory_store import MemoryVerbs
 from .recall import (
     NEAR_DUPLICATE_SIMILARITY,
     NO_RECALL,
@@ -103,6 +104,7 @@ class _Memory:
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
     deleted: bool = False
+    source_run_id: str | None = None
 
     def record(self) -> UserMemory:
         return UserMemory(
@@ -112,6 +114,7 @@ class _Memory:
             user_id=self.user_id,
             created_at=self.created_at,
             updated_at=self.updated_at,
+            source_run_id=self.source_run_id,
         )
 
 
@@ -124,7 +127,7 @@ def _topics(topics: Sequence[str] | None) -> list[str]:
     return cleaned
 
 
-class InMemoryDb:
+class InMemoryDb(MemoryVerbs):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._sessions: dict[str, _Session] = {}
@@ -233,7 +236,63 @@ class InMemoryDb:
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
         with self._lock:
-            self._runs[run.run_id].events.extend(events)
+            if run.run_id in self._runs:  # a memory scope outside any run has no timeline
+                self._runs[run.run_id].events.extend(events)
+
+    # --- the reads behind Agno's memory verbs (agent.memory_store) ------------------------
+    def memories_page(
+        self,
+        *,
+        user_id: str | None,
+        topics: Sequence[str] = (),
+        search: str = "",
+        sort_by: str | None = None,
+        sort_order: str = "asc",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[UserMemory]:
+        wanted_topics = _topics(topics)
+        words = [w for w in _normalized(search).split() if w]
+        with self._lock:
+            live = [m for m in self._memories.values() if not m.deleted]
+        found = [
+            m
+            for m in live
+            if (user_id is None or m.user_id == user_id)
+            and all(t in m.topics for t in wanted_topics)
+            and all(any(have.startswith(w) for have in _normalized(m.memory).split()) for w in words)
+        ]
+        field_name = sort_by if sort_by in ("created_at", "updated_at") else "created_at"
+        found.sort(key=lambda m: getattr(m, field_name), reverse=sort_order.lower() == "desc")
+        end = None if limit is None else offset + max(0, limit)
+        return [m.record() for m in found[max(0, offset) : end]]
+
+    def memory_topics_all(self, *, user_id: str | None = None) -> list[str]:
+        return sorted({t for m in self.memories_page(user_id=user_id) for t in m.topics})
+
+    def memory_stats(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        people: dict[str, dict[str, Any]] = {}
+        for m in self.memories_page(user_id=None):
+            row = people.setdefault(
+                m.user_id or "", {"user_id": m.user_id, "total_memories": 0, "last_memory_updated_at": None}
+            )
+            row["total_memories"] += 1
+            if row["last_memory_updated_at"] is None or (
+                m.updated_at and m.updated_at > row["last_memory_updated_at"]
+            ):
+                row["last_memory_updated_at"] = m.updated_at
+        rows = sorted(people.values(), key=lambda r: r["last_memory_updated_at"], reverse=True)
+        end = None if limit is None else offset + max(0, limit)
+        return rows[max(0, offset) : end], len(rows)
+
+    def _find(self, memory_id: str) -> UserMemory | None:
+        with self._lock:
+            stored = self._memories.get(memory_id)
+            return stored.record() if stored is not None and not stored.deleted else None
+
+    def memory_scope(self, *, user_id: str) -> RunHandle:
+        """A handle for writing `user_id`'s memories outside any run."""
+        return RunHandle(run_id="", session_id="", user_id=user_id, input="")
 
     def run_finish(
         self,
@@ -315,7 +374,13 @@ class InMemoryDb:
                 nearest = nearest_in_memory(embedding, live)
                 if nearest is not None and nearest[1] >= NEAR_DUPLICATE_SIMILARITY:
                     return self._memories[nearest[0]].record(), False
-            stored = _Memory(f"mem_{uuid.uuid4().hex[:16]}", run.user_id, text, _topics(topics))
+            stored = _Memory(
+                f"mem_{uuid.uuid4().hex[:16]}",
+                run.user_id,
+                text,
+                _topics(topics),
+                source_run_id=run.run_id or None,
+            )
             self._memories[stored.memory_id] = stored
             if embedding is not None and embedding.vector is not None:
                 self._vectors[stored.memory_id] = (embedding.model, list(embedding.vector))

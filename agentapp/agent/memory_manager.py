@@ -42,7 +42,7 @@ def update_memories(
     recorder = RunRecorder(db, run)
 
     def changed(action: str, memory: UserMemory) -> None:
-        outcome.changes.append(MemoryUpdated(run.run_id, action, memory.memory_id, memory.memory))
+        outcome.changes.append(MemoryUpdated(run.run_id, action, memory.stored_id, memory.memory))
 
     user_messages = db.run_user_messages(run=run)
     # The stored memories most like what the user said (not the most recent), so that an older fact

@@ -128,7 +128,7 @@ class Recall:
 
     @property
     def ids(self) -> tuple[str, ...]:
-        return tuple(item.memory.memory_id for item in self.chosen)
+        return tuple(item.memory.stored_id for item in self.chosen)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -364,26 +364,26 @@ def candidates_in_memory(
     """Every memory with its rank by words shared with `text`, by cosine similarity (for those with
     a vector by the same model and dimension as the query's) and by recency."""
     query_words = _words(text)
-    overlap = {m.memory_id: len(query_words & _words(m.memory)) for m in newest_first}
+    overlap = {m.stored_id: len(query_words & _words(m.memory)) for m in newest_first}
     by_words = [
-        m.memory_id for m in sorted(newest_first, key=lambda m: -overlap[m.memory_id]) if overlap[m.memory_id]
+        m.stored_id for m in sorted(newest_first, key=lambda m: -overlap[m.stored_id]) if overlap[m.stored_id]
     ]
     similarity: dict[str, float] = {}
     if vector is not None and vector.vector is not None:
         for m in newest_first:
-            model, stored = vectors.get(m.memory_id, ("", []))
+            model, stored = vectors.get(m.stored_id, ("", []))
             if model == vector.model and len(stored) == len(vector.vector):
-                similarity[m.memory_id] = _cosine(stored, vector.vector)
+                similarity[m.stored_id] = _cosine(stored, vector.vector)
     by_meaning = sorted(similarity, key=lambda mid: -similarity[mid])
     words_rank = {mid: rank for rank, mid in enumerate(by_words, start=1)}
     meaning_rank = {mid: rank for rank, mid in enumerate(by_meaning, start=1)}
     return [
         Candidate(
             memory=m,
-            meaning_rank=meaning_rank.get(m.memory_id),
-            similarity=similarity.get(m.memory_id),
-            words_rank=words_rank.get(m.memory_id),
-            words_score=float(overlap[m.memory_id]) if m.memory_id in words_rank else None,
+            meaning_rank=meaning_rank.get(m.stored_id),
+            similarity=similarity.get(m.stored_id),
+            words_rank=words_rank.get(m.stored_id),
+            words_score=float(overlap[m.stored_id]) if m.stored_id in words_rank else None,
             recency_rank=rank,
         )
         for rank, m in enumerate(newest_first, start=1)

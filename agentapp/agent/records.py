@@ -7,7 +7,7 @@ the runtime's language and never import the model adapters.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from agentapp.llm.types import Message, ToolCall, Usage
@@ -20,6 +20,7 @@ __all__ = [
     "RunRecord",
     "SessionMetrics",
     "SessionRecord",
+    "SessionSummary",
     "SessionSummaryRecord",
     "SummaryInputs",
     "SummaryTurn",
@@ -29,24 +30,105 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+def _when(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, int | float):  # Agno's epoch seconds
+        return datetime.fromtimestamp(value, UTC)
+    return datetime.fromisoformat(str(value))
+
+
+@dataclass
 class UserMemory:
-    memory_id: str
+    """A fact about one person, as Agno's `UserMemory` has it (plain and mutable: a script builds
+    one, then stores it), plus the run that wrote it (`source_run_id`).
+
+    Timestamps are timezone-aware datetimes (Agno: epoch seconds); `from_dict` takes either.
+    """
+
     memory: str
-    topics: list[str]
-    user_id: str
+    memory_id: str | None = None
+    topics: list[str] = field(default_factory=list)
+    user_id: str | None = None
+    input: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    feedback: str | None = None
+    agent_id: str | None = None
+    team_id: str | None = None
     source_run_id: str | None = None
 
+    @property
+    def stored_id(self) -> str:
+        """The id of a memory read from a storage (one built in code has none until stored)."""
+        if self.memory_id is None:
+            raise ValueError("this memory is not stored yet: it has no memory_id")
+        return self.memory_id
 
-@dataclass(frozen=True)
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in _MEMORY_FIELDS}
+        for name in ("created_at", "updated_at"):
+            if data[name] is not None:
+                data[name] = data[name].isoformat()
+        return {name: value for name, value in data.items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UserMemory:
+        known = {name: data[name] for name in _MEMORY_FIELDS if name in data}
+        if "memory" not in known:
+            raise ValueError("a memory needs its text ('memory')")
+        known["topics"] = list(known.get("topics") or [])
+        for name in ("created_at", "updated_at"):
+            known[name] = _when(known.get(name))
+        return cls(**known)
+
+
+_MEMORY_FIELDS = (
+    "memory",
+    "memory_id",
+    "topics",
+    "user_id",
+    "input",
+    "created_at",
+    "updated_at",
+    "feedback",
+    "agent_id",
+    "team_id",
+    "source_run_id",
+)
+
+
+@dataclass
 class SessionSummaryRecord:
+    """A session's running summary, as Agno's `SessionSummary` (plus the last run it covers)."""
+
     session_id: str
     summary: str
-    topics: list[str]
-    last_run_id: str | None
+    topics: list[str] = field(default_factory=list)
+    last_run_id: str | None = None
     updated_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "summary": self.summary,
+            "topics": list(self.topics),
+            "last_run_id": self.last_run_id,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionSummaryRecord:
+        return cls(
+            session_id=data.get("session_id", ""),
+            summary=data["summary"],
+            topics=list(data.get("topics") or []),
+            last_run_id=data.get("last_run_id"),
+            updated_at=_when(data.get("updated_at")),
+        )
+
+
+SessionSummary = SessionSummaryRecord  # Agno's name
 
 
 @dataclass(frozen=True)

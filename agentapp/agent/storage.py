@@ -97,6 +97,11 @@ class AgentDb(Protocol):
     def run_user_messages(self, *, run: RunHandle) -> list[str]: ...
 
     # --- memories, always those of the run's user -----------------------------------------
+    def memory_scope(self, *, user_id: str) -> RunHandle:
+        """A handle standing for `user_id` outside any run, for the memory verbs below (a standalone
+        MemoryManager, MemoryTools used outside a run): writes name no run, the timeline is skipped."""
+        ...
+
     def memory_add(
         self,
         *,

@@ -178,7 +178,7 @@ class Turn:
         return context.messages, tools
 
     def _memory_changed(self, action: str, memory: UserMemory) -> None:
-        self.memory_changes.append(MemoryUpdated(self.run.run_id, action, memory.memory_id, memory.memory))
+        self.memory_changes.append(MemoryUpdated(self.run.run_id, action, memory.stored_id, memory.memory))
 
     # --- each loop event ---------------------------------------------------------
     @staticmethod
