@@ -63,6 +63,7 @@ from .db_records import (
     session_record,
     summary_record,
 )
+from .db_sessions import SessionVerbs
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -115,7 +116,7 @@ def _waiting_for_the_database(write: Callable[[], T], *, patience: float | None 
             pause = min(pause * 2, 2.0)
 
 
-class DjangoDb(MemoryVerbs):
+class DjangoDb(MemoryVerbs, SessionVerbs):
     """Storage on the Django database (the "default" alias).
 
     `acting_user`: the account that starts runs when it is not the runs' owner (a service key

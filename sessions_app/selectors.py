@@ -286,3 +286,31 @@ def sessions_missing_title(*, settled_before: timedelta, horizon: timedelta) -> 
     """Untitled session ids with a settled completed run (their title job was lost)."""
     settled = runs_settled(settled_before=settled_before, horizon=horizon).filter(session__title="")
     return list(settled.values_list("session__session_id", flat=True).distinct().order_by()[:MISSED_BATCH])
+
+
+SESSION_SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "session_name": "title"}
+
+
+def sessions_page(
+    *,
+    username: str | None,
+    search: str = "",
+    sort_by: str | None = None,
+    sort_order: str = "desc",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[AgentSession]:
+    """Sessions (one person's, or everyone's), `search` matching titles, ids and message text; the
+    most recently active first unless `sort_by` ("created_at", "updated_at", "session_name") says."""
+    sessions = AgentSession.objects.select_related("user")
+    if username is not None:
+        sessions = sessions.filter(**{f"user__{get_user_model().USERNAME_FIELD}": username})
+    search = search.strip()
+    if search:
+        matching = Message.objects.filter(session_id=OuterRef("pk"), content__icontains=search)
+        sessions = sessions.filter(Q(title__icontains=search) | Q(session_id=search) | Exists(matching))
+    field = SESSION_SORT_FIELDS.get(sort_by or "updated_at", "updated_at")
+    descending = sort_order.lower() != "asc"
+    sessions = sessions.order_by(f"-{field}" if descending else field, "-id" if descending else "id")
+    end = None if limit is None else offset + max(0, limit)
+    return list(sessions[max(0, offset) : end])

@@ -38,7 +38,10 @@ from .events import (
 )
 from .followups import FollowupJob, Followups, RunInline
 from .in_memory import InMemoryDb
-from .records import SessionRecord, SessionSummaryRecord, UserMemory
+from .memory_manager import MemoryManager
+from .memory_toolkit import MemoryTools
+from .records import SessionRecord, SessionSummary, SessionSummaryRecord, UserMemory
+from .summarizer import SessionSummaryManager
 from .tools import Tool, tool_from_function
 
 __all__ = [
@@ -48,7 +51,9 @@ __all__ = [
     "Followups",
     "InMemoryDb",
     "InvalidInput",
+    "MemoryManager",
     "MemoryNotFound",
+    "MemoryTools",
     "MemoryUpdateCompleted",
     "MemoryUpdateCompletedEvent",
     "MemoryUpdateStarted",
@@ -73,8 +78,10 @@ __all__ = [
     "RunStartedEvent",
     "SessionOwnedByAnotherUser",
     "SessionRecord",
+    "SessionSummary",
     "SessionSummaryCompleted",
     "SessionSummaryCompletedEvent",
+    "SessionSummaryManager",
     "SessionSummaryRecord",
     "SessionSummaryStarted",
     "SessionSummaryStartedEvent",

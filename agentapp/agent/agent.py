@@ -49,6 +49,8 @@ from .events import (
 from .followups import FollowupJob, Followups, RunInline
 from .ids import check_session_id
 from .in_memory import InMemoryDb
+from .memory_store import MemoryVerbs
+from .memory_toolkit import MemoryTools
 from .options import AgentOptions
 from .recall import QUERY_EMBED_TIMEOUT, QueryEmbedding, capped_query_embedding
 from .records import RunHandle, RunRecord, SessionMetrics, SessionRecord, SessionSummaryRecord, UserMemory
@@ -118,10 +120,12 @@ class Agent:
         embed_timeout: float = QUERY_EMBED_TIMEOUT,
         enable_session_summaries: bool = False,
         add_session_summary_to_context: bool | None = None,
-        tools: Iterable[Tool | Callable[..., Any]] = (),
+        tools: Iterable[Tool | MemoryTools | Callable[..., Any]] = (),
         max_tool_rounds: int = loop.DEFAULT_MAX_ROUNDS,
         followups: Followups | None = None,
         title_model: Model | None = None,
+        memory_manager: memory_manager.MemoryManager | None = None,
+        session_summary_manager: summarizer.SessionSummaryManager | None = None,
     ) -> None:
         if num_history_runs is not None and num_history_runs < 0:
             raise ValueError("num_history_runs must not be negative")
@@ -181,10 +185,17 @@ class Agent:
             if add_session_summary_to_context is None
             else add_session_summary_to_context
         )
-        self.tools = [as_tool(tool) for tool in tools]
+        given = list(tools)
+        # Toolkits (MemoryTools) are bound to each run's user and storage when the run starts.
+        self.toolkits = [tool for tool in given if isinstance(tool, MemoryTools)]
+        self.tools = [as_tool(tool) for tool in given if not isinstance(tool, MemoryTools)]
         self.max_tool_rounds = max_tool_rounds
         self.followups: Followups = followups if followups is not None else RunInline()
         self.title_model = title_model
+        # How memories are captured (its model, prompt and allowed writes) and how summaries are
+        # written; without them, this agent's model with the built-in prompts.
+        self.memory_manager = memory_manager
+        self.session_summary_manager = session_summary_manager
 
     def options(self, run_context: RunContext | None = None) -> AgentOptions:
         """This agent's settings as a run reads them (a copy: changing the agent later leaves it be)."""
@@ -214,6 +225,8 @@ class Agent:
             store_tool_messages=self.store_tool_messages,
             store_history_messages=self.store_history_messages,
             store_events=self.store_events,
+            memory_writes=self.memory_manager.tools_allowed() if self.memory_manager else None,
+            toolkits=tuple(self.toolkits),
         )
 
     def system_instructions(self, run_context: RunContext | None = None) -> str:
@@ -560,6 +573,7 @@ class Agent:
 
     def _memory_update(self, run: RunHandle) -> memory_manager.MemoryUpdate:
         return memory_manager.update_memories(
+            manager=self.memory_manager,
             model=self.model,
             db=self.db,
             run=run,
@@ -573,7 +587,9 @@ class Agent:
 
         What the background task calls. Raises the model's `ModelError` when a request fails.
         """
-        return summarizer.update_summary(model=self.model, db=self.db, session_id=session_id)
+        return summarizer.update_summary(
+            model=self.model, db=self.db, session_id=session_id, manager=self.session_summary_manager
+        )
 
     def update_memory_for_run(
         self, run_id: str, *, raise_errors: bool = False
@@ -684,8 +700,12 @@ class Agent:
             raise ValueError("no session yet: pass session_id, or run the Agent once")
         return target
 
-    def get_user_memories(self, user_id: str) -> list[UserMemory]:
-        return self.db.user_memories(user_id=user_id)
+    def get_user_memories(self, user_id: str | None = None) -> list[UserMemory]:
+        """The person's memories (the Agent's user, else "default"), oldest first as Agno's."""
+        user = user_id or self.user_id or DEFAULT_USER_ID
+        if isinstance(self.db, MemoryVerbs):
+            return self.db.get_user_memories(user)
+        return list(reversed(self.db.user_memories(user_id=user)))
 
     def get_session(self, session_id: str | None = None, user_id: str | None = None) -> SessionRecord | None:
         """The session (the Agent's by default) with its runs (`runs`); None when there is none."""

@@ -49,6 +49,12 @@ DELETE_SPEC = ToolSpec(
     parameters={"type": "object", "properties": {"memory_id": {"type": "string"}}, "required": ["memory_id"]},
 )
 
+CLEAR_SPEC = ToolSpec(
+    name="clear_memories",
+    description="Forget everything stored about the user (only when they ask for exactly that).",
+    parameters={"type": "object", "properties": {}},
+)
+
 SEARCH_SPEC = ToolSpec(
     name="search_memories",
     description=(
@@ -75,10 +81,13 @@ def memory_tools(
     embed: QueryEmbedding | None = None,
     search_limit: int | None = None,
     already_shown: Sequence[str] = (),
+    allowed: dict[str, bool] | None = None,
 ) -> list[Tool]:
     """The memory tools for `run`'s user; each write is reported to `on_change`. With `embed`, a new
     memory is compared by meaning with the stored ones (a near-duplicate is not stored twice); with
-    `search_limit`, search_memories is offered too, and finds what `already_shown` did not hold."""
+    `search_limit`, search_memories is offered too, and finds what `already_shown` did not hold.
+    `allowed` (a MemoryManager's flags: add, update, delete, clear) narrows the writes offered;
+    without it, add, update and delete are."""
 
     def recorded(
         action: str, write: Callable[[], UserMemory], started: float, arguments: dict[str, Any]
@@ -149,7 +158,21 @@ def memory_tools(
             return "No other stored memories match."
         return render_memories(new)
 
-    tools = [Tool(ADD_SPEC, add_memory), Tool(UPDATE_SPEC, update_memory), Tool(DELETE_SPEC, delete_memory)]
+    def clear_memories() -> str:
+        gone = 0
+        for memory in db.user_memories(user_id=run.user_id):
+            delete_memory(memory.stored_id)
+            gone += 1
+        return f"Deleted {gone} memories."
+
+    flags = allowed if allowed is not None else {"add": True, "update": True, "delete": True}
+    offered = [
+        (flags.get("add"), Tool(ADD_SPEC, add_memory)),
+        (flags.get("update"), Tool(UPDATE_SPEC, update_memory)),
+        (flags.get("delete"), Tool(DELETE_SPEC, delete_memory)),
+        (flags.get("clear"), Tool(CLEAR_SPEC, clear_memories)),
+    ]
+    tools = [tool for on, tool in offered if on]
     if search_limit is not None:
         tools.append(Tool(SEARCH_SPEC, search_memories))
     return tools

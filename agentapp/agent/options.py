@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .tools import Tool
 
@@ -34,6 +35,9 @@ class AgentOptions:
     store_tool_messages: bool = True
     store_history_messages: bool = False
     store_events: bool = False
+    # The writes agentic memory may make (a MemoryManager's flags); None: add, update and delete.
+    memory_writes: dict[str, bool] | None = None
+    toolkits: tuple[Any, ...] = ()  # MemoryTools, bound to each run
 
     @property
     def history_runs(self) -> int | None:

@@ -62,21 +62,97 @@ def render_turns(turns: Sequence[SummaryTurn]) -> str:
 
 
 def build_summary_request(
-    *, summary: SessionSummaryRecord | None, turns: Sequence[SummaryTurn]
+    *,
+    summary: SessionSummaryRecord | None,
+    turns: Sequence[SummaryTurn],
+    instructions: str = SUMMARY_INSTRUCTIONS,
+    request_message: str = "",
 ) -> tuple[tuple[Message, ...], tuple[Span, ...]]:
-    """The current summary goes with the instructions; the user message is only the new turns."""
+    """The current summary goes with the instructions; the user message is only the new turns
+    (after `request_message`, when a SessionSummaryManager gives one)."""
     current = truncate(summary.summary, MAX_SUMMARY_CHARS) if summary and summary.summary else "(none yet)"
     topics = ", ".join(summary.topics) if summary and summary.topics else "(none yet)"
     current_part = f"The current summary:\n<session_summary>\n{current}\nTopics: {topics}\n</session_summary>"
-    system = f"{SUMMARY_INSTRUCTIONS}{SEPARATOR}{current_part}"
-    split = len(SUMMARY_INSTRUCTIONS)
+    system = f"{instructions}{SEPARATOR}{current_part}"
+    split = len(instructions)
     layout = (
         Span("instructions", 0, 0, split),
         Span("summary", 0, split + len(SEPARATOR), len(system)),
         Span("history", 1),
     )
-    messages = (Message(role="system", content=system), Message(role="user", content=render_turns(turns)))
+    user = render_turns(turns)
+    if request_message:
+        user = f"{request_message}{SEPARATOR}{user}"
+    messages = (Message(role="system", content=system), Message(role="user", content=user))
     return messages, layout
+
+
+class SessionSummaryManager:
+    """Agno's SessionSummaryManager: `model` (the Agent's when None), `session_summary_prompt`
+    (replaces the instructions), `summary_request_message` (opens the request), `last_n_runs` and
+    `conversation_limit` (what `create_session_summary` reads: the last runs, at most that many
+    messages). Given to an Agent, its prompt and model make the incremental fold after each run;
+    `create_session_summary` writes one afresh from the last runs."""
+
+    def __init__(
+        self,
+        model: Model | None = None,
+        session_summary_prompt: str | None = None,
+        summary_request_message: str | None = None,
+        last_n_runs: int | None = None,
+        conversation_limit: int | None = None,
+    ) -> None:
+        self.model = model
+        self.session_summary_prompt = session_summary_prompt
+        self.summary_request_message = summary_request_message
+        self.last_n_runs = last_n_runs
+        self.conversation_limit = conversation_limit
+
+    @property
+    def instructions(self) -> str:
+        return (self.session_summary_prompt or SUMMARY_INSTRUCTIONS).strip()
+
+    def create_session_summary(
+        self, *, db: AgentDb, session_id: str, model: Model | None = None
+    ) -> SessionSummaryRecord | None:
+        """Summarise the session afresh from its last `last_n_runs` completed runs (at most
+        `conversation_limit` messages) and store it; None for a session without any."""
+        runs = [r for r in db.session_runs(session_id=session_id) if r.status == "completed"]
+        if self.last_n_runs is not None:
+            runs = runs[-self.last_n_runs :] if self.last_n_runs > 0 else []
+        if self.conversation_limit is not None:
+            runs = runs[-max(1, self.conversation_limit // 2) :] if self.conversation_limit > 0 else []
+        if not runs:
+            return None
+        current = db.session_summary_get(session_id=session_id)
+        turns = [
+            SummaryTurn(
+                run=RunHandle(run_id=r.run_id, session_id=session_id, user_id=r.user_id, input=r.input),
+                input=r.input,
+                content=r.content,
+            )
+            for r in runs
+        ]
+        # The request goes on the last run's timeline: that one needs the storage's own handle.
+        last = turns[-1]
+        turns[-1] = SummaryTurn(
+            run=db.run_handle(run_id=last.run.run_id), input=last.input, content=last.content
+        )
+        inputs = SummaryInputs(summary=None, turns=turns, more=False)
+        _fold(
+            model or self._model(),
+            db,
+            session_id,
+            inputs,
+            manager=self,
+            expected_last_run_id=current.last_run_id if current else None,
+        )
+        return db.session_summary_get(session_id=session_id)
+
+    def _model(self) -> Model:
+        if self.model is None:
+            raise ValueError("this SessionSummaryManager has no model: give it one, or pass model=")
+        return self.model
 
 
 def parse_summary(text: str, *, previous_topics: Sequence[str] = ()) -> tuple[str, list[str]]:
@@ -111,6 +187,7 @@ def update_summary(
     session_id: str,
     max_runs: int = MAX_RUNS_PER_FOLD,
     max_batches: int = MAX_BATCHES,
+    manager: SessionSummaryManager | None = None,
 ) -> SummaryUpdate:
     """Fold the completed runs the summary does not cover yet into it, `max_runs` per model request.
 
@@ -125,7 +202,9 @@ def update_summary(
         if inputs is None or not inputs.turns:
             return SummaryUpdate(folded, requests, dropped, pending=False)
         requests += 1
-        if _fold(model, db, session_id, inputs):
+        if _fold(
+            manager.model if manager and manager.model else model, db, session_id, inputs, manager=manager
+        ):
             folded += len(inputs.turns)
         else:
             dropped += 1
@@ -133,9 +212,24 @@ def update_summary(
     return SummaryUpdate(folded, requests, dropped, pending=more)
 
 
-def _fold(model: Model, db: AgentDb, session_id: str, inputs: SummaryInputs) -> bool:
+def _fold(
+    model: Model,
+    db: AgentDb,
+    session_id: str,
+    inputs: SummaryInputs,
+    *,
+    manager: SessionSummaryManager | None = None,
+    expected_last_run_id: str | None = None,
+) -> bool:
+    """One request folding `inputs` into its summary (a fresh one when `inputs.summary` is None and
+    `expected_last_run_id` names the stored one it replaces)."""
     previous = inputs.summary
-    messages, layout = build_summary_request(summary=previous, turns=inputs.turns)
+    messages, layout = build_summary_request(
+        summary=previous,
+        turns=inputs.turns,
+        instructions=manager.instructions if manager else SUMMARY_INSTRUCTIONS,
+        request_message=(manager.summary_request_message or "") if manager else "",
+    )
     last = inputs.turns[-1].run
     payload: dict[str, Any] = {
         "run_ids": [turn.run.run_id for turn in inputs.turns],
@@ -158,7 +252,7 @@ def _fold(model: Model, db: AgentDb, session_id: str, inputs: SummaryInputs) -> 
         summary=text,
         topics=topics,
         last_run_id=last.run_id,
-        expected_last_run_id=previous.last_run_id if previous else None,
+        expected_last_run_id=previous.last_run_id if previous else expected_last_run_id,
     )
     payload.update(
         response={"text": response.text},

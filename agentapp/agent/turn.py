@@ -148,6 +148,8 @@ class Turn:
             },
         )
         tools = [tool.for_run(self.run_context) for tool in options.tools]
+        for toolkit in options.toolkits:
+            tools.extend(toolkit.tools_for_run(db=self.db, run=self.run, on_change=self._memory_changed))
         if options.enable_agentic_state:
             tools.append(session_state_tool(self.run_context))
         if options.read_chat_history:
@@ -173,6 +175,7 @@ class Turn:
                     embed=self.query_embedding,
                     search_limit=SEARCH_TOOL_LIMIT,
                     already_shown=recall.ids,
+                    allowed=options.memory_writes,
                 )
             )
         return context.messages, tools
