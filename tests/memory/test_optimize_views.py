@@ -56,10 +56,13 @@ def _token(content: str) -> str:
     return re.search(r'name="plan" value="([^"]+)"', content).group(1)
 
 
-def test_anonymous_visitors_are_sent_to_sign_in(client):
+def test_anonymous_visitors_are_sent_to_sign_in(client, teas):
     for url in (OPTIMIZE, APPLY):
         response = client.post(url, {"user": "alice"})
         assert response.status_code == 302 and "/login" in response["Location"]
+    admin = client.post(reverse("admin:memory_app_memory_changelist"), _action(teas[:1], index=0))
+    assert admin.status_code == 302 and "/admin/login" in admin["Location"]
+    assert not MemoryChange.objects.filter(action="merge").exists()
 
 
 def test_a_person_who_is_not_staff_may_not_merge_even_their_own_memories(client, alice, teas, app_model):
@@ -193,3 +196,62 @@ def test_the_editor_offers_the_action_to_operators_for_the_person_shown(client, 
     page = client.get(reverse("memory:list"), {"user": "alice"}).content.decode()
 
     assert 'action="/memories/optimize/?user=alice"' in page and 'id="memory-optimize"' in page
+
+
+# --- the admin action ---------------------------------------------------------------------------
+CHANGELIST = reverse("admin:memory_app_memory_changelist")
+
+
+def _action(memories, **extra) -> dict:
+    return {"action": "optimize_memories", "_selected_action": [m.pk for m in memories], **extra}
+
+
+def test_the_admin_action_shows_the_dry_run_then_applies_it_as_an_operator_change(
+    admin_client, admin_user, alice, teas, app_model
+):
+    app_model.reply(text=_merge_answer(teas[:3]))
+
+    dry = admin_client.post(CHANGELIST, {**_action(teas[:1]), "index": 0})
+    page = dry.content.decode()
+    assert dry.status_code == 200 and "Merge duplicate memories of alice: dry run" in page
+    assert "would merge 3 of the 4 memories" in page
+    assert selectors.memories_active(user_pk=alice.pk).count() == 4
+
+    applied = admin_client.post(CHANGELIST, _action(teas[:1], plan=_token(page), apply="yes"), follow=True)
+
+    assert "Merged 3 memories of alice into 1." in applied.content.decode()
+    head = MemoryChange.objects.get(action="merge", merge__isnull=True)
+    assert (head.actor, head.actor_user, head.merged_sources.count()) == ("operator", admin_user, 3)
+    assert len(app_model.requests) == 1
+
+
+def test_the_admin_action_wants_the_memories_of_one_person(admin_client, bob, teas, remember, app_model):
+    bobs = remember(bob, "Plays chess")
+
+    response = admin_client.post(CHANGELIST, {**_action([teas[0], bobs]), "index": 0}, follow=True)
+
+    assert "Select memories of one person" in response.content.decode()
+    assert app_model.requests == []
+
+
+def test_staff_without_the_change_permission_are_not_offered_the_admin_action(
+    client, django_user_model, teas, app_model
+):
+    viewer = django_user_model.objects.create_user("viewer", password="pw-for-tests-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_memory"))
+    client.force_login(viewer)
+
+    page = client.get(CHANGELIST).content.decode()
+    response = client.post(CHANGELIST, {**_action(teas[:1]), "index": 0})
+
+    assert response.status_code in (200, 302) and "optimize_memories" not in page
+    assert app_model.requests == [] and not MemoryChange.objects.filter(action="merge").exists()
+
+
+def test_people_who_are_not_staff_never_reach_the_admin_action(client, alice, teas, app_model):
+    client.force_login(alice)
+
+    response = client.post(CHANGELIST, {**_action(teas[:1]), "index": 0})
+
+    assert response.status_code == 302 and "/admin/login" in response["Location"]
+    assert app_model.requests == []
