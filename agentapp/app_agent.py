@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from agentapp.agent import Agent, FollowupJob, Followups, ModelError, RunInline
+from agentapp.agent.memory_optimization import OptimizationPlan, apply_plan, optimize_memories
 from agentapp.agent.recall import (
     RRF_K,
     SEARCH_MIN_SIMILARITY,
@@ -148,6 +149,24 @@ def memory_search(*, user_pk: int, query: str, topic: str = "", mode: str = "hyb
         weights=(WEIGHTS["meaning"], WEIGHTS["words"]),
         rrf_k=RRF_K,
     )
+
+
+# --- memory optimisation, run by operators for one person -------------------------------------------
+def memories_optimize(*, owner: User, acting_user: User, actor: str, apply: bool = False) -> OptimizationPlan:
+    """The merges of the person's duplicate memories the app's model suggests (the summarise
+    strategy); made too with `apply`, each as a change by `acting_user`. Raises ModelError."""
+    return optimize_memories(
+        db=DjangoDb(acting_user=acting_user),
+        model=configured_model(),
+        user_id=owner.get_username(),
+        apply=apply,
+        actor=actor,
+    )
+
+
+def memories_optimize_apply(*, plan: OptimizationPlan, acting_user: User, actor: str) -> OptimizationPlan:
+    """Make the merges of a plan a dry run showed, as it showed them (no second model request)."""
+    return apply_plan(db=DjangoDb(acting_user=acting_user), plan=plan, actor=actor)
 
 
 def is_offline_demo() -> bool:

@@ -46,7 +46,7 @@ from agentapp.agent.records import (
 )
 from agentapp.agent.summarizer import MAX_TURN_CHARS
 from agentapp.database import connection_give_back, pgvector_state
-from agentapp.errors import SessionNotFound, SessionOwnedByAnotherUser, StorageUnavailable
+from agentapp.errors import MemoryNotFound, SessionNotFound, SessionOwnedByAnotherUser, StorageUnavailable
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
 from sessions_app import selectors as session_selectors
@@ -522,3 +522,22 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
             last_run_id=last_run_id,
             expected_last_run_id=expected_last_run_id,
         )
+
+    # --- memory optimisation ------------------------------------------------------------
+    def memories_merge(
+        self, *, user_id: str, memory_ids: Sequence[str], memory: str, topics: Sequence[str], actor: str
+    ) -> UserMemory:
+        """The merge as one audited change (see memory_app.services.memories_merge), made by
+        `acting_user` when there is one (an operator merging for a person)."""
+        user_pk = memory_selectors.user_pk_for_username(username=user_id)
+        if user_pk is None:
+            raise MemoryNotFound(f"memory {memory_ids[0] if memory_ids else ''!r} not found")
+        row = memory_services.memories_merge(
+            user_pk=user_pk,
+            memory_ids=list(memory_ids),
+            text=memory,
+            topics=list(topics),
+            actor=actor,
+            actor_user=self.acting_user,
+        )
+        return memory_record(row, user_id)

@@ -7,13 +7,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
-from agentapp.errors import AgentAppError
+from agentapp import app_agent
+from agentapp.agent import ModelError
+from agentapp.agent.memory_optimization import OptimizationPlan
+from agentapp.errors import AgentAppError, InvalidInput
 from agentapp.http import signed_in
+from agentapp.ownership import person_named
 
-from . import selectors, services
+from . import optimization, selectors, services
 from .models import Memory, MemoryChange, MemoryExtraction
 
 OPERATOR = MemoryChange.Actor.OPERATOR
@@ -104,7 +111,7 @@ class MemoryAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     date_hierarchy = "updated_at"
     inlines = [MemoryChangeInline]
-    actions = ["restore_selected"]
+    actions = ["restore_selected", "optimize_memories"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Memory | None = None) -> tuple[str, ...]:
         shown = ("memory_id", "source_run", "created_at", "updated_at", "deleted_at")
@@ -160,6 +167,48 @@ class MemoryAdmin(admin.ModelAdmin):
             except AgentAppError as exc:
                 messages.warning(request, f"{memory.memory_id}: {exc.message}")
         messages.success(request, f"Restored {restored} memories.")
+
+    @admin.action(description="Merge duplicate memories (dry run first)", permissions=["change"])
+    def optimize_memories(self, request: HttpRequest, queryset: QuerySet[Memory]) -> TemplateResponse | None:
+        """For the one person whose memories are selected: all of their memories, through the
+        model's plan shown first; Apply posts the signed plan back to this action."""
+        operator = signed_in(request)
+        owner_pks = set(queryset.values_list("user_id", flat=True))
+        if len(owner_pks) != 1:
+            messages.error(request, "Select memories of one person: their duplicates are merged.")
+            return None
+        try:
+            if request.POST.get("apply") == "yes":
+                owner, plan = optimization.plan_from_token(request.POST.get("plan", ""), operator=operator)
+                if owner.pk not in owner_pks:
+                    raise InvalidInput("this plan is for another person's memories")
+                plan = app_agent.memories_optimize_apply(plan=plan, acting_user=operator, actor=OPERATOR)
+                self._report(request, plan)
+                return None
+            owner = person_named(operator, get_user_model().objects.get(pk=owner_pks.pop()).get_username())
+            plan = app_agent.memories_optimize(owner=owner, acting_user=operator, actor=OPERATOR, apply=False)
+        except (AgentAppError, ModelError) as exc:
+            messages.error(request, f"Nothing was merged: {exc.message}")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Merge duplicate memories of {owner.get_username()}",
+            "owner": owner,
+            "plan": plan,
+            "token": optimization.plan_token(plan, operator=operator),
+            "selected": list(queryset.values_list("pk", flat=True)),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/memory_app/memory/optimize.html", context)
+
+    def _report(self, request: HttpRequest, plan: OptimizationPlan) -> None:
+        made = [merge for merge in plan.merges if merge.merged_id]
+        merged = sum(len(merge.source_ids) for merge in made)
+        messages.success(request, f"Merged {merged} memories of {plan.user_id} into {len(made)}.")
+        for merge in plan.merges:
+            if merge.error:
+                messages.warning(request, f"Not merged into {merge.memory!r}: {merge.error}")
 
 
 @admin.register(MemoryChange)

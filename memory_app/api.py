@@ -86,7 +86,7 @@ def memory_history(request: HttpRequest, memory_id: Id):
         memory_id=memory_id, viewer=caller(request), include_deleted=True
     )
     if memory.deleted_at is not None:
-        deletion = selectors.memory_changes(memory=memory).filter(action=MemoryChange.Action.DELETE).first()
+        deletion = selectors.memory_deletion(memory=memory)
         change_id = deletion.pk if deletion else None
         raise MemoryNotFound(
             f"memory {memory_id!r} was deleted; POST …/revert/{change_id} restores it",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import Any
 
-from .models import MemoryChange
+from .models import Memory, MemoryChange
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class ChangeView:
     topics_added: list[str] = field(default_factory=list)
     topics_removed: list[str] = field(default_factory=list)
     topics_kept: list[str] = field(default_factory=list)
+    merged_from: list[Memory] = field(default_factory=list)  # a merge's new memory: what it replaced
+    merged_into: Memory | None = None  # a merged-away memory: what replaced it
 
 
 def word_diff(before: str, after: str) -> list[Segment]:
@@ -39,15 +42,26 @@ def word_diff(before: str, after: str) -> list[Segment]:
     return segments
 
 
+def _merge_links(change: MemoryChange) -> dict[str, Any]:
+    if change.action != MemoryChange.Action.MERGE:
+        return {}
+    if change.merge_id is not None and change.merge is not None:
+        return {"merged_into": change.merge.memory}
+    return {"merged_from": [part.memory for part in change.merged_sources.all()]}
+
+
 def change_view(change: MemoryChange) -> ChangeView:
     before = change.before or {}
     after = change.after or {}
     if change.before is None or change.after is None:
-        # A create, delete or restore: the whole text is the state that appeared or went away.
+        # A create, delete, restore or merge: the whole text is the state that appeared or went away.
         text = after.get("text") or before.get("text") or ""
         op = "delete" if change.after is None else "insert"
         return ChangeView(
-            change, [Segment(op, text)], topics_kept=list(after.get("topics") or before.get("topics") or [])
+            change,
+            [Segment(op, text)],
+            topics_kept=list(after.get("topics") or before.get("topics") or []),
+            **_merge_links(change),
         )
     old_topics, new_topics = list(before.get("topics") or []), list(after.get("topics") or [])
     return ChangeView(

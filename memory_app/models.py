@@ -71,6 +71,8 @@ class MemoryChange(models.Model):
         UPDATE = "update"
         DELETE = "delete"
         RESTORE = "restore"
+        # A merge: the merged memory's creation, and each source's soft deletion (with `merge` set).
+        MERGE = "merge"
 
     class Actor(models.TextChoices):
         MODEL = "model", "Model (tool call)"
@@ -96,6 +98,11 @@ class MemoryChange(models.Model):
     # Set when this change was made by reverting an earlier one.
     reverts = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reverted_by"
+    )
+    # A merged-away source's change points to the merged memory's "merge" change (its creation),
+    # so each names the other: "merged into" one way, "merged from" (merged_sources) the other.
+    merge = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_sources"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -41,6 +41,11 @@ def memories_for_username(*, username: str, limit: int | None = None) -> list[Me
     if limit is not None:
         memories = memories[: max(0, limit)]
     return list(memories)
+
+
+def user_pk_for_username(*, username: str) -> int | None:
+    lookup = {get_user_model().USERNAME_FIELD: username}
+    return get_user_model().objects.filter(**lookup).values_list("pk", flat=True).first()
 
 
 def memories_for_context(*, user_pk: int, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -353,9 +358,18 @@ def memory_topics(*, user_pk: int) -> list[tuple[str, int]]:
 def memory_changes(*, memory: Memory) -> QuerySet[MemoryChange]:
     return (
         MemoryChange.objects.filter(memory=memory)
-        .select_related("actor_user", "run", "reverts")
+        .select_related("actor_user", "run", "reverts", "merge__memory")
+        .prefetch_related(
+            Prefetch("merged_sources", MemoryChange.objects.select_related("memory").order_by("pk"))
+        )
         .order_by("-created_at", "-id")
     )
+
+
+def memory_deletion(*, memory: Memory) -> MemoryChange | None:
+    """The change that deleted the memory last: a deletion, or its merge into another."""
+    gone = Q(action=MemoryChange.Action.DELETE) | Q(action=MemoryChange.Action.MERGE, merge__isnull=False)
+    return MemoryChange.objects.filter(gone, memory=memory).order_by("-created_at", "-id").first()
 
 
 def memories_export(*, user_pk: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import MD5
 from django.utils import timezone
 
-from agentapp.errors import Conflict, FollowupFailed, InvalidInput, RunNotFound
+from agentapp.errors import Conflict, FollowupFailed, InvalidInput, MemoryNotFound, RunNotFound
 from agentapp.storable import storable
 from sessions_app.models import Run
 
@@ -78,6 +78,7 @@ def _record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     reverts: MemoryChange | None = None,
+    merge: MemoryChange | None = None,
 ) -> MemoryChange:
     _embedding_follows(memory, action=action, before=before, after=after)
     return MemoryChange.objects.create(
@@ -90,6 +91,7 @@ def _record(
         before=before,
         after=after,
         reverts=reverts,
+        merge=merge,
     )
 
 
@@ -97,10 +99,13 @@ def _embedding_follows(
     memory: Memory, *, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None
 ) -> None:
     """A deleted memory's embedding goes; a new text (created, changed, restored) gets a new one."""
+    Action = MemoryChange.Action
     changed_text = before is not None and after is not None and before["text"] != after["text"]
-    if action == MemoryChange.Action.DELETE or changed_text:
+    merged_away = action == Action.MERGE and after is None
+    merged_into = action == Action.MERGE and before is None
+    if action == Action.DELETE or merged_away or changed_text:
         MemoryEmbedding.objects.filter(memory_id=memory.pk).delete()
-    if action in (MemoryChange.Action.CREATE, MemoryChange.Action.RESTORE) or changed_text:
+    if action in (Action.CREATE, Action.RESTORE) or merged_into or changed_text:
         memory_text_changed.send(sender=Memory, memory_pks=[memory.pk])
 
 
@@ -331,7 +336,10 @@ def memory_restore(
 
 def memory_revert(*, change: MemoryChange, actor: str, actor_user: User | None = None) -> Memory:
     """Return the memory to the state before `change`: a create is undone by deleting,
-    a delete by restoring, an update by writing the old text and topics back."""
+    a delete by restoring, an update by writing the old text and topics back, a merge (either of its
+    sides) by bringing the merged memories back and deleting the one they became."""
+    if change.action == MemoryChange.Action.MERGE:
+        return _merge_revert(change=change, actor=actor, actor_user=actor_user)
     memory = change.memory
     with transaction.atomic():
         if change.before is None:
@@ -345,6 +353,93 @@ def memory_revert(*, change: MemoryChange, actor: str, actor_user: User | None =
             actor_user=actor_user,
             reverts=change,
         )
+
+
+# --- merges: memory optimisation -------------------------------------------------------------
+MAX_MERGE_SOURCES = 50
+
+
+def memories_merge(
+    *,
+    user_pk: int,
+    memory_ids: Iterable[str],
+    text: Any,
+    topics: Iterable[Any] | None,
+    actor: str,
+    actor_user: User | None = None,
+    run_pk: int | None = None,
+) -> Memory:
+    """Replace two or more of the person's live memories with one new memory, in one transaction.
+
+    The new memory's "merge" change is named by each source's "merge" change (its soft deletion),
+    so the history shows both ways and `memory_revert` of either side undoes the whole merge.
+    MemoryNotFound for an id that is not the person's memory, Conflict for one already deleted or
+    a text identical to another live memory of theirs.
+    """
+    _check_actor(actor)
+    text = clean_text(text)
+    topics = clean_topics(topics)
+    ids = list(dict.fromkeys(str(memory_id) for memory_id in memory_ids))
+    if len(ids) < 2:
+        raise InvalidInput("a merge needs at least two memories")
+    if len(ids) > MAX_MERGE_SOURCES:
+        raise InvalidInput(f"at most {MAX_MERGE_SOURCES} memories can be merged into one")
+    normalized = normalize_text(text)
+    with transaction.atomic():
+        rows = Memory.objects.select_for_update().filter(user_id=user_pk, memory_id__in=ids).order_by("pk")
+        found = {memory.memory_id: memory for memory in rows}
+        for memory_id in ids:
+            if memory_id not in found:
+                raise MemoryNotFound(f"memory {memory_id!r} not found")
+            if found[memory_id].deleted_at is not None:
+                raise Conflict(f"memory {memory_id!r} is deleted; it cannot be merged")
+        sources = [found[memory_id] for memory_id in ids]
+        # The sources go first: the merged text may well be one of theirs (one live copy per text).
+        now = timezone.now()
+        befores = [_snapshot(source) for source in sources]
+        for source in sources:
+            source.deleted_at = now
+            source.save(update_fields=["deleted_at", "updated_at"])
+        if _live_with_text(user_pk, normalized).exists():
+            raise Conflict("an identical memory already exists; include it in the merge")
+        merged = Memory.objects.create(
+            user_id=user_pk, text=text, normalized_text=normalized, topics=topics, source_run_id=run_pk
+        )
+        head = _record(
+            merged,
+            action=MemoryChange.Action.MERGE,
+            actor=actor,
+            actor_user=actor_user,
+            run_pk=run_pk,
+            before=None,
+            after=_snapshot(merged),
+        )
+        for source, before in zip(sources, befores, strict=True):
+            _record(
+                source,
+                action=MemoryChange.Action.MERGE,
+                actor=actor,
+                actor_user=actor_user,
+                run_pk=run_pk,
+                before=before,
+                after=None,
+                merge=head,
+            )
+    return merged
+
+
+def _merge_revert(*, change: MemoryChange, actor: str, actor_user: User | None) -> Memory:
+    """Undo the merge `change` belongs to: the merged memory is deleted first (its text may be a
+    source's), then each source restored; all or nothing. Returns `change`'s memory as it is now."""
+    head = change.merge if change.merge_id is not None else change
+    if head is None:  # the merged memory itself was erased with its history
+        raise Conflict("this merge can no longer be reverted")
+    with transaction.atomic():
+        memory_delete(memory=head.memory, actor=actor, actor_user=actor_user, reverts=head)
+        parts = head.merged_sources.select_related("memory").order_by("pk")
+        for part in parts:
+            memory_restore(memory=part.memory, actor=actor, actor_user=actor_user, reverts=part)
+    return Memory.objects.get(pk=change.memory_id)
 
 
 def _import_items(data: Any) -> list[dict[str, Any]]:

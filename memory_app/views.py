@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -19,17 +20,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from agentapp import app_agent
+from agentapp.agent import ModelError
 from agentapp.errors import AgentAppError, InvalidInput
 from agentapp.http import AuthedRequest
 from agentapp.ownership import acts_for_others, person_named
 
-from . import selectors, services
+from . import optimization, selectors, services
 from .diff import change_view
 from .models import Memory, MemoryChange
 
 PAGE_SIZE = 20
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 TEMPLATE = "memory_app/memories.html"
+OPTIMIZE_TEMPLATE = "memory_app/memory_optimize.html"
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -226,6 +229,56 @@ def change_revert(request: AuthedRequest, change_pk: int) -> HttpResponse:
     context = _history_context(request, memory, error=error)
     response = render(request, f"{TEMPLATE}#history", context, status=409 if error else 200)
     return response if error else _changed(response, reload_list=True)
+
+
+# --- memory optimisation: operators merge a person's duplicates, a dry run first ----------------
+def _operators_only(request: AuthedRequest) -> None:
+    if not acts_for_others(request.user):
+        raise PermissionDenied("only operators may merge memories")
+
+
+def _optimize_response(request: AuthedRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    if request.htmx:  # into the editor, errors too (htmx swaps no 5xx)
+        return render(request, f"{OPTIMIZE_TEMPLATE}#plan", context)
+    return render(request, OPTIMIZE_TEMPLATE, context, status=status)
+
+
+@login_required
+@require_POST
+def memories_optimize(request: AuthedRequest) -> HttpResponse:
+    """The dry run: the merges the model suggests for the person, with an Apply button."""
+    _operators_only(request)
+    owner = _target_user(request)
+    context: dict[str, Any] = {"owner": owner, "owner_query": _user_query(owner, request)}
+    try:
+        plan = app_agent.memories_optimize(
+            owner=owner, acting_user=request.user, actor=_actor(request, owner.pk), apply=False
+        )
+    except ModelError as error:
+        context["error"] = f"The model could not be asked: {error.message}"
+        return _optimize_response(request, context, status=502)
+    context |= {"plan": plan, "token": optimization.plan_token(plan, operator=request.user)}
+    return _optimize_response(request, context)
+
+
+@login_required
+@require_POST
+def memories_optimize_apply(request: AuthedRequest) -> HttpResponse:
+    """Make the merges the dry run showed, each an audited change the history can revert."""
+    _operators_only(request)
+    try:
+        owner, plan = optimization.plan_from_token(request.POST.get("plan", ""), operator=request.user)
+    except InvalidInput as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        return _error(request, exc, "#memory-optimize-error")
+    plan = app_agent.memories_optimize_apply(
+        plan=plan, acting_user=request.user, actor=_actor(request, owner.pk)
+    )
+    context = {"owner": owner, "owner_query": _user_query(owner, request), "plan": plan}
+    if not request.htmx:
+        return render(request, OPTIMIZE_TEMPLATE, context)
+    return _changed(render(request, f"{OPTIMIZE_TEMPLATE}#plan", context), reload_list=True)
 
 
 # --- export and import ----------------------------------------------------------------

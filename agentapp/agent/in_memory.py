@@ -134,6 +134,7 @@ class InMemoryDb(MemoryVerbs):
         self._runs: dict[str, _Run] = {}
         self._memories: dict[str, _Memory] = {}
         self._vectors: dict[str, tuple[str, list[float]]] = {}  # memory id: (embedder, vector)
+        self._merged_from: dict[str, list[str]] = {}  # a merged memory's id: its sources' ids
         self._numbers = itertools.count(1)
 
     # --- a run ---------------------------------------------------------------------------
@@ -576,3 +577,37 @@ class InMemoryDb(MemoryVerbs):
                 return False
             session.summary = SessionSummaryRecord(session_id, summary, list(topics), last_run_id, _now())
             return True
+
+    # --- memory optimisation ------------------------------------------------------------
+    def memories_merge(
+        self, *, user_id: str, memory_ids: Sequence[str], memory: str, topics: Sequence[str], actor: str
+    ) -> UserMemory:
+        text = " ".join((memory or "").split())
+        if not text:
+            raise InvalidInput("memory text must not be empty")
+        ids = list(dict.fromkeys(memory_ids))
+        if len(ids) < 2:
+            raise InvalidInput("a merge needs at least two memories")
+        with self._lock:
+            sources: list[_Memory] = []
+            for memory_id in ids:
+                source = self._memories.get(memory_id)
+                if source is None or source.user_id != user_id or source.deleted:
+                    raise MemoryNotFound(f"memory {memory_id!r} not found")
+                sources.append(source)
+            others = (m for m in self._memories.values() if m.user_id == user_id and not m.deleted)
+            if any(m.memory_id not in ids and _normalized(m.memory) == _normalized(text) for m in others):
+                raise InvalidInput("an identical memory already exists")
+            for source in sources:
+                source.deleted = True
+                source.updated_at = _now()
+                self._vectors.pop(source.memory_id, None)
+            merged = _Memory(f"mem_{uuid.uuid4().hex[:16]}", user_id, text, _topics(topics))
+            self._memories[merged.memory_id] = merged
+            self._merged_from[merged.memory_id] = ids
+            return merged.record()
+
+    def memory_merged_from(self, *, memory_id: str) -> list[str]:
+        """The ids of the memories a merge replaced with this one ([] for one no merge made)."""
+        with self._lock:
+            return list(self._merged_from.get(memory_id, ()))

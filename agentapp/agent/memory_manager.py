@@ -17,6 +17,7 @@ from . import loop
 from .context import SEPARATOR, Span, render_memories
 from .errors import InvalidInput
 from .events import MemoryUpdated
+from .memory_optimization import MemoryOptimizationStrategy, OptimizationPlan, optimize_memories
 from .memory_store import MemoryVerbs
 from .memory_tools import memory_tools
 from .recall import QueryEmbedding, RecallQuery
@@ -286,6 +287,23 @@ class MemoryManager:
             return verbs.get_user_memories(user, sort_by="updated_at", sort_order="asc", limit=limit)
         newest = verbs.get_user_memories(user, sort_by="updated_at", sort_order="desc", limit=limit)
         return list(reversed(newest))
+
+    def optimize_memories(
+        self,
+        user_id: str | None = None,
+        strategy: MemoryOptimizationStrategy | str | None = None,
+        apply: bool = True,
+    ) -> OptimizationPlan:
+        """Merge duplicate and near-duplicate memories into fewer (see agent.memory_optimization);
+        apply=False is a dry run."""
+        return optimize_memories(
+            db=self._store(),
+            model=self._model(),
+            user_id=user_id or DEFAULT_USER_ID,
+            strategy=strategy,
+            apply=apply,
+            actor=ACTOR,
+        )
 
 
 def update_memories(

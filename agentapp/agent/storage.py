@@ -189,6 +189,17 @@ class AgentDb(Protocol):
         """
         ...
 
+    # --- memory optimisation ------------------------------------------------------------
+    def memories_merge(
+        self, *, user_id: str, memory_ids: Sequence[str], memory: str, topics: Sequence[str], actor: str
+    ) -> UserMemory:
+        """Replace two or more of the user's live memories with one, at once: the new memory names
+        its sources, which are soft-deleted (a revert brings them back, where the storage keeps an
+        audit trail). MemoryNotFound when one is not the user's live memory; InvalidInput for a
+        memory text the storage refuses.
+        """
+        ...
+
 
 @runtime_checkable
 class AsyncContextLoad(Protocol):

@@ -229,6 +229,42 @@ def _already_known(fact: str, memories: Sequence[str]) -> bool:
     return any(wanted <= _content_words(memory) for memory in memories)
 
 
+# The memory optimisation request (agent.memory_optimization): its memories, one line each.
+_OPTIMIZE_BLOCK = re.compile(r"<memories_to_optimize>(.*?)</memories_to_optimize>", re.DOTALL)
+_OPTIMIZE_LINE = re.compile(r"^\s*-\s*\[([^\]]+)\]\s*(.*?)(?:\s*\(topics:\s*([^)]*)\))?\s*$")
+
+
+def optimization_answer(text: str) -> str:
+    """The optimisation request's JSON answer: memories whose content words are the same as, or all
+    among, another's are merged into that one (the fullest), so no detail is lost."""
+    block = _OPTIMIZE_BLOCK.search(text)
+    rows = []
+    for line in (block.group(1) if block else "").splitlines():
+        match = _OPTIMIZE_LINE.match(line)
+        if match and _content_words(match.group(2)):
+            topics = [t.strip() for t in (match.group(3) or "").split(",") if t.strip()]
+            rows.append((match.group(1), match.group(2), topics, _content_words(match.group(2))))
+    # The fullest first, so each group is led by the memory that says everything its others say.
+    rows.sort(key=lambda row: -len(row[3]))
+    groups: list[list[tuple[str, str, list[str], set[str]]]] = []
+    for row in rows:
+        group = next((g for g in groups if row[3] <= g[0][3]), None)
+        if group is None:
+            groups.append([row])
+        else:
+            group.append(row)
+    merges = [
+        {
+            "ids": [row[0] for row in group],
+            "memory": group[0][1],
+            "topics": list(dict.fromkeys(topic for row in group for topic in row[2])),
+        }
+        for group in groups
+        if len(group) > 1
+    ]
+    return json.dumps({"merges": merges})
+
+
 def _asks_for_summary(system_text: str) -> bool:
     """A summarisation task, not a chat whose prompt merely includes an earlier summary."""
     text = _SUMMARY_BLOCK.sub("", system_text).lower()
@@ -256,6 +292,8 @@ class DemoModel:
     ) -> tuple[str, tuple[ToolCall, ...]]:
         system_text = "\n\n".join(m.content for m in messages if m.role == "system")
         dialogue = [m for m in messages if m.role != "system"]
+        if not tools and dialogue and _OPTIMIZE_BLOCK.search(dialogue[-1].content):
+            return optimization_answer(dialogue[-1].content), ()
         if not tools and _asks_for_summary(system_text):
             return self._summary(dialogue), ()
         if not dialogue:

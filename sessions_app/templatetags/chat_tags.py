@@ -19,7 +19,7 @@ def markdown(text: str) -> SafeString:
 
 @register.filter
 def memory_chip(change: MemoryChange) -> SafeString:
-    snapshot = change.before if change.action == MemoryChange.Action.DELETE else change.after
+    snapshot = change.before if change.after is None else change.after  # a deletion: what went
     return chip(change.action, str((snapshot or {}).get("text") or ""))
 
 

@@ -218,3 +218,26 @@ def test_a_failed_model_request_raises_its_error_from_a_standalone_call(storage,
         MemoryManager(model=cheap_model, db=storage).create_user_memories(
             message="I like tea", user_id="sarah"
         )
+
+
+def test_the_manager_optimises_three_duplicates_into_one_and_a_dry_run_writes_nothing(
+    storage, cheap_model, fake_openai
+):
+    manager = MemoryManager(model=cheap_model, db=storage)
+    ids = [
+        manager.add_user_memory(UserMemory(memory=text), user_id="sarah")
+        for text in ("User likes tea", "User enjoys tea", "User is fond of tea")
+    ]
+    answer = json.dumps({"merges": [{"ids": ids, "memory": "User likes tea", "topics": ["drinks"]}]})
+    fake_openai.reply(text=answer)
+    fake_openai.reply(text=answer)
+
+    dry = manager.optimize_memories(user_id="sarah", apply=False)
+    assert [m.source_ids for m in dry.merges] == [ids] and not dry.applied
+    assert len(manager.get_user_memories(user_id="sarah")) == 3
+
+    done = manager.optimize_memories(user_id="sarah")
+    assert done.applied
+    assert [(m.memory, m.topics) for m in manager.get_user_memories(user_id="sarah")] == [
+        ("User likes tea", ["drinks"])
+    ]
