@@ -102,3 +102,27 @@ def test_memory_tools_flags_leave_tools_out(storage, make_model, fake_openai):
     agent.run("hi", user_id="sarah", session_id="s")
     names = [t["function"]["name"] for t in fake_openai.requests[0].body["tools"]]
     assert names == ["get_memories", "add_memory", "update_memory", "analyze"]
+
+
+@pytest.mark.django_db
+def test_a_custom_summary_prompt_shows_on_the_run_pages_context_view(
+    client, alice, make_model, cheap_model, fake_openai
+):
+    from agentapp.db import DjangoDb
+
+    manager = SessionSummaryManager(
+        model=cheap_model, session_summary_prompt="Summarise for the night shift."
+    )
+    agent = Agent(
+        model=make_model("chat"),
+        db=DjangoDb(),
+        enable_session_summaries=True,
+        session_summary_manager=manager,
+    )
+    fake_openai.reply(text="Hello.")
+    fake_openai.reply(text="A greeting.\nTopics: greetings")
+    output = agent.run("Hi", user_id="alice", session_id="alice-thread")
+
+    client.force_login(alice)
+    body = client.get(f"/runs/{output.run_id}/context/").content.decode()
+    assert "Summarise for the night shift." in body
