@@ -38,16 +38,6 @@ def operator(django_user_model):
     return user
 
 
-@pytest.fixture
-def demo_model(settings):
-    from agentapp.app_agent import configured_model
-
-    settings.AGENT_MODEL = "demo"
-    configured_model.cache_clear()
-    yield
-    configured_model.cache_clear()
-
-
 def _merge_answer(*groups: list[Memory], text: str = "User likes green tea a lot") -> str:
     return json.dumps({"merges": [{"ids": [m.memory_id for m in g], "memory": text} for g in groups]})
 
