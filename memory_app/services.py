@@ -402,9 +402,19 @@ def memories_merge(
             source.save(update_fields=["deleted_at", "updated_at"])
         if _live_with_text(user_pk, normalized).exists():
             raise Conflict("an identical memory already exists; include it in the merge")
-        merged = Memory.objects.create(
-            user_id=user_pk, text=text, normalized_text=normalized, topics=topics, source_run_id=run_pk
-        )
+        try:
+            with transaction.atomic():
+                merged = Memory.objects.create(
+                    user_id=user_pk,
+                    text=text,
+                    normalized_text=normalized,
+                    topics=topics,
+                    source_run_id=run_pk,
+                )
+        except IntegrityError as error:
+            if _is_duplicate(error):  # stored by a concurrent create since the check above
+                raise Conflict("an identical memory already exists; include it in the merge") from error
+            raise
         head = _record(
             merged,
             action=MemoryChange.Action.MERGE,
