@@ -261,7 +261,7 @@ def optimize_memories(
 
 
 def apply_plan(*, db: AgentDb, plan: OptimizationPlan, actor: str = ACTOR) -> OptimizationPlan:
-    """Make the plan's merges, each on its own: one whose sources were deleted or changed since the
+    """Make the plan's merges, each on its own: one whose sources were deleted or edited since the
     plan was made is left out (its `error` says why), the others still go through."""
     for merge in plan.merges:
         if merge.merged_id or merge.error:
@@ -273,6 +273,7 @@ def apply_plan(*, db: AgentDb, plan: OptimizationPlan, actor: str = ACTOR) -> Op
                 memory=merge.memory,
                 topics=list(merge.topics),
                 actor=actor,
+                source_texts=merge.sources if len(merge.sources) == len(merge.source_ids) else None,
             )
         except AgentError as exc:
             merge.error = exc.message

@@ -15,6 +15,7 @@ from agentapp.agent.memory_optimization import (
     MemoryMerge,
     MemoryOptimizationStrategyType,
     SummarizeStrategy,
+    apply_plan,
     optimize_memories,
     parse_merges,
     strategy_for,
@@ -206,6 +207,23 @@ def test_a_merge_whose_source_went_meanwhile_is_left_out_and_the_others_still_ap
 
     assert ids[0] in plan.merges[0].error and plan.merges[1].merged_id
     assert plan.merged_ids == [plan.merges[1].merged_id]
+
+
+def test_a_source_edited_while_the_model_planned_is_not_merged_unread(storage, make_model, fake_openai):
+    ids = _remember(storage, "Likes tea", "User likes tea")
+    fake_openai.reply(text=_answer({"ids": ids, "memory": "User likes tea"}))
+    plan = optimize_memories(db=storage, model=make_model("chat"), user_id="sarah", apply=False)
+    run = storage.run_begin(
+        user_id="sarah", session_id="t", agent_name="a", message="x", model_id="m", model_provider="p"
+    )
+    storage.memory_update(
+        run=run, memory_id=ids[1], memory="User likes tea, never coffee", topics=None, actor="person"
+    )
+
+    apply_plan(db=storage, plan=plan)
+
+    assert "changed since the merge was planned" in plan.merges[0].error and plan.merged_ids == []
+    assert len(storage.user_memories(user_id="sarah")) == 2
 
 
 def test_a_failed_model_request_raises_and_merges_nothing(storage, make_model, fake_openai):
