@@ -525,7 +525,14 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
 
     # --- memory optimisation ------------------------------------------------------------
     def memories_merge(
-        self, *, user_id: str, memory_ids: Sequence[str], memory: str, topics: Sequence[str], actor: str
+        self,
+        *,
+        user_id: str,
+        memory_ids: Sequence[str],
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        source_texts: Sequence[str] | None = None,
     ) -> UserMemory:
         """The merge as one audited change (see memory_app.services.memories_merge), made by
         `acting_user` when there is one (an operator merging for a person)."""
@@ -539,5 +546,6 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
             topics=list(topics),
             actor=actor,
             actor_user=self.acting_user,
+            source_texts=list(source_texts) if source_texts is not None else None,
         )
         return memory_record(row, user_id)

@@ -89,7 +89,7 @@ class MemoryChangeInline(admin.TabularInline):
     fk_name = "memory"
     extra = 0
     can_delete = False
-    fields = ("created_at", "action", "actor", "actor_user", "run", "before", "after", "reverts")
+    fields = ("created_at", "action", "actor", "actor_user", "run", "before", "after", "reverts", "merge")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -234,6 +234,7 @@ class MemoryChangeAdmin(admin.ModelAdmin):
         "before",
         "after",
         "reverts",
+        "merge",
         "created_at",
     )
     actions = ["revert_selected"]

@@ -63,10 +63,22 @@ class MemoryChangeOut(Schema):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     created_at: datetime
+    merged_into: str | None = None  # a memory merged away: the memory it became part of
+    merged_from: list[str] = []  # a merge's new memory: the memories it replaced
 
     @staticmethod
     def resolve_change_id(obj: Any) -> int:
         return obj.pk
+
+    @staticmethod
+    def resolve_merged_into(obj: Any) -> str | None:
+        return obj.merge.memory.memory_id if obj.merge_id else None
+
+    @staticmethod
+    def resolve_merged_from(obj: Any) -> list[str]:
+        if obj.action != "merge" or obj.merge_id:
+            return []
+        return [part.memory.memory_id for part in obj.merged_sources.all()]
 
     @staticmethod
     def resolve_memory_id(obj: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -368,18 +368,22 @@ def memories_merge(
     actor: str,
     actor_user: User | None = None,
     run_pk: int | None = None,
+    source_texts: Sequence[str] | None = None,
 ) -> Memory:
     """Replace two or more of the person's live memories with one new memory, in one transaction.
 
     The new memory's "merge" change is named by each source's "merge" change (its soft deletion),
     so the history shows both ways and `memory_revert` of either side undoes the whole merge.
-    MemoryNotFound for an id that is not the person's memory, Conflict for one already deleted or
-    a text identical to another live memory of theirs.
+    MemoryNotFound for an id that is not the person's memory, Conflict for one already deleted,
+    one whose text is no longer its `source_texts` entry (what the merge was planned from), or a
+    merged text identical to another live memory of theirs.
     """
     _check_actor(actor)
     text = clean_text(text)
     topics = clean_topics(topics)
-    ids = list(dict.fromkeys(str(memory_id) for memory_id in memory_ids))
+    memory_ids = [str(memory_id) for memory_id in memory_ids]
+    expected = dict(zip(memory_ids, source_texts, strict=True)) if source_texts is not None else {}
+    ids = list(dict.fromkeys(memory_ids))
     if len(ids) < 2:
         raise InvalidInput("a merge needs at least two memories")
     if len(ids) > MAX_MERGE_SOURCES:
@@ -393,6 +397,11 @@ def memories_merge(
                 raise MemoryNotFound(f"memory {memory_id!r} not found")
             if found[memory_id].deleted_at is not None:
                 raise Conflict(f"memory {memory_id!r} is deleted; it cannot be merged")
+            if (
+                memory_id in expected
+                and normalize_text(expected[memory_id]) != found[memory_id].normalized_text
+            ):
+                raise Conflict(f"memory {memory_id!r} changed since the merge was planned")
         sources = [found[memory_id] for memory_id in ids]
         # The sources go first: the merged text may well be one of theirs (one live copy per text).
         now = timezone.now()
@@ -402,9 +411,19 @@ def memories_merge(
             source.save(update_fields=["deleted_at", "updated_at"])
         if _live_with_text(user_pk, normalized).exists():
             raise Conflict("an identical memory already exists; include it in the merge")
-        merged = Memory.objects.create(
-            user_id=user_pk, text=text, normalized_text=normalized, topics=topics, source_run_id=run_pk
-        )
+        try:
+            with transaction.atomic():
+                merged = Memory.objects.create(
+                    user_id=user_pk,
+                    text=text,
+                    normalized_text=normalized,
+                    topics=topics,
+                    source_run_id=run_pk,
+                )
+        except IntegrityError as error:
+            if _is_duplicate(error):  # stored by a concurrent create since the check above
+                raise Conflict("an identical memory already exists; include it in the merge") from error
+            raise
         head = _record(
             merged,
             action=MemoryChange.Action.MERGE,

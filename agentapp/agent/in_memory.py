@@ -580,7 +580,14 @@ class InMemoryDb(MemoryVerbs):
 
     # --- memory optimisation ------------------------------------------------------------
     def memories_merge(
-        self, *, user_id: str, memory_ids: Sequence[str], memory: str, topics: Sequence[str], actor: str
+        self,
+        *,
+        user_id: str,
+        memory_ids: Sequence[str],
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        source_texts: Sequence[str] | None = None,
     ) -> UserMemory:
         text = " ".join((memory or "").split())
         if not text:
@@ -588,12 +595,15 @@ class InMemoryDb(MemoryVerbs):
         ids = list(dict.fromkeys(memory_ids))
         if len(ids) < 2:
             raise InvalidInput("a merge needs at least two memories")
+        expected = dict(zip(memory_ids, source_texts, strict=True)) if source_texts is not None else {}
         with self._lock:
             sources: list[_Memory] = []
             for memory_id in ids:
                 source = self._memories.get(memory_id)
                 if source is None or source.user_id != user_id or source.deleted:
                     raise MemoryNotFound(f"memory {memory_id!r} not found")
+                if memory_id in expected and _normalized(expected[memory_id]) != _normalized(source.memory):
+                    raise InvalidInput(f"memory {memory_id!r} changed since the merge was planned")
                 sources.append(source)
             others = (m for m in self._memories.values() if m.user_id == user_id and not m.deleted)
             if any(m.memory_id not in ids and _normalized(m.memory) == _normalized(text) for m in others):

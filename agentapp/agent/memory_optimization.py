@@ -4,9 +4,10 @@ A strategy plans the merges (which memories say the same thing, and the one sent
 all); `optimize_memories` applies them through the storage's `memories_merge`, each merge one
 audited change that can be reverted. With `apply=False` it is a dry run: the plan, nothing written.
 
-The summarise strategy asks the model once, about at most MAX_MEMORIES_PER_REQUEST memories (the
-most recently updated; a person with more has the rest looked at once these are merged), each
-shown up to MAX_MEMORY_CHARS_SHOWN characters, so the request's size is bounded whatever their number.
+The summarise strategy asks the model once, about the person's most recently updated memories:
+at most MAX_MEMORIES_PER_REQUEST of them and MAX_REQUEST_CHARS of their text, so the request costs
+the same whatever their number. Each memory is shown whole (one cut short could be merged into a
+sentence that lost its end); older ones than fit are left as they are.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "memory_manager"
 MAX_MEMORIES_PER_REQUEST = 200
-MAX_MEMORY_CHARS_SHOWN = 500
+MAX_REQUEST_CHARS = 60_000  # about 15,000 tokens of memories
 MAX_MERGED_CHARS = 2_000  # what the storages accept as one memory
 MAX_TOPICS = 10
 # The demo model recognises the optimisation request by this tag around the memories.
@@ -111,12 +112,23 @@ class MemoryOptimizationStrategy(Protocol):
 
 
 # --- the summarise strategy ---------------------------------------------------------------------
-def build_optimization_request(memories: Sequence[UserMemory]) -> tuple[Message, ...]:
-    lines = []
+def memories_in_request(memories: Sequence[UserMemory]) -> list[tuple[UserMemory, str]]:
+    """The memories one request shows, in their order, each with its line: whole lines only,
+    within MAX_MEMORIES_PER_REQUEST and MAX_REQUEST_CHARS."""
+    shown: list[tuple[UserMemory, str]] = []
+    size = 0
     for memory in memories[:MAX_MEMORIES_PER_REQUEST]:
-        text = " ".join(memory.memory.split())[:MAX_MEMORY_CHARS_SHOWN]
         topics = f" (topics: {', '.join(memory.topics)})" if memory.topics else ""
-        lines.append(f"- [{memory.memory_id}] {text}{topics}")
+        line = f"- [{memory.memory_id}] {' '.join(memory.memory.split())}{topics}"
+        if size + len(line) > MAX_REQUEST_CHARS:
+            break
+        shown.append((memory, line))
+        size += len(line) + 1
+    return shown
+
+
+def build_optimization_request(memories: Sequence[UserMemory]) -> tuple[Message, ...]:
+    lines = [line for _, line in memories_in_request(memories)]
     body = f"<{MEMORIES_TAG}>\n" + "\n".join(lines) + f"\n</{MEMORIES_TAG}>"
     return Message(role="system", content=OPTIMIZATION_INSTRUCTIONS), Message(role="user", content=body)
 
@@ -191,11 +203,11 @@ class SummarizeStrategy:
     name = MemoryOptimizationStrategyType.SUMMARIZE.value
 
     def plan(self, memories: list[UserMemory], model: Model) -> list[MemoryMerge]:
-        shown = memories[:MAX_MEMORIES_PER_REQUEST]
+        shown = [memory for memory, _ in memories_in_request(memories)]
         if len(shown) < 2:
             return []
         response = model.request(build_optimization_request(shown))
-        return parse_merges(response.text, shown)
+        return parse_merges(response.text, shown)  # ids of memories it was not shown are unknown
 
 
 STRATEGIES: dict[MemoryOptimizationStrategyType, type[SummarizeStrategy]] = {
@@ -249,7 +261,7 @@ def optimize_memories(
 
 
 def apply_plan(*, db: AgentDb, plan: OptimizationPlan, actor: str = ACTOR) -> OptimizationPlan:
-    """Make the plan's merges, each on its own: one whose sources were deleted or changed since the
+    """Make the plan's merges, each on its own: one whose sources were deleted or edited since the
     plan was made is left out (its `error` says why), the others still go through."""
     for merge in plan.merges:
         if merge.merged_id or merge.error:
@@ -261,6 +273,7 @@ def apply_plan(*, db: AgentDb, plan: OptimizationPlan, actor: str = ACTOR) -> Op
                 memory=merge.memory,
                 topics=list(merge.topics),
                 actor=actor,
+                source_texts=merge.sources if len(merge.sources) == len(merge.source_ids) else None,
             )
         except AgentError as exc:
             merge.error = exc.message

@@ -191,12 +191,20 @@ class AgentDb(Protocol):
 
     # --- memory optimisation ------------------------------------------------------------
     def memories_merge(
-        self, *, user_id: str, memory_ids: Sequence[str], memory: str, topics: Sequence[str], actor: str
+        self,
+        *,
+        user_id: str,
+        memory_ids: Sequence[str],
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        source_texts: Sequence[str] | None = None,
     ) -> UserMemory:
         """Replace two or more of the user's live memories with one, at once: the new memory names
         its sources, which are soft-deleted (a revert brings them back, where the storage keeps an
         audit trail). MemoryNotFound when one is not the user's live memory; InvalidInput for a
-        memory text the storage refuses.
+        memory text the storage refuses. Given `source_texts` (the texts the merge was planned from,
+        in `memory_ids`' order), a source edited since is refused too, so no edit is merged unread.
         """
         ...
 

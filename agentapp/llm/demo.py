@@ -292,7 +292,9 @@ class DemoModel:
     ) -> tuple[str, tuple[ToolCall, ...]]:
         system_text = "\n\n".join(m.content for m in messages if m.role == "system")
         dialogue = [m for m in messages if m.role != "system"]
-        if not tools and dialogue and _OPTIMIZE_BLOCK.search(dialogue[-1].content):
+        # The optimisation request names its tag in the instructions and wraps the memories in it.
+        optimizing = "<memories_to_optimize>" in system_text
+        if not tools and optimizing and dialogue and _OPTIMIZE_BLOCK.search(dialogue[-1].content):
             return optimization_answer(dialogue[-1].content), ()
         if not tools and _asks_for_summary(system_text):
             return self._summary(dialogue), ()

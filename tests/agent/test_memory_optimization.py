@@ -10,10 +10,12 @@ import pytest
 from agentapp.agent import InMemoryDb, MemoryNotFound, ModelError
 from agentapp.agent.memory_optimization import (
     MAX_MEMORIES_PER_REQUEST,
+    MAX_REQUEST_CHARS,
     OPTIMIZATION_INSTRUCTIONS,
     MemoryMerge,
     MemoryOptimizationStrategyType,
     SummarizeStrategy,
+    apply_plan,
     optimize_memories,
     parse_merges,
     strategy_for,
@@ -106,14 +108,27 @@ def test_the_request_lists_the_memories_with_their_ids_under_the_fixed_instructi
     assert "- [m1] Likes tea (topics: t)" in user["content"] and "- [m5] Has a dog" in user["content"]
 
 
-def test_the_request_is_bounded_whatever_the_number_of_memories(make_model, fake_openai):
-    many = _memories(*(f"Fact number {n} " + "word " * 200 for n in range(MAX_MEMORIES_PER_REQUEST + 50)))
+def test_the_request_is_bounded_by_count_whatever_the_number_of_memories(make_model, fake_openai):
+    many = _memories(*(f"Fact number {n}" for n in range(MAX_MEMORIES_PER_REQUEST + 50)))
     fake_openai.reply(text=_answer())
 
     SummarizeStrategy().plan(many, make_model("chat"))
 
     sent = fake_openai.requests[0].body["messages"][1]["content"]
-    assert sent.count("\n- [") == MAX_MEMORIES_PER_REQUEST and len(sent) < 120_000
+    assert sent.count("\n- [") == MAX_MEMORIES_PER_REQUEST and "Fact number 199 " in sent
+
+
+def test_the_request_is_bounded_by_size_and_shows_each_memory_whole(make_model, fake_openai):
+    long = _memories(*(f"Fact number {n} " + "word " * 390 + "end." for n in range(100)))
+    fake_openai.reply(text=_answer({"ids": ["m1", "m99"], "memory": "Merged"}))
+
+    merges = SummarizeStrategy().plan(long, make_model("chat"))
+
+    sent = fake_openai.requests[0].body["messages"][1]["content"]
+    assert (
+        len(sent) <= MAX_REQUEST_CHARS + 100 and sent.count("end. (topics: t)") == sent.count("\n- [") < 100
+    )
+    assert merges == []  # m99 was not shown: the model cannot have read it
 
 
 def test_fewer_than_two_memories_ask_the_model_nothing(make_model, fake_openai):
@@ -192,6 +207,23 @@ def test_a_merge_whose_source_went_meanwhile_is_left_out_and_the_others_still_ap
 
     assert ids[0] in plan.merges[0].error and plan.merges[1].merged_id
     assert plan.merged_ids == [plan.merges[1].merged_id]
+
+
+def test_a_source_edited_while_the_model_planned_is_not_merged_unread(storage, make_model, fake_openai):
+    ids = _remember(storage, "Likes tea", "User likes tea")
+    fake_openai.reply(text=_answer({"ids": ids, "memory": "User likes tea"}))
+    plan = optimize_memories(db=storage, model=make_model("chat"), user_id="sarah", apply=False)
+    run = storage.run_begin(
+        user_id="sarah", session_id="t", agent_name="a", message="x", model_id="m", model_provider="p"
+    )
+    storage.memory_update(
+        run=run, memory_id=ids[1], memory="User likes tea, never coffee", topics=None, actor="person"
+    )
+
+    apply_plan(db=storage, plan=plan)
+
+    assert "changed since the merge was planned" in plan.merges[0].error and plan.merged_ids == []
+    assert len(storage.user_memories(user_id="sarah")) == 2
 
 
 def test_a_failed_model_request_raises_and_merges_nothing(storage, make_model, fake_openai):

@@ -168,3 +168,29 @@ def test_memory_topics_are_counted_for_the_caller(alice, alice_api, bob_api, ser
     assert_error(anon_api.get("/api/memory-topics"), 401)
     assert len(service_api.get("/api/memory-topics", user_id="alice").json()) == 2
     assert_error(alice_api.get("/api/memory-topics", user_id=""), 422)
+
+
+def test_a_merge_is_named_both_ways_in_the_history_and_a_merged_away_memory_says_how_to_undo_it(
+    alice, alice_api, jazz
+):
+    from memory_app.services import memories_merge
+
+    blues = memory_create(user_pk=alice.pk, text="Likes jazz and blues", actor=PERSON)[0]
+    merged = memories_merge(
+        user_pk=alice.pk,
+        memory_ids=[jazz.memory_id, blues.memory_id],
+        text="Likes jazz and blues",
+        topics=["music"],
+        actor="memory_manager",
+    )
+
+    [head] = alice_api.get(f"/api/memories/{merged.memory_id}/history").json()
+    gone = alice_api.get(f"/api/memories/{jazz.memory_id}/history")
+
+    assert head["action"] == "merge" and head["merged_from"] == [jazz.memory_id, blues.memory_id]
+    assert_error(gone, 404)
+    part = MemoryChange.objects.get(pk=gone.json()["detail"]["change_id"])
+    assert (part.action, part.merge_id) == ("merge", head["change_id"])
+    restored = alice_api.post(f"/api/memories/{jazz.memory_id}/revert/{part.pk}")
+    assert restored.status_code == 200 and restored.json()["text"] == "Likes jazz"
+    assert alice_api.get(f"/api/memories/{merged.memory_id}").status_code == 404

@@ -194,3 +194,42 @@ def test_the_async_variants_behave_like_the_sync_ones() -> None:
     assert response.text == model.request(messages).text
     assert "".join(item.text for item in items[:-1]) == items[-1].text == response.text
     assert json.dumps(response.text)
+
+
+OPTIMIZE_SYSTEM = Message(role="system", content="Merge the memories listed inside <memories_to_optimize>.")
+
+
+def _to_optimize(*lines: str) -> Message:
+    return Message(
+        role="user", content="<memories_to_optimize>\n" + "\n".join(lines) + "\n</memories_to_optimize>"
+    )
+
+
+def test_the_optimisation_request_merges_into_the_memory_that_says_everything_the_others_do() -> None:
+    message = _to_optimize(
+        "- [a] Likes tea (topics: drinks)",
+        "- [b] User likes tea",
+        "- [c] User likes tea and lives in Paris (topics: home)",
+        "- [d] Has a dog",
+        "- [e] Likes coffee",
+    )
+
+    answer = json.loads(DemoModel().request([OPTIMIZE_SYSTEM, message]).text)
+
+    assert answer == {
+        "merges": [
+            {
+                "ids": ["c", "a", "b"],
+                "memory": "User likes tea and lives in Paris",
+                "topics": ["home", "drinks"],
+            }
+        ]
+    }
+
+
+def test_memories_that_only_overlap_are_not_merged_and_a_chat_quoting_the_tag_is_a_chat() -> None:
+    overlapping = _to_optimize("- [a] Likes tea and cake", "- [b] Likes tea and jam")
+    chat = [system(), _to_optimize("- [a] Likes tea", "- [b] Likes tea")]
+
+    assert json.loads(DemoModel().request([OPTIMIZE_SYSTEM, overlapping]).text) == {"merges": []}
+    assert DemoModel().request(chat).text.startswith("(Offline demo model)")

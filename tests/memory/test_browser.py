@@ -60,3 +60,21 @@ def test_search_narrows_the_list_as_you_type(page, alice):
     expect(page.locator("#memory-items > li")).to_have_count(1)
     assert page.locator("#memory-items").inner_text().strip().startswith("Plays the piano")
     assert "q=pian" in page.url
+
+
+def test_an_operator_merges_a_persons_duplicates_after_a_dry_run(page, staff, alice, demo_model):
+    for text in ["Likes green tea", "User likes green tea", "Likes green tea a lot", "Lives in Paris"]:
+        services.memory_create(user_pk=alice.pk, text=text, actor="model")
+    sign_in(page, "ops", PASSWORD)
+    page.goto("/memories/?user=alice")
+
+    page.get_by_role("button", name="Merge duplicates…").click()
+    plan = page.locator("#memory-optimize")
+    plan.get_by_text("Merge duplicates: dry run").wait_for()
+    assert plan.locator("del").count() == 3 and Memory.objects.filter(deleted_at__isnull=False).count() == 0
+    plan.get_by_role("button", name="Apply 1 merge").click()
+
+    plan.get_by_text("Duplicates merged").wait_for()
+    expect(page.locator("#memory-items > li")).to_have_count(2)
+    assert page.url.endswith("/memories/?user=alice")
+    assert Memory.objects.filter(deleted_at__isnull=False).count() == 3

@@ -38,16 +38,6 @@ def operator(django_user_model):
     return user
 
 
-@pytest.fixture
-def demo_model(settings):
-    from agentapp.app_agent import configured_model
-
-    settings.AGENT_MODEL = "demo"
-    configured_model.cache_clear()
-    yield
-    configured_model.cache_clear()
-
-
 def _merge_answer(*groups: list[Memory], text: str = "User likes green tea a lot") -> str:
     return json.dumps({"merges": [{"ids": [m.memory_id for m in g], "memory": text} for g in groups]})
 
@@ -255,3 +245,19 @@ def test_people_who_are_not_staff_never_reach_the_admin_action(client, alice, te
 
     assert response.status_code == 302 and "/admin/login" in response["Location"]
     assert app_model.requests == []
+
+
+def test_the_admin_shows_which_merge_a_merged_away_memorys_change_belongs_to(admin_client, alice, teas):
+    from memory_app import services
+
+    merged = services.memories_merge(
+        user_pk=alice.pk, memory_ids=[m.memory_id for m in teas[:2]], text="x", topics=[], actor="operator"
+    )
+    head = MemoryChange.objects.get(memory=merged)
+    part = MemoryChange.objects.get(memory=teas[0], action="merge")
+
+    page = admin_client.get(reverse("admin:memory_app_memorychange_change", args=[part.pk])).content.decode()
+    inline = admin_client.get(reverse("admin:memory_app_memory_change", args=[teas[0].pk])).content.decode()
+
+    assert reverse("admin:memory_app_memorychange_change", args=[head.pk]) in page
+    assert str(head) in inline

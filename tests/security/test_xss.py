@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.test import Client
@@ -114,3 +117,28 @@ def test_a_refused_memory_edit_echoes_its_input_inert(hostile, alice):
     )
     assert response.status_code == 422
     assert not live_payloads(response.content.decode())
+
+
+def test_merging_the_payloads_shows_them_inert_in_the_plan_the_result_and_the_history(
+    hostile, alice, staff, app_model
+):
+    ids = list(Memory.objects.filter(user=alice).values_list("memory_id", flat=True)[:2])
+    client = _client(staff)
+    for _ in range(2):  # the editor's dry run, then the admin's
+        app_model.reply(
+            text=json.dumps({"merges": [{"ids": ids, "memory": PAYLOADS[1], "topics": [PAYLOADS[3]]}]})
+        )
+    pks = list(Memory.objects.filter(memory_id__in=ids).values_list("pk", flat=True))
+
+    dry = client.post("/memories/optimize/", {"user": "alice"})
+    admin = client.post(
+        "/admin/memory_app/memory/", {"action": "optimize_memories", "_selected_action": pks, "index": 0}
+    )
+    token = re.search(r'name="plan" value="([^"]+)"', dry.content.decode()).group(1)
+    applied = client.post("/memories/optimize/apply/", {"plan": token}, headers=HTMX)
+    merged = Memory.objects.get(user=alice, deleted_at__isnull=True, text=PAYLOADS[1])
+    histories = [client.get(f"/memories/{memory_id}/history/") for memory_id in [*ids, merged.memory_id]]
+
+    for response in (dry, admin, applied, *histories):
+        assert response.status_code == 200 and "__xss" in _text(response)
+        assert not live_payloads(_text(response)), response.request["PATH_INFO"]
