@@ -34,6 +34,7 @@ from .recorder import RunRecorder
 from .records import ContextData, RunHandle, UserMemory
 from .run_context import RunContext, session_state_tool
 from .storage import AgentDb, AsyncContextLoad, ContextQuery
+from .telemetry import RunTelemetry
 from .timeutil import ms_between, to_datetime
 from .tools import Tool
 
@@ -62,6 +63,7 @@ class Turn:
         self.run = run
         self.started_at = started_at
         self.recorder = RunRecorder(db, run)
+        self.telemetry = RunTelemetry(run=run, model=model, agent_name=options.name, started_at=started_at)
         self.context: AssembledContext | None = None
         self.recall: Recall | None = None
         self.tool_executions: list[ToolExecution] = []
@@ -111,6 +113,7 @@ class Turn:
         return self._assemble(data, started)
 
     def _assemble(self, data: ContextData, started: float) -> tuple[tuple[Message, ...], list[Tool]]:
+        loaded = time.time()
         options = self.options
         context = build_context(
             instructions=options.instructions,
@@ -134,7 +137,15 @@ class Turn:
                 "memories_used": list(context.memories_used),
                 "total_tokens": context.total_tokens,
                 "recall": recall.to_dict(),
+                **({"trace_id": self.telemetry.trace_id} if self.telemetry.trace_id else {}),
             },
+        )
+        self.telemetry.context_assembled(
+            started=started,
+            loaded=loaded,
+            memory_ids=context.memories_used,
+            memories_total=recall.total,
+            tokens=context.total_tokens,
         )
         tools = [tool.for_run(self.run_context) for tool in options.tools]
         if options.enable_agentic_state:
@@ -168,6 +179,7 @@ class Turn:
 
     def _memory_changed(self, action: str, memory: UserMemory) -> None:
         self.memory_changes.append(MemoryUpdated(self.run.run_id, action, memory.memory_id, memory.memory))
+        self.telemetry.memory_written(action=action, memory_id=memory.memory_id)
 
     # --- each loop event ---------------------------------------------------------
     @staticmethod
@@ -186,12 +198,14 @@ class Turn:
         if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
             layout = self.context.layout if self.context else ()
             self.recorder.model_request(event, name=self.model.id, layout=layout)
+            self.telemetry.model_request(event, model_id=self.model.id)
             return []
         if isinstance(event, loop.ToolExecutionStarted):
             self.recorder.flush()  # so a slow tool's run page already shows what came before
             return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
         if isinstance(event, loop.ToolExecutionFinished):
             self.recorder.tool_execution(event)
+            self.telemetry.tool_call(event)
             call = event.call
             self.tool_executions.append(
                 ToolExecution(call.id, call.name, call.arguments, event.result, event.is_error)
@@ -256,6 +270,7 @@ class Turn:
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
     ) -> RunOutput:
         new_messages, usage, first_token_at = self._outcome(event)
+        self.telemetry.finished(status=status, usage=usage, first_token_at=first_token_at, error=error)
         return RunOutput(
             content=content,
             run_id=self.run.run_id,

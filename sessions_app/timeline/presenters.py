@@ -68,6 +68,7 @@ class RunTimeline:
     input: str = ""
     content: str = ""
     session_label: str = ""
+    trace_id: str = ""  # the run's OpenTelemetry trace, when tracing was on
 
 
 def _axis(run: Run, events: list[RunEvent]) -> tuple[datetime, float]:
@@ -306,7 +307,14 @@ def run_timeline(*, run: Run) -> RunTimeline:
         input=layout.redact(run.input),
         content=layout.redact(run.content),
         session_label=layout.redact(str(run.session)),  # a title is made of the first message's words
+        trace_id=_trace_id(events),
     )
+
+
+def _trace_id(events: list[RunEvent]) -> str:
+    context = next((e for e in events if e.kind == RunEvent.Kind.CONTEXT), None)
+    value = (context.payload or {}).get("trace_id") if context is not None else None
+    return value if isinstance(value, str) else ""
 
 
 def _context_recall(events: list[RunEvent]) -> dict[str, Any] | None:

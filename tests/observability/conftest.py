@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from .otlp_receiver import otlp_receiver, tracing  # noqa: F401 - the fixtures, for this folder
