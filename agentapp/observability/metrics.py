@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -68,6 +70,16 @@ class MetricsObserver:
 
 
 OBSERVER = MetricsObserver()
+
+
+@contextmanager
+def streaming() -> Iterator[None]:
+    """One more reply streaming while inside (a chat's SSE stream, an API run's event stream)."""
+    ACTIVE_STREAMS.inc()
+    try:
+        yield
+    finally:
+        ACTIVE_STREAMS.dec()
 
 
 def followup_applied(*, job: str, lag_s: float) -> None:

@@ -29,7 +29,7 @@ def broker_probe() -> Probe:
     from agentapp.celery import app
 
     try:
-        with app.connection_for_write() as connection:
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as connection:
             connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT)
             return Probe(True, connection.as_uri())
     except Exception as exc:  # kombu's OperationalError, a refused connection, a timeout...
@@ -42,7 +42,7 @@ def queue_lengths() -> dict[str, int] | None:
 
     lengths: dict[str, int] = {}
     try:
-        with app.connection_for_read() as connection:
+        with app.connection_for_read(url=settings.CELERY_BROKER_URL) as connection:
             connection.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT)
             channel = connection.default_channel
             for queue in _queues():

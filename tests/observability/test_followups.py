@@ -1,0 +1,73 @@
+"""The work after a run, done by a real Celery worker: its spans join the run's trace (the W3C trace
+context travels in the task's headers), and its lag from the run's end is a metric."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentapp.app_agent import CeleryFollowups
+from sessions_app.models import AgentSession
+from tests.fake_openai import Reply
+
+from .workers import start_worker, stop_worker, wait_for
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+KIND_CONSUMER = 5
+
+
+def test_follow_ups_done_by_a_worker_are_spans_of_the_runs_trace_and_their_lag_is_counted(
+    broker, tracing, make_agent, fake_openai, tmp_path, client, settings
+):
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    broker.sender()
+    fake_openai.reply(text="Jazz it is.")
+    agent = make_agent(
+        "chat", followups=CeleryFollowups(), update_memory_on_run=True, enable_session_summaries=True
+    )
+    output = agent.run("I like jazz", user_id="sarah", session_id="jazz")
+    assert tracing.flush()
+    (run,) = [s for s in tracing.named("invoke_agent") if s.attributes["agentapp.run_id"] == output.run_id]
+
+    fake_openai.responder = lambda request: Reply(text="Sarah likes jazz\nTopics: music")
+    worker = start_worker(
+        broker,
+        tmp_path,
+        "followups",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=tracing.traces_url,
+        OTEL_BSP_SCHEDULE_DELAY="100",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        AGENT_MODEL="chat:gpt-test",
+        OPENAI_BASE_URL=fake_openai.base_url,
+        OPENAI_API_KEY="sk-test-secret-123",
+        AGENT_SESSION_SUMMARIES="1",
+        AGENT_UPDATE_MEMORY_ON_RUN="1",
+    )
+    names = {
+        "followup memory.update_for_run",
+        "followup sessions.summary_update",
+        "followup sessions.title_for_session",
+    }
+    try:
+        wait_for(
+            lambda: names <= {s.name for s in tracing.in_trace(run.trace_id)},
+            "the worker's three follow-up spans in the run's trace",
+        )
+    finally:
+        stop_worker(worker)
+
+    followups = [s for s in tracing.in_trace(run.trace_id) if s.name in names]
+    assert len(followups) == 3
+    for span in followups:
+        assert span.parent_span_id == run.span_id and span.kind == KIND_CONSUMER
+        assert span.attributes["agentapp.run_id"] == output.run_id
+        assert span.attributes["agentapp.session_id"] == "jazz"
+        assert span.start_ns >= run.end_ns and span.service == "agentapp"  # after the reply, elsewhere
+    assert AgentSession.objects.get(session_id="jazz").title == "Sarah likes jazz"
+
+    settings.PROMETHEUS_MULTIPROC_DIR = str(metrics_dir)
+    settings.METRICS_TOKEN = "scrape-secret"
+    body = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"}).content.decode()
+    for job in ("memory", "summary", "title"):
+        assert f'agentapp_followup_lag_seconds_count{{job="{job}"}} 1.0' in body
