@@ -32,6 +32,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
+        connection.close()  # the next check starts afresh, whatever closes connections after requests
     if broker_configured():
         broker = probes.broker_probe()
         checks["broker"] = "ok" if broker.ok else f"unreachable: {broker.detail}"

@@ -44,3 +44,16 @@ def test_health_endpoints_answer_over_plain_http_when_https_redirects_everything
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/login/").status_code == 301
+
+
+def test_readyz_is_not_ready_while_the_database_is_away_and_healthz_stays_up(outage, client, settings):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    outage.stop()
+    try:
+        assert client.get("/healthz").status_code == 200  # the process is up: no restart wanted
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["message"] == "Not ready: the database is unreachable"
+    finally:
+        outage.start()
+    assert client.get("/readyz").status_code == 200

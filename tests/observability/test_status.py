@@ -123,3 +123,31 @@ def test_the_status_page_with_the_worker_stopped_and_started(client, staff, brok
     page = _page(client)
     assert "No worker seen for a minute." in page and BANNER in page
     assert "stopped</td></tr>" in page
+
+
+@pytest.mark.django_db
+def test_the_admin_links_to_the_status_page_and_lists_heartbeats(client, staff, alice):
+    services.heartbeat_beat(name="web:h:7", kind="web", hostname="h", pid=7, started_at=timezone.now())
+    client.login(username="ops", password=PASSWORD)
+    assert '<p id="status-link"><a href="/status/">System status</a>' in _page(client, "/admin/")
+    assert "web:h:7" in _page(client, "/admin/observability/processheartbeat/")
+    client.login(username="alice", password=PASSWORD)
+    assert client.get("/admin/observability/processheartbeat/").status_code == 302  # the admin's login
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_heartbeat_is_written_and_says_when_it_stopped(client, staff, settings):
+    from agentapp.observability.heartbeat import Heartbeat
+
+    settings.AGENT_HEARTBEAT_SECONDS = 0.2
+    heartbeat = Heartbeat(kind="web", name="web:test:1")
+    heartbeat.start()
+    try:
+        wait_for(
+            ProcessHeartbeat.objects.filter(name="web:test:1", stopped_at=None).exists, "a web heartbeat"
+        )
+        client.login(username="ops", password=PASSWORD)
+        assert '<tr class="process process-web"><td>web</td><td><code>web:test:1</code>' in _page(client)
+    finally:
+        heartbeat.stop()
+    assert ProcessHeartbeat.objects.get(name="web:test:1").stopped_at is not None
