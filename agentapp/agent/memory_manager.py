@@ -15,6 +15,7 @@ from .recall import QueryEmbedding, RecallQuery
 from .recorder import RunRecorder
 from .records import RunHandle, UserMemory
 from .storage import AgentDb
+from .telemetry import StepSpans
 
 ACTOR = "memory_manager"
 
@@ -40,9 +41,11 @@ def update_memories(
     goes on the run's timeline."""
     outcome = MemoryUpdate()
     recorder = RunRecorder(db, run)
+    spans = StepSpans.under_current_span(model)  # a worker's task span, when tracing is on
 
     def changed(action: str, memory: UserMemory) -> None:
         outcome.changes.append(MemoryUpdated(run.run_id, action, memory.memory_id, memory.memory))
+        spans.memory_written(action=action, memory_id=memory.memory_id)
 
     user_messages = db.run_user_messages(run=run)
     # The stored memories most like what the user said (not the most recent), so that an older fact
@@ -54,10 +57,12 @@ def update_memories(
     for event in loop.run_loop(model, messages, tools, max_rounds=max_rounds):
         if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
             recorder.model_request(event, name=ACTOR, layout=layout)
+            spans.model_request(event, model_id=model.id)
         elif isinstance(event, loop.ToolExecutionStarted):
             recorder.flush()
         elif isinstance(event, loop.ToolExecutionFinished):
             recorder.tool_execution(event)
+            spans.tool_call(event)
         elif isinstance(event, loop.LoopFailed):
             outcome.error = event.error
             recorder.error(

@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Protocol
 
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentapp.llm.types import Message, Model, Usage
+from agentapp.llm.types import Message, Model, ModelResponse, Usage
 
 from . import loop
 from .records import RunHandle
@@ -101,56 +101,22 @@ def _messages_json(messages: Sequence[Message]) -> str:
     return json.dumps([message.to_dict() for message in messages], ensure_ascii=False)
 
 
-class RunTelemetry:
-    """The spans and observer calls of one run."""
+class StepSpans:
+    """Spans of the steps under one parent: a run's span, or the span current when a follow-up is
+    done (a worker's task). Records nothing when the parent does not (tracing off)."""
 
-    def __init__(self, *, run: RunHandle, model: Model, agent_name: str, started_at: float) -> None:
-        self.run = run
+    def __init__(self, *, model: Model, parent: Context, recording: bool) -> None:
         self.model = model
-        self.started_at = started_at
         self.provider = PROVIDERS.get(model.provider, model.provider)
-        self.span: Span = tracer().start_span(
-            f"invoke_agent {agent_name}",
-            kind=SpanKind.INTERNAL,
-            start_time=_ns(started_at),
-            attributes={
-                "gen_ai.operation.name": "invoke_agent",
-                "gen_ai.agent.name": agent_name,
-                "gen_ai.conversation.id": run.session_id,
-                "gen_ai.request.model": model.id,
-                "agentapp.run_id": run.run_id,
-                "agentapp.session_id": run.session_id,
-                "agentapp.user_id": run.user_id,
-            },
-        )
-        self.recording = self.span.is_recording()
-        self.parent: Context = trace.set_span_in_context(self.span)
+        self.parent = parent
+        self.recording = recording
         self._memory_writes: list[tuple[str, str, float]] = []
-        self._ended = False
-        fields = {"run_id": run.run_id, "session_id": run.session_id, "user_id": run.user_id}
-        if self.trace_id:
-            fields["trace_id"] = self.trace_id
-        set_log_fields(fields)
 
-    @property
-    def trace_id(self) -> str:
-        """The run's trace id (32 hex digits), or "" when tracing is off."""
-        context = self.span.get_span_context()
-        return trace.format_trace_id(context.trace_id) if context.is_valid else ""
-
-    def carrier(self) -> dict[str, str]:
-        """The W3C trace context (`traceparent`) of the run, for the work sent after it."""
-        carrier: dict[str, str] = {}
-        if self.recording:
-            propagate.inject(carrier, context=self.parent)
-        return carrier
-
-    @contextmanager
-    def current(self) -> Iterator[None]:
-        """The run's span as the current one, for a short stretch that yields nothing (sending the
-        follow-ups: what they send carries the run's trace context)."""
-        with trace.use_span(self.span, end_on_exit=False):
-            yield
+    @classmethod
+    def under_current_span(cls, model: Model) -> StepSpans:
+        """For follow-up work: its steps under the span current now (a worker's task span)."""
+        current = trace.get_current_span()
+        return cls(model=model, parent=trace.set_span_in_context(current), recording=current.is_recording())
 
     def _child(
         self,
@@ -172,37 +138,44 @@ class RunTelemetry:
         span.end(end_time=_ns(end))
         return span
 
-    # --- the steps ---------------------------------------------------------------------------
-    def context_assembled(
-        self, *, started: float, loaded: float, memory_ids: Sequence[str], memories_total: int, tokens: int
-    ) -> None:
-        if not self.recording:
-            return
-        span = tracer().start_span(
-            "assemble_context",
-            context=self.parent,
-            start_time=_ns(started),
-            attributes={"agentapp.context.tokens": tokens},
-        )
-        self._child(
-            "retrieve_memories",
-            start=started,
-            end=loaded,
-            parent=trace.set_span_in_context(span),
-            attributes={
-                "agentapp.memory.count": len(memory_ids),
-                "agentapp.memory.ids": list(memory_ids),
-                "agentapp.memory.total": memories_total,
-            },
-        )
-        span.end(end_time=_ns(time.time()))
-
     def model_request(
         self, event: loop.ModelRequestFinished | loop.ModelRequestFailed, *, model_id: str
     ) -> None:
-        if isinstance(event, loop.ModelRequestFailed):
+        if isinstance(event, loop.ModelRequestFinished):
+            response = event.response
+            self.model_call(
+                event.messages,
+                model_id=model_id,
+                response=response,
+                started=response.started_at,
+                ended=response.ended_at,
+                extra={"agentapp.round": event.round},
+            )
+        else:
+            self.model_call(
+                event.messages,
+                model_id=model_id,
+                error=event.error.kind,
+                started=event.started_at,
+                ended=event.ended_at,
+                extra={"agentapp.round": event.round},
+            )
+
+    def model_call(
+        self,
+        messages: Sequence[Message],
+        *,
+        model_id: str,
+        started: float,
+        ended: float,
+        response: ModelResponse | None = None,
+        error: str | None = None,
+        extra: Mapping[str, AttributeValue] | None = None,
+    ) -> None:
+        """One model request, answered (`response`) or failed (`error`: its kind)."""
+        if error is not None:
             for observer in _observers:
-                observer.model_failed(model=model_id, kind=event.error.kind)
+                observer.model_failed(model=model_id, kind=error)
         if not self.recording:
             return
         attributes: dict[str, AttributeValue] = {
@@ -210,12 +183,11 @@ class RunTelemetry:
             "gen_ai.system": self.provider,
             "gen_ai.provider.name": self.provider,
             "gen_ai.request.model": model_id,
-            "agentapp.round": event.round,
+            **(extra or {}),
         }
         if capture_content():
-            attributes["gen_ai.input.messages"] = _messages_json(event.messages)
-        if isinstance(event, loop.ModelRequestFinished):
-            response = event.response
+            attributes["gen_ai.input.messages"] = _messages_json(messages)
+        if response is not None:
             attributes.update(
                 {
                     "gen_ai.response.model": response.model_id or model_id,
@@ -226,21 +198,13 @@ class RunTelemetry:
             )
             if capture_content():
                 attributes["gen_ai.output.messages"] = _messages_json([response.as_message()])
-            self._child(
-                f"chat {model_id}",
-                kind=SpanKind.CLIENT,
-                start=response.started_at,
-                end=response.ended_at,
-                attributes=attributes,
-            )
-            return
         self._child(
             f"chat {model_id}",
             kind=SpanKind.CLIENT,
-            start=event.started_at,
-            end=event.ended_at,
+            start=started,
+            end=ended,
             attributes=attributes,
-            error=event.error.kind,
+            error=error,
         )
 
     def memory_written(self, *, action: str, memory_id: str) -> None:
@@ -274,6 +238,73 @@ class RunTelemetry:
                 parent=trace.set_span_in_context(span),
                 attributes={"agentapp.memory.action": action, "agentapp.memory.id": memory_id},
             )
+
+
+class RunTelemetry(StepSpans):
+    """The spans and observer calls of one run."""
+
+    def __init__(self, *, run: RunHandle, model: Model, agent_name: str, started_at: float) -> None:
+        self.run = run
+        self.started_at = started_at
+        self.span: Span = tracer().start_span(
+            f"invoke_agent {agent_name}",
+            kind=SpanKind.INTERNAL,
+            start_time=_ns(started_at),
+            attributes={
+                "gen_ai.operation.name": "invoke_agent",
+                "gen_ai.agent.name": agent_name,
+                "gen_ai.conversation.id": run.session_id,
+                "gen_ai.request.model": model.id,
+                "agentapp.run_id": run.run_id,
+                "agentapp.session_id": run.session_id,
+                "agentapp.user_id": run.user_id,
+            },
+        )
+        super().__init__(
+            model=model, parent=trace.set_span_in_context(self.span), recording=self.span.is_recording()
+        )
+        self._ended = False
+        fields = {"run_id": run.run_id, "session_id": run.session_id, "user_id": run.user_id}
+        if self.trace_id:
+            fields["trace_id"] = self.trace_id
+        set_log_fields(fields)
+
+    @property
+    def trace_id(self) -> str:
+        """The run's trace id (32 hex digits), or "" when tracing is off."""
+        context = self.span.get_span_context()
+        return trace.format_trace_id(context.trace_id) if context.is_valid else ""
+
+    @contextmanager
+    def current(self) -> Iterator[None]:
+        """The run's span as the current one, for a short stretch that yields nothing (sending the
+        follow-ups: what they send carries the run's trace context)."""
+        with trace.use_span(self.span, end_on_exit=False):
+            yield
+
+    def context_assembled(
+        self, *, started: float, loaded: float, memory_ids: Sequence[str], memories_total: int, tokens: int
+    ) -> None:
+        if not self.recording:
+            return
+        span = tracer().start_span(
+            "assemble_context",
+            context=self.parent,
+            start_time=_ns(started),
+            attributes={"agentapp.context.tokens": tokens},
+        )
+        self._child(
+            "retrieve_memories",
+            start=started,
+            end=loaded,
+            parent=trace.set_span_in_context(span),
+            attributes={
+                "agentapp.memory.count": len(memory_ids),
+                "agentapp.memory.ids": list(memory_ids),
+                "agentapp.memory.total": memories_total,
+            },
+        )
+        span.end(end_time=_ns(time.time()))
 
     def finished(self, *, status: str, usage: Usage, first_token_at: float | None, error: str = "") -> None:
         """The run's end: its span ends, the observers count it. Once, however it ended."""

@@ -30,7 +30,14 @@ def test_follow_ups_done_by_a_worker_are_spans_of_the_runs_trace_and_their_lag_i
     assert tracing.flush()
     (run,) = [s for s in tracing.named("invoke_agent") if s.attributes["agentapp.run_id"] == output.run_id]
 
-    fake_openai.responder = lambda request: Reply(text="Sarah likes jazz\nTopics: music")
+    def worker_model(request):
+        messages = request.body["messages"]
+        manager = (messages[0].get("content") or "").startswith("You maintain long-term memories")
+        if manager and not any(m["role"] == "tool" for m in messages):
+            return Reply(tool_calls=[("add_memory", {"memory": "Sarah likes jazz"})])
+        return Reply(text="Sarah likes jazz\nTopics: music")
+
+    fake_openai.responder = worker_model
     worker = start_worker(
         broker,
         tmp_path,
@@ -51,8 +58,8 @@ def test_follow_ups_done_by_a_worker_are_spans_of_the_runs_trace_and_their_lag_i
     }
     try:
         wait_for(
-            lambda: names <= {s.name for s in tracing.in_trace(run.trace_id)},
-            "the worker's three follow-up spans in the run's trace",
+            lambda: names | {"followup memory.embed"} <= {s.name for s in tracing.in_trace(run.trace_id)},
+            "the worker's follow-up spans in the run's trace",
         )
     finally:
         stop_worker(worker)
@@ -65,6 +72,24 @@ def test_follow_ups_done_by_a_worker_are_spans_of_the_runs_trace_and_their_lag_i
         assert span.attributes["agentapp.session_id"] == "jazz"
         assert span.start_ns >= run.end_ns and span.service == "agentapp"  # after the reply, elsewhere
     assert AgentSession.objects.get(session_id="jazz").title == "Sarah likes jazz"
+    # Inside each task's span, its own steps: the model requests, the memory manager's tool call and
+    # the memory it wrote.
+    task = {span.name.split(".")[-1]: span for span in followups}
+    inside = {s.parent_span_id: [] for s in followups}
+    for span in tracing.in_trace(run.trace_id):
+        inside.setdefault(span.parent_span_id, []).append(span.name)
+    assert sorted(inside[task["update_for_run"].span_id]) == [
+        "chat gpt-test",
+        "chat gpt-test",
+        "execute_tool add_memory",
+        "followup memory.embed",  # the new memory's embedding, a task sent from inside this one
+    ]
+    (tool,) = tracing.named("execute_tool add_memory", run.trace_id)
+    assert [s.name for s in tracing.in_trace(run.trace_id) if s.parent_span_id == tool.span_id] == [
+        "memory create"
+    ]
+    assert inside[task["summary_update"].span_id] == ["chat gpt-test"]
+    assert inside[task["title_for_session"].span_id] == ["chat gpt-test"]
 
     settings.PROMETHEUS_MULTIPROC_DIR = str(metrics_dir)
     settings.METRICS_TOKEN = "scrape-secret"

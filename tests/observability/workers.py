@@ -52,13 +52,14 @@ def broker() -> Iterator[Broker]:
     yield Broker(url, queue)
     project_app.set_current()
     project_app.set_default()
-    redis.Redis.from_url(url).delete(f"_kombu.binding.{queue}", queue)
+    redis.Redis.from_url(url).delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}", queue)
 
 
 def start_worker(broker: Broker, tmp_path: Path, name: str, **env: str) -> subprocess.Popen:
     environment = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.failures.worker_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.observability.worker_settings",
+        "TEST_QUEUE": broker.queue,
         "DATABASE_URL": database_url(connection),  # the test database, so the worker sees its rows
         "DB_POOL": "0",
         "CELERY_BROKER_URL": broker.url,
