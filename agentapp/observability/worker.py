@@ -10,13 +10,14 @@ import time
 from typing import Any
 
 from celery import signals
+from django.conf import settings
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from agentapp.agent import telemetry
 
-from . import heartbeat, metrics
+from . import heartbeat, metrics, tracing
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,25 @@ def worker_shutdown(**_: Any) -> None:
     heartbeat.heartbeat_stop()
 
 
+def worker_process_stopping(**_: Any) -> None:
+    # A pool process may end without running exit handlers: its last spans go out now.
+    tracing.tracing_flush()
+
+
+def keep_django_logging(**_: Any) -> None:
+    """With JSON logs a worker keeps Django's LOGGING (LOG_LEVEL, the JSON lines): a receiver of
+    setup_logging tells Celery to configure none of its own."""
+
+
 def connect_signals() -> None:
+    if settings.LOG_FORMAT == "json":
+        signals.setup_logging.connect(
+            keep_django_logging, weak=False, dispatch_uid="agentapp.observability.logs"
+        )
     signals.task_prerun.connect(task_started, weak=False, dispatch_uid="agentapp.observability.prerun")
     signals.task_postrun.connect(task_finished, weak=False, dispatch_uid="agentapp.observability.postrun")
     signals.worker_ready.connect(worker_ready, weak=False, dispatch_uid="agentapp.observability.ready")
     signals.worker_shutdown.connect(worker_shutdown, weak=False, dispatch_uid="agentapp.observability.stop")
+    signals.worker_process_shutdown.connect(
+        worker_process_stopping, weak=False, dispatch_uid="agentapp.observability.process_stop"
+    )

@@ -3,6 +3,8 @@ context travels in the task's headers), and its lag from the run's end is a metr
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agentapp.app_agent import CeleryFollowups
@@ -50,6 +52,8 @@ def test_follow_ups_done_by_a_worker_are_spans_of_the_runs_trace_and_their_lag_i
         OPENAI_API_KEY="sk-test-secret-123",
         AGENT_SESSION_SUMMARIES="1",
         AGENT_UPDATE_MEMORY_ON_RUN="1",
+        LOG_FORMAT="json",
+        LOG_LEVEL="INFO",
     )
     names = {
         "followup memory.update_for_run",
@@ -90,6 +94,17 @@ def test_follow_ups_done_by_a_worker_are_spans_of_the_runs_trace_and_their_lag_i
     ]
     assert inside[task["summary_update"].span_id] == ["chat gpt-test"]
     assert inside[task["title_for_session"].span_id] == ["chat gpt-test"]
+
+    # The worker's log lines about this run's follow-ups carry its ids and trace id (LOG_FORMAT=json).
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "followups.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    about_the_run = [line for line in lines if line.get("run_id") == output.run_id]
+    assert len(about_the_run) >= 3, lines  # at least each task's "succeeded"
+    assert all(line["trace_id"] == run.trace_id and line["session_id"] == "jazz" for line in about_the_run)
+    assert {line["logger"] for line in about_the_run} >= {"celery.app.trace"}
 
     settings.PROMETHEUS_MULTIPROC_DIR = str(metrics_dir)
     settings.METRICS_TOKEN = "scrape-secret"

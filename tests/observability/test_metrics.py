@@ -40,12 +40,13 @@ def scrapable(settings):
     return settings
 
 
-def test_metrics_are_not_public_without_the_token_or_an_allowed_address(scrapable, client, alice, staff):
+def test_metrics_are_not_public_without_the_token_or_an_allowed_address(scrapable, client, alice, bob, staff):
     refused = client.get("/metrics")
     assert refused.status_code == 403 and b"METRICS_TOKEN" in refused.content
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
-    client.login(username="alice", password=PASSWORD)
-    assert client.get("/metrics").status_code == 403
+    for person in ("alice", "bob"):
+        client.login(username=person, password=PASSWORD)
+        assert client.get("/metrics").status_code == 403
     client.login(username="ops", password=PASSWORD)  # staff: still a scrape, not a page
     assert client.get("/metrics").status_code == 403
     client.logout()
