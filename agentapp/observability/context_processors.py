@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from agentapp import app_agent
+
 from . import selectors
 
 
@@ -12,8 +14,6 @@ def operator_status(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_staff:
         return {"workers_missing": False}
-    from agentapp import app_agent
-
     if not app_agent.background_tasks():
         return {"workers_missing": False}
     return {"workers_missing": SimpleLazyObject(lambda: selectors.workers_alive() == 0)}

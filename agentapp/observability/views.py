@@ -11,7 +11,10 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from kombu.utils.url import maybe_sanitize_url
 
+from agentapp import app_agent
+from agentapp.database import pgvector_state
 from agentapp.http import AuthedRequest
 
 from . import probes, scrape, selectors
@@ -74,9 +77,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
 def status_page(request: AuthedRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise Http404("no such page")
-    from agentapp import app_agent
-    from agentapp.database import pgvector_state
-
     heartbeats = selectors.heartbeats_recent()
     context = {
         "webs": [h for h in heartbeats if h.kind == "web"],
@@ -100,6 +100,4 @@ def status_page(request: AuthedRequest) -> HttpResponse:
 
 def _shown_url(url: str) -> str:
     """A URL without its password."""
-    from kombu.utils.url import maybe_sanitize_url
-
     return str(maybe_sanitize_url(url))

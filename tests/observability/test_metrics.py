@@ -152,3 +152,15 @@ def test_a_streaming_reply_is_an_active_stream_until_it_ends(asgi_server, app_mo
     assert response.status_code == 200 and "event: done" in response.text
     assert seen_by_the_model[0] == before + 1  # while the model answered, the stream was counted
     assert _value("agentapp_active_streams") == before
+
+
+def test_metrics_still_answer_while_the_database_is_away(scrapable, outage, client):
+    outage.stop()
+    try:
+        response = client.get("/metrics", headers=BEARER)
+    finally:
+        outage.start()
+    assert response.status_code == 200
+    samples = _samples(response.content.decode())
+    assert ("agentapp_memories_per_person_count", frozenset()) not in samples
+    assert any(name == "agentapp_active_streams" for name, _ in samples)
