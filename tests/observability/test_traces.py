@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentapp.agent.telemetry import CAPTURE_CONTENT_ENV
-from sessions_app.models import RunEvent
+from sessions_app.models import Run, RunEvent
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,47 @@ def test_with_tracing_off_a_run_records_no_trace_id(make_agent, fake_openai, cli
     assert "trace_id" not in context.payload
     client.login(username="alice", password=PASSWORD)
     assert 'id="run-trace-id"' not in client.get(f"/runs/{output.run_id}/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_api_run_served_by_the_asgi_app_is_traced_too(tracing, asgi_server, app_model, alice):
+    import httpx
+
+    from apikeys.services import apikey_create
+
+    token = apikey_create(user=alice, name="traced")[1]
+    app_model.reply(text="Streamed and traced.")
+    with httpx.Client(base_url=asgi_server, timeout=20) as http:
+        response = http.post(
+            "/api/runs",
+            json={"message": "hi", "session_id": "traced-stream", "stream": True},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 200 and "event: done" in response.text
+    run_id = Run.objects.get(session__session_id="traced-stream").run_id
+    assert tracing.flush()
+    run = _run_span(tracing, run_id)
+    assert run.attributes["agentapp.run.status"] == "completed"
+    assert {s.name for s in tracing.in_trace(run.trace_id)} >= {"assemble_context", "chat gpt-test"}
+
+
+@pytest.mark.parametrize(
+    ("environment", "wanted"),
+    [
+        ({}, False),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, True),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, True),
+        ({"OTEL_TRACES_EXPORTER": "console"}, True),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_TRACES_EXPORTER": "none"}, False),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SDK_DISABLED": "true"}, False),
+    ],
+)
+def test_tracing_is_set_up_only_when_the_standard_variables_ask(monkeypatch, environment, wanted):
+    from agentapp.observability.tracing import tracing_requested
+
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_TRACES_EXPORTER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("OTEL_SDK_DISABLED", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert tracing_requested() is wanted
