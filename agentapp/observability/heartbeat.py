@@ -3,6 +3,7 @@ worker from its ready signal, a web process when the ASGI application loads)."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -69,6 +70,8 @@ def heartbeat_start(*, kind: str, name: str) -> Heartbeat | None:
     if _heartbeat is None and settings.AGENT_HEARTBEAT_SECONDS > 0:
         _heartbeat = Heartbeat(kind=kind, name=name)
         _heartbeat.start()
+        if kind == "web":  # a worker says goodbye from Celery's shutdown signal; a web process at exit
+            atexit.register(heartbeat_stop)
     return _heartbeat
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from kombu.utils.url import maybe_sanitize_url
 
@@ -82,6 +83,7 @@ def status_page(request: AuthedRequest) -> HttpResponse:
         "webs": [h for h in heartbeats if h.kind == "web"],
         "workers": [h for h in heartbeats if h.kind == "worker"],
         "workers_alive": selectors.workers_alive(),
+        "silent_before": timezone.now() - selectors.WORKER_SILENCE,
         "background_tasks": app_agent.background_tasks(),
         "broker": probes.broker_probe(),
         "broker_url": _shown_url(settings.CELERY_BROKER_URL),

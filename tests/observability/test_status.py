@@ -85,6 +85,7 @@ def test_a_worker_silent_for_a_minute_brings_the_banner_to_staff_only(client, st
     )  # killed -9 a minute ago
     assert BANNER in _page(client, "/")
     assert BANNER in _page(client, "/memories/")
+    assert "<td>silent</td></tr>" in _page(client)
     client.login(username="alice", password=PASSWORD)
     assert BANNER not in _page(client, "/")
     with_workers.AGENT_BACKGROUND_TASKS = "inline"  # no workers needed: no banner
