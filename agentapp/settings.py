@@ -313,6 +313,8 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
 # prometheus-client's multiprocess mode: every process's counts summed (set it before they start).
 PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+# Where the run page links a run's trace: a URL with {trace_id} (Jaeger: http://jaeger:16686/trace/{trace_id}).
+AGENT_TRACE_URL = os.environ.get("AGENT_TRACE_URL", "").strip()
 # "json": one JSON object per line, with the run's ids and trace id; else plain text.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 

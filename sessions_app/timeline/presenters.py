@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -69,6 +70,12 @@ class RunTimeline:
     content: str = ""
     session_label: str = ""
     trace_id: str = ""  # the run's OpenTelemetry trace, when tracing was on
+
+    @property
+    def trace_url(self) -> str:
+        """The trace in the operators' tracing backend (AGENT_TRACE_URL with {trace_id}), or ""."""
+        template = settings.AGENT_TRACE_URL
+        return template.replace("{trace_id}", self.trace_id) if template and self.trace_id else ""
 
 
 def _axis(run: Run, events: list[RunEvent]) -> tuple[datetime, float]:

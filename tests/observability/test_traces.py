@@ -105,7 +105,7 @@ def test_a_failed_model_request_is_an_error_span_with_its_kind(tracing, make_age
 
 
 def test_the_run_page_shows_the_trace_id_to_its_owner_only(
-    tracing, make_agent, fake_openai, client, alice, bob
+    tracing, make_agent, fake_openai, client, alice, bob, settings
 ):
     fake_openai.reply(text="Hi Alice.")
     output = make_agent("chat").run("hello", user_id="alice", session_id="hello-alice")
@@ -117,6 +117,10 @@ def test_the_run_page_shows_the_trace_id_to_its_owner_only(
     client.login(username="alice", password=PASSWORD)
     page = client.get(f"/runs/{output.run_id}/").content.decode()
     assert f'<dd id="run-trace-id"><code>{trace_id}</code></dd>' in page
+    settings.AGENT_TRACE_URL = "http://jaeger.internal:16686/trace/{trace_id}"
+    page = client.get(f"/runs/{output.run_id}/").content.decode()
+    link = f'<a href="http://jaeger.internal:16686/trace/{trace_id}" rel="noopener" target="_blank">open</a>'
+    assert link in page
     client.login(username="bob", password=PASSWORD)
     assert client.get(f"/runs/{output.run_id}/").status_code == 404
     client.logout()
