@@ -9,6 +9,7 @@ The periodic sweep lives here too. The only place outside the runtime that build
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 from functools import cache
@@ -68,10 +69,17 @@ class CeleryFollowups:
     the sweep sends the job again later."""
 
     def dispatch(self, *, run: RunHandle, jobs: Sequence[FollowupJob]) -> Collection[FollowupJob]:
+        # For the worker's logs and metrics: whose run it follows, and when that run ended.
+        headers = {
+            "agentapp_run_id": run.run_id,
+            "agentapp_session_id": run.session_id,
+            "agentapp_user_id": run.user_id,
+            "agentapp_run_ended_at": repr(time.time()),
+        }
         for job in jobs:
             # The summary folds whatever its session has not summarised yet, the title names the session.
             argument = run.run_id if job == "memory" else run.session_id
-            send_task(TASKS[job], argument, on_commit=True)
+            send_task(TASKS[job], argument, on_commit=True, headers=headers)
         return jobs
 
 

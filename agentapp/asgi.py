@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 from django.core.asgi import get_asgi_application
 
@@ -9,6 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
 django_application = get_asgi_application()
 
 from agentapp.body_guard import BodyGuard  # noqa: E402 - after Django is set up
+from agentapp.observability.heartbeat import heartbeat_start  # noqa: E402
+
+heartbeat_start(kind="web", name=f"web:{socket.gethostname()}:{os.getpid()}")
 
 # A request's body is bounded while it streams in, before Django reads (and spools) it.
 application = BodyGuard(django_application)  # type: ignore[arg-type]  # Django types its handler loosely

@@ -50,7 +50,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # ("HTTP_X_FORWARDED_PROTO,https") is for other servers.
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's plain-HTTP health check
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # a load balancer's plain-HTTP health checks
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(31_536_000 if HTTPS else 0)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "memory_app",
     "apikeys",
+    "agentapp.observability",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agentapp.context_processors.model_info",
+                "agentapp.observability.context_processors.operator_status",
             ],
         },
     },
@@ -302,10 +304,30 @@ AGENT_FOLLOWUP_LEASE_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_LEASE_SECONDS"
 # before it gives up writing it; the run's error is then written with the text, waiting as long again.
 AGENT_DB_RETRY_SECONDS = float(os.environ.get("AGENT_DB_RETRY_SECONDS", "30"))
 
+# --- Operating it (README, "Operating it") ------------------------------------------------------
+# Each web and worker process writes a heartbeat this often (seconds; 0: never); the status page
+# and the staff banner read them.
+AGENT_HEARTBEAT_SECONDS = float(os.environ.get("AGENT_HEARTBEAT_SECONDS", "15"))
+# /metrics answers a bearer token, or addresses in these networks; neither set: nobody.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+# prometheus-client's multiprocess mode: every process's counts summed (set it before they start).
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+# Where the run page links a run's trace: a URL with {trace_id} (Jaeger: http://jaeger:16686/trace/{trace_id}).
+AGENT_TRACE_URL = os.environ.get("AGENT_TRACE_URL", "").strip()
+# "json": one JSON object per line, with the run's ids and trace id; else plain text.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "agentapp.observability.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

@@ -17,6 +17,7 @@ from agentapp import app_agent
 from agentapp.agent.events import RunOutputEvent, RunStarted, event_payload
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import Conflict, InvalidInput
+from agentapp.observability import metrics
 from agentapp.ownership import acting_user, acts_for_others, caller
 
 from . import selectors, services
@@ -65,10 +66,11 @@ SSE_DOC = {
 async def _sse(events: AsyncGenerator[RunOutputEvent, None]) -> AsyncIterator[bytes]:
     run_id = None
     try:
-        async for event in events:
-            if isinstance(event, RunStarted):
-                run_id = event.run_id
-            yield json_frame(event.event, event_payload(event))
+        with metrics.streaming():
+            async for event in events:
+                if isinstance(event, RunStarted):
+                    run_id = event.run_id
+                yield json_frame(event.event, event_payload(event))
         yield json_frame("done", {"run_id": run_id})
     finally:
         await events.aclose()  # a client that goes away cancels the run

@@ -229,6 +229,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def do_GET(self) -> None:
+        # The model list: what a status check asks, spending no tokens.
+        if self.path.split("?", 1)[0] == "/v1/models":
+            self._send_json(200, {"object": "list", "data": [{"id": "gpt-test", "object": "model"}]}, {})
+            return
+        self._send_error(404, f"fake_openai: unknown path {self.path}", {})
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""

@@ -547,7 +547,8 @@ class Agent:
         jobs = self._followup_jobs(turn)
         if not jobs:
             return
-        taken = set(self.followups.dispatch(run=turn.run, jobs=jobs))
+        with turn.telemetry.current():  # what is sent carries the run's trace context
+            taken = set(self.followups.dispatch(run=turn.run, jobs=jobs))
         run_id = turn.run.run_id
         if "memory" in jobs and "memory" not in taken:
             yield MemoryUpdateStarted(run_id)

@@ -25,13 +25,6 @@ AGENTIC_MEMORY_GUIDANCE = (
     "Do not store small talk or facts about other people."
 )
 
-MEMORY_MANAGER_INSTRUCTIONS = (
-    "You maintain long-term memories about a user. Below are the memories already stored and the "
-    "messages the user sent in their latest conversation turn. Use add_memory for lasting new facts "
-    "about the user, update_memory when a stored memory changed, delete_memory when one is wrong. "
-    "Never store a fact that is already stored. If nothing needs to change, reply 'No changes.'"
-)
-
 SECTIONS = ("instructions", "memories", "summary", "history", "message")
 SEPARATOR = "\n\n"  # between the parts of a system message; belongs to no part
 
@@ -145,15 +138,3 @@ def build_context(
         layout=tuple(layout),
         memories_used=tuple(m.stored_id for m in memories),
     )
-
-
-def build_memory_manager_context(
-    *, memories: Sequence[UserMemory], user_messages: Sequence[str]
-) -> tuple[tuple[Message, ...], tuple[Span, ...]]:
-    stored = render_memories(memories) if memories else "<memories>\n(none yet)\n</memories>"
-    system = _SystemMessage()
-    system.add("instructions", MEMORY_MANAGER_INSTRUCTIONS)
-    system.add("memories", f"Stored memories:\n{stored}")
-    turn = "\n".join(f"- {text}" for text in user_messages)
-    messages = (system.message(), Message(role="user", content=f"The user's messages in this turn:\n{turn}"))
-    return messages, (*system.spans, Span("message", 1))

@@ -24,6 +24,7 @@ from .recall import QueryEmbedding, RecallQuery
 from .recorder import RunRecorder
 from .records import RunHandle, UserMemory
 from .storage import AgentDb
+from .telemetry import StepSpans
 
 ACTOR = "memory_manager"
 DEFAULT_USER_ID = "default"
@@ -154,9 +155,11 @@ class MemoryManager:
         outcome = MemoryUpdate()
         recorder = RunRecorder(db, run)
         embed = embed if embed is not None else self.embedder
+        spans = StepSpans.under_current_span(model)  # a worker's task span, when tracing is on
 
         def changed(action: str, memory: UserMemory) -> None:
             outcome.changes.append(MemoryUpdated(run.run_id, action, memory.stored_id, memory.memory))
+            spans.memory_written(action=action, memory_id=memory.stored_id)
             if on_change is not None:
                 on_change(action, memory)
 
@@ -171,10 +174,12 @@ class MemoryManager:
         for event in loop.run_loop(model, messages, tools, max_rounds=self.max_rounds):
             if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
                 recorder.model_request(event, name=ACTOR, layout=layout)
+                spans.model_request(event, model_id=model.id)
             elif isinstance(event, loop.ToolExecutionStarted):
                 recorder.flush()
             elif isinstance(event, loop.ToolExecutionFinished):
                 recorder.tool_execution(event)
+                spans.tool_call(event)
             elif isinstance(event, loop.LoopFinished):
                 outcome.reply = event.content
             elif isinstance(event, loop.LoopFailed):

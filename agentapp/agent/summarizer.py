@@ -14,6 +14,7 @@ from agentapp.llm.types import Message, Model, ModelError, ModelResponse
 from .context import SEPARATOR, Span
 from .records import EventRecord, RunHandle, SessionSummaryRecord, SummaryInputs, SummaryTurn
 from .storage import AgentDb
+from .telemetry import StepSpans
 from .timeutil import to_datetime
 
 logger = logging.getLogger(__name__)
@@ -238,8 +239,22 @@ def _fold(
         "layout": [span.to_dict() for span in layout],
     }
     started = time.time()
+    spans = StepSpans.under_current_span(model)
     try:
-        response = model.request(messages)
+        try:
+            response = model.request(messages)
+        except ModelError as error:
+            spans.model_call(
+                messages, model_id=model.id, started=started, ended=time.time(), error=error.kind
+            )
+            raise
+        spans.model_call(
+            messages,
+            model_id=model.id,
+            started=response.started_at,
+            ended=response.ended_at,
+            response=response,
+        )
         text, topics = parse_summary(response.text, previous_topics=previous.topics if previous else ())
         if not text:
             raise ModelError("The model returned an empty summary", kind="server")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from agentapp.llm.types import Message, Model, ModelError
+
+from .telemetry import StepSpans
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +53,23 @@ def title_request(text: str) -> tuple[Message, ...]:
 def suggest_title(text: str, *, model: Model | None) -> str:
     """Ask `model` for a short title (bounded by its timeout); the first words when it cannot say."""
     if model is not None:
+        spans = StepSpans.under_current_span(model)
+        messages, started = title_request(text), time.time()
         try:
-            response = model.request(title_request(text))
+            response = model.request(messages)
         except ModelError as error:
+            spans.model_call(
+                messages, model_id=model.id, started=started, ended=time.time(), error=error.kind
+            )
             logger.warning("no title from the model: %s", error.message)
         else:
+            spans.model_call(
+                messages,
+                model_id=model.id,
+                started=response.started_at,
+                ended=response.ended_at,
+                response=response,
+            )
             title = clean_title(response.text)
             if title:
                 return title

@@ -35,6 +35,7 @@ from .recorder import RunRecorder
 from .records import ContextData, RunHandle, UserMemory
 from .run_context import RunContext, session_state_tool
 from .storage import AgentDb, AsyncContextLoad, ContextQuery
+from .telemetry import RunTelemetry
 from .timeutil import ms_between, to_datetime
 from .tools import Tool
 
@@ -63,6 +64,7 @@ class Turn:
         self.run = run
         self.started_at = started_at
         self.recorder = RunRecorder(db, run)
+        self.telemetry = RunTelemetry(run=run, model=model, agent_name=options.name, started_at=started_at)
         self.context: AssembledContext | None = None
         self.recall: Recall | None = None
         self.tool_executions: list[ToolExecution] = []
@@ -121,6 +123,7 @@ class Turn:
         return self._assemble(data, started)
 
     def _assemble(self, data: ContextData, started: float) -> tuple[tuple[Message, ...], list[Tool]]:
+        loaded = time.time()
         options = self.options
         self.history = replayed(data.history, max_tool_calls=options.max_tool_calls_from_history)
         context = build_context(
@@ -145,7 +148,15 @@ class Turn:
                 "memories_used": list(context.memories_used),
                 "total_tokens": context.total_tokens,
                 "recall": recall.to_dict(),
+                **({"trace_id": self.telemetry.trace_id} if self.telemetry.trace_id else {}),
             },
+        )
+        self.telemetry.context_assembled(
+            started=started,
+            loaded=loaded,
+            memory_ids=context.memories_used,
+            memories_total=recall.total,
+            tokens=context.total_tokens,
         )
         tools = [tool.for_run(self.run_context) for tool in options.tools]
         for toolkit in options.toolkits:
@@ -182,6 +193,7 @@ class Turn:
 
     def _memory_changed(self, action: str, memory: UserMemory) -> None:
         self.memory_changes.append(MemoryUpdated(self.run.run_id, action, memory.stored_id, memory.memory))
+        self.telemetry.memory_written(action=action, memory_id=memory.stored_id)
 
     # --- each loop event ---------------------------------------------------------
     @staticmethod
@@ -200,12 +212,14 @@ class Turn:
         if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
             layout = self.context.layout if self.context else ()
             self.recorder.model_request(event, name=self.model.id, layout=layout)
+            self.telemetry.model_request(event, model_id=self.model.id)
             return []
         if isinstance(event, loop.ToolExecutionStarted):
             self.recorder.flush()  # so a slow tool's run page already shows what came before
             return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
         if isinstance(event, loop.ToolExecutionFinished):
             self.recorder.tool_execution(event)
+            self.telemetry.tool_call(event)
             call = event.call
             self.tool_executions.append(
                 ToolExecution(call.id, call.name, call.arguments, event.result, event.is_error)
@@ -275,6 +289,7 @@ class Turn:
         self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
     ) -> RunOutput:
         new_messages, usage, first_token_at = self._outcome(event)
+        self.telemetry.finished(status=status, usage=usage, first_token_at=first_token_at, error=error)
         # As Agno composes them: the system message, the history replayed, the new message, the reply.
         sent = self.context.messages if self.context else (Message(role="user", content=self.run.input),)
         return RunOutput(

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from agentapp import app_agent
 from agentapp.agent import MemoryUpdated, RunCompleted, RunContent, RunOutputEvent
 from agentapp.database import connection_give_back
+from agentapp.observability import metrics
 
 from .. import selectors
 from ..models import Run
@@ -38,8 +39,9 @@ async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
     if events is None:
         await _wait_until_finished(run.pk)
     else:
-        async for frame in _drive(events, run_pk=run.pk):
-            yield frame
+        with metrics.streaming():
+            async for frame in _drive(events, run_pk=run.pk):
+                yield frame
     yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=events is not None)
     yield done_frame()
 

@@ -27,6 +27,9 @@ PAGE_RUNS = 15  # one run is two messages: the page shows the last 30
 TEMPLATE = "sessions_app/chat.html"
 # A new chat's entry asks again for its title (a worker writes it) every 3 s, this many times at most.
 TITLE_POLLS = 10
+# Then every 30 s for an hour: with no worker running the title comes once one starts (the sweep
+# sends the job again), and the entry says it is pending meanwhile rather than go quiet.
+TITLE_SLOW_POLLS = 120
 
 
 def _error(exc: AgentAppError) -> HttpResponse:
@@ -171,10 +174,12 @@ def session_item(request: AuthedRequest, session_id: str) -> HttpResponse:
     except ValueError:
         tries = TITLE_POLLS
     item = selectors.session_for_sidebar(session_pk=session.pk)
+    waiting = item is not None and not item.title and tries < TITLE_POLLS + TITLE_SLOW_POLLS
     context = {
         "s": item,
         "session": item if request.GET.get("current") == session.session_id else None,
-        "title_poll": tries + 1 if item is not None and not item.title and tries < TITLE_POLLS else None,
+        "title_poll": tries + 1 if waiting else None,
+        "title_poll_delay": "3s" if tries < TITLE_POLLS else "30s",
     }
     return render(request, f"{TEMPLATE}#title-refresh", context)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -68,6 +69,13 @@ class RunTimeline:
     input: str = ""
     content: str = ""
     session_label: str = ""
+    trace_id: str = ""  # the run's OpenTelemetry trace, when tracing was on
+
+    @property
+    def trace_url(self) -> str:
+        """The trace in the operators' tracing backend (AGENT_TRACE_URL with {trace_id}), or ""."""
+        template = settings.AGENT_TRACE_URL
+        return template.replace("{trace_id}", self.trace_id) if template and self.trace_id else ""
 
 
 def _axis(run: Run, events: list[RunEvent]) -> tuple[datetime, float]:
@@ -306,7 +314,14 @@ def run_timeline(*, run: Run) -> RunTimeline:
         input=layout.redact(run.input),
         content=layout.redact(run.content),
         session_label=layout.redact(str(run.session)),  # a title is made of the first message's words
+        trace_id=_trace_id(events),
     )
+
+
+def _trace_id(events: list[RunEvent]) -> str:
+    context = next((e for e in events if e.kind == RunEvent.Kind.CONTEXT), None)
+    value = (context.payload or {}).get("trace_id") if context is not None else None
+    return value if isinstance(value, str) else ""
 
 
 def _context_recall(events: list[RunEvent]) -> dict[str, Any] | None:

@@ -279,7 +279,7 @@ def test_the_owner_can_open_every_read_route(client, alice, thread):
 
 
 def test_an_untitled_chat_entry_asks_again_for_its_title_a_bounded_number_of_times(client, alice):
-    from sessions_app.chat.views import TITLE_POLLS
+    from sessions_app.chat.views import TITLE_POLLS, TITLE_SLOW_POLLS
 
     AgentSession.objects.create(session_id="fresh", user=alice)
     client.force_login(alice)
@@ -289,10 +289,12 @@ def test_an_untitled_chat_entry_asks_again_for_its_title_a_bounded_number_of_tim
     assert f'hx-get="{url}?tries=2&amp;current=fresh"' in waiting and 'hx-trigger="load delay:3s"' in waiting
     assert 'id="thread-title"' not in waiting  # nothing new for the heading yet
 
-    last = client.get(f"{url}?tries={TITLE_POLLS}", **HTMX).content.decode()
+    slower = client.get(f"{url}?tries={TITLE_POLLS}", **HTMX).content.decode()
+    assert 'hx-trigger="load delay:30s"' in slower and "title pending" in slower  # no worker yet, maybe
+    last = client.get(f"{url}?tries={TITLE_POLLS + TITLE_SLOW_POLLS}", **HTMX).content.decode()
     assert 'id="session-fresh"' in last and "hx-trigger" not in last  # gives up: the title waits for a reload
 
     AgentSession.objects.filter(session_id="fresh").update(title="Weekend in Porto")
     titled = client.get(f"{url}?tries=3&current=fresh", **HTMX).content.decode()
-    assert "Weekend in Porto" in titled and "hx-trigger" not in titled
+    assert "Weekend in Porto" in titled and "hx-trigger" not in titled and "title pending" not in titled
     assert '<h1 id="thread-title" hx-swap-oob="true">Weekend in Porto</h1>' in titled

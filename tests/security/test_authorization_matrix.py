@@ -80,6 +80,10 @@ ADMIN_PREFIX = "admin/"
 BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("", "GET"): r(lambda w: "/", page(200, other=200)),
     ("healthz", "GET"): r(lambda w: "/healthz", anyone(200)),
+    ("readyz", "GET"): r(lambda w: "/readyz", anyone(200)),
+    # Prometheus's: a bearer token or an allowed address, never a login (none is set here)
+    ("metrics", "GET"): r(lambda w: "/metrics", anyone(403)),
+    ("status/", "GET"): r(lambda w: "/status/", page(404, other=404, staff=200)),
     ("login/", "GET"): r(lambda w: "/login/", anyone(200)),
     ("login/", "POST"): r(lambda w: "/login/", anyone(200), lambda w: {"username": "x", "password": "y"}),
     ("logout/", "POST"): r(lambda w: "/logout/", anyone(LOGIN)),

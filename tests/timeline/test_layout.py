@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentapp.agent.context import build_context, build_memory_manager_context
+from agentapp.agent import MemoryManager
+from agentapp.agent.context import build_context
 from agentapp.agent.records import SessionSummaryRecord, UserMemory
 from agentapp.llm.types import Message
 from sessions_app.timeline import layout as timeline
@@ -141,7 +142,7 @@ def test_every_message_after_the_recorded_ones_is_counted_as_tool_work():
 
 def test_the_memory_managers_stored_memories_count_as_memories():
     memories = [UserMemory(memory_id="mem_1", memory="x", topics=[], user_id="a")]
-    messages, spans = build_memory_manager_context(memories=memories, user_messages=["hi"])
+    messages, spans = MemoryManager().context(memories=memories, user_messages=["hi"])
     sent = [m.to_dict() for m in messages]
     names = [s.name for s in timeline.context_sections(sent, [span.to_dict() for span in spans])]
     assert names == ["instructions", "memories", "message"]
