@@ -50,6 +50,13 @@ def run_figures() -> RunFigures:
     return RunFigures(figures["last_hour"], figures["errors"], figures["stale"], figures["running"])
 
 
+def runs_stale(*, limit: int = 10) -> list[Run]:
+    """The oldest runs still running or pending past AGENT_STALE_RUN_SECONDS (the sweep ends them)."""
+    stale_before = timezone.now() - timedelta(seconds=settings.AGENT_STALE_RUN_SECONDS)
+    stale = Run.objects.filter(status__in=("running", "pending"), created_at__lt=stale_before)
+    return list(stale.select_related("user").order_by("created_at")[:limit])
+
+
 def database_size_bytes() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_database_size(current_database())")

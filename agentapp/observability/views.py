@@ -89,6 +89,7 @@ def status_page(request: AuthedRequest) -> HttpResponse:
         "broker_url": _shown_url(settings.CELERY_BROKER_URL),
         "queues": probes.queue_lengths(),
         "runs": selectors.run_figures(),
+        "stale_runs": selectors.runs_stale(),
         "stale_after": settings.AGENT_STALE_RUN_SECONDS,
         "model": app_agent.configured_model(),
         "model_probe": probes.model_probe(),

@@ -59,6 +59,9 @@ def test_the_page_counts_runs_errors_and_stale_runs_and_names_model_embedder_pgv
     assert '<dd id="runs-last-hour">2</dd>' in page
     assert '<dd id="errors-last-hour">1</dd>' in page
     assert '<dd id="runs-stale">1</dd>' in page
+    assert (
+        f'<ul id="stale-runs"><li><a href="/runs/{stale.run_id}/">{stale.run_id}</a> (running since' in page
+    )
     assert '<span id="broker-state" class="ok">reachable</span>' in page
     assert '<code>openai-chat:gpt-test</code> — <span id="model-state">answers</span>' in page
     assert '<span id="embedder-state">ok</span> (none configured' in page
