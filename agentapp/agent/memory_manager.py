@@ -30,9 +30,9 @@ ACTOR = "memory_manager"
 DEFAULT_USER_ID = "default"
 
 DEFAULT_SYSTEM_MESSAGE = (
-    "You are a memory manager: you maintain long-term memories about one user, facts that help "
-    "personalise later conversations with them. Below are the memories already stored and what the "
-    "user said (or the task you are given)."
+    "You maintain long-term memories about a user: facts that help personalise later conversations "
+    "with them. Below are the memories already stored and what the user said (or the task you are "
+    "given)."
 )
 DEFAULT_CAPTURE_INSTRUCTIONS = (
     "Capture lasting facts about the user: their name, preferences, circumstances, plans and goals. "
