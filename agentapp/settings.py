@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "memory_app",
     "apikeys",
+    "agentapp.accounts",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agentapp.context_processors.model_info",
+                "agentapp.context_processors.appearance",
             ],
         },
     },

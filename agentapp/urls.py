@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .accounts import views as account_views
 from .api import api
 
 handler400 = "agentapp.views.bad_request"
@@ -21,6 +22,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("settings/api-keys/", include("apikeys.urls")),
     path("settings/data/", include("agentapp.accounts.urls")),
+    path("settings/theme/", account_views.theme_set, name="theme"),
     path("", include("sessions_app.timeline.urls")),
     path("", include("sessions_app.urls")),
 ]

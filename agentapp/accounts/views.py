@@ -5,12 +5,16 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from agentapp.errors import InvalidInput
 from agentapp.http import AuthedRequest
 
+from .preferences import preferences_set_theme
 from .services import user_data_counts, user_data_erase, user_data_export
 
 
@@ -44,3 +48,19 @@ def data_erase(request: AuthedRequest) -> HttpResponse:
     if request.POST.get("confirm", "").strip() != request.user.get_username():
         return _page(request, status=422, error="Type your username exactly to confirm the erasure.")
     return _page(request, erased=user_data_erase(user=request.user))
+
+
+@login_required
+@require_POST
+def theme_set(request: AuthedRequest) -> HttpResponse:
+    """Keep the chosen theme with the account, then back to the page it was chosen on."""
+    try:
+        preferences_set_theme(user=request.user, theme=request.POST.get("theme", ""))
+    except InvalidInput as exc:
+        return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("home")
+    return redirect(back)
