@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.postgres.forms import SimpleArrayField
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -59,10 +60,33 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TopicsField(SimpleArrayField):
+    """Topics as "food, drinks" rather than the JSON list they are stored as; blanks are skipped."""
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = ",".join(part for part in value.split(",") if part.strip())
+        return super().to_python(value)
+
+
 class MemoryAdminForm(forms.ModelForm):
+    topics = TopicsField(
+        forms.CharField(),
+        delimiter=",",
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Comma separated, e.g. food, drinks",
+    )
+
     class Meta:
         model = Memory
         fields = ("user", "text", "topics")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        topics = self.initial.get("topics")
+        if isinstance(topics, list):
+            self.initial["topics"] = ", ".join(str(t) for t in topics)
 
     def clean_text(self) -> str:
         try:

@@ -12,10 +12,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from agentapp.errors import InvalidInput
-from agentapp.http import AuthedRequest
+from agentapp.http import AuthedRequest, redirect_303
 
 from .preferences import preferences_set_theme
 from .services import user_data_counts, user_data_erase, user_data_export
+
+ERASED = "accounts.erased"  # the counts of an erasure, for the page after its redirect
 
 
 def _page(request: AuthedRequest, *, status: int = 200, **context: object) -> HttpResponse:
@@ -26,7 +28,7 @@ def _page(request: AuthedRequest, *, status: int = 200, **context: object) -> Ht
 @login_required
 @require_GET
 def data_page(request: AuthedRequest) -> HttpResponse:
-    return _page(request)
+    return _page(request, erased=request.session.pop(ERASED, None))
 
 
 @login_required
@@ -47,7 +49,9 @@ def data_erase(request: AuthedRequest) -> HttpResponse:
     """Erase the person's sessions and memories once they typed their username to confirm."""
     if request.POST.get("confirm", "").strip() != request.user.get_username():
         return _page(request, status=422, error="Type your username exactly to confirm the erasure.")
-    return _page(request, erased=user_data_erase(user=request.user))
+    # Post/Redirect/Get: the page after says what went, once; a reload does not post again.
+    request.session[ERASED] = user_data_erase(user=request.user)
+    return redirect_303("accounts:data")
 
 
 @login_required
