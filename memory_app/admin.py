@@ -63,7 +63,7 @@ class DeletedFilter(admin.SimpleListFilter):
 class TopicsField(SimpleArrayField):
     """Topics as "food, drinks" rather than the JSON list they are stored as; blanks are skipped."""
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> Any:
         if isinstance(value, str):
             value = ",".join(part for part in value.split(",") if part.strip())
         return super().to_python(value)
