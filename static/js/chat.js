@@ -163,20 +163,28 @@
   document.body.addEventListener("htmx:sseClose", syncComposer);
   document.body.addEventListener("htmx:load", syncComposer);
 
-  // A finished reply replaces its placeholder (the stream's final frame, a reload of the thread):
-  // announce it; the heading may have changed with it (the automatic title, a rename).
+  // A finished reply replaces its placeholder (the stream's final frame, a retry): announce it. htmx
+  // first gives the new reply its placeholder's classes (same id) and then its own, so the moment to
+  // catch is a reply losing "streaming", or one arriving without it. The heading may have changed
+  // with it (the automatic title, a rename): the tab's title follows.
+  function isReply(node) {
+    return node.nodeType === 1 && node.classList.contains("msg-assistant");
+  }
   var pane = document.getElementById("chat-thread");
   if (pane && window.MutationObserver) {
     new MutationObserver(function (records) {
       records.forEach(function (record) {
+        if (record.type === "attributes") {
+          var was = (record.oldValue || "").split(/\s+/).indexOf("streaming") >= 0;
+          if (isReply(record.target) && was && !record.target.classList.contains("streaming")) announce(record.target);
+          return;
+        }
         Array.prototype.forEach.call(record.addedNodes, function (node) {
-          if (node.nodeType === 1 && node.classList.contains("msg-assistant") && !node.classList.contains("streaming")) {
-            announce(node);
-          }
+          if (isReply(node) && !node.classList.contains("streaming")) announce(node);
         });
       });
       syncTitle();
-    }).observe(pane, { childList: true, subtree: true });
+    }).observe(pane, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"], attributeOldValue: true });
   }
   document.body.addEventListener("htmx:afterSettle", syncTitle);
 })();
