@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "agentapp.middleware.RequestTooBigMiddleware",
     "agentapp.middleware.refuse_nul_characters",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "agentapp.static_files.StaticFilesMiddleware",  # WhiteNoise, quiet under ASGI
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -252,7 +252,8 @@ CACHES = {
 # --- Celery --------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a broker that needs no
 # server, shared by the web process and the worker through a folder.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# The host is named only so that kombu does not warn that it picked one.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem"):
     for folder in ("broker", "broker-processed"):
         (VAR_DIR / folder).mkdir(exist_ok=True)
