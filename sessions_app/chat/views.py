@@ -121,7 +121,10 @@ def session_new(request: AuthedRequest) -> HttpResponse:
         if request.htmx:
             return _error(exc)
         # Without htmx, the home page again with the reason under the message, which it keeps.
-        return chat_page(request, None, error=exc.message, message=message, status=exc.status_code)
+        response = chat_page(request, None, error=exc.message, message=message, status=exc.status_code)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     url = reverse("sessions:detail", args=[run.session.session_id])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
