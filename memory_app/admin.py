@@ -130,6 +130,9 @@ class MemoryAdmin(admin.ModelAdmin):
     inlines = [MemoryChangeInline]
     actions = ["restore_selected"]
 
+    def get_inlines(self, request: HttpRequest, obj: Memory | None) -> list[Any]:
+        return list(self.inlines) if obj is not None else []  # a memory being added has no history yet
+
     def get_readonly_fields(self, request: HttpRequest, obj: Memory | None = None) -> tuple[str, ...]:
         shown = ("memory_id", "source_run", "created_at", "updated_at", "deleted_at")
         return ("user", *shown) if obj is not None else ()

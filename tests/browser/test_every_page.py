@@ -1,6 +1,12 @@
 """Every page at phone, tablet and desktop sizes, light and dark, in the default setup (the offline
 demo model, its banner showing): no sideways scrolling, the key controls on screen, and axe-core
-reports no violation."""
+reports no violation.
+
+Excepted: /api/docs, django-ninja's bundled Swagger UI. Its faults are in its own markup (buttons
+nested in its operation toggles, no lang, no landmarks, its own colours), which a stylesheet cannot
+mend; it is a developer's tool linked from the menu, kept as upstream ships it, and
+tests/browser/test_content_security_policy.py checks that it renders. The admin is Django's, and
+clean: it is checked below for staff."""
 
 from __future__ import annotations
 
@@ -109,3 +115,21 @@ def test_on_a_phone_with_the_demo_banner_the_chat_list_and_memory_panel_open_ful
         assert horizontal_overflow(page) == 0
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_the_admin_fits_the_window_and_axe_finds_nothing(browser, asgi_server, demo, staff, viewport, theme):
+    context = new_context(browser, asgi_server, viewport, theme)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        sign_in(page, "ops", PASSWORD)
+        for url in ["/admin/", "/admin/memory_app/memory/", "/admin/memory_app/memory/add/"]:
+            page.goto(url)
+            if overflow := horizontal_overflow(page):
+                problems.append(f"{url}: {overflow}px wider than the window")
+            problems += [f"{url}: {v}" for v in axe_violations(page)]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
