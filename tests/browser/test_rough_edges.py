@@ -268,18 +268,30 @@ def test_the_memory_count_follows_adding_and_deleting(desktop, alice):
 
 
 # 12. Import does not cover the History card; no dead disclosure triangle; nav links look alike
-def test_the_import_form_opens_without_covering_the_history_card(desktop, alice):
+def _overlap(a: dict, b: dict) -> bool:
+    apart_y = a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
+    apart_x = a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+    return not (apart_x or apart_y)
+
+
+def test_the_import_form_and_its_answer_open_without_covering_the_cards_under_them(desktop, alice):
     page = desktop
     sign_in(page, "alice", PASSWORD)
     page.goto("/memories/")
-    page.get_by_text("Import", exact=True).first.click()
+    page.locator(".mem-import summary").click()
     form = page.locator(".mem-import form")
     expect(form).to_be_visible()
-    a, b = form.bounding_box(), page.locator("#memory-history").bounding_box()
-    overlap = not (a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]) and not (
-        a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+    page.set_input_files(
+        ".mem-import input[type=file]",
+        files=[{"name": "m.json", "mimeType": "application/json", "buffer": b"nope"}],
     )
-    assert not overlap, (a, b)
+    form.get_by_role("button", name="Import").click()
+    answer = page.locator("#memory-import-result")
+    expect(answer).to_contain_text("not valid JSON")
+    cards = [page.locator(selector).bounding_box() for selector in ("#memory-history", "#memory-add")]
+    for box in (form.bounding_box(), answer.bounding_box()):
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1366, box
+        assert not any(_overlap(box, card) for card in cards), (box, cards)
 
 
 def test_the_event_pages_heading_has_no_disclosure_triangle(desktop, alice, demo):
