@@ -65,6 +65,36 @@ def demo_world(alice) -> World:
     return world
 
 
+# What each page is for, which must be on it and within the window's width at every size.
+KEY_CONTROLS = {
+    "home": ["#composer textarea", "#composer .btn-send"],
+    "chat": ["#composer textarea", "#composer .btn-send", "#thread-title"],
+    "memories": ["#memory-new-text", "#memory-add button[type=submit]", "#memory-filters input[type=search]"],
+    "memory history": [".mem-history-panel h2", ".mem-changes"],
+    # Wide tables and the time axis scroll sideways inside their own box, which must fit.
+    "runs": [".runs-card", ".filters button[type=submit]"],
+    "run": ["#run-status", ".tl-card .tl-scroll"],
+    "run context": [".ctx .stack"],
+    "run event": [".tl-detail"],
+    "session timeline": ["#token-chart", ".tl-card .tl-scroll"],
+    "api keys": ["input[name=name]", ".apikey-create button[type=submit]"],
+    "your data": ["#export-link", "#erase-form button[type=submit]"],
+    "not found": [".error-page h1"],
+}
+
+
+def off_the_window(page, selector: str) -> str | None:
+    """Why the element is not usable where it is (missing, hidden, sticking out sideways), or None."""
+    locator = page.locator(selector).first
+    if not locator.count() or not locator.is_visible():
+        return f"{selector} is not shown"
+    box = locator.bounding_box()
+    width = page.evaluate("window.innerWidth")
+    if box is None or box["x"] < 0 or box["x"] + box["width"] > width + 0.5:
+        return f"{selector} sticks out of the window ({box})"
+    return None
+
+
 def new_context(browser, base_url: str, viewport: str, theme: str):
     context = browser.new_context(
         base_url=base_url, viewport=VIEWPORTS[viewport], color_scheme=theme, reduced_motion="reduce"

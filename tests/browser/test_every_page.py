@@ -19,7 +19,16 @@ from agentapp.app_agent import configured_model
 from tests.conftest import PASSWORD
 from tests.live import sign_in
 
-from .pages import THEMES, VIEWPORTS, axe_violations, demo_world, horizontal_overflow, new_context
+from .pages import (
+    KEY_CONTROLS,
+    THEMES,
+    VIEWPORTS,
+    axe_violations,
+    demo_world,
+    horizontal_overflow,
+    new_context,
+    off_the_window,
+)
 
 SHOTS = os.environ.get("SCREENSHOTS_DIR")  # set it to look at every page
 
@@ -54,6 +63,9 @@ def test_every_page_fits_the_window_and_axe_finds_nothing(browser, asgi_server, 
                 )
             if overflow := horizontal_overflow(page):
                 problems.append(f"{name}: {overflow}px wider than the window")
+            for selector in KEY_CONTROLS[name]:
+                if problem := off_the_window(page, selector):
+                    problems.append(f"{name}: {problem}")
             problems += [f"{name}: {v}" for v in axe_violations(page)]
     finally:
         context.close()

@@ -108,6 +108,22 @@ def test_the_first_tab_stop_skips_to_the_content(desktop, alice):
     expect(page.locator("main")).to_be_focused()
 
 
+def test_keyboard_focus_is_outlined_on_links_buttons_and_fields(desktop, alice):
+    page = desktop
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/memories/")
+    seen = set()
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        tag, style, width = page.evaluate(
+            """() => { const e = document.activeElement, s = getComputedStyle(e);
+                       return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }"""
+        )
+        assert style == "solid" and width >= 2, (tag, style, width)
+        seen.add(tag)
+    assert {"A", "BUTTON", "SELECT"} <= seen, seen
+
+
 def test_the_typing_dots_do_not_move_when_the_reader_asks_for_reduced_motion(browser, asgi_server, alice):
     durations = {}
     for motion in ("reduce", "no-preference"):
