@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from . import app_agent
 from .accounts.models import Theme
-from .accounts.preferences import theme_for_user
+from .accounts.selectors import theme_for_user
 
 
 def model_info(request: HttpRequest) -> dict[str, object]:

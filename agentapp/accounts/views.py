@@ -14,8 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agentapp.errors import InvalidInput
 from agentapp.http import AuthedRequest, redirect_303
 
-from .preferences import preferences_set_theme
-from .services import user_data_counts, user_data_erase, user_data_export
+from .services import preferences_set_theme, user_data_counts, user_data_erase, user_data_export
 
 ERASED = "accounts.erased"  # the counts of an erasure, for the page after its redirect
 

@@ -1,10 +1,8 @@
-"""A person's appearance preferences: read for every page, written from the top menu."""
+"""Reads about a person's account that the pages need: their appearance preferences."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
-
-from agentapp.errors import InvalidInput
 
 from .models import Preferences, Theme
 
@@ -15,10 +13,3 @@ def theme_for_user(*, user: User | AnonymousUser) -> str:
         return Theme.SYSTEM
     theme = Preferences.objects.filter(user_id=user.pk).values_list("theme", flat=True).first()
     return theme or Theme.SYSTEM
-
-
-def preferences_set_theme(*, user: User, theme: str) -> Preferences:
-    if theme not in Theme.values:
-        raise InvalidInput(f"theme must be one of: {', '.join(Theme.values)}")
-    preferences, _ = Preferences.objects.update_or_create(user=user, defaults={"theme": theme})
-    return preferences
