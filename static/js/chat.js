@@ -161,6 +161,13 @@
     syncComposer();
   });
   document.body.addEventListener("htmx:sseClose", syncComposer);
+  // A reply starting is said once; its words are read when it is complete (above), not piecemeal.
+  document.body.addEventListener("htmx:sseOpen", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (announcer && elt && elt.classList && elt.classList.contains("streaming")) {
+      announcer.textContent = "The agent is answering…";
+    }
+  });
   document.body.addEventListener("htmx:load", syncComposer);
 
   // A finished reply replaces its placeholder (the stream's final frame, a retry): announce it. htmx

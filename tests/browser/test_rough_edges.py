@@ -96,6 +96,18 @@ def test_a_finished_reply_is_announced_once_through_a_live_region(desktop, alice
     )
 
 
+def test_a_streaming_reply_is_announced_as_begun_then_as_said(desktop, alice, app_model):
+    app_model.reply(text="One two three four five six seven eight nine ten.", chunk_delay=0.3)
+    page = desktop
+    sign_in(page, "alice", PASSWORD)
+    _send(page, "Count to ten")
+    region = page.locator("#reply-announcer")
+    expect(page.locator(".msg-assistant.streaming")).to_be_visible()
+    expect(region).to_have_text("The agent is answering…")
+    expect(page.locator(".msg-assistant.status-completed")).to_have_count(1)
+    expect(region).to_have_text("The agent replied: One two three four five six seven eight nine ten.")
+
+
 def test_the_first_tab_stop_skips_to_the_content(desktop, alice):
     page = desktop
     sign_in(page, "alice", PASSWORD)
