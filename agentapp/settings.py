@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "memory_app",
     "apikeys",
     "agentapp.observability",
+    "agentapp.accounts",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +87,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "agentapp.middleware.RequestTooBigMiddleware",
     "agentapp.middleware.refuse_nul_characters",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "agentapp.static_files.StaticFilesMiddleware",  # WhiteNoise, quiet under ASGI
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -112,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "agentapp.context_processors.model_info",
                 "agentapp.observability.context_processors.operator_status",
+                "agentapp.context_processors.appearance",
             ],
         },
     },
@@ -252,7 +254,8 @@ CACHES = {
 # --- Celery --------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: a broker that needs no
 # server, shared by the web process and the worker through a folder.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# The host is named only so that kombu does not warn that it picked one.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem"):
     for folder in ("broker", "broker-processed"):
         (VAR_DIR / folder).mkdir(exist_ok=True)

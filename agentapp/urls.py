@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_safe
+from django.views.generic.base import RedirectView
 
 from . import views
+from .accounts import views as account_views
 from .api import api
 
 handler400 = "agentapp.views.bad_request"
@@ -15,6 +19,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("", include("agentapp.observability.urls")),
+    # Pages name their icon; this is for whatever asks the old way.
+    path("favicon.ico", require_safe(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -22,6 +28,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("settings/api-keys/", include("apikeys.urls")),
     path("settings/data/", include("agentapp.accounts.urls")),
+    path("settings/theme/", account_views.theme_set, name="theme"),
     path("", include("sessions_app.timeline.urls")),
     path("", include("sessions_app.urls")),
 ]

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.forms import SimpleArrayField
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -66,10 +67,33 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TopicsField(SimpleArrayField):
+    """Topics as "food, drinks" rather than the JSON list they are stored as; blanks are skipped."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = ",".join(part for part in value.split(",") if part.strip())
+        return super().to_python(value)
+
+
 class MemoryAdminForm(forms.ModelForm):
+    topics = TopicsField(
+        forms.CharField(),
+        delimiter=",",
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="Comma separated, e.g. food, drinks",
+    )
+
     class Meta:
         model = Memory
         fields = ("user", "text", "topics")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        topics = self.initial.get("topics")
+        if isinstance(topics, list):
+            self.initial["topics"] = ", ".join(str(t) for t in topics)
 
     def clean_text(self) -> str:
         try:
@@ -112,6 +136,9 @@ class MemoryAdmin(admin.ModelAdmin):
     date_hierarchy = "updated_at"
     inlines = [MemoryChangeInline]
     actions = ["restore_selected", "optimize_memories"]
+
+    def get_inlines(self, request: HttpRequest, obj: Memory | None) -> list[Any]:
+        return list(self.inlines) if obj is not None else []  # a memory being added has no history yet
 
     def get_readonly_fields(self, request: HttpRequest, obj: Memory | None = None) -> tuple[str, ...]:
         shown = ("memory_id", "source_run", "created_at", "updated_at", "deleted_at")

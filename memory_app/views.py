@@ -94,6 +94,8 @@ def memory_list(request: AuthedRequest) -> HttpResponse:
             return render(request, f"{TEMPLATE}#topics", context)
         if request.htmx.target == "memory-list":
             return render(request, f"{TEMPLATE}#list", context)
+        if request.htmx.target == "memory-count":  # after an add, a delete or an undo
+            return render(request, f"{TEMPLATE}#count", context)
     if acts_for_others(request.user):
         people = get_user_model().objects.all()
         if not request.user.is_superuser:  # a superuser's memories are for superusers only

@@ -11,9 +11,12 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from agentapp.errors import InvalidInput
 from memory_app.models import Memory, MemoryChange
 from sessions_app.models import AgentSession, Message, Run, RunEvent, SessionSummary
 from sessions_app.services import runs_lock
+
+from .models import Preferences, Theme
 
 audit = logging.getLogger("agentapp.audit")
 
@@ -164,3 +167,11 @@ def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
     if by is not None and by.pk != user.pk:
         audit.warning("%s erased the data of %s: %s", by.get_username(), user.get_username(), result)
     return result
+
+
+def preferences_set_theme(*, user: User, theme: str) -> Preferences:
+    """Keep the theme the person chose (light, dark, or "system": follow the device)."""
+    if theme not in Theme.values:
+        raise InvalidInput(f"theme must be one of: {', '.join(Theme.values)}")
+    preferences, _ = Preferences.objects.update_or_create(user=user, defaults={"theme": theme})
+    return preferences

@@ -55,6 +55,13 @@ _QUESTION_START = re.compile(
 )
 
 
+# A question about the person as a whole ("What do you know about me?"): every memory answers it.
+_ABOUT_ME = re.compile(
+    r"\b(?:know|remember|recall|stored?|have|learned)\b.*\babout (?:me|myself)\b|\bwho am i\b|"
+    r"\b(?:tell me|what)\b.*\babout (?:me|myself)\b"
+)
+
+
 def _set(text: str) -> set[str]:
     return set(text.split())
 
@@ -337,6 +344,10 @@ class DemoModel:
         return f"Done. {PREFIX} The {name or 'tool'} call has finished."
 
     def _answer(self, question: str, memories: Sequence[str]) -> str:
+        if _ABOUT_ME.search(question.lower().replace("\u2019", "'")):
+            if not memories:
+                return f"{PREFIX} I know nothing about you yet. Tell me about yourself and I will remember."
+            return f"{PREFIX} Here is what I remember about you: " + " ".join(memories)
         wanted = _content_words(question)
         for word in list(wanted):
             wanted |= _RELATED.get(word, set())

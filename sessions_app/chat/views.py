@@ -39,8 +39,16 @@ def _error(exc: AgentAppError) -> HttpResponse:
     return response
 
 
-def chat_page(request: AuthedRequest, session: AgentSession | None) -> HttpResponse:
-    """The whole page; `session` None is the home page's fresh chat."""
+def chat_page(
+    request: AuthedRequest,
+    session: AgentSession | None,
+    *,
+    error: str = "",
+    message: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The whole page; `session` None is the home page's fresh chat. `error`: why the `message`
+    just sent was refused, shown under the composer that holds it again."""
     search = request.GET.get("q", "")[:200]
     runs: list[Run] = []
     has_older = False
@@ -56,11 +64,14 @@ def chat_page(request: AuthedRequest, session: AgentSession | None) -> HttpRespo
         "runs": runs,
         "has_older": has_older,
         "summary": summary if summary and summary.text else None,
+        "max_message_chars": services.MAX_MESSAGE_CHARS,
+        "error": error,
+        "message": message,
         **memory_panel(
             user_pk=session.user_id if session else request.user.pk, last_run=runs[-1] if runs else None
         ),
     }
-    return render(request, TEMPLATE, context)
+    return render(request, TEMPLATE, context, status=status)
 
 
 @login_required
@@ -99,17 +110,24 @@ def _create_pending_run(session: AgentSession, text: str, sender: User) -> Run:
 def session_new(request: AuthedRequest) -> HttpResponse:
     """The first message of a new chat: the session, its pending run, then the chat page streams it."""
     model = configured_model()
+    message = request.POST.get("message", "")
     try:
         run_rate_limit_check(user=request.user)
         run = services.session_start(
             user=request.user,
-            message=request.POST.get("message", ""),
+            message=message,
             agent_name="agent",
             model_id=model.id,
             model_provider=model.provider,
         )
     except AgentAppError as exc:
-        return _error(exc)
+        if request.htmx:
+            return _error(exc)
+        # Without htmx, the home page again with the reason under the message, which it keeps.
+        response = chat_page(request, None, error=exc.message, message=message, status=exc.status_code)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     url = reverse("sessions:detail", args=[run.session.session_id])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -153,7 +171,7 @@ def session_rename(request: AuthedRequest, session_id: str) -> HttpResponse:
             return _error(exc)
         if not request.htmx:
             return redirect("sessions:detail", session.session_id)
-        partial = "session-item"
+        partial = "title-refresh"  # the entry, and the open chat's heading when it is this one
     else:
         partial = "rename-form"
     current = request.GET.get("current") or request.POST.get("current") or ""

@@ -30,3 +30,13 @@ def session_label(session: AgentSession) -> str:
         return session.title
     first = getattr(session, "first_input", None)
     return title_from_text(first) if first else "New chat"
+
+
+@register.filter
+def session_title_draft(session: AgentSession) -> str:
+    """What the rename field starts with: the title, else the first message in full (up to the
+    field's 200 characters), never the shortened label with its "…"."""
+    if session.title:
+        return session.title
+    first = getattr(session, "first_input", None) or ""
+    return " ".join(first.split())[:200]

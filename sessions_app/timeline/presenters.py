@@ -423,6 +423,7 @@ class SessionTimeline:
     input_tokens: int
     output_tokens: int
     label: str = ""
+    first_number: int = 1  # the turn number of the first run shown (later than 1 when truncated)
 
 
 def session_timeline(*, session: AgentSession) -> SessionTimeline:
@@ -430,6 +431,10 @@ def session_timeline(*, session: AgentSession) -> SessionTimeline:
     newest = list(Run.objects.filter(session_id=session.pk).order_by("-id")[: SESSION_RUN_LIMIT + 1])
     truncated = len(newest) > SESSION_RUN_LIMIT
     runs = list(reversed(newest[:SESSION_RUN_LIMIT]))
+    # Numbered as turns of the whole session, so the first run shown is not called "1."
+    first_number = (
+        Run.objects.filter(session_id=session.pk, id__lt=runs[0].pk).count() + 1 if truncated else 1
+    )
     summaries: dict[int, int] = {}
     for run_pk in RunEvent.objects.filter(
         run_id__in=[r.pk for r in runs], kind=RunEvent.Kind.SUMMARY
@@ -468,4 +473,5 @@ def session_timeline(*, session: AgentSession) -> SessionTimeline:
         input_tokens=sum(r.input_tokens for r in runs),
         output_tokens=sum(r.output_tokens for r in runs),
         label=layout.redact(str(session)),
+        first_number=first_number,
     )

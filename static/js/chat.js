@@ -1,5 +1,6 @@
 // What htmx cannot do for the chat: autoscroll, Enter to send, keep the place when older messages load,
-// and keep the Send button disabled while a reply streams.
+// keep the Send button disabled while a reply streams, the phone's pane tabs, the length counter, the
+// tab's title, Esc to cancel a rename, and telling a screen reader that a reply came.
 (function () {
   "use strict";
   var thread = document.getElementById("thread");
@@ -24,31 +25,115 @@
   toBottom();
   syncComposer();
 
+  // A phone shows one pane at a time: the tabs say which (CSS hides the others).
+  var chat = document.getElementById("chat");
+  var tabs = chat ? chat.querySelectorAll(".chat-tabs button") : [];
+  Array.prototype.forEach.call(tabs, function (tab) {
+    tab.addEventListener("click", function () {
+      chat.setAttribute("data-pane", tab.getAttribute("data-pane"));
+      Array.prototype.forEach.call(tabs, function (other) {
+        other.setAttribute("aria-pressed", other === tab ? "true" : "false");
+      });
+      if (tab.getAttribute("data-pane") === "thread") toBottom();
+    });
+  });
+
+  // The tab's title follows the chat's heading (renamed, or titled after the first reply).
+  var SUFFIX = " · Agent sessions & memory";
+  function syncTitle() {
+    var heading = document.getElementById("thread-title");
+    if (heading) document.title = heading.textContent.trim() + SUFFIX;
+  }
+
+  // One polite announcement per reply: streamed text would be read out in fragments.
+  var announcer = document.getElementById("reply-announcer");
+  function announce(reply) {
+    if (!announcer || !reply) return;
+    var text = reply.querySelector(".bubble");
+    announcer.textContent = "The agent replied: " + (text ? text.textContent.replace(/\s+/g, " ").trim() : "");
+  }
+
   if (composer) {
     var textarea = composer.querySelector("textarea");
     var error = document.getElementById("composer-error");
+    var count = document.getElementById("composer-count");
+    var max = count ? parseInt(count.getAttribute("data-max"), 10) : 0;
+    var cut = false;
+    function showError(text) {
+      if (!error) return;
+      error.textContent = text;
+      error.hidden = false;
+    }
+    function fit() {
+      textarea.style.height = "auto";
+      if (textarea.value) textarea.style.height = Math.min(textarea.scrollHeight, 192) + "px";
+      else textarea.style.height = "";
+    }
+    // The box holds `max` characters: past 80% it counts, and a paste it had to cut says so.
+    function syncCount() {
+      if (!count || !max) return;
+      var length = textarea.value.length;
+      count.hidden = !cut && length < max * 0.8;
+      count.classList.toggle("is-near", cut || length >= max);
+      var figures = length.toLocaleString("en") + " / " + max.toLocaleString("en") + " characters";
+      count.textContent = cut ? "Cut to fit: a message holds at most " + max.toLocaleString("en") +
+        " characters (" + figures + ")." : figures;
+    }
     textarea.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
-        if (!streaming() && textarea.value.trim()) composer.requestSubmit();
+        if (!streaming()) composer.requestSubmit();
       }
     });
+    textarea.addEventListener("beforeinput", function (event) {
+      if (!max) return;
+      var incoming = event.data != null ? event.data.length :
+        (event.dataTransfer ? event.dataTransfer.getData("text/plain").length : 0);
+      var room = max - (textarea.value.length - (textarea.selectionEnd - textarea.selectionStart));
+      cut = incoming > room;
+    });
     textarea.addEventListener("input", function () {
-      textarea.style.height = "auto";
-      textarea.style.height = Math.min(textarea.scrollHeight, 192) + "px";
+      fit();
+      syncCount();
+    });
+    // After sending, the box is emptied (forms.js): it shrinks back and the counter goes.
+    composer.addEventListener("reset", function () {
+      setTimeout(function () {
+        cut = false;
+        fit();
+        syncCount();
+      }, 0);
     });
     composer.addEventListener("submit", function (event) {
-      if (streaming()) event.preventDefault();
+      if (streaming()) {
+        event.preventDefault();
+      } else if (!textarea.value.trim()) {
+        event.preventDefault();
+        showError("Type a message first.");
+        textarea.focus();
+      }
     });
+    syncCount();
     document.body.addEventListener("htmx:beforeRequest", function (event) {
       if (event.detail.elt === composer && error) error.hidden = true;
     });
     document.body.addEventListener("htmx:responseError", function (event) {
-      if (!error) return;
-      error.textContent = event.detail.xhr.responseText || "Something went wrong; please try again.";
-      error.hidden = false;
+      if (event.detail.elt === composer) {
+        showError(event.detail.xhr.responseText || "Something went wrong; please try again.");
+      }
     });
   }
+
+  // Renaming a chat: Esc puts the entry back as it was.
+  document.body.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    var form = event.target.closest(".rename-form");
+    var cancel = form && form.querySelector(".rename-cancel");
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
 
   // Older messages are prepended above what is on screen: keep the reader where they were.
   var heightBefore = null;
@@ -71,10 +156,42 @@
   document.body.addEventListener("htmx:sseBeforeMessage", function () {
     follow = nearBottom();
   });
-  document.body.addEventListener("htmx:sseMessage", function () {
+  document.body.addEventListener("htmx:sseMessage", function (event) {
     if (follow) toBottom();
     syncComposer();
   });
   document.body.addEventListener("htmx:sseClose", syncComposer);
+  // A reply starting is said once; its words are read when it is complete (above), not piecemeal.
+  document.body.addEventListener("htmx:sseOpen", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (announcer && elt && elt.classList && elt.classList.contains("streaming")) {
+      announcer.textContent = "The agent is answering…";
+    }
+  });
   document.body.addEventListener("htmx:load", syncComposer);
+
+  // A finished reply replaces its placeholder (the stream's final frame, a retry): announce it. htmx
+  // first gives the new reply its placeholder's classes (same id) and then its own, so the moment to
+  // catch is a reply losing "streaming", or one arriving without it. The heading may have changed
+  // with it (the automatic title, a rename): the tab's title follows.
+  function isReply(node) {
+    return node.nodeType === 1 && node.classList.contains("msg-assistant");
+  }
+  var pane = document.getElementById("chat-thread");
+  if (pane && window.MutationObserver) {
+    new MutationObserver(function (records) {
+      records.forEach(function (record) {
+        if (record.type === "attributes") {
+          var was = (record.oldValue || "").split(/\s+/).indexOf("streaming") >= 0;
+          if (isReply(record.target) && was && !record.target.classList.contains("streaming")) announce(record.target);
+          return;
+        }
+        Array.prototype.forEach.call(record.addedNodes, function (node) {
+          if (isReply(node) && !node.classList.contains("streaming")) announce(node);
+        });
+      });
+      syncTitle();
+    }).observe(pane, { childList: true, subtree: true, attributes: true, attributeFilter: ["class"], attributeOldValue: true });
+  }
+  document.body.addEventListener("htmx:afterSettle", syncTitle);
 })();

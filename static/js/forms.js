@@ -6,3 +6,26 @@ document.addEventListener("htmx:afterRequest", (event) => {
     form.reset();
   }
 });
+
+// <form data-confirm="question">: asks before it is sent (revoking a key, deleting for good).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+// <button data-copy="#selector">: copies that element's text, and says so next to the button.
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+  if (!button) return;
+  const source = document.querySelector(button.dataset.copy);
+  const status = button.parentElement.querySelector(".copy-status");
+  try {
+    await navigator.clipboard.writeText(source ? source.textContent.trim() : "");
+    if (status) status.textContent = "Copied to the clipboard.";
+  } catch (error) {
+    if (source) window.getSelection().selectAllChildren(source);
+    if (status) status.textContent = "Could not copy: the key is selected, press Ctrl+C (or ⌘C).";
+  }
+});

@@ -24,8 +24,8 @@ def test_the_settings_page_sends_anonymous_visitors_to_log_in(client):
 
 def test_creating_a_key_shows_its_secret_once(client, alice):
     _signed_in(client, "alice")
-    response = client.post("/settings/api-keys/", {"name": "billing backend"})
-    assert response.status_code == 201
+    response = client.post("/settings/api-keys/", {"name": "billing backend"}, follow=True)
+    assert response.redirect_chain == [("/settings/api-keys/", 303)]
     token = response.context["new_token"]
     assert token in response.content.decode()
     assert apikey_authenticate(token=token).user == alice

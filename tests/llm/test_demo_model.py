@@ -68,6 +68,22 @@ def test_a_question_is_answered_from_matching_memories() -> None:
     assert "jazz" not in response.text
 
 
+ABOUT_ME = ["What do you know about me?", "What do you remember about me?", "Who am I?", "Tell me about me"]
+
+
+@pytest.mark.parametrize("question", ABOUT_ME)
+def test_asked_what_it_knows_about_the_person_it_answers_from_every_memory_given(question: str) -> None:
+    messages = [system("User likes jazz.", SARAH_MEMORY), Message(role="user", content=question)]
+    text = DemoModel().request(messages, MEMORY_TOOLS).text
+    assert "no stored memory" not in text
+    assert "User likes jazz." in text and SARAH_MEMORY in text
+
+
+def test_asked_what_it_knows_with_no_memories_it_says_it_knows_nothing_yet() -> None:
+    text = DemoModel().request([system(), Message(role="user", content="What do you know about me?")]).text
+    assert "nothing about you yet" in text
+
+
 def test_a_fact_already_stored_does_not_call_the_tool() -> None:
     messages = [system(SARAH_MEMORY), Message(role="user", content=SARAH)]
     response = DemoModel().request(messages, MEMORY_TOOLS)

@@ -71,7 +71,7 @@ def test_adding_in_the_admin_goes_through_the_service(admin_client, admin_user, 
         {
             "user": alice.pk,
             "text": " Likes  jazz ",
-            "topics": '["Music"]',
+            "topics": "Music",
             "changes-TOTAL_FORMS": 0,
             "changes-INITIAL_FORMS": 0,
         },

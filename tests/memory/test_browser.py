@@ -32,6 +32,7 @@ def test_a_person_edits_deletes_undoes_and_reads_the_history_of_a_memory(page, a
     page.locator(f"#memory-{tea.memory_id} .mem-text").filter(has_text="Drinks black tea daily").wait_for()
     assert Memory.objects.get(pk=tea.pk).text == "Drinks black tea daily"
 
+    page.once("dialog", lambda dialog: dialog.accept())  # Delete asks first
     _item(page, tea).get_by_role("button", name="Delete").click()
     toast = _item(page, tea)
     toast.get_by_text("Memory deleted").wait_for()

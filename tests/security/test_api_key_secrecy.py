@@ -54,8 +54,8 @@ def test_a_key_appears_only_on_its_creation_page(alice, app_model, logs):
     app_model.responder = lambda request: Reply(text="Noted.")
     browser = Client()
     browser.login(username="alice", password=PASSWORD)
-    created = browser.post("/settings/api-keys/", {"name": "backend"})
-    assert created.status_code == 201
+    created = browser.post("/settings/api-keys/", {"name": "backend"}, follow=True)
+    assert created.redirect_chain == [("/settings/api-keys/", 303)]
     tokens = TOKEN.findall(created.content.decode())
     assert len(set(tokens)) == 1
     token = tokens[0]
@@ -104,7 +104,8 @@ def test_a_key_appears_only_on_its_creation_page(alice, app_model, logs):
 def test_a_keys_list_shows_prefixes_only(alice):
     browser = Client()
     browser.login(username="alice", password=PASSWORD)
-    token = TOKEN.findall(browser.post("/settings/api-keys/", {"name": "one"}).content.decode())[0]
+    created = browser.post("/settings/api-keys/", {"name": "one"}, follow=True)
+    token = TOKEN.findall(created.content.decode())[0]
     listing = browser.get("/settings/api-keys/").content.decode()
     assert token[:12] in listing
     assert token not in listing

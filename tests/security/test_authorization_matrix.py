@@ -84,6 +84,10 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     # Prometheus's: a bearer token or an allowed address, never a login (none is set here)
     ("metrics", "GET"): r(lambda w: "/metrics", anyone(403)),
     ("status/", "GET"): r(lambda w: "/status/", page(404, other=404, staff=200)),
+    ("favicon.ico", "GET"): r(lambda w: "/favicon.ico", anyone(301)),
+    ("settings/theme/", "POST"): r(
+        lambda w: "/settings/theme/", page(302, other=302), lambda w: {"theme": "dark"}
+    ),
     ("login/", "GET"): r(lambda w: "/login/", anyone(200)),
     ("login/", "POST"): r(lambda w: "/login/", anyone(200), lambda w: {"username": "x", "password": "y"}),
     ("logout/", "POST"): r(lambda w: "/logout/", anyone(LOGIN)),
@@ -113,7 +117,7 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("memories/<str:memory_id>/history/", "GET"): r(lambda w: f"/memories/{m(w)}/history/", page(200)),
     ("settings/api-keys/", "GET"): r(lambda w: "/settings/api-keys/", page(200, other=200)),
     ("settings/api-keys/", "POST"): r(
-        lambda w: "/settings/api-keys/", page(201, other=201), lambda w: {"name": "laptop"}
+        lambda w: "/settings/api-keys/", page(303, other=303), lambda w: {"name": "laptop"}
     ),
     # the signed-in person's own data; staff see their own too (other people's: the API or the admin)
     ("settings/data/", "GET"): r(lambda w: "/settings/data/", page(200, other=200)),

@@ -48,7 +48,7 @@ def page(browser, asgi_server):
 def _inert(page, dialogs: list[str], url: str) -> None:
     page.wait_for_load_state("networkidle")
     for text in page.get_by_text("__xss").all()[:20]:  # real pointer moves over the payloads' text
-        if text.is_visible():
+        if text.is_visible() and text.get_attribute("id") != "reply-announcer":  # 1 px, for screen readers
             text.hover()
     assert page.evaluate(FIRE_EVERY_HANDLER) > 0
     assert page.evaluate(JAVASCRIPT_LINKS) == [], url

@@ -70,7 +70,7 @@ def test_erasure_deletes_the_persons_chats_and_memories_and_keeps_the_account_an
 ):
     apikey_create(user=alice, name="laptop")
     client.force_login(alice)
-    response = client.post("/settings/data/erase/", {"confirm": "alice"})
+    response = client.post("/settings/data/erase/", {"confirm": "alice"}, follow=True)
 
     body = " ".join(response.content.decode().split())
     assert response.status_code == 200 and 'id="erased"' in body
