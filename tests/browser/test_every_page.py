@@ -145,3 +145,26 @@ def test_the_admin_fits_the_window_and_axe_finds_nothing(browser, asgi_server, d
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_the_staff_pages_fit_the_window_and_axe_finds_nothing(
+    browser, asgi_server, demo, staff, alice, viewport, theme
+):
+    """The status page, and the memory editor opened on another person's memories with its
+    merge dry run, for an operator."""
+    demo_world(alice)
+    context = new_context(browser, asgi_server, viewport, theme)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        sign_in(page, "ops", PASSWORD)
+        for url in ["/status/", "/memories/?user=alice"]:
+            page.goto(url)
+            if overflow := horizontal_overflow(page):
+                problems.append(f"{url}: {overflow}px wider than the window")
+            problems += [f"{url}: {v}" for v in axe_violations(page)]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
