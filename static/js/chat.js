@@ -115,7 +115,14 @@
     });
     syncCount();
     document.body.addEventListener("htmx:beforeRequest", function (event) {
-      if (event.detail.elt === composer && error) error.hidden = true;
+      if (event.detail.elt !== composer) return;
+      // htmx sends on submit whatever another listener did: a blank message is stopped here.
+      if (!textarea.value.trim()) {
+        event.preventDefault();
+        showError("Type a message first.");
+        return;
+      }
+      if (error) error.hidden = true;
     });
     document.body.addEventListener("htmx:responseError", function (event) {
       if (event.detail.elt === composer) {

@@ -136,7 +136,7 @@ def test_the_status_page_with_the_worker_stopped_and_started(client, staff, brok
 def test_the_admin_links_to_the_status_page_and_lists_heartbeats(client, staff, alice):
     services.heartbeat_beat(name="web:h:7", kind="web", hostname="h", pid=7, started_at=timezone.now())
     client.login(username="ops", password=PASSWORD)
-    assert '<p id="status-link"><a href="/status/">System status</a>' in _page(client, "/admin/")
+    assert '<p id="status-link"><a href="/status/">System status:' in _page(client, "/admin/")
     assert "web:h:7" in _page(client, "/admin/observability/processheartbeat/")
     client.login(username="alice", password=PASSWORD)
     assert client.get("/admin/observability/processheartbeat/").status_code == 302  # the admin's login

@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from apikeys.models import ApiKey
 from memory_app.models import Memory
@@ -24,6 +26,17 @@ from sessions_app.models import AgentSession, Run
 ALIAS = "sqlite_import"
 # Rebuilt by migrate in the new database, or not worth keeping (sign-in sessions, admin log).
 SKIPPED = ["contenttypes", "auth.permission", "admin.logentry", "sessions.session"]
+
+
+def _absent(connection: BaseDatabaseWrapper) -> list[str]:
+    """The models whose tables the old file never had (apps added since SQLite was dropped): nothing
+    of theirs to copy."""
+    tables = set(connection.introspection.table_names())
+    return [
+        f"{model._meta.app_label}.{model.__name__}"
+        for model in apps.get_models()
+        if model._meta.managed and model._meta.db_table not in tables
+    ]
 
 
 class Command(BaseCommand):
@@ -65,7 +78,7 @@ class Command(BaseCommand):
                 database=ALIAS,
                 natural_foreign=True,
                 natural_primary=True,
-                exclude=SKIPPED,
+                exclude=[*SKIPPED, *_absent(connections[ALIAS])],
                 output=str(dump),
                 verbosity=0,
             )
