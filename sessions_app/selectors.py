@@ -15,7 +15,7 @@ from agentapp import sql
 from agentapp.errors import RunNotFound, SessionNotFound
 from agentapp.ownership import acts_for_others, one_visible_to, visible_to
 
-from .models import AgentSession, Message, Run, SessionSummary
+from .models import AgentSession, Message, Run, RunFrame, SessionSummary
 
 HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT, Message.Role.TOOL)
 
@@ -286,3 +286,37 @@ def sessions_missing_title(*, settled_before: timedelta, horizon: timedelta) -> 
     """Untitled session ids with a settled completed run (their title job was lost)."""
     settled = runs_settled(settled_before=settled_before, horizon=horizon).filter(session__title="")
     return list(settled.values_list("session__session_id", flat=True).distinct().order_by()[:MISSED_BATCH])
+
+
+class RunLive(NamedTuple):
+    """A live run as another process sees it: its status, its stored frames after a point, the
+    last frame stored, and its outcome (for a run whose process died before storing its end)."""
+
+    status: str
+    frames: list[tuple[int, str, dict[str, Any]]]
+    last_event: str | None
+    content: str
+    error: str
+    ended_ago: float
+
+
+def run_live(*, run_id: str, after: int) -> RunLive | None:
+    """The run's status and its frames after `after`, in one statement; None when it is gone."""
+    frames = sql.table(RunFrame)
+    rows = sql.fetch(
+        "SELECT r.status, r.content, r.error, "
+        "COALESCE(EXTRACT(EPOCH FROM now() - r.ended_at), 0)::float, "
+        f"(SELECT l.event FROM {frames} l WHERE l.run_id = r.id ORDER BY l.seq DESC LIMIT 1), "
+        f"f.seq, f.event, f.data FROM {sql.table(Run)} r "
+        f"LEFT JOIN {frames} f ON f.run_id = r.id AND f.seq > %s WHERE r.run_id = %s ORDER BY f.seq",
+        [after, run_id],
+    )
+    if not rows:
+        return None
+    status, content, error, ended_ago, last_event = rows[0][:5]
+    found = [(seq, event, sql.json_column(data)) for *_, seq, event, data in rows if seq is not None]
+    return RunLive(status, found, last_event, content, error, ended_ago)
+
+
+def run_status(*, run_id: str) -> str | None:
+    return Run.objects.filter(run_id=run_id).values_list("status", flat=True).first()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sessions_app.chat.markdown import render_markdown
-from sessions_app.chat.sse import delta_frame, sse_frame
+from sessions_app.chat.sse import sse_frame
 
 
 def test_markdown_renders_formatting_code_tables_and_safe_links():
@@ -27,5 +27,5 @@ def test_a_frame_puts_each_line_in_its_own_data_field():
     assert sse_frame("final", "<p>a</p>\n<p>b</p>") == b"event: final\ndata: <p>a</p>\ndata: <p>b</p>\n\n"
 
 
-def test_a_delta_keeps_its_leading_space_and_is_escaped():
-    assert delta_frame(" <b>x") == b"event: delta\ndata:  &lt;b&gt;x\n\n"
+def test_a_frame_may_carry_the_id_a_client_resumes_from():
+    assert sse_frame("RunContent", "{}", id=7) == b"id: 7\nevent: RunContent\ndata: {}\n\n"

@@ -1,0 +1,208 @@
+"""Driving a run in a task of the web process: the reply's text coalesced into frames, stored when
+another process follows the run and at its end, stopped by a Stop from anywhere.
+
+A closed connection no longer ends a run: only Stop (or the process dying, which the stale-run
+sweep then settles) does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
+from django.db import connections
+
+from agentapp.agent import RunContent, RunOutputEvent
+from agentapp.agent.events import event_payload
+from agentapp.database import connection_give_back
+
+from .. import selectors, services
+from ..models import Run
+from .hub import ENDINGS, LiveRun, hub
+
+logger = logging.getLogger(__name__)
+
+# The reply's text goes out at most this often: a long reply costs a bounded number of frames
+# (and of Markdown renders in the chat), and the first piece goes out at once.
+COALESCE_SECONDS = 0.1
+# While a stream in another process follows the run, its frames are stored this often.
+WATCHED_STORE_SECONDS = 0.25
+# A Stop arrives by NOTIFY; this look at the run's status covers one missed while the listener reconnected.
+CANCEL_POLL_SECONDS = 2.0
+
+
+async def request_connection_give_back() -> None:
+    """After a request started a run: the connection its thread used goes back to the pool now, not
+    when the stream ends (the run's own work is on threads of its task)."""
+    await sync_to_async(connection_give_back)()
+
+
+def run_drive(
+    *, run_id: str, events: AsyncIterator[RunOutputEvent], first: RunOutputEvent | None = None
+) -> LiveRun:
+    """Start driving a run (already claimed or begun) in a task of this process; streams follow it."""
+    owner = hub()
+    owner.listen()  # a Stop pressed elsewhere reaches this process by NOTIFY
+    live = LiveRun(run_id)
+    if first is not None:
+        live.add(first.event, event_payload(first))
+    owner.runs[run_id] = live
+    owner.spawn(_own(live, events))
+    return live
+
+
+async def _own(live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
+    try:
+        async with ThreadSensitiveContext():
+            try:
+                await _drive(live, events)
+            except Exception:
+                logger.exception("run %s stopped unexpectedly", live.run_id)
+                live.add("RunError", _ending(live, "RunError", "error", "The run stopped unexpectedly."))
+            finally:
+                live.end()  # this process's streams have it all now
+                # The run's thread ends with this context: what it still holds goes back to the pool.
+                await sync_to_async(connections.close_all)()
+            await _store_rest(live)
+    finally:
+        hub().runs.pop(live.run_id, None)
+
+
+async def _drive(live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
+    text = ""  # the reply's text not in a frame yet
+    last_text = last_store = last_look = -COALESCE_SECONDS
+    look: asyncio.Future[bool] | None = None
+    storing: asyncio.Future[None] | None = None
+    step: asyncio.Future[RunOutputEvent] | None = None
+    woken: asyncio.Future[Any] | None = None
+    ended = False
+    try:
+        last_look = last_store = time.monotonic()
+        while True:
+            if step is None:
+                step = asyncio.ensure_future(anext(events))
+            if woken is None:
+                woken = asyncio.ensure_future(live.wake.wait())
+            now = time.monotonic()
+            due = [last_look + CANCEL_POLL_SECONDS]
+            if text:
+                due.append(last_text + COALESCE_SECONDS)
+            if live.watched:
+                due.append(last_store + WATCHED_STORE_SECONDS)
+            waits: set[asyncio.Future[Any]] = {step, woken}
+            await asyncio.wait(waits, timeout=max(0.0, min(due) - now), return_when="FIRST_COMPLETED")
+            if woken.done():
+                live.wake.clear()
+                woken = None
+            if live.stopped:
+                break
+            if step.done():
+                try:
+                    event = step.result()
+                except StopAsyncIteration:
+                    break
+                step = None
+                if isinstance(event, RunContent):
+                    text += event.content
+                else:
+                    if text:
+                        live.add(
+                            "RunContent", {"event": "RunContent", "run_id": live.run_id, "content": text}
+                        )
+                        text = ""
+                    live.add(event.event, event_payload(event))
+                    ended = event.event in ENDINGS
+            now = time.monotonic()
+            if text and now - last_text >= COALESCE_SECONDS:
+                live.add("RunContent", {"event": "RunContent", "run_id": live.run_id, "content": text})
+                text, last_text = "", now
+            if live.watched and now - last_store >= WATCHED_STORE_SECONDS and storing is None:
+                storing = asyncio.ensure_future(_store(live))
+                storing.add_done_callback(lambda _: None)
+                last_store = now
+            if storing is not None and storing.done():
+                storing = None
+            if look is None and now - last_look >= CANCEL_POLL_SECONDS:
+                look = asyncio.ensure_future(sync_to_async(_cancelled, thread_sensitive=False)(live.run_id))
+                last_look = now
+            if look is not None and look.done():
+                live.stopped = live.stopped or (
+                    not look.cancelled() and look.exception() is None and look.result()
+                )
+                look = None
+            if live.stopped:
+                break
+    finally:
+        for pending in (woken, look):
+            if pending is not None and not pending.done():
+                pending.cancel()
+        if step is not None and not step.done():
+            # Thrown into the agent at its await: its `finally` ends the run as cancelled, keeping the text.
+            step.cancel()
+            await asyncio.wait({step})
+        await events.aclose()  # type: ignore[attr-defined]
+        if storing is not None:
+            await asyncio.wait({storing})
+    if text:
+        live.add("RunContent", {"event": "RunContent", "run_id": live.run_id, "content": text})
+    if not ended:
+        live.add("RunCancelled", _ending(live, "RunCancelled", "cancelled", None))
+
+
+def _ending(live: LiveRun, event: str, status: str, error: str | None) -> dict[str, Any]:
+    """The last frame of a run the agent could not finish saying (a Stop): its outcome as stored."""
+    content = "".join(f.data.get("content", "") for f in live.frames if f.event == "RunContent")
+    output: dict[str, Any] = {"content": content, "status": status, "error": error, "metrics": {}}
+    data: dict[str, Any] = {"event": event, "run_id": live.run_id, "output": output}
+    if error is not None:
+        data["error"] = error
+    return data
+
+
+def _cancelled(run_id: str) -> bool:
+    try:
+        return selectors.run_status(run_id=run_id) == Run.Status.CANCELLED
+    finally:
+        connection_give_back()
+
+
+def _store_frames(run_id: str, frames: list[tuple[int, str, dict[str, Any]]]) -> None:
+    try:
+        services.run_frames_add(run_id=run_id, frames=frames)
+    finally:
+        connection_give_back()
+
+
+async def _store(live: LiveRun) -> None:
+    """Store the frames not stored yet; a failure leaves them for the next try."""
+    upto = len(live.frames)
+    frames = [(f.seq, f.event, f.data) for f in live.frames[live.stored : upto]]
+    if not frames:
+        return
+    try:
+        await sync_to_async(_store_frames, thread_sensitive=False)(live.run_id, frames)
+    except Exception as error:  # the database away: the frames stay in memory for the next try
+        logger.warning("frames of run %s not stored yet: %s", live.run_id, error)
+        return
+    live.stored = max(live.stored, upto)
+
+
+async def _store_rest(live: LiveRun) -> None:
+    """Store the run's last frames, retrying while the database is away (as the run's own writes do),
+    so a stream opened later anywhere replays the whole run."""
+    deadline = time.monotonic() + settings.AGENT_DB_RETRY_SECONDS
+    pause = 0.2
+    while live.stored < len(live.frames):
+        await _store(live)
+        if live.stored >= len(live.frames):
+            return
+        if time.monotonic() > deadline:
+            logger.error("frames of run %s were not stored: the database did not answer", live.run_id)
+            return
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 2.0)
