@@ -14,6 +14,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from agentapp import app_agent
+from agentapp.agent import Agent
 from agentapp.agent.events import RunOutputEvent
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import Conflict, InvalidInput
@@ -100,27 +101,28 @@ def _sse_response(stream: AsyncIterator[bytes]) -> StreamingHttpResponse:
     return response
 
 
-def _run_caller(request: HttpRequest, user_id: str | None) -> str:
-    """The username the run is for, counted against their run limit (one thread hop for both).
+def _run_caller(request: HttpRequest, user_id: str | None) -> tuple[str, Agent]:
+    """The username the run is for, counted against their run limit, and the agent (whose first
+    build in a process asks the database whether pgvector is there): one thread hop for all.
 
     A person a service key names for the first time is created with their first run, in the same
     transaction as its session, so a run that is refused leaves no one behind.
     """
+    agent = app_agent.agent(acting_user=caller(request))
     if user_id and acts_for_others(caller(request)):
         username = normalize_user_id(user_id)
         if not get_user_model().objects.filter(username=username).exists():
-            return username
+            return username, agent
     user = acting_user(request, user_id)
     run_rate_limit_check(user=user)
-    return user.get_username()
+    return user.get_username(), agent
 
 
 @runs_router.post(
     "", response={200: RunOut, 429: ErrorOut, **OBJECT_ERRORS}, openapi_extra=SSE_DOC, summary="Run the agent"
 )
 async def run_create(request: HttpRequest, payload: RunIn):
-    user_id = await sync_to_async(_run_caller)(request, payload.user_id)
-    agent = app_agent.agent(acting_user=caller(request))
+    user_id, agent = await sync_to_async(_run_caller)(request, payload.user_id)
     session_id = payload.session_id
     if payload.stream:
         events = await agent.arun(
@@ -145,7 +147,8 @@ async def run_events(request: HttpRequest, run_id: Id):
     if last_event_id and not last_event_id.isdigit():
         raise InvalidInput("Last-Event-ID must be the id of an event of this stream (a number)")
     if run.status == Run.Status.PENDING:  # a chat's run no one opened yet: following it starts it
-        events = await app_agent.agent(acting_user=caller(request)).arun_pending(run.run_id, stream=True)
+        agent = await sync_to_async(app_agent.agent)(acting_user=caller(request))
+        events = await agent.arun_pending(run.run_id, stream=True)
         if events is not None:
             run_drive(run_id=run.run_id, events=events)
     await request_connection_give_back()

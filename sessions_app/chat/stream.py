@@ -32,7 +32,8 @@ RENDER_CHARS_PER_SECOND = 100_000
 
 async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
     if run.status == Run.Status.PENDING:
-        events = await app_agent.agent().arun_pending(run.run_id, stream=True)
+        agent = await sync_to_async(app_agent.agent)()  # its first build in a process reads the database
+        events = await agent.arun_pending(run.run_id, stream=True)
         if events is not None:
             run_drive(run_id=run.run_id, events=events)
         await request_connection_give_back()

@@ -12,6 +12,7 @@ import pytest
 from apikeys.services import apikey_create
 from sessions_app.models import Run
 from tests.chat.sse import Frame, parse_frames
+from tests.fake_openai import Reply
 
 STORY = " ".join(f"word{i}" for i in range(40)) + "."
 
@@ -145,3 +146,27 @@ def _session(user):
     from sessions_app.models import AgentSession
 
     return AgentSession.objects.create(session_id=f"s-{user.username}", user=user)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_run_starts_when_an_embedder_is_configured_and_pgvector_not_checked_yet(
+    asgi_server, app_model, alice_token, settings, monkeypatch, stream
+):
+    """The first run of a process looks up whether pgvector is there: that lookup must not run on
+    the event loop (it was a 500 with any embedder configured)."""
+    from agentapp import app_agent, db
+
+    settings.AGENT_EMBEDDER = "openai:text-embedding-3-small"
+    app_agent.configured_embedder.cache_clear()
+    monkeypatch.setattr(db, "_meaning_available", None)
+    app_model.responder = lambda request: Reply(text="Hello.")
+    try:
+        with httpx.Client(base_url=asgi_server, timeout=20) as http:
+            response = http.post(
+                "/api/runs",
+                json={"message": "Hi", "session_id": "s-emb", "stream": stream},
+                headers=_auth(alice_token),
+            )
+    finally:
+        app_agent.configured_embedder.cache_clear()
+    assert response.status_code == 200, response.text

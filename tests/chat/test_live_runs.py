@@ -69,3 +69,19 @@ def test_a_stop_from_another_process_stops_the_run_where_it_runs(asgi_server, al
     assert [f.event for f in frames][-2:] == ["final", "done"] and "Stopped." in frames[-2].data
     run.refresh_from_db()
     assert run.status == Run.Status.CANCELLED and STORY.startswith(run.content) and run.content != STORY
+
+
+def test_a_chat_run_starts_when_an_embedder_is_configured_and_pgvector_not_checked_yet(
+    asgi_server, alice, app_model, settings, monkeypatch
+):
+    from agentapp import app_agent, db
+
+    settings.AGENT_EMBEDDER = "openai:text-embedding-3-small"
+    app_agent.configured_embedder.cache_clear()
+    monkeypatch.setattr(db, "_meaning_available", None)
+    app_model.reply(text="Hello.")
+    try:
+        frames = read_stream(asgi_server, _pending(alice).run_id, alice)
+    finally:
+        app_agent.configured_embedder.cache_clear()
+    assert "Hello." in frames[-2].data and Run.objects.get().status == Run.Status.COMPLETED
