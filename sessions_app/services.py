@@ -457,3 +457,11 @@ def runs_sweep_stale(*, older_than: timedelta) -> int:
     return Run.objects.filter(running | pending).update(
         status=Run.Status.ERROR, error=STALE_RUN_ERROR, ended_at=timezone.now()
     )
+
+
+def run_frames_prune(*, older_than: timedelta) -> int:
+    """Forget the live frames of runs that ended longer ago than `older_than`: the run's row and
+    messages keep the reply; a stream of such a run then gets its stored outcome as one event."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = RunFrame.objects.filter(run__ended_at__lt=cutoff).delete()
+    return deleted
