@@ -20,6 +20,9 @@ client, to leave the CPU to the server), each a streaming
   3 text events of every reply and follow the run again (`GET /api/runs/{run_id}/events`
   with Last-Event-ID, on whichever worker takes the connection); the text received across
   both connections is checked against the stored reply: nothing lost, nothing twice.
+- chat pages (--chat-pages N, off by default): as chats, through the chat page's stream
+  (`GET /chat/runs/<run_id>/stream/` with a session cookie, for a pending run written here
+  as the page's POST writes it): the frames carry the reply rendered as Markdown.
 - burst: --burst runs (one per user, each a new session) released at the same instant:
   the worst case, a thundering herd.
 
@@ -49,7 +52,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")  # DEBUG stays off
+# DEBUG stays off; the server gets the same key, so the chat scenario's session cookies are its own.
+os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
 os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-bench-"))
 
 import django  # noqa: E402
@@ -57,11 +61,15 @@ import django  # noqa: E402
 django.setup()
 
 import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Permission  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
 
 from apikeys.services import apikey_create  # noqa: E402
-from sessions_app.services import user_get_or_create  # noqa: E402
+from sessions_app.models import AgentSession, Run  # noqa: E402
+from sessions_app.services import run_create, user_get_or_create  # noqa: E402
 
 TARGET_ADDED_P95_MS = 250.0
 STREAM_WORDS = 21
@@ -95,7 +103,7 @@ def _start_server(port: int, base_url: str, workers: int, pool_max: int) -> subp
     env = {
         **os.environ,
         "DEBUG": "0",
-        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "SECRET_KEY": os.environ["SECRET_KEY"],
         "ALLOWED_HOSTS": "127.0.0.1",
         "AGENT_MODEL": "chat:bench-model",
         "OPENAI_BASE_URL": base_url,
@@ -251,6 +259,93 @@ async def _one(client: _Client, body: dict, *, drop_after: int | None = None) ->
     except (OSError, ValueError, IndexError, KeyError, asyncio.IncompleteReadError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     return result
+
+
+class _ChatClient:
+    """The chat page's stream, as the browser opens it: `GET /chat/runs/<run_id>/stream/` with the
+    person's session cookie, for a run the page's POST wrote as pending (written here directly)."""
+
+    def __init__(self, base: str, cookies: dict[str, str]) -> None:
+        address = base.removeprefix("http://")
+        self.host, _, port = address.partition(":")
+        self.port = int(port or 80)
+        self.address = address
+        self.cookies = cookies
+
+    def request(self, run_id: str, username: str) -> bytes:
+        return (
+            f"GET /chat/runs/{run_id}/stream/ HTTP/1.1\r\nHost: {self.address}\r\n"
+            f"Cookie: {settings.SESSION_COOKIE_NAME}={self.cookies[username]}\r\n"
+            "Accept: text/event-stream\r\nConnection: close\r\n\r\n"
+        ).encode()
+
+
+def _pending_run(username: str) -> str:
+    session, _ = AgentSession.objects.get_or_create(
+        session_id=f"ses_chat_{username}", defaults={"user": user_get_or_create(username=username)}
+    )
+    run = run_create(session=session, input="Tell me something in twenty words.", status=Run.Status.PENDING)
+    connection.close()
+    return run.run_id
+
+
+async def _one_chat(client: _ChatClient, username: str) -> Result:
+    """One chat run: the stream's first text frame (`reply`, or `delta` before issue 17) and `done`."""
+    result = Result()
+    run_id = await asyncio.to_thread(_pending_run, username)
+    t0 = time.perf_counter()
+    try:
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        try:
+            writer.write(client.request(run_id, username))
+            status = await reader.readline()
+            result.ttfb = time.perf_counter() - t0
+            chunked = False
+            while (header := await reader.readline()) not in (b"\r\n", b""):
+                chunked |= header.lower().replace(b" ", b"") == b"transfer-encoding:chunked\r\n"
+            if int(status.split()[1]) != 200:
+                result.error = f"HTTP {int(status.split()[1])}"
+                return result
+            async for line in _body_lines(reader, chunked):
+                if line in ("event: reply", "event: delta") and result.ttft is None:
+                    result.ttft = time.perf_counter() - t0
+                elif line == "event: done":
+                    result.total = time.perf_counter() - t0
+                elif 'class="run-error"' in line:
+                    result.error = "the run failed"
+        finally:
+            writer.close()
+        if result.total is None and result.error is None:
+            result.error = "stream ended without done"
+    except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+async def _chat_pages(
+    base: str, cookies: dict[str, str], turns: int, think: tuple[float, float], deadline: float, seed: int
+) -> list[Result]:
+    """As `chats`, through the chat page's stream (Markdown rendered in every frame) instead of the API."""
+    client, rng = _ChatClient(base, cookies), random.Random(seed)
+
+    async def chat(username: str, pauses: list[float]) -> list[Result]:
+        results = []
+        for pause in pauses:
+            await asyncio.sleep(pause)
+            results.append(await _one_chat(client, username))
+        return results
+
+    tasks = [asyncio.create_task(chat(user, [rng.uniform(*think) for _ in range(turns)])) for user in cookies]
+    return await _gather(tasks, deadline, per_task=turns)
+
+
+def _cookies(usernames: list[str]) -> dict[str, str]:
+    found = {}
+    for username in usernames:
+        client = Client()
+        client.force_login(user_get_or_create(username=username))
+        found[username] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return found
 
 
 def _message(user_id: str, session_id: str | None = None) -> dict:
@@ -456,6 +551,12 @@ def main() -> None:
         default=200,
         help="people chatting as in `chats`, half of whom drop mid-reply and resume (0: skip)",
     )
+    parser.add_argument(
+        "--chat-pages",
+        type=int,
+        default=0,
+        help="people chatting as in `chats` through the chat page's stream, Markdown rendered (0: skip)",
+    )
     parser.add_argument("--burst", type=int, default=200, help="runs released at the same instant (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pool-max", type=int, default=40, help="DB_POOL_MAX per worker")
@@ -478,7 +579,7 @@ def main() -> None:
     # A service key: its account may act for the people it names (ownership.acts_for_others).
     staff.user_permissions.add(Permission.objects.get(codename="act_for_others"))
     _, key = apikey_create(user=staff, name="load benchmark")
-    people = max(args.chats, args.burst, args.reconnect)
+    people = max(args.chats, args.burst, args.reconnect, args.chat_pages)
     users = [user_get_or_create(username=f"bench-load-{stamp}-{i}").get_username() for i in range(people)]
     warm = [user_get_or_create(username=f"bench-warm-{stamp}-{i}").get_username() for i in range(args.warmup)]
     model, base_url = _start_model(1.0 / (STREAM_WORDS - 1), args.model_delay)
@@ -529,6 +630,22 @@ def main() -> None:
                 f"{droppers} of them drop every reply after {DROP_AFTER} text events and resume it"
             )
             scenarios.append(Scenario("reconnect", description, args.model_delay, results, wall, cpu))
+        if args.chat_pages:
+            cookies = _cookies(users[: args.chat_pages])
+            warm_pages = dict(list(cookies.items())[:10])  # the chat's templates, in both workers
+            asyncio.run(_chat_pages(base, warm_pages, 1, (0.0, 0.1), 30, args.seed))
+            results, wall, cpu = _measure(
+                groups,
+                lambda: asyncio.run(
+                    _chat_pages(base, cookies, args.turns, tuple(args.think), args.deadline, args.seed + 2)
+                ),
+            )
+            think = f"{args.think[0]:g}-{args.think[1]:g} s"
+            description = (
+                f"{args.chat_pages} people chatting at once through the chat page's stream, "
+                f"{args.turns} messages each, {think} between"
+            )
+            scenarios.append(Scenario("chat pages", description, args.model_delay, results, wall, cpu))
         if args.burst:
             profilers = _py_spy(args.py_spy, groups["uvicorn workers"]) if args.py_spy else []
             results, wall, cpu = _measure(
