@@ -36,11 +36,11 @@ async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
         events = await agent.arun_pending(run.run_id, stream=True)
         if events is not None:
             run_drive(run_id=run.run_id, events=events)
-        await request_connection_give_back()
     elif run.is_finished:
         yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=False)
         yield done_frame()
         return
+    await request_connection_give_back()  # a stream that watches for minutes holds no connection
     text, shown, rendered_at = "", "", 0.0
     async for batch in run_follow(run_id=run.run_id, tick=RENDER_SECONDS):
         for frame in batch:

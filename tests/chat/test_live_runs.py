@@ -85,3 +85,47 @@ def test_a_chat_run_starts_when_an_embedder_is_configured_and_pgvector_not_check
     finally:
         app_agent.configured_embedder.cache_clear()
     assert "Hello." in frames[-2].data and Run.objects.get().status == Run.Status.COMPLETED
+
+
+def test_a_second_stream_of_a_running_reply_holds_no_pooled_database_connection(
+    asgi_server, alice, app_model
+):
+    import threading
+    import time
+
+    from django.db import connection
+
+    app_model.reply(text=STORY, chunk_delay=0.08)  # about 3 s
+    run = _pending(alice)
+    cookies = cookies_for(alice)
+    connection.close()
+
+    def in_use() -> int:
+        stats = connection.pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
+
+    first_words: list[str] = []
+
+    def first() -> None:
+        with (
+            httpx.Client(cookies=cookies, timeout=20) as http,
+            http.stream("GET", stream_url(asgi_server, run.run_id)) as r,
+        ):
+            for frame in parse_frames(r.iter_lines()):
+                if frame.event == "reply":
+                    first_words.append(frame.data)
+
+    reader = threading.Thread(target=first)
+    reader.start()
+    while not first_words:
+        time.sleep(0.05)
+    before = in_use()
+    second = threading.Thread(target=lambda: read_stream(asgi_server, run.run_id, alice))
+    second.start()
+    during = []
+    for _ in range(5):
+        time.sleep(0.3)
+        during.append(in_use() - before)
+    reader.join(timeout=30)
+    second.join(timeout=30)
+    assert sum(n <= 0 for n in during) >= 4, during
