@@ -60,98 +60,112 @@ async def _own(live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
     try:
         async with ThreadSensitiveContext():
             try:
-                await _drive(live, events)
+                await _Driver(live, events).run()
             except Exception:
                 logger.exception("run %s stopped unexpectedly", live.run_id)
                 live.add("RunError", _ending(live, "RunError", "error", "The run stopped unexpectedly."))
             finally:
                 live.end()  # this process's streams have it all now
-                # The run's thread ends with this context: what it still holds goes back to the pool.
-                await sync_to_async(connections.close_all)()
-            await _store_rest(live)
+            # On the run's own thread, which still holds the connection its last write used.
+            await _store(live, thread_sensitive=True)
+            # The run's thread ends with this context: what it still holds goes back to the pool.
+            await sync_to_async(connections.close_all)()
+        await _store_rest(live)
     finally:
         hub().runs.pop(live.run_id, None)
 
 
-async def _drive(live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
-    text = ""  # the reply's text not in a frame yet
-    last_text = last_store = last_look = -COALESCE_SECONDS
-    look: asyncio.Future[bool] | None = None
-    storing: asyncio.Future[None] | None = None
-    step: asyncio.Future[RunOutputEvent] | None = None
-    woken: asyncio.Future[Any] | None = None
-    ended = False
-    try:
-        last_look = last_store = time.monotonic()
-        while True:
-            if step is None:
-                step = asyncio.ensure_future(anext(events))
-            if woken is None:
-                woken = asyncio.ensure_future(live.wake.wait())
-            now = time.monotonic()
-            due = [last_look + CANCEL_POLL_SECONDS]
-            if text:
-                due.append(last_text + COALESCE_SECONDS)
-            if live.watched:
-                due.append(last_store + WATCHED_STORE_SECONDS)
-            waits: set[asyncio.Future[Any]] = {step, woken}
-            await asyncio.wait(waits, timeout=max(0.0, min(due) - now), return_when="FIRST_COMPLETED")
-            if woken.done():
-                live.wake.clear()
-                woken = None
-            if live.stopped:
-                break
-            if step.done():
-                try:
-                    event = step.result()
-                except StopAsyncIteration:
-                    break
-                step = None
-                if isinstance(event, RunContent):
-                    text += event.content
-                else:
-                    if text:
-                        live.add(
-                            "RunContent", {"event": "RunContent", "run_id": live.run_id, "content": text}
-                        )
-                        text = ""
-                    live.add(event.event, event_payload(event))
-                    ended = event.event in ENDINGS
-            now = time.monotonic()
-            if text and now - last_text >= COALESCE_SECONDS:
-                live.add("RunContent", {"event": "RunContent", "run_id": live.run_id, "content": text})
-                text, last_text = "", now
-            if live.watched and now - last_store >= WATCHED_STORE_SECONDS and storing is None:
-                storing = asyncio.ensure_future(_store(live))
-                storing.add_done_callback(lambda _: None)
-                last_store = now
-            if storing is not None and storing.done():
-                storing = None
-            if look is None and now - last_look >= CANCEL_POLL_SECONDS:
-                look = asyncio.ensure_future(sync_to_async(_cancelled, thread_sensitive=False)(live.run_id))
-                last_look = now
-            if look is not None and look.done():
-                live.stopped = live.stopped or (
-                    not look.cancelled() and look.exception() is None and look.result()
-                )
-                look = None
-            if live.stopped:
-                break
-    finally:
-        for pending in (woken, look):
-            if pending is not None and not pending.done():
-                pending.cancel()
-        if step is not None and not step.done():
-            # Thrown into the agent at its await: its `finally` ends the run as cancelled, keeping the text.
-            step.cancel()
-            await asyncio.wait({step})
-        await events.aclose()  # type: ignore[attr-defined]
-        if storing is not None:
-            await asyncio.wait({storing})
-    if text:
-        live.add("RunContent", {"event": "RunContent", "run_id": live.run_id, "content": text})
-    if not ended:
-        live.add("RunCancelled", _ending(live, "RunCancelled", "cancelled", None))
+class _Driver:
+    """One run's events into frames: the reply's text coalesced, frames stored while a stream in
+    another process watches, a Stop looked for now and then in case its NOTIFY was missed."""
+
+    def __init__(self, live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
+        self.live, self.events = live, events
+        self.text = ""  # the reply's text not in a frame yet
+        self.ended = False  # the agent said how the run ended
+        self.last_text = -COALESCE_SECONDS  # the first piece of text goes out at once
+        self.last_store = self.last_look = time.monotonic()
+        self.storing: asyncio.Future[None] | None = None
+        self.look: asyncio.Future[bool] | None = None
+
+    async def run(self) -> None:
+        live = self.live
+        step: asyncio.Future[RunOutputEvent] | None = None
+        woken: asyncio.Future[Any] | None = None
+        try:
+            while not live.stopped:
+                if step is None:
+                    step = asyncio.ensure_future(anext(self.events))
+                if woken is None:
+                    woken = asyncio.ensure_future(live.wake.wait())
+                waits: set[asyncio.Future[Any]] = {step, woken}
+                await asyncio.wait(waits, timeout=self._until_due(), return_when="FIRST_COMPLETED")
+                if woken.done():
+                    live.wake.clear()
+                    woken = None
+                if step.done() and not live.stopped:
+                    try:
+                        self._take(step.result())
+                    except StopAsyncIteration:
+                        break
+                    step = None
+                self._on_time()
+        finally:
+            for pending in (woken, self.look):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+            if step is not None and not step.done():
+                # Thrown into the agent at its await: its `finally` ends the run cancelled, keeping the text.
+                step.cancel()
+                await asyncio.wait({step})
+            await self.events.aclose()  # type: ignore[attr-defined]
+            if self.storing is not None:
+                await asyncio.wait({self.storing})
+        self._text_frame()
+        if not self.ended:  # stopped: the agent ended the run as cancelled without saying so
+            live.add("RunCancelled", _ending(live, "RunCancelled", "cancelled", None))
+
+    def _until_due(self) -> float:
+        due = [self.last_look + CANCEL_POLL_SECONDS]
+        if self.text:
+            due.append(self.last_text + COALESCE_SECONDS)
+        if self.live.watched:
+            due.append(self.last_store + WATCHED_STORE_SECONDS)
+        return max(0.0, min(due) - time.monotonic())
+
+    def _take(self, event: RunOutputEvent) -> None:
+        if isinstance(event, RunContent):
+            self.text += event.content
+            return
+        self._text_frame()
+        self.live.add(event.event, event_payload(event))
+        self.ended = event.event in ENDINGS
+
+    def _text_frame(self) -> None:
+        if self.text:
+            self.live.add(
+                "RunContent", {"event": "RunContent", "run_id": self.live.run_id, "content": self.text}
+            )
+            self.text, self.last_text = "", time.monotonic()
+
+    def _on_time(self) -> None:
+        now = time.monotonic()
+        if self.text and now - self.last_text >= COALESCE_SECONDS:
+            self._text_frame()
+        if self.storing is not None and self.storing.done():
+            self.storing = None
+        if self.live.watched and self.storing is None and now - self.last_store >= WATCHED_STORE_SECONDS:
+            self.storing = asyncio.ensure_future(_store(self.live))
+            self.last_store = now
+        if self.look is not None and self.look.done():
+            found = not self.look.cancelled() and self.look.exception() is None and self.look.result()
+            self.live.stopped = self.live.stopped or found
+            self.look = None
+        if self.look is None and now - self.last_look >= CANCEL_POLL_SECONDS:
+            self.look = asyncio.ensure_future(
+                sync_to_async(_cancelled, thread_sensitive=False)(self.live.run_id)
+            )
+            self.last_look = now
 
 
 def _ending(live: LiveRun, event: str, status: str, error: str | None) -> dict[str, Any]:
@@ -171,21 +185,24 @@ def _cancelled(run_id: str) -> bool:
         connection_give_back()
 
 
-def _store_frames(run_id: str, frames: list[tuple[int, str, dict[str, Any]]]) -> None:
+def _store_frames(run_id: str, frames: list[tuple[int, str, dict[str, Any]]], give_back: bool) -> None:
     try:
         services.run_frames_add(run_id=run_id, frames=frames)
     finally:
-        connection_give_back()
+        if give_back:
+            connection_give_back()
 
 
-async def _store(live: LiveRun) -> None:
-    """Store the frames not stored yet; a failure leaves them for the next try."""
+async def _store(live: LiveRun, *, thread_sensitive: bool = False) -> None:
+    """Store the frames not stored yet; a failure leaves them for the next try. On the run's own
+    thread (`thread_sensitive`), with the connection that thread holds, which its end gives back."""
     upto = len(live.frames)
     frames = [(f.seq, f.event, f.data) for f in live.frames[live.stored : upto]]
     if not frames:
         return
+    store = sync_to_async(_store_frames, thread_sensitive=thread_sensitive)
     try:
-        await sync_to_async(_store_frames, thread_sensitive=False)(live.run_id, frames)
+        await store(live.run_id, frames, not thread_sensitive)
     except Exception as error:  # the database away: the frames stay in memory for the next try
         logger.warning("frames of run %s not stored yet: %s", live.run_id, error)
         return
