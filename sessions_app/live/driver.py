@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -58,21 +59,27 @@ def run_drive(
 
 async def _own(live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
     try:
-        async with ThreadSensitiveContext():
-            try:
-                await _Driver(live, events).run()
-            except Exception:
-                logger.exception("run %s stopped unexpectedly", live.run_id)
-                live.add("RunError", _ending(live, "RunError", "error", "The run stopped unexpectedly."))
-            finally:
-                live.end()  # this process's streams have it all now
-            # On the run's own thread, which still holds the connection its last write used.
-            await _store(live, thread_sensitive=True)
-            # The run's thread ends with this context: what it still holds goes back to the pool.
-            await sync_to_async(connections.close_all)()
+        with hub().run_thread() as thread:
+            await _drive_on(thread, live, events)
         await _store_rest(live)
     finally:
         hub().runs.pop(live.run_id, None)
+
+
+async def _drive_on(thread: ThreadPoolExecutor, live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
+    """The run, its storage work on `thread`, one call at a time (the agent's thread-sensitive calls)."""
+    async with ThreadSensitiveContext(executor=thread):
+        try:
+            await _Driver(live, events).run()
+        except Exception:
+            logger.exception("run %s stopped unexpectedly", live.run_id)
+            live.add("RunError", _ending(live, "RunError", "error", "The run stopped unexpectedly."))
+        finally:
+            live.end()  # this process's streams have it all now
+        # On the run's own thread, which still holds the connection its last write used.
+        await _store(live, thread_sensitive=True)
+        # What the run's thread still holds goes back to the pool before the thread waits for the next run.
+        await sync_to_async(connections.close_all)()
 
 
 class _Driver:

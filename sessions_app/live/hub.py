@@ -10,10 +10,13 @@ follow a run driven elsewhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
 import weakref
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 ENDINGS = frozenset({"RunCompleted", "RunError", "RunCancelled"})
 LISTEN_RETRY_SECONDS = (0.2, 5.0)  # first pause and cap while the database is away
+IDLE_RUN_THREADS = 64  # threads kept for the next runs
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Hub:
         self.tasks: set[asyncio.Task[None]] = set()
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._idle_threads: list[ThreadPoolExecutor] = []
 
     def spawn(self, work: Any) -> asyncio.Task[None]:
         """A task owned by the process, in a context of its own: it outlives the request that
@@ -92,6 +97,19 @@ class Hub:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
+
+    @contextlib.contextmanager
+    def run_thread(self) -> Iterator[ThreadPoolExecutor]:
+        """A thread of its own for one run's storage work, as a request has one; threads are kept
+        for the next run (a new thread costs a new database wrapper and a pool checkout)."""
+        executor = self._idle_threads.pop() if self._idle_threads else ThreadPoolExecutor(max_workers=1)
+        try:
+            yield executor
+        finally:
+            if len(self._idle_threads) < IDLE_RUN_THREADS:
+                self._idle_threads.append(executor)
+            else:
+                executor.shutdown(wait=False)
 
     def listen(self) -> None:
         if self._listener is None or self._listener.done():
