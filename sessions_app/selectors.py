@@ -298,6 +298,7 @@ class RunLive(NamedTuple):
     content: str
     error: str
     ended_ago: float
+    never_started: bool  # stopped while pending: no frames will ever come
 
 
 def run_live(*, run_id: str, after: int) -> RunLive | None:
@@ -305,7 +306,7 @@ def run_live(*, run_id: str, after: int) -> RunLive | None:
     frames = sql.table(RunFrame)
     rows = sql.fetch(
         "SELECT r.status, r.content, r.error, "
-        "COALESCE(EXTRACT(EPOCH FROM now() - r.ended_at), 0)::float, "
+        "COALESCE(EXTRACT(EPOCH FROM now() - r.ended_at), 0)::float, r.started_at IS NULL, "
         f"(SELECT l.event FROM {frames} l WHERE l.run_id = r.id ORDER BY l.seq DESC LIMIT 1), "
         f"f.seq, f.event, f.data FROM {sql.table(Run)} r "
         f"LEFT JOIN {frames} f ON f.run_id = r.id AND f.seq > %s WHERE r.run_id = %s ORDER BY f.seq",
@@ -313,9 +314,9 @@ def run_live(*, run_id: str, after: int) -> RunLive | None:
     )
     if not rows:
         return None
-    status, content, error, ended_ago, last_event = rows[0][:5]
+    status, content, error, ended_ago, never_started, last_event = rows[0][:6]
     found = [(seq, event, sql.json_column(data)) for *_, seq, event, data in rows if seq is not None]
-    return RunLive(status, found, last_event, content, error, ended_ago)
+    return RunLive(status, found, last_event, content, error, ended_ago, never_started)
 
 
 def run_status(*, run_id: str) -> str | None:

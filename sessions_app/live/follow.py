@@ -108,7 +108,7 @@ async def _remote(run_id: str, after: int, tick: float | None) -> AsyncGenerator
                     return
             elif state.last_event in ENDINGS:
                 return  # the caller has had it all
-            elif state.status in ENDING_OF and state.ended_ago > ORPHAN_SECONDS:
+            elif state.status in ENDING_OF and (state.never_started or state.ended_ago > ORPHAN_SECONDS):
                 yield [_orphan_ending(run_id, last + 1, state)]
                 return
             if not asked and state.status == Run.Status.RUNNING:

@@ -170,3 +170,13 @@ def test_a_run_starts_when_an_embedder_is_configured_and_pgvector_not_checked_ye
     finally:
         app_agent.configured_embedder.cache_clear()
     assert response.status_code == 200, response.text
+
+
+def test_following_a_run_stopped_before_it_started_gives_its_ending(asgi_server, alice, alice_token):
+    from sessions_app import services
+
+    run = services.run_create(session=_session(alice), input="hi", status=Run.Status.PENDING)
+    services.run_cancel(run=run)
+    frames = _follow(asgi_server, alice_token, run.run_id)
+    assert [f.event for f in frames] == ["RunCancelled", "done"]
+    assert json.loads(frames[0].data)["output"]["status"] == "cancelled"
