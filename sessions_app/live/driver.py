@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -84,47 +84,46 @@ async def _drive_on(thread: ThreadPoolExecutor, live: LiveRun, events: AsyncIter
 
 class _Driver:
     """One run's events into frames: the reply's text coalesced, frames stored while a stream in
-    another process watches, a Stop looked for now and then in case its NOTIFY was missed."""
+    another process watches, a Stop looked for now and then in case its NOTIFY was missed.
+
+    The events are read with a plain `async for`; timers do the rest, and a Stop cancels the task
+    at its await (thrown into the agent, whose `finally` ends the run cancelled, keeping the text).
+    """
 
     def __init__(self, live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
         self.live, self.events = live, events
         self.text = ""  # the reply's text not in a frame yet
         self.ended = False  # the agent said how the run ended
         self.last_text = -COALESCE_SECONDS  # the first piece of text goes out at once
-        self.last_store = self.last_look = time.monotonic()
+        self.running = False
+        self.task: asyncio.Task[Any] | None = None
+        self.timers: dict[str, asyncio.TimerHandle] = {}
         self.storing: asyncio.Future[None] | None = None
         self.look: asyncio.Future[bool] | None = None
 
     async def run(self) -> None:
         live = self.live
-        step: asyncio.Future[RunOutputEvent] | None = None
-        woken: asyncio.Future[Any] | None = None
+        self.task = asyncio.current_task()
+        self.running = True
+        live.poke = self._poked
+        self._later("look", CANCEL_POLL_SECONDS, self._look)
         try:
-            while not live.stopped:
-                if step is None:
-                    step = asyncio.ensure_future(anext(self.events))
-                if woken is None:
-                    woken = asyncio.ensure_future(live.wake.wait())
-                waits: set[asyncio.Future[Any]] = {step, woken}
-                await asyncio.wait(waits, timeout=self._until_due(), return_when="FIRST_COMPLETED")
-                if woken.done():
-                    live.wake.clear()
-                    woken = None
-                if step.done() and not live.stopped:
-                    try:
-                        self._take(step.result())
-                    except StopAsyncIteration:
+            if not live.stopped:
+                async for event in self.events:
+                    self._take(event)
+                    if live.stopped:
                         break
-                    step = None
-                self._on_time()
+        except asyncio.CancelledError:
+            if not live.stopped or self.task is None:
+                raise  # the process is stopping
+            self.task.uncancel()
         finally:
-            for pending in (woken, self.look):
-                if pending is not None and not pending.done():
-                    pending.cancel()
-            if step is not None and not step.done():
-                # Thrown into the agent at its await: its `finally` ends the run cancelled, keeping the text.
-                step.cancel()
-                await asyncio.wait({step})
+            self.running = False
+            live.poke = None
+            for timer in self.timers.values():
+                timer.cancel()
+            if self.look is not None and not self.look.done():
+                self.look.cancel()
             await self.events.aclose()  # type: ignore[attr-defined]
             if self.storing is not None:
                 await asyncio.wait({self.storing})
@@ -132,47 +131,57 @@ class _Driver:
         if not self.ended:  # stopped: the agent ended the run as cancelled without saying so
             live.add("RunCancelled", _ending(live, "RunCancelled", "cancelled", None))
 
-    def _until_due(self) -> float:
-        due = [self.last_look + CANCEL_POLL_SECONDS]
-        if self.text:
-            due.append(self.last_text + COALESCE_SECONDS)
-        if self.live.watched:
-            due.append(self.last_store + WATCHED_STORE_SECONDS)
-        return max(0.0, min(due) - time.monotonic())
+    def _later(self, name: str, delay: float, callback: Callable[[], None]) -> None:
+        self.timers[name] = asyncio.get_running_loop().call_later(delay, callback)
+
+    def _poked(self) -> None:
+        """A Stop or a watcher from another process (or this one)."""
+        if not self.running:
+            return
+        if self.live.stopped and self.task is not None:
+            self.task.cancel()
+        elif self.live.watched and "store" not in self.timers:
+            self._store()
 
     def _take(self, event: RunOutputEvent) -> None:
         if isinstance(event, RunContent):
             self.text += event.content
+            wait = self.last_text + COALESCE_SECONDS - time.monotonic()
+            if wait <= 0:
+                self._text_frame()
+            elif "text" not in self.timers:
+                self._later("text", wait, self._text_frame)
             return
         self._text_frame()
         self.live.add(event.event, event_payload(event))
         self.ended = event.event in ENDINGS
 
     def _text_frame(self) -> None:
+        timer = self.timers.pop("text", None)
+        if timer is not None:
+            timer.cancel()
         if self.text:
-            self.live.add(
-                "RunContent", {"event": "RunContent", "run_id": self.live.run_id, "content": self.text}
-            )
+            content = {"event": "RunContent", "run_id": self.live.run_id, "content": self.text}
+            self.live.add("RunContent", content)
             self.text, self.last_text = "", time.monotonic()
 
-    def _on_time(self) -> None:
-        now = time.monotonic()
-        if self.text and now - self.last_text >= COALESCE_SECONDS:
-            self._text_frame()
-        if self.storing is not None and self.storing.done():
-            self.storing = None
-        if self.live.watched and self.storing is None and now - self.last_store >= WATCHED_STORE_SECONDS:
+    def _store(self) -> None:
+        if self.storing is None or self.storing.done():
             self.storing = asyncio.ensure_future(_store(self.live))
-            self.last_store = now
-        if self.look is not None and self.look.done():
-            found = not self.look.cancelled() and self.look.exception() is None and self.look.result()
-            self.live.stopped = self.live.stopped or found
-            self.look = None
-        if self.look is None and now - self.last_look >= CANCEL_POLL_SECONDS:
+        self._later("store", WATCHED_STORE_SECONDS, self._store)
+
+    def _look(self) -> None:
+        if self.look is None:
             self.look = asyncio.ensure_future(
                 sync_to_async(_cancelled, thread_sensitive=False)(self.live.run_id)
             )
-            self.last_look = now
+            self.look.add_done_callback(self._looked)
+        self._later("look", CANCEL_POLL_SECONDS, self._look)
+
+    def _looked(self, look: asyncio.Future[bool]) -> None:
+        self.look = None
+        if not look.cancelled() and look.exception() is None and look.result():
+            self.live.stop()
 
 
 def _ending(live: LiveRun, event: str, status: str, error: str | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import contextvars
 import json
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +58,18 @@ class LiveRun:
         self.stored = 0  # frames[:stored] are in the database
         self.watched = False  # a stream in another process follows it: store frames as they come
         self.stopped = False
-        self.wake = asyncio.Event()  # the driver has something to do: a Stop, a watcher
+        self.poke: Callable[[], None] | None = None  # the driver's: a Stop or a watcher to act on
         self._changed = asyncio.Event()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.poke is not None:
+            self.poke()
+
+    def watch(self) -> None:
+        self.watched = True
+        if self.poke is not None:
+            self.poke()
 
     def add(self, event: str, data: dict[str, Any]) -> Frame:
         frame = Frame(len(self.frames), event, data)
@@ -141,11 +151,9 @@ class Hub:
                 event.set()
         elif isinstance(run_id := message.get("cancel"), str):
             if (live := self.runs.get(run_id)) is not None:
-                live.stopped = True
-                live.wake.set()
+                live.stop()
         elif isinstance(run_id := message.get("watch"), str) and (live := self.runs.get(run_id)) is not None:
-            live.watched = True
-            live.wake.set()
+            live.watch()
 
     async def _listen(self) -> None:
         pause = LISTEN_RETRY_SECONDS[0]
