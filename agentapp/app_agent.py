@@ -277,11 +277,14 @@ def summary_refresh(*, session: AgentSession, full: bool = False) -> str:
 
 # --- the periodic sweep (Celery beat) ---------------------------------------------------------
 def sweep() -> dict[str, int]:
-    """End runs a dead process left running; send again the follow-ups a down broker lost."""
+    """End runs a dead process left running; send again the follow-ups a down broker lost; forget
+    the live frames of runs that ended more than AGENT_FOLLOWUP_HORIZON_SECONDS ago."""
     stale = session_services.runs_sweep_stale(older_than=timedelta(seconds=settings.AGENT_STALE_RUN_SECONDS))
     if stale:
         logger.warning("marked %d interrupted run(s) as error", stale)
     counts = {"stale": stale}
+    frames_kept = timedelta(seconds=settings.AGENT_FOLLOWUP_HORIZON_SECONDS)
+    counts["frames"] = session_services.run_frames_prune(older_than=frames_kept)
     if not background_tasks():
         return counts
     window = {

@@ -1,4 +1,5 @@
-"""200 concurrent streaming chats through the real HTTP server, then 200 runs fired at once.
+"""200 concurrent streaming chats through the real HTTP server, the same with half of the clients
+dropping and resuming every reply, then 200 runs fired at once.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/agentapp_bench2_load python bench/load.py
 
@@ -15,6 +16,13 @@ client, to leave the CPU to the server), each a streaming
   each sent once the previous reply has finished and the person has read it and typed
   the next one (--think, seconds, uniformly drawn); the first message comes after a
   first think, so people do not all press Enter in the same millisecond.
+- reconnect: as chats, with --reconnect people, half of whom drop the connection after
+  3 text events of every reply and follow the run again (`GET /api/runs/{run_id}/events`
+  with Last-Event-ID, on whichever worker takes the connection); the text received across
+  both connections is checked against the stored reply: nothing lost, nothing twice.
+- chat pages (--chat-pages N, off by default): as chats, through the chat page's stream
+  (`GET /chat/runs/<run_id>/stream/` with a session cookie, for a pending run written here
+  as the page's POST writes it): the frames carry the reply rendered as Markdown.
 - burst: --burst runs (one per user, each a new session) released at the same instant:
   the worst case, a thundering herd.
 
@@ -44,7 +52,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")  # DEBUG stays off
+# DEBUG stays off; the server gets the same key, so the chat scenario's session cookies are its own.
+os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
 os.environ.setdefault("AGENTAPP_VAR_DIR", tempfile.mkdtemp(prefix="agentapp-bench-"))
 
 import django  # noqa: E402
@@ -52,13 +61,19 @@ import django  # noqa: E402
 django.setup()
 
 import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Permission  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
 
 from apikeys.services import apikey_create  # noqa: E402
-from sessions_app.services import user_get_or_create  # noqa: E402
+from sessions_app.models import AgentSession, Run  # noqa: E402
+from sessions_app.services import run_create, user_get_or_create  # noqa: E402
 
 TARGET_ADDED_P95_MS = 250.0
 STREAM_WORDS = 21
+DROP_AFTER = 3  # content events before a reconnecting client drops its connection
 
 
 @dataclass
@@ -67,6 +82,8 @@ class Result:
     ttft: float | None = None
     total: float | None = None
     error: str | None = None
+    reconnected: bool = False
+    text_ok: bool | None = None  # checked: the text received across both connections is the reply, once
 
 
 def _free_port() -> int:
@@ -86,7 +103,7 @@ def _start_server(port: int, base_url: str, workers: int, pool_max: int) -> subp
     env = {
         **os.environ,
         "DEBUG": "0",
-        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+        "SECRET_KEY": os.environ["SECRET_KEY"],
         "ALLOWED_HOSTS": "127.0.0.1",
         "AGENT_MODEL": "chat:bench-model",
         "OPENAI_BASE_URL": base_url,
@@ -132,6 +149,12 @@ class _Client:
         payload = json.dumps(body).encode()
         return f"{self.head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload
 
+    def follow(self, run_id: str, last_event_id: str) -> bytes:
+        """GET /api/runs/{run_id}/events, resuming after `last_event_id`."""
+        head = self.head.replace("POST /api/runs ", f"GET /api/runs/{run_id}/events ", 1)
+        head = head.replace("Content-Type: application/json\r\n", "")
+        return f"{head}Last-Event-ID: {last_event_id}\r\n\r\n".encode()
+
 
 async def _body_lines(reader: asyncio.StreamReader, chunked: bool) -> AsyncIterator[str]:
     pending = b""
@@ -150,34 +173,146 @@ async def _body_lines(reader: asyncio.StreamReader, chunked: bool) -> AsyncItera
             yield line.rstrip(b"\r").decode()
 
 
-async def _one(client: _Client, body: dict) -> Result:
+class _Reading:
+    """What one run's stream(s) said: the text, each event id once, and the reply as stored."""
+
+    def __init__(self, check: bool) -> None:
+        self.check = check
+        self.event: str | None = None
+        self.last_id: str | None = None
+        self.run_id: str | None = None
+        self.contents = 0
+        self.ids: list[int] = []
+        self.text: list[str] = []
+        self.reply: str | None = None
+
+
+async def _read(
+    reader: asyncio.StreamReader, result: Result, t0: float, seen: _Reading, stop_after: int | None
+) -> bool:
+    """Read one response; True when it was dropped on purpose after `stop_after` content events."""
+    status = await reader.readline()
+    if result.ttfb is None:
+        result.ttfb = time.perf_counter() - t0
+    chunked = False
+    while (header := await reader.readline()) not in (b"\r\n", b""):
+        chunked |= header.lower().replace(b" ", b"") == b"transfer-encoding:chunked\r\n"
+    code = int(status.split()[1])
+    if code != 200:
+        result.error = f"HTTP {code}"
+        return False
+    async for line in _body_lines(reader, chunked):
+        if line.startswith("id: "):
+            seen.last_id = line[4:]
+            if seen.check:
+                seen.ids.append(int(seen.last_id))
+        elif line.startswith("event: "):
+            event = seen.event = line[7:]
+            if event == "RunContent":
+                seen.contents += 1
+                if result.ttft is None:
+                    result.ttft = time.perf_counter() - t0
+            elif event == "done":
+                result.total = time.perf_counter() - t0
+            elif event in ("RunError", "RunCancelled"):
+                result.error = event
+        elif line.startswith("data: "):
+            if seen.event == "RunError":
+                result.error = f"RunError: {json.loads(line[6:]).get('error')}"
+            elif seen.check and seen.event in ("RunStarted", "RunContent", "RunCompleted"):
+                data = json.loads(line[6:])
+                seen.run_id = data.get("run_id", seen.run_id)
+                if seen.event == "RunContent":
+                    seen.text.append(data["content"])
+                elif seen.event == "RunCompleted":
+                    seen.reply = data["output"]["content"]
+            if stop_after is not None and seen.event == "RunContent" and seen.contents >= stop_after:
+                return True
+    return False
+
+
+async def _one(client: _Client, body: dict, *, drop_after: int | None = None) -> Result:
+    """One streamed run; with `drop_after`, the connection is dropped after that many content
+    events and the run followed again with Last-Event-ID (the text is then checked)."""
     result = Result()
+    seen = _Reading(check=drop_after is not None)
     t0 = time.perf_counter()
     try:
         reader, writer = await asyncio.open_connection(client.host, client.port)
         try:
             writer.write(client.request(body))
+            dropped = await _read(reader, result, t0, seen, drop_after)
+        finally:
+            writer.close()
+        if dropped and result.error is None:
+            result.reconnected = True
+            reader, writer = await asyncio.open_connection(client.host, client.port)
+            try:
+                writer.write(client.follow(seen.run_id or "", seen.last_id or "-1"))
+                await _read(reader, result, t0, seen, None)
+            finally:
+                writer.close()
+        if result.total is None and result.error is None:
+            result.error = "stream ended without done"
+        if seen.check and result.error is None:
+            result.text_ok = seen.ids == list(range(len(seen.ids))) and "".join(seen.text) == seen.reply
+    except (OSError, ValueError, IndexError, KeyError, asyncio.IncompleteReadError) as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+class _ChatClient:
+    """The chat page's stream, as the browser opens it: `GET /chat/runs/<run_id>/stream/` with the
+    person's session cookie, for a run the page's POST wrote as pending (written here directly)."""
+
+    def __init__(self, base: str, cookies: dict[str, str]) -> None:
+        address = base.removeprefix("http://")
+        self.host, _, port = address.partition(":")
+        self.port = int(port or 80)
+        self.address = address
+        self.cookies = cookies
+
+    def request(self, run_id: str, username: str) -> bytes:
+        return (
+            f"GET /chat/runs/{run_id}/stream/ HTTP/1.1\r\nHost: {self.address}\r\n"
+            f"Cookie: {settings.SESSION_COOKIE_NAME}={self.cookies[username]}\r\n"
+            "Accept: text/event-stream\r\nConnection: close\r\n\r\n"
+        ).encode()
+
+
+def _pending_run(username: str) -> str:
+    session, _ = AgentSession.objects.get_or_create(
+        session_id=f"ses_chat_{username}", defaults={"user": user_get_or_create(username=username)}
+    )
+    run = run_create(session=session, input="Tell me something in twenty words.", status=Run.Status.PENDING)
+    connection.close()
+    return run.run_id
+
+
+async def _one_chat(client: _ChatClient, username: str) -> Result:
+    """One chat run: the stream's first text frame (`reply`, or `delta` before issue 17) and `done`."""
+    result = Result()
+    run_id = await asyncio.to_thread(_pending_run, username)
+    t0 = time.perf_counter()
+    try:
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        try:
+            writer.write(client.request(run_id, username))
             status = await reader.readline()
             result.ttfb = time.perf_counter() - t0
             chunked = False
             while (header := await reader.readline()) not in (b"\r\n", b""):
                 chunked |= header.lower().replace(b" ", b"") == b"transfer-encoding:chunked\r\n"
-            code = int(status.split()[1])
-            if code != 200:
-                result.error = f"HTTP {code}"
+            if int(status.split()[1]) != 200:
+                result.error = f"HTTP {int(status.split()[1])}"
                 return result
-            event = None
             async for line in _body_lines(reader, chunked):
-                if line.startswith("event: "):
-                    event = line[7:]
-                    if event == "RunContent" and result.ttft is None:
-                        result.ttft = time.perf_counter() - t0
-                    elif event == "done":
-                        result.total = time.perf_counter() - t0
-                    elif event in ("RunError", "RunCancelled"):
-                        result.error = event
-                elif line.startswith("data: ") and event == "RunError":
-                    result.error = f"RunError: {json.loads(line[6:]).get('error')}"
+                if line in ("event: reply", "event: delta") and result.ttft is None:
+                    result.ttft = time.perf_counter() - t0
+                elif line == "event: done":
+                    result.total = time.perf_counter() - t0
+                elif 'class="run-error"' in line:
+                    result.error = "the run failed"
         finally:
             writer.close()
         if result.total is None and result.error is None:
@@ -185,6 +320,32 @@ async def _one(client: _Client, body: dict) -> Result:
     except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     return result
+
+
+async def _chat_pages(
+    base: str, cookies: dict[str, str], turns: int, think: tuple[float, float], deadline: float, seed: int
+) -> list[Result]:
+    """As `chats`, through the chat page's stream (Markdown rendered in every frame) instead of the API."""
+    client, rng = _ChatClient(base, cookies), random.Random(seed)
+
+    async def chat(username: str, pauses: list[float]) -> list[Result]:
+        results = []
+        for pause in pauses:
+            await asyncio.sleep(pause)
+            results.append(await _one_chat(client, username))
+        return results
+
+    tasks = [asyncio.create_task(chat(user, [rng.uniform(*think) for _ in range(turns)])) for user in cookies]
+    return await _gather(tasks, deadline, per_task=turns)
+
+
+def _cookies(usernames: list[str]) -> dict[str, str]:
+    found = {}
+    for username in usernames:
+        client = Client()
+        client.force_login(user_get_or_create(username=username))
+        found[username] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return found
 
 
 def _message(user_id: str, session_id: str | None = None) -> dict:
@@ -207,19 +368,33 @@ async def _fire(base: str, key: str, users: list[str], deadline: float) -> list[
 
 
 async def _chats(
-    base: str, key: str, users: list[str], turns: int, think: tuple[float, float], deadline: float, seed: int
+    base: str,
+    key: str,
+    users: list[str],
+    turns: int,
+    think: tuple[float, float],
+    deadline: float,
+    seed: int,
+    *,
+    droppers: int = 0,
 ) -> list[Result]:
-    """Each user chats in a session of its own: think, send, read the whole streamed reply; `turns` times."""
+    """Each user chats in a session of its own: think, send, read the whole streamed reply; `turns` times.
+    The first `droppers` users lose the connection mid-reply (after DROP_AFTER content events) and
+    follow the run again with Last-Event-ID, landing on whichever worker accepts the connection."""
     client, rng = _Client(base, key), random.Random(seed)
 
-    async def chat(user_id: str, pauses: list[float]) -> list[Result]:
+    async def chat(user_id: str, pauses: list[float], drop: bool) -> list[Result]:
         results = []
         for pause in pauses:
             await asyncio.sleep(pause)
-            results.append(await _one(client, _message(user_id, f"ses_load_{user_id}")))
+            body = _message(user_id, f"ses_load_{user_id}")
+            results.append(await _one(client, body, drop_after=DROP_AFTER if drop else None))
         return results
 
-    tasks = [asyncio.create_task(chat(user, [rng.uniform(*think) for _ in range(turns)])) for user in users]
+    tasks = [
+        asyncio.create_task(chat(user, [rng.uniform(*think) for _ in range(turns)], i < droppers))
+        for i, user in enumerate(users)
+    ]
     return await _gather(tasks, deadline, per_task=turns)
 
 
@@ -322,6 +497,14 @@ class Scenario:
         print(_row("total", [r.total for r in ok], self.model_delay + 1.0))
         print()
         print(f"completed: {len(ok)}/{len(self.results)} runs; errors: {len(errors)}")
+        checked = [r for r in self.results if r.text_ok is not None]
+        if checked:
+            whole = sum(bool(r.text_ok) for r in checked)
+            reconnected = sum(r.reconnected for r in checked)
+            print(
+                f"dropped mid-reply and resumed with Last-Event-ID: {reconnected}; text whole and once: "
+                f"{whole}/{len(checked)} (lost or duplicated: {len(checked) - whole})"
+            )
         for error in sorted(set(errors))[:10]:
             print(f"  {errors.count(error)} x {error}")
         print(f"CPU seconds ({self.wall:.1f} s wall x {os.cpu_count()} CPUs available):")
@@ -329,7 +512,7 @@ class Scenario:
             print(f"  {name:<27} {used:6.2f} s  ({used / max(1, len(self.results)) * 1000:5.1f} ms per run)")
         ttft = [r.ttft * 1000 for r in ok if r.ttft is not None]
         added = _pct(ttft, 0.95) - self.model_delay * 1000 if ttft else float("inf")
-        met = added < TARGET_ADDED_P95_MS and not errors
+        met = added < TARGET_ADDED_P95_MS and not errors and all(r.text_ok for r in checked)
         print(
             f"target: zero errors and p95 added latency (first token) < {TARGET_ADDED_P95_MS:.0f} ms: "
             f"{'met' if met else 'NOT met'}"
@@ -362,6 +545,18 @@ def main() -> None:
         metavar=("MIN", "MAX"),
         help="seconds a person takes to read a reply and type the next message",
     )
+    parser.add_argument(
+        "--reconnect",
+        type=int,
+        default=200,
+        help="people chatting as in `chats`, half of whom drop mid-reply and resume (0: skip)",
+    )
+    parser.add_argument(
+        "--chat-pages",
+        type=int,
+        default=0,
+        help="people chatting as in `chats` through the chat page's stream, Markdown rendered (0: skip)",
+    )
     parser.add_argument("--burst", type=int, default=200, help="runs released at the same instant (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--pool-max", type=int, default=40, help="DB_POOL_MAX per worker")
@@ -381,8 +576,10 @@ def main() -> None:
     staff = user_get_or_create(username=f"bench-load-service-{stamp}")
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
+    # A service key: its account may act for the people it names (ownership.acts_for_others).
+    staff.user_permissions.add(Permission.objects.get(codename="act_for_others"))
     _, key = apikey_create(user=staff, name="load benchmark")
-    people = max(args.chats, args.burst)
+    people = max(args.chats, args.burst, args.reconnect, args.chat_pages)
     users = [user_get_or_create(username=f"bench-load-{stamp}-{i}").get_username() for i in range(people)]
     warm = [user_get_or_create(username=f"bench-warm-{stamp}-{i}").get_username() for i in range(args.warmup)]
     model, base_url = _start_model(1.0 / (STREAM_WORDS - 1), args.model_delay)
@@ -410,6 +607,45 @@ def main() -> None:
             think = f"{args.think[0]:g}-{args.think[1]:g} s"
             description = f"{args.chats} people chatting at once, {args.turns} messages each, {think} between"
             scenarios.append(Scenario("chats", description, args.model_delay, results, wall, cpu))
+        if args.reconnect:
+            chatters, droppers = users[: args.reconnect], args.reconnect // 2
+            results, wall, cpu = _measure(
+                groups,
+                lambda: asyncio.run(
+                    _chats(
+                        base,
+                        key,
+                        chatters,
+                        args.turns,
+                        tuple(args.think),
+                        args.deadline,
+                        args.seed + 1,
+                        droppers=droppers,
+                    )
+                ),
+            )
+            think = f"{args.think[0]:g}-{args.think[1]:g} s"
+            description = (
+                f"{args.reconnect} people chatting at once, {args.turns} messages each, {think} between; "
+                f"{droppers} of them drop every reply after {DROP_AFTER} text events and resume it"
+            )
+            scenarios.append(Scenario("reconnect", description, args.model_delay, results, wall, cpu))
+        if args.chat_pages:
+            cookies = _cookies(users[: args.chat_pages])
+            warm_pages = dict(list(cookies.items())[:10])  # the chat's templates, in both workers
+            asyncio.run(_chat_pages(base, warm_pages, 1, (0.0, 0.1), 30, args.seed))
+            results, wall, cpu = _measure(
+                groups,
+                lambda: asyncio.run(
+                    _chat_pages(base, cookies, args.turns, tuple(args.think), args.deadline, args.seed + 2)
+                ),
+            )
+            think = f"{args.think[0]:g}-{args.think[1]:g} s"
+            description = (
+                f"{args.chat_pages} people chatting at once through the chat page's stream, "
+                f"{args.turns} messages each, {think} between"
+            )
+            scenarios.append(Scenario("chat pages", description, args.model_delay, results, wall, cpu))
         if args.burst:
             profilers = _py_spy(args.py_spy, groups["uvicorn workers"]) if args.py_spy else []
             results, wall, cpu = _measure(

@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: ninja resolves the annotations of a @paginate-wrapped
 # view in its own module, where string annotations naming our schemas cannot be found.
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from typing import get_args
 
 from asgiref.sync import sync_to_async
@@ -14,7 +14,8 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from agentapp import app_agent
-from agentapp.agent.events import RunOutputEvent, RunStarted, event_payload
+from agentapp.agent import Agent
+from agentapp.agent.events import RunOutputEvent
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import Conflict, InvalidInput
 from agentapp.observability import metrics
@@ -22,6 +23,8 @@ from agentapp.ownership import acting_user, acts_for_others, caller
 
 from . import selectors, services
 from .chat.sse import json_frame
+from .live import request_connection_give_back, run_drive, run_follow
+from .models import Run
 from .ratelimit import run_rate_limit_check
 from .schemas import (
     RunDetailOut,
@@ -63,51 +66,95 @@ SSE_DOC = {
 }
 
 
-async def _sse(events: AsyncGenerator[RunOutputEvent, None]) -> AsyncIterator[bytes]:
-    run_id = None
-    try:
-        with metrics.streaming():
-            async for event in events:
-                if isinstance(event, RunStarted):
-                    run_id = event.run_id
-                yield json_frame(event.event, event_payload(event))
-        yield json_frame("done", {"run_id": run_id})
-    finally:
-        await events.aclose()  # a client that goes away cancels the run
+EVENTS_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Last-Event-ID",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            "description": "the id of the last event received: only the events after it are sent",
+        }
+    ],
+    "responses": {
+        200: {
+            **SSE_DOC["responses"][200],
+            "description": "A text/event-stream of the run's "
+            "events (as the streamed POST sends them), each with its `id:`, then `done`.",
+        }
+    },
+}
 
 
-def _run_caller(request: HttpRequest, user_id: str | None) -> str:
-    """The username the run is for, counted against their run limit (one thread hop for both).
+async def _follow(run_id: str, *, after: int = -1) -> AsyncIterator[bytes]:
+    """The run's events after `after`, each with its id (a client resumes with Last-Event-ID), then done.
+    The run does not depend on this stream: a client that goes away can follow it again."""
+    with metrics.streaming():
+        async for batch in run_follow(run_id=run_id, after=after):
+            for frame in batch:
+                yield json_frame(frame.event, frame.data, id=frame.seq)
+    yield json_frame("done", {"run_id": run_id})
+
+
+def _sse_response(stream: AsyncIterator[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _run_caller(request: HttpRequest, user_id: str | None) -> tuple[str, Agent]:
+    """The username the run is for, counted against their run limit, and the agent (whose first
+    build in a process asks the database whether pgvector is there): one thread hop for all.
 
     A person a service key names for the first time is created with their first run, in the same
     transaction as its session, so a run that is refused leaves no one behind.
     """
+    agent = app_agent.agent(acting_user=caller(request))
     if user_id and acts_for_others(caller(request)):
         username = normalize_user_id(user_id)
         if not get_user_model().objects.filter(username=username).exists():
-            return username
+            return username, agent
     user = acting_user(request, user_id)
     run_rate_limit_check(user=user)
-    return user.get_username()
+    return user.get_username(), agent
 
 
 @runs_router.post(
     "", response={200: RunOut, 429: ErrorOut, **OBJECT_ERRORS}, openapi_extra=SSE_DOC, summary="Run the agent"
 )
 async def run_create(request: HttpRequest, payload: RunIn):
-    user_id = await sync_to_async(_run_caller)(request, payload.user_id)
-    agent = app_agent.agent(acting_user=caller(request))
+    user_id, agent = await sync_to_async(_run_caller)(request, payload.user_id)
     session_id = payload.session_id
     if payload.stream:
         events = await agent.arun(
             payload.message, user_id=user_id, session_id=session_id, stream=True, stream_events=True
         )
-        response = StreamingHttpResponse(_sse(events), content_type="text/event-stream")
-        response["Cache-Control"] = "no-cache"
-        response["X-Accel-Buffering"] = "no"
-        return response
+        started = await anext(events)  # RunStarted: the run is stored, and has its id
+        run_drive(run_id=started.run_id, events=events, first=started)
+        await request_connection_give_back()
+        return _sse_response(_follow(started.run_id))
     output = await agent.arun(payload.message, user_id=user_id, session_id=session_id)
     return await sync_to_async(selectors.run_get_for_user)(run_id=output.run_id, user=caller(request))
+
+
+@runs_router.get(
+    "/{run_id}/events", response={200: None, 422: ErrorOut, **OBJECT_ERRORS}, openapi_extra=EVENTS_DOC
+)
+async def run_events(request: HttpRequest, run_id: Id):
+    """Follow a run: its events so far, then live, as the streamed POST sends them; after a dropped
+    connection, send the last id received as `Last-Event-ID` to get only what came after it."""
+    run = await sync_to_async(selectors.run_get_for_user)(run_id=run_id, user=caller(request))
+    last_event_id = request.headers.get("Last-Event-ID", "").strip()
+    if last_event_id and not last_event_id.isdigit():
+        raise InvalidInput("Last-Event-ID must be the id of an event of this stream (a number)")
+    if run.status == Run.Status.PENDING:  # a chat's run no one opened yet: following it starts it
+        agent = await sync_to_async(app_agent.agent)(acting_user=caller(request))
+        events = await agent.arun_pending(run.run_id, stream=True)
+        if events is not None:
+            run_drive(run_id=run.run_id, events=events)
+    await request_connection_give_back()
+    return _sse_response(_follow(run.run_id, after=int(last_event_id) if last_event_id else -1))
 
 
 @runs_router.get("/{run_id}", response={200: RunDetailOut, **OBJECT_ERRORS})

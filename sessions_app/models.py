@@ -177,3 +177,20 @@ class SessionSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Summary of {self.session_id}"
+
+
+class RunFrame(models.Model):
+    """One event of a run's live stream (the reply's text coalesced into pieces), kept so that a
+    stream opened anywhere, later or on another web worker, replays the run up to `seq` and then
+    follows it live; `seq` is the SSE event id a client resumes from (Last-Event-ID)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="frames")
+    seq = models.PositiveIntegerField()
+    event = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="runframe_run_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} #{self.seq} {self.event}"

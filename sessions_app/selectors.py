@@ -15,7 +15,7 @@ from agentapp import sql
 from agentapp.errors import RunNotFound, SessionNotFound
 from agentapp.ownership import acts_for_others, one_visible_to, visible_to
 
-from .models import AgentSession, Message, Run, SessionSummary
+from .models import AgentSession, Message, Run, RunFrame, SessionSummary
 
 HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT, Message.Role.TOOL)
 
@@ -314,3 +314,38 @@ def sessions_page(
     sessions = sessions.order_by(f"-{field}" if descending else field, "-id" if descending else "id")
     end = None if limit is None else offset + max(0, limit)
     return list(sessions[max(0, offset) : end])
+
+
+class RunLive(NamedTuple):
+    """A live run as another process sees it: its status, its stored frames after a point, the
+    last frame stored, and its outcome (for a run whose process died before storing its end)."""
+
+    status: str
+    frames: list[tuple[int, str, dict[str, Any]]]
+    last_event: str | None
+    content: str
+    error: str
+    ended_ago: float
+    never_started: bool  # stopped while pending: no frames will ever come
+
+
+def run_live(*, run_id: str, after: int) -> RunLive | None:
+    """The run's status and its frames after `after`, in one statement; None when it is gone."""
+    frames = sql.table(RunFrame)
+    rows = sql.fetch(
+        "SELECT r.status, r.content, r.error, "
+        "COALESCE(EXTRACT(EPOCH FROM now() - r.ended_at), 0)::float, r.started_at IS NULL, "
+        f"(SELECT l.event FROM {frames} l WHERE l.run_id = r.id ORDER BY l.seq DESC LIMIT 1), "
+        f"f.seq, f.event, f.data FROM {sql.table(Run)} r "
+        f"LEFT JOIN {frames} f ON f.run_id = r.id AND f.seq > %s WHERE r.run_id = %s ORDER BY f.seq",
+        [after, run_id],
+    )
+    if not rows:
+        return None
+    status, content, error, ended_ago, never_started, last_event = rows[0][:6]
+    found = [(seq, event, sql.json_column(data)) for *_, seq, event, data in rows if seq is not None]
+    return RunLive(status, found, last_event, content, error, ended_ago, never_started)
+
+
+def run_status(*, run_id: str) -> str | None:
+    return Run.objects.filter(run_id=run_id).values_list("status", flat=True).first()

@@ -21,13 +21,16 @@ from agentapp.agent.ids import check_session_id
 from agentapp.errors import Conflict, InvalidInput, SessionNotFound, SessionOwnedByAnotherUser
 from agentapp.storable import storable, storable_json, unstorable
 
-from .models import AgentSession, Message, Run, RunEvent, SessionSummary
+from .models import AgentSession, Message, Run, RunEvent, RunFrame, SessionSummary
 
 logger = logging.getLogger(__name__)
 audit = logging.getLogger("agentapp.audit")
 
 MAX_MESSAGE_CHARS = 32_000
 MAX_ID_CHARS = 128
+# The channel (PostgreSQL LISTEN/NOTIFY) on which web processes tell each other about live runs:
+# frames stored ({"run", "seq"}), a Stop ({"cancel"}), a stream elsewhere that wants them ({"watch"}).
+RUNS_CHANNEL = "agentapp_runs"
 
 
 def normalize_user_id(user_id: str) -> str:
@@ -283,7 +286,35 @@ def run_cancel(*, run: Run) -> bool:
     changed = Run.objects.filter(pk=run.pk, status__in=(Run.Status.PENDING, Run.Status.RUNNING)).update(
         status=Run.Status.CANCELLED, ended_at=now
     )
+    if changed == 1:
+        runs_notify(message={"cancel": run.run_id})  # the process driving it stops it at once
     return changed == 1
+
+
+def runs_notify(*, message: dict[str, Any]) -> None:
+    """Tell every web process about a live run (delivered on commit; the listeners are in live/)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [RUNS_CHANNEL, json.dumps(message)])
+
+
+def run_frames_add(*, run_id: str, frames: Sequence[tuple[int, str, dict[str, Any]]]) -> None:
+    """Store frames of a live run and announce them, in one statement. Idempotent: a frame already
+    stored (a retry after a lost answer) is left alone; a deleted run stores nothing."""
+    if not frames:
+        return
+    values = ", ".join(["(%s::int, %s::text, %s::jsonb)"] * len(frames))
+    params: list[Any] = []
+    for seq, event, data in frames:
+        params += [seq, event, json.dumps(storable_json(data))]
+    notice = json.dumps({"run": run_id, "seq": frames[-1][0]})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH added AS (INSERT INTO {sql.table(RunFrame)} (run_id, seq, event, data) "
+            f"SELECT r.id, v.seq, v.event, v.data FROM {sql.table(Run)} r, "
+            f"(VALUES {values}) AS v(seq, event, data) "
+            "WHERE r.run_id = %s ON CONFLICT DO NOTHING) SELECT pg_notify(%s, %s)",
+            [*params, run_id, RUNS_CHANNEL, notice],
+        )
 
 
 # --- the chat ---------------------------------------------------------------------------
@@ -426,3 +457,11 @@ def runs_sweep_stale(*, older_than: timedelta) -> int:
     return Run.objects.filter(running | pending).update(
         status=Run.Status.ERROR, error=STALE_RUN_ERROR, ended_at=timezone.now()
     )
+
+
+def run_frames_prune(*, older_than: timedelta) -> int:
+    """Forget the live frames of runs that ended longer ago than `older_than`: the run's row and
+    messages keep the reply; a stream of such a run then gets its stored outcome as one event."""
+    cutoff = timezone.now() - older_than
+    deleted, _ = RunFrame.objects.filter(run__ended_at__lt=cutoff).delete()
+    return deleted

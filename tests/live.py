@@ -35,9 +35,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def asgi_server(transactional_db) -> Iterator[str]:
-    """The app under uvicorn on a loopback port; yields its base URL."""
+def _serve() -> Iterator[str]:
     import uvicorn
 
     from agentapp.asgi import application
@@ -55,6 +53,19 @@ def asgi_server(transactional_db) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def asgi_server(transactional_db) -> Iterator[str]:
+    """The app under uvicorn on a loopback port; yields its base URL."""
+    yield from _serve()
+
+
+@pytest.fixture
+def other_asgi_server(transactional_db) -> Iterator[str]:
+    """A second server, with an event loop of its own: to the first, another web worker (the runs it
+    drives, and the NOTIFY listener, are per event loop, as they are per process)."""
+    yield from _serve()
 
 
 # Module scope: Playwright's loop must not outlive the browser tests, or later

@@ -26,6 +26,7 @@ from .events import (
     ToolCallStarted,
     ToolExecution,
 )
+from .failures import failure_message, failure_record
 from .history import replayed, to_store
 from .history_tools import chat_history_tool, past_sessions_tool, tool_call_history_tool
 from .memory_tools import SEARCH_TOOL_LIMIT, memory_tools
@@ -232,10 +233,12 @@ class Turn:
         if isinstance(event, loop.LoopFinished):
             return [RunCompleted(run_id, self._finish("completed", event, event.content))]
         if isinstance(event, loop.LoopFailed):
-            error = event.error
-            self.recorder.error(error.message, {"kind": error.kind, "status_code": error.status_code})
-            output = self._finish("error", event, event.partial_content, error=error.message)
-            return [RunError(run_id, error.message, output)]
+            error, received = event.error, event.partial_content
+            took = time.time() - self.started_at  # what the person waited, the SDK's retries included
+            message = failure_message(error, waited_seconds=took, received=received)
+            self.recorder.error(message, failure_record(error, waited_seconds=took, received=received))
+            output = self._finish("error", event, received, error=message)
+            return [RunError(run_id, message, output)]
         raise TypeError(f"unexpected loop event {event!r}")
 
     def _outcome(

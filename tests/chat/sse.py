@@ -15,15 +15,18 @@ from django.test import Client
 class Frame:
     event: str
     data: str
+    id: str | None = None
 
 
 def parse_frames(lines: Iterator[str]) -> Iterator[Frame]:
-    event, data = "message", []
+    event, data, id = "message", [], None
     for line in lines:
         if line == "":
             if data or event != "message":
-                yield Frame(event, "\n".join(data))
-            event, data = "message", []
+                yield Frame(event, "\n".join(data), id)
+            event, data, id = "message", [], None
+        elif line.startswith("id:"):
+            id = line[len("id:") :].strip()
         elif line.startswith("event:"):
             event = line[len("event:") :].strip()
         elif line.startswith("data:"):

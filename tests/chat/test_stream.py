@@ -39,23 +39,39 @@ def _wait_for(predicate, timeout: float = 10.0) -> None:
     raise AssertionError("timed out")
 
 
-def test_a_run_streams_escaped_deltas_then_the_rendered_reply_then_done(asgi_server, alice, app_model):
-    app_model.reply(text="Hello <b>there</b>, this is **bold**.")
+def test_a_run_streams_the_reply_rendered_so_far_then_the_final_reply_then_done(
+    asgi_server, alice, app_model
+):
+    app_model.reply(text="Hello <b>there</b>, this is **bold** and `code`.", chunk_delay=0.15)
     run = _pending(alice, "Hi <you>")
     frames = read_stream(asgi_server, run.run_id, alice)
 
     events = [f.event for f in frames]
     assert events[-2:] == ["final", "done"]
-    deltas = [f.data for f in frames if f.event == "delta"]
-    assert len(deltas) > 1  # streamed in pieces, not in one go
-    assert "".join(deltas) == "Hello &lt;b&gt;there&lt;/b&gt;, this is **bold**."
+    replies = [f.data for f in frames if f.event == "reply"]
+    assert len(replies) > 1  # streamed in pieces, each the whole reply so far
+    assert "Hello" in replies[0] and "bold" not in replies[0]
+    assert "<strong>bold</strong>" in replies[-1] and "<code>code</code>" in replies[-1]
+    assert all("&lt;b&gt;there" in r for r in replies if "there" in r) and not any(
+        "<b>" in r for r in replies
+    )
     final = frames[-2].data
     assert "<strong>bold</strong>" in final and "&lt;b&gt;there&lt;/b&gt;" in final and "<b>" not in final
     assert f'href="/runs/{run.run_id}/"' in final
     assert 'id="memory-panel"' in final and 'hx-swap-oob="true"' in final
     run.refresh_from_db()
-    assert run.status == "completed" and run.content == "Hello <b>there</b>, this is **bold**."
+    assert run.status == "completed" and run.content == "Hello <b>there</b>, this is **bold** and `code`."
     assert len(app_model.requests) == 1 and app_model.requests[0].body["stream"] is True
+
+
+def test_a_long_reply_costs_a_bounded_number_of_renders(asgi_server, alice, app_model):
+    words = [f"w{i} " for i in range(60)]
+    app_model.reply(text="".join(words), chunk_delay=0.01)  # 60 pieces in about 0.6 s
+    run = _pending(alice)
+    frames = read_stream(asgi_server, run.run_id, alice)
+    replies = [f.data for f in frames if f.event == "reply"]
+    assert 1 <= len(replies) < 30  # coalesced: not one render per piece
+    assert "w59" in frames[-2].data
 
 
 def test_a_second_connection_to_a_finished_run_replays_it_without_a_model_call(asgi_server, alice, app_model):
@@ -137,7 +153,7 @@ def test_stop_ends_the_run_and_keeps_what_was_said(asgi_server, alice, app_model
     ):
         for frame in parse_frames(response.iter_lines()):
             frames.append(frame)
-            if len([f for f in frames if f.event == "delta"]) == 3:
+            if len([f for f in frames if f.event == "reply"]) == 3:
                 assert stopper.post(f"/chat/runs/{run.run_id}/stop/").status_code == 204
     assert [f.event for f in frames][-2:] == ["final", "done"]
     run.refresh_from_db()
@@ -146,19 +162,38 @@ def test_stop_ends_the_run_and_keeps_what_was_said(asgi_server, alice, app_model
     assert run.content.split()[0] in frames[-2].data and "Stopped." in frames[-2].data
 
 
-def test_closing_the_connection_ends_the_run_as_cancelled(asgi_server, alice, app_model):
-    app_model.reply(text=STORY, chunk_delay=0.15)
+def test_closing_the_connection_leaves_the_run_going_to_the_end(asgi_server, alice, app_model):
+    app_model.reply(text=STORY, chunk_delay=0.05)
     run = _pending(alice)
     with (
         httpx.Client(cookies=cookies_for(alice), timeout=20) as http,
         http.stream("GET", stream_url(asgi_server, run.run_id)) as response,
     ):
         for frame in parse_frames(response.iter_lines()):
-            if frame.event == "delta":
+            if frame.event == "reply":
                 break
     _wait_for(lambda: Run.objects.get(pk=run.pk).status != "running")
     run.refresh_from_db()
-    assert run.status == "cancelled" and STORY.startswith(run.content) and run.content != STORY
+    assert run.status == "completed" and run.content == STORY
+
+
+def test_a_connection_opened_mid_reply_shows_the_reply_so_far_then_follows_it_to_the_end(
+    asgi_server, alice, app_model
+):
+    app_model.reply(text=STORY, chunk_delay=0.1)
+    run = _pending(alice)
+    with (
+        httpx.Client(cookies=cookies_for(alice), timeout=20) as http,
+        http.stream("GET", stream_url(asgi_server, run.run_id)) as response,
+    ):
+        for frame in parse_frames(response.iter_lines()):
+            if frame.event == "reply" and "patient" in frame.data:
+                break
+    frames = read_stream(asgi_server, run.run_id, alice)  # the tab reopened
+    replies = [f.data for f in frames if f.event == "reply"]
+    assert replies and replies[0].startswith("<p>Once upon a time there was a <strong>very</strong> patient")
+    assert "slowly." in frames[-2].data and [f.event for f in frames][-2:] == ["final", "done"]
+    assert len(app_model.requests) == 1
 
 
 def test_a_run_stopped_before_it_started_is_replayed_without_a_model_call(asgi_server, alice, app_model):

@@ -73,7 +73,7 @@ def test_the_chat_stream_goes_on_and_ends_with_the_stored_reply(outage, asgi_ser
     ):
         for frame in parse_frames(response.iter_lines()):
             frames.append(frame)
-            if frame.event == "delta":
+            if frame.event == "reply":
                 seen.append(time.monotonic())
 
     assert [f.event for f in frames][-2:] == ["final", "done"]

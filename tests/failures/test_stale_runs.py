@@ -83,7 +83,7 @@ def test_the_periodic_task_uses_the_configured_threshold(settings):
     _age(old, 11)
     _age(young, 9)
 
-    assert sweep_stale_runs() == {"stale": 1}
+    assert sweep_stale_runs() == {"stale": 1, "frames": 0}
     assert Run.objects.get(pk=old.pk).status == Run.Status.ERROR
     assert Run.objects.get(pk=young.pk).status == Run.Status.RUNNING
 
@@ -92,3 +92,21 @@ def test_celery_beat_runs_the_sweep_every_minute():
     entry = celery_app.conf.beat_schedule["sweep-stale-runs"]
     assert entry["task"] == "sessions.sweep_stale_runs" and entry["schedule"] <= 60
     assert "sessions.sweep_stale_runs" in celery_app.tasks
+
+
+def test_the_sweep_forgets_the_live_frames_of_runs_that_ended_long_ago_and_keeps_recent_ones(settings):
+    from agentapp import app_agent
+    from sessions_app.models import RunFrame
+
+    old, recent = _interrupted_run(session_id="old"), _interrupted_run(session_id="recent")
+    for run in (old, recent):
+        services.run_frames_add(run_id=run.run_id, frames=[(0, "RunContent", {"content": "hi"})])
+    horizon = settings.AGENT_FOLLOWUP_HORIZON_SECONDS
+    Run.objects.filter(pk=old.pk).update(
+        status="completed", ended_at=timezone.now() - timedelta(seconds=horizon + 60)
+    )
+    Run.objects.filter(pk=recent.pk).update(status="completed", ended_at=timezone.now())
+
+    assert app_agent.sweep()["frames"] == 1
+    assert list(RunFrame.objects.values_list("run_id", flat=True)) == [recent.pk]
+    assert Run.objects.get(pk=old.pk).status == "completed"  # the run itself stays

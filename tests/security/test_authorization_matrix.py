@@ -169,6 +169,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ),
     ("/api/runs/{run_id}", "GET"): a(lambda w: f"/api/runs/{w.run.run_id}", api_route(200)),
     ("/api/runs/{run_id}/cancel", "POST"): a(lambda w: f"/api/runs/{w.run.run_id}/cancel", api_route(200)),
+    ("/api/runs/{run_id}/events", "GET"): a(lambda w: f"/api/runs/{w.stopped.run_id}/events", api_route(200)),
     ("/api/sessions", "GET"): a(lambda w: "/api/sessions?user_id=alice", api_route(200)),
     ("/api/sessions/{session_id}", "GET"): a(lambda w: f"/api/sessions/{s(w)}", api_route(200)),
     ("/api/sessions/{session_id}", "PATCH"): a(

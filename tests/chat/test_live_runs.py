@@ -1,0 +1,131 @@
+"""A chat run followed from another web worker (a server with an event loop of its own): the
+reply so far, then live; a Stop sent to any worker stops it where it runs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sessions_app import services
+from sessions_app.models import AgentSession, Run
+
+from .sse import cookies_for, parse_frames, read_stream, stream_url
+
+pytestmark = pytest.mark.usefixtures("no_summaries")
+
+STORY = " ".join(f"word{i}" for i in range(40)) + "."
+
+
+@pytest.fixture
+def no_summaries(settings):
+    settings.AGENT_SESSION_SUMMARIES = False
+
+
+def _pending(user) -> Run:
+    session = AgentSession.objects.create(session_id="live-thread", user=user)
+    return services.run_create(session=session, input="Tell me", status=Run.Status.PENDING)
+
+
+def _open_then_leave(base: str, run: Run, user, *, until: str) -> None:
+    with (
+        httpx.Client(cookies=cookies_for(user), timeout=20) as http,
+        http.stream("GET", stream_url(base, run.run_id)) as response,
+    ):
+        for frame in parse_frames(response.iter_lines()):
+            if frame.event == "reply" and until in frame.data:
+                return
+
+
+def test_a_stream_on_another_worker_shows_the_reply_so_far_then_follows_it_live(
+    asgi_server, other_asgi_server, alice, app_model
+):
+    app_model.reply(text=STORY, chunk_delay=0.08)
+    run = _pending(alice)
+    _open_then_leave(asgi_server, run, alice, until="word5")  # started on the first worker
+
+    frames = read_stream(other_asgi_server, run.run_id, alice)
+    replies = [f.data for f in frames if f.event == "reply"]
+    assert "word5" in replies[0] and "word39" not in replies[0]  # what was said so far, at once
+    assert len(replies) > 1  # then live
+    assert [f.event for f in frames][-2:] == ["final", "done"] and "word39." in frames[-2].data
+    assert len(app_model.requests) == 1
+
+
+def test_a_stop_from_another_process_stops_the_run_where_it_runs(asgi_server, alice, app_model):
+    """The Stop button's service, called here (another process to the server): its NOTIFY reaches
+    the server that drives the run, which ends it keeping what was said."""
+    app_model.reply(text=STORY, chunk_delay=0.1)
+    run = _pending(alice)
+    frames, stopped = [], False
+    with (
+        httpx.Client(cookies=cookies_for(alice), timeout=20) as http,
+        http.stream("GET", stream_url(asgi_server, run.run_id)) as response,
+    ):
+        for frame in parse_frames(response.iter_lines()):
+            frames.append(frame)
+            if frame.event == "reply" and "word3" in frame.data and not stopped:
+                stopped = services.run_cancel(run=run)
+    assert stopped
+    assert [f.event for f in frames][-2:] == ["final", "done"] and "Stopped." in frames[-2].data
+    run.refresh_from_db()
+    assert run.status == Run.Status.CANCELLED and STORY.startswith(run.content) and run.content != STORY
+
+
+def test_a_chat_run_starts_when_an_embedder_is_configured_and_pgvector_not_checked_yet(
+    asgi_server, alice, app_model, settings, monkeypatch
+):
+    from agentapp import app_agent, db
+
+    settings.AGENT_EMBEDDER = "openai:text-embedding-3-small"
+    app_agent.configured_embedder.cache_clear()
+    monkeypatch.setattr(db, "_meaning_available", None)
+    app_model.reply(text="Hello.")
+    try:
+        frames = read_stream(asgi_server, _pending(alice).run_id, alice)
+    finally:
+        app_agent.configured_embedder.cache_clear()
+    assert "Hello." in frames[-2].data and Run.objects.get().status == Run.Status.COMPLETED
+
+
+def test_a_second_stream_of_a_running_reply_holds_no_pooled_database_connection(
+    asgi_server, alice, app_model
+):
+    import threading
+    import time
+
+    from django.db import connection
+
+    app_model.reply(text=STORY, chunk_delay=0.08)  # about 3 s
+    run = _pending(alice)
+    cookies = cookies_for(alice)
+    connection.close()
+
+    def in_use() -> int:
+        stats = connection.pool.get_stats()
+        return stats["pool_size"] - stats["pool_available"]
+
+    first_words: list[str] = []
+
+    def first() -> None:
+        with (
+            httpx.Client(cookies=cookies, timeout=20) as http,
+            http.stream("GET", stream_url(asgi_server, run.run_id)) as r,
+        ):
+            for frame in parse_frames(r.iter_lines()):
+                if frame.event == "reply":
+                    first_words.append(frame.data)
+
+    reader = threading.Thread(target=first)
+    reader.start()
+    while not first_words:
+        time.sleep(0.05)
+    before = in_use()
+    second = threading.Thread(target=lambda: read_stream(asgi_server, run.run_id, alice))
+    second.start()
+    during = []
+    for _ in range(5):
+        time.sleep(0.3)
+        during.append(in_use() - before)
+    reader.join(timeout=30)
+    second.join(timeout=30)
+    assert sum(n <= 0 for n in during) >= 4, during
