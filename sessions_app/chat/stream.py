@@ -2,9 +2,9 @@
 pending run starts it in a task of the web process (sessions_app/live), and closing the tab leaves
 it running; any connection, in any tab or web process, shows the reply so far and then follows it.
 
-Frames: `reply` (the whole reply so far, Markdown rendered and sanitised, coalesced), `chip` (a
-discreet note of a memory the model wrote), `final` (the finished reply, with out-of-band swaps for
-the memory panel and the sidebar) and `done`, always last.
+Frames: `reply` (the whole reply so far, Markdown rendered and sanitised, coalesced), `chip` (the
+discreet notes of the memories the model wrote so far), `final` (the finished reply, with
+out-of-band swaps for the memory panel and the sidebar) and `done`, always last.
 """
 
 from __future__ import annotations
@@ -42,12 +42,14 @@ async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
         return
     await request_connection_give_back()  # a stream that watches for minutes holds no connection
     text, shown, rendered_at = "", "", 0.0
+    chips: list[str] = []  # all of them in each `chip` frame, so a reconnect's replay shows each once
     async for batch in run_follow(run_id=run.run_id, tick=RENDER_SECONDS):
         for frame in batch:
             if frame.event == "RunContent":
                 text += frame.data.get("content", "")
             elif frame.event == "MemoryUpdated":
-                yield sse_frame("chip", chip(frame.data.get("action", ""), frame.data.get("memory", "")))
+                chips.append(chip(frame.data.get("action", ""), frame.data.get("memory", "")))
+                yield sse_frame("chip", "".join(chips))
         now = time.monotonic()
         if text != shown and now - rendered_at >= _render_every(text):
             yield sse_frame("reply", render_markdown(text, streaming=True))

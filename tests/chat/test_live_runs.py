@@ -129,3 +129,16 @@ def test_a_second_stream_of_a_running_reply_holds_no_pooled_database_connection(
     reader.join(timeout=30)
     second.join(timeout=30)
     assert sum(n <= 0 for n in during) >= 4, during
+
+
+def test_a_reconnect_shows_each_memory_chip_once(asgi_server, alice, app_model):
+    app_model.reply(tool_calls=[("add_memory", {"memory": "Alice likes green tea"})])
+    app_model.reply(tool_calls=[("add_memory", {"memory": "Alice lives in Lisbon"})])
+    app_model.reply(text=STORY, chunk_delay=0.05)
+    run = _pending(alice)
+    _open_then_leave(asgi_server, run, alice, until="word1")  # both memories written by then
+
+    frames = read_stream(asgi_server, run.run_id, alice)  # the page reopened, or htmx reconnecting
+    last_chips = [f.data for f in frames if f.event == "chip"][-1]
+    assert last_chips.count(">remembered: Alice likes green tea<") == 1
+    assert last_chips.count(">remembered: Alice lives in Lisbon<") == 1
