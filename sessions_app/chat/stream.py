@@ -30,14 +30,19 @@ RENDER_SECONDS = 0.1
 RENDER_CHARS_PER_SECOND = 100_000
 
 
+async def run_start(*, run_id: str) -> None:
+    """Start a pending run in a task of this process; a run claimed already is left alone."""
+    agent = await sync_to_async(app_agent.agent)()  # its first build in a process reads the database
+    events = await agent.arun_pending(run_id, stream=True)
+    if events is not None:
+        run_drive(run_id=run_id, events=events)
+
+
 async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
-    if run.status == Run.Status.PENDING:
-        agent = await sync_to_async(app_agent.agent)()  # its first build in a process reads the database
-        events = await agent.arun_pending(run.run_id, stream=True)
-        if events is not None:
-            run_drive(run_id=run.run_id, events=events)
-    elif run.is_finished:
-        yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=False)
+    if run.status == Run.Status.PENDING:  # not started by its POST (no event loop there: WSGI)
+        await run_start(run_id=run.run_id)
+    elif run.is_finished:  # between the page (or the POST) and this connection: it is news here too
+        yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=True)
         yield done_frame()
         return
     await request_connection_give_back()  # a stream that watches for minutes holds no connection
