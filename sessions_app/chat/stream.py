@@ -2,9 +2,9 @@
 pending run starts it in a task of the web process (sessions_app/live), and closing the tab leaves
 it running; any connection, in any tab or web process, shows the reply so far and then follows it.
 
-Frames: `reply` (the whole reply so far, Markdown rendered and sanitised, coalesced), `chip` (a
-discreet note of a memory the model wrote), `final` (the finished reply, with out-of-band swaps for
-the memory panel and the sidebar) and `done`, always last.
+Frames: `reply` (the whole reply so far, Markdown rendered and sanitised, coalesced), `chip` (the
+discreet notes of the memories the model wrote so far), `final` (the finished reply, with
+out-of-band swaps for the memory panel and the sidebar) and `done`, always last.
 """
 
 from __future__ import annotations
@@ -31,25 +31,32 @@ RENDER_SECONDS = 0.1
 RENDER_CHARS_PER_SECOND = 100_000
 
 
+async def run_start(*, run_id: str) -> None:
+    """Start a pending run in a task of this process; a run claimed already is left alone."""
+    agent = await sync_to_async(app_agent.agent)()  # its first build in a process reads the database
+    events = await agent.arun_pending(run_id, stream=True)
+    if events is not None:
+        run_drive(run_id=run_id, events=events)
+
+
 async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
-    if run.status == Run.Status.PENDING:
-        agent = await sync_to_async(app_agent.agent)()  # its first build in a process reads the database
-        events = await agent.arun_pending(run.run_id, stream=True)
-        if events is not None:
-            run_drive(run_id=run.run_id, events=events)
-    elif run.is_finished:
-        yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=False)
+    if run.status == Run.Status.PENDING:  # not started by its POST (no event loop there: WSGI)
+        await run_start(run_id=run.run_id)
+    elif run.is_finished:  # between the page (or the POST) and this connection: it is news here too
+        yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=True)
         yield done_frame()
         return
     await request_connection_give_back()  # a stream that watches for minutes holds no connection
     text, shown, rendered_at = "", "", 0.0
+    chips: list[str] = []  # all of them in each `chip` frame, so a reconnect's replay shows each once
     with metrics.streaming():
         async for batch in run_follow(run_id=run.run_id, tick=RENDER_SECONDS):
             for frame in batch:
                 if frame.event == "RunContent":
                     text += frame.data.get("content", "")
                 elif frame.event == "MemoryUpdated":
-                    yield sse_frame("chip", chip(frame.data.get("action", ""), frame.data.get("memory", "")))
+                    chips.append(chip(frame.data.get("action", ""), frame.data.get("memory", "")))
+                    yield sse_frame("chip", "".join(chips))
             now = time.monotonic()
             if text != shown and now - rendered_at >= _render_every(text):
                 yield sse_frame("reply", render_markdown(text, streaming=True))

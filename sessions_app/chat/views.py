@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from .. import selectors, services
 from ..models import AgentSession, Run
 from ..ratelimit import run_rate_limit_check
 from .panel import memory_panel
-from .stream import run_stream
+from .stream import run_start, run_stream
 
 PAGE_RUNS = 15  # one run is two messages: the page shows the last 30
 TEMPLATE = "sessions_app/chat.html"
@@ -93,6 +94,13 @@ def session_list(request: AuthedRequest) -> HttpResponse:
     return render(request, f"{TEMPLATE}#session-list", context)
 
 
+def _start(request: AuthedRequest, run: Run) -> None:
+    """The run starts now, in a task of this web process, whether or not a stream ever watches it.
+    Only under ASGI, whose event loop outlives the request; elsewhere its first stream starts it."""
+    if isinstance(request, ASGIRequest):
+        async_to_sync(run_start)(run_id=run.run_id)
+
+
 def _create_pending_run(session: AgentSession, text: str, sender: User) -> Run:
     model = configured_model()
     return services.run_create(
@@ -128,6 +136,8 @@ def session_new(request: AuthedRequest) -> HttpResponse:
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response
+    # Not started here: the page it opens must find it unfinished, to stream it and then ask for
+    # the new chat's title; its stream starts it a moment later.
     url = reverse("sessions:detail", args=[run.session.session_id])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -142,6 +152,7 @@ def message_send(request: AuthedRequest, session_id: str) -> HttpResponse:
         run = _create_pending_run(session, request.POST.get("message", ""), request.user)
     except AgentAppError as exc:
         return _error(exc)
+    _start(request, run)
     if not request.htmx:
         return redirect("sessions:detail", session.session_id)
     return render(request, f"{TEMPLATE}#run-block", {"run": run, "is_last": True})
@@ -249,6 +260,7 @@ def run_retry(request: AuthedRequest, run_id: str) -> HttpResponse:
         )
     except AgentAppError as exc:
         return _error(exc)
+    _start(request, run)
     if not request.htmx:
         return redirect("sessions:detail", failed.session.session_id)
     failed = selectors.run_for_render(run_pk=failed.pk)

@@ -129,3 +129,43 @@ def test_a_second_stream_of_a_running_reply_holds_no_pooled_database_connection(
     reader.join(timeout=30)
     second.join(timeout=30)
     assert sum(n <= 0 for n in during) >= 4, during
+
+
+def test_a_reconnect_shows_each_memory_chip_once(asgi_server, alice, app_model):
+    app_model.reply(tool_calls=[("add_memory", {"memory": "Alice likes green tea"})])
+    app_model.reply(tool_calls=[("add_memory", {"memory": "Alice lives in Lisbon"})])
+    app_model.reply(text=STORY, chunk_delay=0.05)
+    run = _pending(alice)
+    _open_then_leave(asgi_server, run, alice, until="word1")  # both memories written by then
+
+    frames = read_stream(asgi_server, run.run_id, alice)  # the page reopened, or htmx reconnecting
+    last_chips = [f.data for f in frames if f.event == "chip"][-1]
+    assert last_chips.count(">remembered: Alice likes green tea<") == 1
+    assert last_chips.count(">remembered: Alice lives in Lisbon<") == 1
+
+
+def test_sending_a_message_starts_the_run_even_if_no_stream_ever_opens(asgi_server, alice, app_model):
+    """The page closed right after sending (before its stream connected): the reply still comes."""
+    import re
+    import time
+
+    from django.urls import reverse
+
+    app_model.reply(text="Here all the same.")
+    AgentSession.objects.create(session_id="sent-thread", user=alice)
+    with httpx.Client(base_url=asgi_server, cookies=cookies_for(alice), timeout=20) as http:
+        page = http.get(reverse("sessions:detail", args=["sent-thread"])).text
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        sent = http.post(
+            reverse("sessions:send", args=["sent-thread"]),
+            data={"message": "Are you there?"},
+            headers={"X-CSRFToken": token, "HX-Request": "true"},
+        )
+    assert sent.status_code == 200 and "sse-connect" in sent.text  # the placeholder, never opened here
+    deadline = time.monotonic() + 20
+    while (
+        Run.objects.get().status in (Run.Status.PENDING, Run.Status.RUNNING) and time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    run = Run.objects.get()
+    assert run.status == Run.Status.COMPLETED and run.content == "Here all the same."
