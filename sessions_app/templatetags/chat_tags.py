@@ -55,9 +55,10 @@ def msg_time(when: datetime | None) -> SafeString:
         return SafeString("")
     tz = timezone.get_current_timezone()
     return format_html(
-        '<time class="msg-time" datetime="{}" title="{}">{}</time>',
+        '<time class="msg-time" datetime="{}" title="{}" data-tz="{}">{}</time>',
         when.isoformat(),
         exact_time(when, tz=tz),
+        getattr(tz, "key", "UTC"),  # for static/js/times.js; a zoneinfo zone's name
         relative_time(when, now=timezone.now(), tz=tz),
     )
 

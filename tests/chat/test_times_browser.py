@@ -91,3 +91,15 @@ def test_a_streamed_reply_gets_its_time_when_it_finishes(page, alice, app_model)
     expect(reply).to_contain_text("Here is the answer.")
     expect(reply.locator("time.msg-time")).to_have_text("just now")
     expect(page.locator(".msg-user time.msg-time")).to_have_text("just now")
+
+
+def test_a_message_time_stays_current_without_a_reload(page, alice):
+    session = factories.session(alice, "s-one", title="Clock")
+    factories.run(session, "Hello", content="Hi.", ended_at=timezone.now())
+    page.clock.install(time=timezone.now())
+    sign_in(page, "alice", PASSWORD)
+    page.goto("/chats/s-one/")
+    times = page.locator("#thread-runs time.msg-time")
+    expect(times).to_have_text(["just now", "just now"])
+    page.clock.run_for("05:01")
+    expect(times).to_have_text(["5 min ago", "5 min ago"])

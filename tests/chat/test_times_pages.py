@@ -74,7 +74,9 @@ def test_both_messages_of_a_finished_run_show_their_time_with_the_exact_time_on_
     run = factories.run(session, "Hello", content="Hi there.", ended_at=timezone.now())
     client.force_login(alice)
     body = client.get(reverse("sessions:detail", args=["s-one"])).content.decode()
-    times = re.findall(r'<time class="msg-time" datetime="([^"]+)" title="([^"]+)">([^<]+)</time>', body)
+    times = re.findall(
+        r'<time class="msg-time" datetime="([^"]+)" title="([^"]+)" data-tz="UTC">([^<]+)</time>', body
+    )
     assert [t[0] for t in times] == [run.created_at.isoformat(), run.ended_at.isoformat()]
     assert all(t[2] == "just now" for t in times)
     assert times[0][1].endswith(" UTC") and f"{run.created_at:%Y}" in times[0][1]
