@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from agentapp.agent.titles import title_from_text
 from memory_app.models import MemoryChange
 from sessions_app.chat.markdown import render_markdown
 from sessions_app.chat.panel import chip
+from sessions_app.chat.times import exact_time, group_by_day, relative_time
 from sessions_app.models import AgentSession
 
 register = template.Library()
@@ -40,3 +46,27 @@ def session_title_draft(session: AgentSession) -> str:
         return session.title
     first = getattr(session, "first_input", None) or ""
     return " ".join(first.split())[:200]
+
+
+@register.simple_tag
+def msg_time(when: datetime | None) -> SafeString:
+    """`<time>` with the relative time, the exact local time on hover; nothing without a time."""
+    if when is None:
+        return SafeString("")
+    tz = timezone.get_current_timezone()
+    return format_html(
+        '<time class="msg-time" datetime="{}" title="{}" data-tz="{}">{}</time>',
+        when.isoformat(),
+        exact_time(when, tz=tz),
+        getattr(tz, "key", "UTC"),  # for static/js/times.js; a zoneinfo zone's name
+        relative_time(when, now=timezone.now(), tz=tz),
+    )
+
+
+@register.filter
+def by_day(sessions: Iterable[AgentSession]) -> list[tuple[str, list[AgentSession]]]:
+    """The sidebar's groups (Today, Yesterday, Previous 7 days, Previous 30 days, then months)
+    by when each session was last active, in the current time zone."""
+    return group_by_day(
+        sessions, when=lambda s: s.updated_at, now=timezone.now(), tz=timezone.get_current_timezone()
+    )

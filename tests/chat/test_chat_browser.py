@@ -92,7 +92,7 @@ def test_a_failed_model_call_shows_retry_and_the_retried_run_succeeds(page, alic
     sign_in(page, "alice", PASSWORD)
     _send(page, "Will it rain tomorrow?")
     expect(page.locator(".run-error")).to_contain_text("The provider refused the request")
-    expect(page.locator(".msg-user")).to_have_text("Will it rain tomorrow?")
+    expect(page.locator(".msg-user .bubble")).to_have_text("Will it rain tomorrow?")
 
     app_model.reply(text="Sunny all day.")
     page.click(".btn-retry")
@@ -153,11 +153,11 @@ def test_older_messages_load_when_scrolling_up(page, alice):
     sign_in(page, "alice", PASSWORD)
     page.goto("/chats/long/")
     expect(page.locator(".msg-user")).to_have_count(15)
-    expect(page.locator(".msg-user").last).to_have_text("question 19")
+    expect(page.locator(".msg-user .bubble").last).to_have_text("question 19")
     page.screenshot(path="/tmp/chat-screenshot.png")
     page.locator("#thread").evaluate("el => el.scrollTop = 0")
     expect(page.locator(".msg-user")).to_have_count(20)
-    expect(page.locator(".msg-user").first).to_have_text("question 00")
+    expect(page.locator(".msg-user .bubble").first).to_have_text("question 00")
 
 
 def test_a_title_the_worker_writes_later_appears_in_the_sidebar_and_heading_without_a_reload(
