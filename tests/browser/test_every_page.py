@@ -131,13 +131,30 @@ def test_on_a_phone_with_the_demo_banner_the_chat_list_and_memory_panel_open_ful
 
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
-def test_the_admin_fits_the_window_and_axe_finds_nothing(browser, asgi_server, demo, staff, viewport, theme):
+def test_the_admin_fits_the_window_and_axe_finds_nothing(
+    browser, asgi_server, demo, staff, alice, viewport, theme
+):
+    from memory_app.models import Memory
+    from sessions_app.models import AgentSession, Run
+
+    world = demo_world(alice)
+    session = AgentSession.objects.get(session_id=world.session_id)
+    run = Run.objects.get(run_id=world.run_id)
+    memory = Memory.objects.get(memory_id=world.memory_id)
     context = new_context(browser, asgi_server, viewport, theme)
     page = context.new_page()
     problems: list[str] = []
     try:
         sign_in(page, "ops", PASSWORD)
-        for url in ["/admin/", "/admin/memory_app/memory/", "/admin/memory_app/memory/add/"]:
+        for url in [
+            "/admin/",
+            "/admin/memory_app/memory/",
+            "/admin/memory_app/memory/add/",
+            # Change pages with read-only inlines (the runs, messages, timeline, a memory's changes).
+            f"/admin/sessions_app/agentsession/{session.pk}/change/",
+            f"/admin/sessions_app/run/{run.pk}/change/",
+            f"/admin/memory_app/memory/{memory.pk}/change/",
+        ]:
             page.goto(url)
             if overflow := horizontal_overflow(page):
                 problems.append(f"{url}: {overflow}px wider than the window")
