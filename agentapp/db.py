@@ -169,10 +169,7 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
         history: list[Message] = []
         if num_history_messages or num_history_runs is None or num_history_runs > 0:
             rows = session_selectors.history_messages(
-                session_pk=keys.session_pk,
-                num_runs=num_history_runs,
-                num_messages=num_history_messages,
-                exclude_run_pk=keys.run_pk,
+                run_pk=keys.run_pk, num_runs=num_history_runs, num_messages=num_history_messages
             )
             history = [message_of(row) for row in rows]
         recall = NO_RECALL
@@ -180,7 +177,7 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
             recall = self._recall(keys.user_pk, run.user_id, memories)
         summary = None
         if with_summary:
-            found = session_selectors.summary_for_context(session_pk=keys.session_pk)
+            found = session_selectors.summary_for_context(session_pk=keys.session_pk, run_pk=keys.run_pk)
             if found is not None:
                 summary = SessionSummaryRecord(
                     session_id=run.session_id, summary=found["text"], topics=found["topics"], last_run_id=None
@@ -437,6 +434,8 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
         if session is None:
             return []
         username = session.user.get_username()
+        runs = session_selectors.session_runs_with_messages(session=session)
+        run_ids = {run.pk: run.run_id for run, _ in runs}
         return [
             RunRecord(
                 run_id=run.run_id,
@@ -454,8 +453,9 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
                 total_tokens=run.total_tokens,
                 duration_ms=run.duration_ms or 0,
                 messages=[message_of(row) for row in rows],
+                parent_run_id=run_ids.get(run.parent_id) if run.parent_id else None,
             )
-            for run, rows in session_selectors.session_runs_with_messages(session=session)
+            for run, rows in runs
         ]
 
     def session_rename(self, *, session_id: str, title: str) -> None:
@@ -480,7 +480,7 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
         if session is None:
             return None
         row = session_selectors.session_summary_get(session_pk=session.pk)
-        runs = session_selectors.summary_runs_pending(
+        runs, on_path = session_selectors.summary_runs_pending(
             session_pk=session.pk,
             after_run_pk=row.last_run_id if row else None,
             limit=max_runs + 1,
@@ -504,6 +504,10 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
             for run in runs[:max_runs]
         ]
         record = summary_record(row, session_id) if row else None
+        if record is not None and not on_path:  # a summary of another version: folded again
+            return SummaryInputs(
+                summary=None, turns=turns, more=len(runs) > max_runs, replaces=record.last_run_id
+            )
         return SummaryInputs(summary=record, turns=turns, more=len(runs) > max_runs)
 
     def summary_save(

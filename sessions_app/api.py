@@ -121,9 +121,17 @@ def _run_caller(request: HttpRequest, user_id: str | None) -> tuple[str, Agent]:
 
 
 @runs_router.post(
-    "", response={200: RunOut, 429: ErrorOut, **OBJECT_ERRORS}, openapi_extra=SSE_DOC, summary="Run the agent"
+    "",
+    response={200: RunOut, 409: ErrorOut, 429: ErrorOut, **OBJECT_ERRORS},
+    openapi_extra=SSE_DOC,
+    summary="Run the agent",
 )
 async def run_create(request: HttpRequest, payload: RunIn):
+    """A new turn of a thread; or, with `regenerate_run_id` or `edit_run_id`, a new version of an
+    earlier turn (each run names the run it follows as `parent_run_id`)."""
+    if payload.regenerate_run_id or payload.edit_run_id:
+        return await _version_run(request, payload)
+    assert payload.message is not None  # RunIn requires it without regenerate_run_id
     user_id, agent = await sync_to_async(_run_caller)(request, payload.user_id)
     session_id = payload.session_id
     if payload.stream:
@@ -136,6 +144,40 @@ async def run_create(request: HttpRequest, payload: RunIn):
         return _sse_response(_follow(started.run_id))
     output = await agent.arun(payload.message, user_id=user_id, session_id=session_id)
     return await sync_to_async(selectors.run_get_for_user)(run_id=output.run_id, user=caller(request))
+
+
+def _version_begin(request: HttpRequest, payload: RunIn) -> tuple[Run, Agent]:
+    """The new version's pending run, beside the run named (which the caller must be able to see,
+    in the session and for the person the payload names, if it names them), counted against its
+    owner's run limit; and the agent to run it."""
+    target = selectors.run_get_for_user(
+        run_id=payload.regenerate_run_id or payload.edit_run_id or "", user=caller(request)
+    )
+    if payload.session_id and payload.session_id != target.session.session_id:
+        raise InvalidInput(f"run {target.run_id!r} is not in session {payload.session_id!r}")
+    if payload.user_id and normalize_user_id(payload.user_id) != target.user.get_username():
+        raise InvalidInput(f"run {target.run_id!r} is not {payload.user_id!r}'s")
+    if not target.is_finished:
+        raise Conflict(
+            f"run {target.run_id!r} is still running: cancel it first", detail={"status": target.status}
+        )
+    run_rate_limit_check(user=target.user)
+    agent = app_agent.agent(acting_user=caller(request))
+    text = payload.message if payload.edit_run_id and payload.message is not None else target.input
+    run = services.run_edit(run=target, input=text, acting_user=caller(request))
+    return run, agent
+
+
+async def _version_run(request: HttpRequest, payload: RunIn):
+    run, agent = await sync_to_async(_version_begin)(request, payload)
+    if payload.stream:
+        events = await agent.arun_pending(run.run_id, stream=True)
+        if events is not None:
+            run_drive(run_id=run.run_id, events=events)
+        await request_connection_give_back()
+        return _sse_response(_follow(run.run_id))
+    await agent.arun_pending(run.run_id)
+    return await sync_to_async(selectors.run_get_for_user)(run_id=run.run_id, user=caller(request))
 
 
 @runs_router.get(
@@ -159,7 +201,9 @@ async def run_events(request: HttpRequest, run_id: Id):
 
 @runs_router.get("/{run_id}", response={200: RunDetailOut, **OBJECT_ERRORS})
 def run_detail(request: HttpRequest, run_id: Id):
-    return selectors.run_get_for_user(run_id=run_id, user=caller(request))
+    run = selectors.run_get_for_user(run_id=run_id, user=caller(request))
+    selectors.versions_attach(runs=[run], session_pk=run.session_id)
+    return run
 
 
 @runs_router.post("/{run_id}/cancel", response={200: RunOut, 409: ErrorOut, **OBJECT_ERRORS})

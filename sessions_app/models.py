@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 
 
 def new_session_id() -> str:
@@ -59,6 +60,14 @@ class Run(models.Model):
     acting_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The turn this run follows: the thread is a tree, and the runs with one parent are versions of
+    # one turn (a message edited, an answer regenerated), each with its own later turns.
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    # When the run was last on the thread shown (made, or switched to): the thread shown ends at the
+    # session's run shown last, and at each turn below a version the latest shown of its versions.
+    shown_at = models.DateTimeField(db_default=Now())
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     input = models.TextField()
     content = models.TextField(blank=True, default="")
@@ -80,6 +89,8 @@ class Run(models.Model):
             models.Index(fields=["session", "status", "-id"], name="run_session_status_recent"),
             models.Index(fields=["user", "-created_at"], name="run_user_recent"),
             models.Index(fields=["status", "created_at"], name="run_status_created"),
+            # The end of the thread shown: the session's run shown last.
+            models.Index(fields=["session", "-shown_at", "-id"], name="run_session_shown"),
         ]
 
     def __str__(self) -> str:

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 
-from agentapp.api_types import InputSchema, NonBlankText, Search, SessionId, Text, UserId
+from agentapp.api_types import Id, InputSchema, NonBlankText, Search, SessionId, Text, UserId
 
 from .services import MAX_MESSAGE_CHARS
 
@@ -16,18 +16,48 @@ SessionSort = Literal["updated_at", "-updated_at", "created_at", "-created_at", 
 
 
 class RunIn(InputSchema):
-    message: NonBlankText = Field(..., max_length=MAX_MESSAGE_CHARS, description="The person's message.")
+    message: NonBlankText | None = Field(
+        None,
+        max_length=MAX_MESSAGE_CHARS,
+        description="The person's message; required, except with `regenerate_run_id` (which reuses "
+        "the run's).",
+    )
     session_id: SessionId | None = Field(
         None, description="A thread id (letters and digits, then also . _ : @ + -); omitted: a new session."
     )
     user_id: UserId | None = Field(None, description="Whom the run is for; omitted: the caller.")
     stream: bool = Field(False, description="Answer with a server-sent event stream instead of JSON.")
+    regenerate_run_id: Id | None = Field(
+        None,
+        description="Ask again for this finished run's answer: a new version of its turn, with the same "
+        "message, shown from now on. The run and the turns after it stay, as another version.",
+    )
+    edit_run_id: Id | None = Field(
+        None,
+        description="Send `message` in place of this finished run's message: a new version of its turn, "
+        "as with regenerate_run_id.",
+    )
+
+    @model_validator(mode="after")
+    def _one_kind_of_run(self) -> RunIn:
+        if self.regenerate_run_id and self.edit_run_id:
+            raise ValueError("give regenerate_run_id or edit_run_id, not both")
+        if self.regenerate_run_id and self.message is not None:
+            raise ValueError("regenerate_run_id asks again with the run's own message: leave message out")
+        if not self.regenerate_run_id and self.message is None:
+            raise ValueError("message is required")
+        return self
 
 
 class RunOut(Schema):
     run_id: str
     session_id: str
     user_id: str
+    parent_run_id: str | None = Field(
+        None,
+        description="The run this one follows in its thread (null: the first turn); runs with one parent "
+        "are versions of one turn.",
+    )
     status: str
     input: str
     content: str
@@ -49,6 +79,10 @@ class RunOut(Schema):
         return obj.session.session_id
 
     @staticmethod
+    def resolve_parent_run_id(obj: Any) -> str | None:
+        return obj.parent.run_id if obj.parent_id else None
+
+    @staticmethod
     def resolve_user_id(obj: Any) -> str:
         return obj.user.get_username()
 
@@ -66,6 +100,11 @@ class RunEventOut(Schema):
 
 class RunDetailOut(RunOut):
     events: list[RunEventOut]
+    version: int = Field(1, description="Which version of its turn this run is, from 1 (the oldest).")
+    versions: list[str] = Field(
+        default_factory=list,
+        description="The run ids of every version of its turn, oldest first (this one too).",
+    )
     sent_by: str | None = Field(
         None, description="who started the run when not its owner (an operator, a service key's account)"
     )

@@ -7,8 +7,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Left
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from agentapp import sql
@@ -20,56 +19,60 @@ from .models import AgentSession, Message, Run, RunFrame, SessionSummary
 HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT, Message.Role.TOOL)
 
 
+def _leaf_sql() -> str:
+    """SQL for the id of the run that ends the thread shown of session `%s`: the one shown last."""
+    return f"SELECT id FROM {sql.table(Run)} WHERE session_id = %s ORDER BY shown_at DESC, id DESC LIMIT 1"
+
+
+def _ancestors_sql(*, start: str, completed_limit: bool) -> str:
+    """A recursive CTE `up(id, status, done)`: the run `start` (SQL giving one id) and the runs
+    before it in its version of the thread, newest first; with `completed_limit`, it stops once it
+    holds `%s` completed runs (`done` counts them), so a turn reads a bounded part of the thread."""
+    runs = sql.table(Run)
+    done = "(r.status = 'completed')::int"
+    stop = " WHERE up.done < %s" if completed_limit else ""
+    return (
+        f"WITH RECURSIVE up(id, parent_id, status, done) AS ("
+        f"SELECT r.id, r.parent_id, r.status, {done} FROM {runs} r WHERE r.id = ({start}) "
+        f"UNION ALL SELECT r.id, r.parent_id, r.status, up.done + {done} "
+        f"FROM {runs} r JOIN up ON r.id = up.parent_id{stop})"
+    )
+
+
 def history_messages(
     *,
-    session_pk: int,
+    run_pk: int,
     num_runs: int | None = None,
     num_messages: int | None = None,
-    exclude_run_pk: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The messages of the session's last completed runs to replay, oldest first, as dicts: what the
-    user and the assistant said, and the tool calls with their results (copies of earlier history
-    that a run stored are left out).
+    """The messages to replay before run `run_pk`, oldest first, as dicts: what the user and the
+    assistant said in the completed runs before it in its version of the thread, with the tool
+    calls and their results (copies of earlier history that a run stored are left out).
 
-    One query whatever the thread's length, bounded by a LIMIT. Read on every turn, so written as
-    SQL (see agentapp.sql).
+    One query whatever the thread's length: it walks back from the run's parent only as far as it
+    needs (`num_runs` completed runs, or as many as `num_messages` could take). Read on every turn,
+    so written as SQL (see agentapp.sql).
     """
-    messages, runs = sql.table(Message), sql.table(Run)
+    limit = num_messages if num_messages is not None else num_runs
+    if limit is not None and limit <= 0:
+        return []
+    messages = sql.table(Message)
     roles = ", ".join(["%s"] * len(HISTORY_ROLES))
-    wanted = (
-        f"m.role IN ({roles}) AND NOT m.from_history"
-        " AND (m.content <> '' OR m.role = 'tool' OR m.tool_calls <> '[]'::jsonb)"
+    start = f"SELECT parent_id FROM {sql.table(Run)} WHERE id = %s"
+    chain = _ancestors_sql(start=start, completed_limit=limit is not None)
+    params: list[Any] = [run_pk] + ([limit] if limit is not None else [])
+    query = (
+        f"{chain} SELECT m.role, m.content, m.tool_calls, m.tool_call_id FROM {messages} m "
+        f"WHERE m.run_id IN (SELECT id FROM up WHERE status = %s) AND m.role IN ({roles}) "
+        "AND NOT m.from_history AND (m.content <> '' OR m.role = 'tool' OR m.tool_calls <> '[]'::jsonb)"
     )
-    params: list[Any] = [*HISTORY_ROLES]
+    params += [Run.Status.COMPLETED, *HISTORY_ROLES]
+    # A run comes after the one it follows, so ids order the runs of one version of the thread.
     if num_messages is not None:
-        query = (
-            f"SELECT m.role, m.content, m.tool_calls, m.tool_call_id FROM {messages} m "
-            f"JOIN {runs} r ON r.id = m.run_id WHERE {wanted} AND m.session_id = %s AND r.status = %s"
-        )
-        params += [session_pk, Run.Status.COMPLETED]
-        if exclude_run_pk is not None:
-            query += " AND m.run_id <> %s"
-            params.append(exclude_run_pk)
-        rows = sql.fetch(
-            f"{query} ORDER BY m.run_id DESC, m.position DESC LIMIT %s", [*params, max(0, num_messages)]
-        )
+        rows = sql.fetch(f"{query} ORDER BY m.run_id DESC, m.position DESC LIMIT %s", [*params, num_messages])
         rows.reverse()
     else:
-        # No session filter on the messages: the run ids imply it, and with one the planner may scan
-        # the whole thread.
-        recent = f"SELECT id FROM {runs} WHERE session_id = %s AND status = %s"
-        params += [session_pk, Run.Status.COMPLETED]
-        if exclude_run_pk is not None:
-            recent += " AND id <> %s"
-            params.append(exclude_run_pk)
-        if num_runs is not None:
-            recent += " ORDER BY id DESC LIMIT %s"
-            params.append(max(0, num_runs))
-        query = (
-            f"SELECT m.role, m.content, m.tool_calls, m.tool_call_id FROM {messages} m "
-            f"WHERE {wanted} AND m.run_id IN ({recent}) ORDER BY m.run_id, m.position"
-        )
-        rows = sql.fetch(query, params)
+        rows = sql.fetch(f"{query} ORDER BY m.run_id, m.position", params)
     return [
         {
             "role": role,
@@ -79,6 +82,24 @@ def history_messages(
         }
         for role, content, calls, call_id in rows
     ]
+
+
+def shown_path_pks(*, session_pk: int, before_pk: int | None = None, limit: int | None = None) -> list[int]:
+    """The ids of the runs of the thread shown, newest first: from its end (or from the run before
+    `before_pk`) back, at most `limit`."""
+    start = (
+        f"SELECT parent_id FROM {sql.table(Run)} WHERE id = %s AND session_id = %s"
+        if before_pk is not None
+        else _leaf_sql()
+    )
+    params: list[Any] = [before_pk, session_pk] if before_pk is not None else [session_pk]
+    query = f"{_ancestors_sql(start=start, completed_limit=False)} SELECT id FROM up"
+    if limit is not None:
+        # PostgreSQL walks a recursive query only as far as its reader fetches: one page reads one
+        # page of the thread, however long.
+        query += " LIMIT %s"
+        params.append(max(0, limit))
+    return [pk for (pk,) in sql.fetch(query, params)]
 
 
 MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "from_history")
@@ -94,8 +115,10 @@ def session_messages(*, session: AgentSession, with_history_copies: bool = False
 
 
 def session_message_rows(*, session: AgentSession) -> list[dict[str, Any]]:
-    """Every message of the thread, oldest first, as dicts of MESSAGE_FIELDS."""
-    return list(session_messages(session=session).values(*MESSAGE_FIELDS))
+    """The messages of the thread shown (of each turn, the version shown), oldest first, as dicts of
+    MESSAGE_FIELDS."""
+    shown = shown_path_pks(session_pk=session.pk)
+    return list(session_messages(session=session).filter(run_id__in=shown).values(*MESSAGE_FIELDS))
 
 
 def session_runs_with_messages(*, session: AgentSession) -> list[tuple[Run, list[dict[str, Any]]]]:
@@ -125,14 +148,24 @@ def run_get(*, run_id: str) -> Run:
     return run
 
 
-def summary_for_context(*, session_pk: int) -> dict[str, Any] | None:
-    """The session summary's text and topics, or None: read on every turn, so as SQL (see agentapp.sql)."""
+def summary_for_context(*, session_pk: int, run_pk: int) -> dict[str, Any] | None:
+    """The session summary's text and topics for run `run_pk`, or None; also None when the summary
+    is of another version of the thread (its last run is not before this run): read on every turn,
+    so as SQL (see agentapp.sql). The walk back stops at the summary's last run, usually a few
+    turns back."""
+    summaries, runs = sql.table(SessionSummary), sql.table(Run)
     rows = sql.fetch(
-        f"SELECT text, topics FROM {sql.table(SessionSummary)} WHERE session_id = %s", [session_pk]
+        f"WITH RECURSIVE s AS (SELECT text, topics, last_run_id FROM {summaries} WHERE session_id = %s), "
+        f"up(id, parent_id) AS (SELECT r.id, r.parent_id FROM {runs} r "
+        "WHERE r.id = %s AND EXISTS (SELECT 1 FROM s WHERE last_run_id IS NOT NULL) "
+        f"UNION ALL SELECT r.id, r.parent_id FROM {runs} r JOIN up ON r.id = up.parent_id "
+        "WHERE up.id <> (SELECT last_run_id FROM s)) "
+        "SELECT text, topics, last_run_id IS NULL OR last_run_id IN (SELECT id FROM up) FROM s",
+        [session_pk, run_pk],
     )
-    if not rows:
+    if not rows or not rows[0][2]:
         return None
-    text, topics = rows[0]
+    text, topics, _ = rows[0]
     return {"text": text, "topics": sql.json_column(topics) or []}
 
 
@@ -169,9 +202,17 @@ def session_get_for_user(*, session_id: str, user: User) -> AgentSession:
     )
 
 
+def run_in_session(*, run_id: str, session_pk: int) -> Run:
+    """A run of this session, else RunNotFound."""
+    run = Run.objects.filter(run_id=run_id, session_id=session_pk).first()
+    if run is None:
+        raise RunNotFound(f"run {run_id!r} is not in this chat (was it deleted?): reload the page")
+    return run
+
+
 def run_get_for_user(*, run_id: str, user: User) -> Run:
     return one_visible_to(
-        Run.objects.select_related("session", "user", "acting_user").filter(run_id=run_id),
+        Run.objects.select_related("session", "user", "acting_user", "parent").filter(run_id=run_id),
         viewer=user,
         not_found=RunNotFound(f"run {run_id!r} not found"),
     )
@@ -187,7 +228,7 @@ def runs_for_user(
     date_to: date | None = None,
 ) -> QuerySet[Run]:
     """Runs newest first; people see their own, operators their people's too (and may filter by user)."""
-    runs = visible_to(Run.objects.select_related("user", "session"), viewer=user)
+    runs = visible_to(Run.objects.select_related("user", "session", "parent"), viewer=user)
     if username and acts_for_others(user):
         runs = runs.filter(user__username=username)
     if session_id:
@@ -211,18 +252,29 @@ class PendingRun(NamedTuple):
 
 def summary_runs_pending(
     *, session_pk: int, after_run_pk: int | None, limit: int, max_chars: int
-) -> list[PendingRun]:
-    """The session's completed runs after `after_run_pk`, oldest first, at most `limit`.
+) -> tuple[list[PendingRun], bool]:
+    """The completed runs of the thread shown after `after_run_pk`, oldest first, at most `limit`;
+    and whether `after_run_pk` is on the thread shown at all (False: the summary is of another
+    version, and these are the runs from the thread's start).
 
     Only ids and the first `max_chars` of each input and reply are read, so one summary fold
     reads a bounded amount whatever the replies' length.
     """
-    runs = Run.objects.filter(session_id=session_pk, status=Run.Status.COMPLETED)
-    if after_run_pk is not None:
-        runs = runs.filter(pk__gt=after_run_pk)
-    heads = runs.annotate(input_head=Left("input", max_chars), content_head=Left("content", max_chars))
-    rows = heads.order_by("pk").values_list("pk", "run_id", "input_head", "content_head")[: max(0, limit)]
-    return [PendingRun(*row) for row in rows]
+    runs = sql.table(Run)
+    after = after_run_pk if after_run_pk is not None else 0
+    rows = sql.fetch(
+        "WITH RECURSIVE up(id, parent_id) AS ("
+        f"SELECT id, parent_id FROM {runs} WHERE id = ({_leaf_sql()}) "
+        f"UNION ALL SELECT r.id, r.parent_id FROM {runs} r JOIN up ON r.id = up.parent_id "
+        "WHERE up.id <> %s) "
+        "SELECT EXISTS (SELECT 1 FROM up WHERE id = %s), "
+        "r.id, r.run_id, LEFT(r.input, %s), LEFT(r.content, %s) FROM (SELECT 1) AS one "
+        f"LEFT JOIN ({runs} r JOIN up ON up.id = r.id AND r.status = %s AND r.id <> %s) "
+        "ON TRUE ORDER BY r.id LIMIT %s",
+        [session_pk, after, after, max_chars, max_chars, Run.Status.COMPLETED, after, max(0, limit)],
+    )
+    on_path = after_run_pk is None or bool(rows and rows[0][0])
+    return [PendingRun(*row[1:]) for row in rows if row[1] is not None], on_path
 
 
 # --- the chat page ----------------------------------------------------------------------
@@ -234,27 +286,57 @@ def sessions_for_sidebar(*, user_pk: int, search: str = "", limit: int = 50) -> 
 
 
 def thread_runs(*, session_pk: int, before_pk: int | None = None, limit: int = 15) -> tuple[list[Run], bool]:
-    """The session's last `limit` runs before `before_pk`, oldest first, and whether older ones exist.
+    """The last `limit` runs of the thread shown (before `before_pk`), oldest first, and whether
+    older ones exist; each with its versions (see `versions_attach`).
 
     Each run is one exchange (the user's message and the reply), so 15 runs are the last 30 messages.
     The memory changes each run made come along in one more query, for its "remembered" chips.
     """
-    runs = Run.objects.filter(session_id=session_pk)
-    if before_pk is not None:
-        runs = runs.filter(pk__lt=before_pk)
-    rows = list(runs.order_by("-id").prefetch_related("memory_changes")[: max(0, limit) + 1])
-    has_older = len(rows) > limit
-    rows = rows[:limit]
-    rows.reverse()
+    pks = shown_path_pks(session_pk=session_pk, before_pk=before_pk, limit=max(0, limit) + 1)
+    has_older = len(pks) > limit
+    rows = list(Run.objects.filter(pk__in=pks[:limit]).order_by("id").prefetch_related("memory_changes"))
+    versions_attach(runs=rows, session_pk=session_pk)
     return rows, has_older
 
 
 def run_for_render(*, run_pk: int) -> Run:
-    return Run.objects.select_related("session").prefetch_related("memory_changes").get(pk=run_pk)
+    run = Run.objects.select_related("session").prefetch_related("memory_changes").get(pk=run_pk)
+    versions_attach(runs=[run], session_pk=run.session_id)
+    return run
 
 
-def session_is_last_run(*, run: Run) -> bool:
-    return not Run.objects.filter(session_id=run.session_id, pk__gt=run.pk).exists()
+def versions_attach(*, runs: list[Run], session_pk: int) -> None:
+    """Set on each run its versions, the runs that share its parent (itself included), oldest first:
+    `versions` (their run ids), `version` (its number among them, from 1), `version_before` and
+    `version_after` (the run ids the arrows to the previous and next lead to, or None) and
+    `other_versions_changed_memory` (whether another version wrote to memory: those writes stay).
+    One query."""
+    if not runs:
+        return
+    parents = {run.parent_id for run in runs}
+    siblings = Q(parent_id__in=[p for p in parents if p is not None])
+    if None in parents:
+        siblings |= Q(parent__isnull=True)
+    rows = (
+        Run.objects.filter(siblings, session_id=session_pk)
+        .annotate(changes=Count("memory_changes"))
+        .order_by("id")
+        .values_list("parent_id", "run_id", "changes")
+    )
+    by_parent: dict[int | None, list[tuple[str, int]]] = {}
+    for parent_id, run_id, changes in rows:
+        by_parent.setdefault(parent_id, []).append((run_id, changes))
+    for run in runs:
+        versions = by_parent.get(run.parent_id) or [(run.run_id, 0)]
+        ids = [run_id for run_id, _ in versions]
+        run.versions = ids  # type: ignore[attr-defined]
+        at = ids.index(run.run_id) if run.run_id in ids else 0
+        run.version = at + 1  # type: ignore[attr-defined]
+        run.version_before = ids[at - 1] if at > 0 else None  # type: ignore[attr-defined]
+        run.version_after = ids[at + 1] if at + 1 < len(ids) else None  # type: ignore[attr-defined]
+        run.other_versions_changed_memory = any(  # type: ignore[attr-defined]
+            changes for run_id, changes in versions if run_id != run.run_id
+        )
 
 
 def session_for_sidebar(*, session_pk: int) -> AgentSession | None:
@@ -276,9 +358,13 @@ def runs_settled(*, settled_before: timedelta, horizon: timedelta) -> QuerySet[R
 
 
 def sessions_behind_their_summary(*, settled_before: timedelta, horizon: timedelta) -> list[str]:
-    """Session ids whose summary does not cover their last settled completed run."""
+    """Session ids whose summary does not cover their last settled completed run (the end of the
+    thread shown: a run of a version not shown has nothing to add)."""
     covered = SessionSummary.objects.filter(session=OuterRef("session"), last_run_id__gte=OuterRef("pk"))
-    behind = runs_settled(settled_before=settled_before, horizon=horizon).filter(~Exists(covered))
+    shown_later = Run.objects.filter(session_id=OuterRef("session_id"), shown_at__gt=OuterRef("shown_at"))
+    behind = runs_settled(settled_before=settled_before, horizon=horizon).filter(
+        ~Exists(covered), ~Exists(shown_later)
+    )
     return list(behind.values_list("session__session_id", flat=True).distinct().order_by()[:MISSED_BATCH])
 
 

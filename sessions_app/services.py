@@ -6,13 +6,13 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from agentapp import sql
@@ -113,6 +113,9 @@ def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
     ), owner
 
 
+SHOWN_END: Literal["shown end"] = "shown end"
+
+
 def run_create(
     *,
     session: AgentSession,
@@ -121,8 +124,14 @@ def run_create(
     model_provider: str = "",
     status: str = Run.Status.RUNNING,
     acting_user: User | None = None,
+    parent_pk: int | Literal["shown end"] | None = SHOWN_END,
 ) -> Run:
     """The Run and the user's message, in one transaction, so the message is never lost.
+
+    `parent_pk`: the run it follows, of the same session; by default the end of the thread shown,
+    read in the INSERT itself. Given (None: the thread's first turn), the new run is a version of
+    that turn, beside the runs that already follow it. Either way the new run is now the end of
+    the thread shown.
 
     `acting_user` is who sent it when that is not the session's owner (an operator, a service key):
     the run stays the owner's, and the run page says who really spoke.
@@ -130,10 +139,24 @@ def run_create(
     _check_message(input)
     now = timezone.now()
     with transaction.atomic():
+        if parent_pk == SHOWN_END:
+            # Runs begun at once in one thread follow one another, in the order they take this lock
+            # (the INSERT below then sees the one before), rather than all follow the same run as
+            # versions of one turn. NO KEY UPDATE: foreign-key checks of other writes do not wait.
+            sql.fetch(
+                f"SELECT 1 FROM {sql.table(AgentSession)} WHERE id = %s FOR NO KEY UPDATE", [session.pk]
+            )
         run = Run.objects.create(
             session=session,
             user_id=session.user_id,
             acting_user=acting_user if acting_user and acting_user.pk != session.user_id else None,
+            parent_id=(
+                Subquery(
+                    Run.objects.filter(session_id=session.pk).order_by("-shown_at", "-id").values("id")[:1]
+                )
+                if parent_pk == SHOWN_END
+                else parent_pk
+            ),
             status=status,
             input=input,
             model_id=model_id,
@@ -141,6 +164,9 @@ def run_create(
             started_at=now if status == Run.Status.RUNNING else None,
         )
         Message.objects.create(run=run, session=session, role=Message.Role.USER, content=input, position=0)
+    if parent_pk == SHOWN_END:
+        # The INSERT chose the parent: the field loads from the row when first read, if ever.
+        run.__dict__.pop("parent_id")
     return run
 
 
@@ -317,21 +343,51 @@ def run_frames_add(*, run_id: str, frames: Sequence[tuple[int, str, dict[str, An
         )
 
 
-# --- the chat ---------------------------------------------------------------------------
-def run_retry(
+# --- versions: a message edited, an answer regenerated ----------------------------------------
+def run_regenerate(
     *, run: Run, model_id: str = "", model_provider: str = "", acting_user: User | None = None
 ) -> Run:
-    """A new pending run with a failed run's message; the failed one stays in the history as failed."""
-    if run.status not in (Run.Status.ERROR, Run.Status.CANCELLED):
-        raise Conflict("only a failed or stopped run can be retried")
+    """A new pending version of `run`'s turn with the same message: beside it, shown from now on.
+    The run and its later turns stay, a version away; so do the memory changes it made."""
+    return run_edit(
+        run=run, input=run.input, model_id=model_id, model_provider=model_provider, acting_user=acting_user
+    )
+
+
+def run_edit(
+    *,
+    run: Run,
+    input: str,
+    model_id: str = "",
+    model_provider: str = "",
+    acting_user: User | None = None,
+) -> Run:
+    """A new pending version of `run`'s turn with the message `input`, as `run_regenerate`."""
+    if not run.is_finished:
+        raise Conflict("this answer is still being written: stop it first")
     return run_create(
         session=run.session,
-        input=run.input,
+        input=input,
         model_id=model_id,
         model_provider=model_provider,
         status=Run.Status.PENDING,
         acting_user=acting_user,
+        parent_pk=run.parent_id,
     )
+
+
+def run_version_show(*, run: Run) -> None:
+    """Show the version `run`: the thread shown ends where it last ended below it (at the run shown
+    last among `run` and its later turns), which becomes the run shown last. One statement."""
+    runs = sql.table(Run)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE below(id) AS (SELECT %s::bigint UNION ALL "
+            f"SELECT r.id FROM {runs} r JOIN below ON r.parent_id = below.id) "
+            f"UPDATE {runs} SET shown_at = STATEMENT_TIMESTAMP() WHERE id = (SELECT r.id FROM {runs} r "
+            "JOIN below ON r.id = below.id ORDER BY r.shown_at DESC, r.id DESC LIMIT 1)",
+            [run.pk],
+        )
 
 
 def session_title_set_if_empty(*, session_id: str, title: str) -> bool:

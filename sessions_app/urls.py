@@ -11,7 +11,10 @@ urlpatterns = [
     path("chat/sessions/", views.session_list, name="list"),
     path("chat/runs/<str:run_id>/stream/", views.run_events, name="stream"),
     path("chat/runs/<str:run_id>/stop/", views.run_stop, name="stop"),
-    path("chat/runs/<str:run_id>/retry/", views.run_retry, name="retry"),
+    path("chat/runs/<str:run_id>/regenerate/", views.run_regenerate, name="regenerate"),
+    path("chat/runs/<str:run_id>/edit/", views.run_edit, name="edit"),
+    path("chat/runs/<str:run_id>/message/", views.run_message, name="message"),
+    path("chat/runs/<str:run_id>/show/", views.run_show, name="show"),
     # `path:` so that a session whose id holds a slash (stored before ids were checked) still opens
     # and deletes; the page itself comes last, after the routes below it in the tree.
     path("chats/<path:session_id>/messages/", views.message_send, name="send"),

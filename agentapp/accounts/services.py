@@ -15,6 +15,7 @@ from agentapp.errors import InvalidInput
 from memory_app.models import Memory, MemoryChange
 from sessions_app.models import AgentSession, Message, Run, RunEvent, SessionSummary
 from sessions_app.services import runs_lock
+from sessions_app.versions import Place, places
 
 from .models import Preferences, Theme
 
@@ -35,9 +36,15 @@ def _when(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def _run(run: Run) -> dict[str, Any]:
+def _run(run: Run, place: Place) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
+        # Every version of every turn: `parent_run_id` is the run it follows, `version` its number
+        # among the versions of its turn, `shown` whether it is on the thread the chat shows.
+        "parent_run_id": place.parent_run_id,
+        "version": place.version,
+        "versions": place.versions,
+        "shown": place.shown,
         "status": run.status,
         "input": run.input,
         "content": run.content,
@@ -67,6 +74,8 @@ def _run(run: Run) -> dict[str, Any]:
 
 def _session(session: AgentSession) -> dict[str, Any]:
     summary = getattr(session, "summary", None)
+    runs = list(session.runs.all())
+    shape = places(runs)
     return {
         "session_id": session.session_id,
         "title": session.title,
@@ -79,7 +88,7 @@ def _session(session: AgentSession) -> dict[str, Any]:
             if summary
             else None
         ),
-        "runs": [_run(run) for run in session.runs.all()],
+        "runs": [_run(run, shape[run.pk]) for run in runs],
     }
 
 

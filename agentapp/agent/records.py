@@ -162,6 +162,8 @@ class RunRecord:
     total_tokens: int = 0
     duration_ms: int = 0
     messages: list[Message] = field(default_factory=list)
+    # The run it follows in the thread; runs with one parent are versions of one turn.
+    parent_run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,3 +229,6 @@ class SummaryInputs:
     summary: SessionSummaryRecord | None
     turns: list[SummaryTurn]
     more: bool  # runs past this batch are waiting too
+    # The last run of a stored summary of another version of the thread (a turn edited or
+    # regenerated before its end): the fold starts afresh and replaces it.
+    replaces: str | None = None

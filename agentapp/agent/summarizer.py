@@ -204,7 +204,12 @@ def update_summary(
             return SummaryUpdate(folded, requests, dropped, pending=False)
         requests += 1
         if _fold(
-            manager.model if manager and manager.model else model, db, session_id, inputs, manager=manager
+            manager.model if manager and manager.model else model,
+            db,
+            session_id,
+            inputs,
+            manager=manager,
+            expected_last_run_id=inputs.replaces,
         ):
             folded += len(inputs.turns)
         else:

@@ -72,11 +72,7 @@ def _render_every(text: str) -> float:
 def final_frame(*, run_pk: int, after_run: bool) -> bytes:
     """The reply as stored, rendered; after a run it also refreshes the memory panel and the sidebar entry."""
     run = selectors.run_for_render(run_pk=run_pk)
-    context = {
-        "run": run,
-        "is_last": selectors.session_is_last_run(run=run),
-        "oob": after_run,
-    }
+    context = {"run": run, "oob": after_run}
     if after_run:
         context.update(memory_panel(user_pk=run.user_id, last_run=run))
         item = selectors.session_for_sidebar(session_pk=run.session_id)

@@ -68,6 +68,8 @@ def chat_page(
         "max_message_chars": services.MAX_MESSAGE_CHARS,
         "error": error,
         "message": message,
+        # An untitled chat's entry asks for its title until a worker has written it.
+        "title_poll_pk": session.pk if session is not None and not session.title else None,
         **memory_panel(
             user_pk=session.user_id if session else request.user.pk, last_run=runs[-1] if runs else None
         ),
@@ -101,8 +103,16 @@ def _start(request: AuthedRequest, run: Run) -> None:
         async_to_sync(run_start)(run_id=run.run_id)
 
 
-def _create_pending_run(session: AgentSession, text: str, sender: User) -> Run:
+def _create_pending_run(session: AgentSession, text: str, sender: User, parent_run_id: str) -> Run:
+    """The message as a new pending run after `parent_run_id`, the last turn the sender's page
+    shows (the version they see, though another tab may have switched since); without one, after
+    the end of the thread shown."""
     model = configured_model()
+    parent = (
+        selectors.run_in_session(run_id=parent_run_id, session_pk=session.pk).pk
+        if parent_run_id
+        else services.SHOWN_END
+    )
     return services.run_create(
         session=session,
         input=text,
@@ -110,6 +120,7 @@ def _create_pending_run(session: AgentSession, text: str, sender: User) -> Run:
         model_provider=model.provider,
         status=Run.Status.PENDING,
         acting_user=sender,
+        parent_pk=parent,
     )
 
 
@@ -136,8 +147,9 @@ def session_new(request: AuthedRequest) -> HttpResponse:
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response
-    # Not started here: the page it opens must find it unfinished, to stream it and then ask for
-    # the new chat's title; its stream starts it a moment later.
+    # Started now, like any message: the page it opens streams it, or shows it answered already,
+    # and its sidebar entry asks for the title a worker writes (see `chat_page`).
+    _start(request, run)
     url = reverse("sessions:detail", args=[run.session.session_id])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -149,13 +161,16 @@ def message_send(request: AuthedRequest, session_id: str) -> HttpResponse:
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
         run_rate_limit_check(user=request.user)
-        run = _create_pending_run(session, request.POST.get("message", ""), request.user)
+        run = _create_pending_run(
+            session, request.POST.get("message", ""), request.user, request.POST.get("parent", "")
+        )
     except AgentAppError as exc:
         return _error(exc)
     _start(request, run)
     if not request.htmx:
         return redirect("sessions:detail", session.session_id)
-    return render(request, f"{TEMPLATE}#run-block", {"run": run, "is_last": True})
+    selectors.versions_attach(runs=[run], session_pk=session.pk)
+    return render(request, f"{TEMPLATE}#run-block", {"run": run})
 
 
 @login_required
@@ -247,21 +262,68 @@ def run_stop(request: AuthedRequest, run_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@login_required
-@require_POST
-def run_retry(request: AuthedRequest, run_id: str) -> HttpResponse:
-    """A failed run's message again, as a new run; the failed one stays in the thread."""
-    failed = selectors.run_get_for_user(run_id=run_id, user=request.user)
+def _thread(request: AuthedRequest, session: AgentSession) -> HttpResponse:
+    """The thread shown, again: after a version is made or chosen, every later turn changes."""
+    if not request.htmx:
+        return redirect("sessions:detail", session.session_id)
+    runs, has_older = selectors.thread_runs(session_pk=session.pk, limit=PAGE_RUNS)
+    return render(request, f"{TEMPLATE}#thread", {"session": session, "runs": runs, "has_older": has_older})
+
+
+def _new_version(request: AuthedRequest, run: Run, text: str) -> HttpResponse:
+    """A new version of `run`'s turn with the message `text` (an unfinished run is stopped first),
+    started at once; then the thread, which now shows it."""
     model = configured_model()
     try:
         run_rate_limit_check(user=request.user)
-        run = services.run_retry(
-            run=failed, model_id=model.id, model_provider=model.provider, acting_user=request.user
+        if not run.is_finished:
+            services.run_cancel(run=run)
+            run.refresh_from_db(fields=["status"])
+        new = services.run_edit(
+            run=run, input=text, model_id=model.id, model_provider=model.provider, acting_user=request.user
         )
     except AgentAppError as exc:
         return _error(exc)
-    _start(request, run)
-    if not request.htmx:
-        return redirect("sessions:detail", failed.session.session_id)
-    failed = selectors.run_for_render(run_pk=failed.pk)
-    return render(request, f"{TEMPLATE}#retried", {"failed": failed, "run": run, "is_last": True})
+    _start(request, new)
+    return _thread(request, run.session)
+
+
+@login_required
+@require_POST
+def run_regenerate(request: AuthedRequest, run_id: str) -> HttpResponse:
+    """Ask the model again for this turn: a new version beside the answer, which stays one version back."""
+    run = selectors.run_get_for_user(run_id=run_id, user=request.user)
+    return _new_version(request, run, run.input)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_edit(request: AuthedRequest, run_id: str) -> HttpResponse:
+    """GET: the message as a form, in place of its bubble. POST: the edited message as a new version
+    of the turn."""
+    run = selectors.run_get_for_user(run_id=run_id, user=request.user)
+    if request.method == "POST":
+        return _new_version(request, run, request.POST.get("message", ""))
+    context = {
+        "run": selectors.run_for_render(run_pk=run.pk),
+        "max_message_chars": services.MAX_MESSAGE_CHARS,
+    }
+    return render(request, f"{TEMPLATE}#edit-form", context)
+
+
+@login_required
+@require_GET
+def run_message(request: AuthedRequest, run_id: str) -> HttpResponse:
+    """The message's bubble again (an edit cancelled)."""
+    run = selectors.run_get_for_user(run_id=run_id, user=request.user)
+    return render(request, f"{TEMPLATE}#user-message", {"run": selectors.run_for_render(run_pk=run.pk)})
+
+
+@login_required
+@require_POST
+def run_show(request: AuthedRequest, run_id: str) -> HttpResponse:
+    """Show this version of its turn (the version arrows), with the later turns it had; kept for
+    the next visit."""
+    run = selectors.run_get_for_user(run_id=run_id, user=request.user)
+    services.run_version_show(run=run)
+    return _thread(request, run.session)

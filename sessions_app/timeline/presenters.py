@@ -18,6 +18,7 @@ from django.utils import timezone
 from memory_app.models import Memory, MemoryChange
 
 from ..models import AgentSession, Run, RunEvent
+from ..versions import Place, places
 from . import layout
 
 KNOWN_KINDS = {kind.value for kind in RunEvent.Kind}
@@ -411,6 +412,7 @@ class SessionRun:
     duration: str
     start: str
     input: str
+    place: Place
 
 
 @dataclass
@@ -446,6 +448,7 @@ def session_timeline(*, session: AgentSession) -> SessionTimeline:
         ends.append(timezone.now())
     start = min(starts, default=session.created_at)
     total_ms = max(layout.ms_between(start, max(ends, default=start)), 1.0)
+    shape = places(runs)
     rows = []
     for run, run_start in zip(runs, starts, strict=True):
         offset = layout.ms_between(start, run_start)
@@ -458,6 +461,7 @@ def session_timeline(*, session: AgentSession) -> SessionTimeline:
                 duration=layout.format_ms(run.duration_ms),
                 start=f"+{layout.format_ms(offset)}",
                 input=layout.redact(run.input),
+                place=shape[run.pk],
             )
         )
     chart = layout.token_chart(

@@ -15,7 +15,13 @@ from agentapp.http import AuthedRequest
 from agentapp.ownership import acts_for_others
 
 from ..models import Run
-from ..selectors import run_get_for_user, runs_for_user, session_get_for_user
+from ..selectors import (
+    run_get_for_user,
+    runs_for_user,
+    session_get_for_user,
+    shown_path_pks,
+    versions_attach,
+)
 from . import layout, presenters
 
 RUNS_PER_PAGE = 25
@@ -70,7 +76,12 @@ def run_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def run_detail(request: AuthedRequest, run_id: str) -> HttpResponse:
     run = run_get_for_user(run_id=run_id, user=request.user)
-    return render(request, f"{TEMPLATES}/detail.html", {"tl": presenters.run_timeline(run=run)})
+    versions_attach(runs=[run], session_pk=run.session_id)
+    context = {
+        "tl": presenters.run_timeline(run=run),
+        "shown": run.pk in shown_path_pks(session_pk=run.session_id),
+    }
+    return render(request, f"{TEMPLATES}/detail.html", context)
 
 
 @login_required

@@ -1,6 +1,7 @@
 // What htmx cannot do for the chat: autoscroll, Enter to send, keep the place when older messages load,
 // keep the Send button disabled while a reply streams, the phone's pane tabs, the length counter, the
-// tab's title, Esc to cancel a rename, and telling a screen reader that a reply came.
+// tab's title, Esc to cancel a rename or an edit, say which turn a message follows, keep the place
+// when another version of a turn is shown, and telling a screen reader that a reply came.
 (function () {
   "use strict";
   var thread = document.getElementById("thread");
@@ -124,26 +125,52 @@
       }
       if (error) error.hidden = true;
     });
+    // A message follows the last turn this page shows: the version the person sees, whatever
+    // another tab chose since.
+    composer.addEventListener("htmx:configRequest", function (event) {
+      var turns = document.querySelectorAll("#thread-runs .exchange[data-run-id]");
+      if (turns.length) event.detail.parameters.parent = turns[turns.length - 1].getAttribute("data-run-id");
+    });
     document.body.addEventListener("htmx:responseError", function (event) {
-      if (event.detail.elt === composer) {
-        showError(event.detail.xhr.responseText || "Something went wrong; please try again.");
+      var elt = event.detail.elt;
+      var text = event.detail.xhr.responseText || "Something went wrong; please try again.";
+      var form = elt && elt.closest ? elt.closest(".edit-form") : null;
+      if (form) {
+        var formError = form.querySelector(".form-error");
+        formError.textContent = text;
+        formError.hidden = false;
+      } else if (elt === composer || (elt && elt.closest && elt.closest("#thread-runs"))) {
+        showError(text); // a regenerate or a version refused (the run limit, say): said by the composer
       }
     });
   }
 
-  // Renaming a chat: Esc puts the entry back as it was.
+  // Renaming a chat or editing a message: Esc puts it back as it was.
   document.body.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || !event.target.closest) return;
-    var form = event.target.closest(".rename-form");
-    var cancel = form && form.querySelector(".rename-cancel");
+    var form = event.target.closest(".rename-form, .edit-form");
+    var cancel = form && form.querySelector(".rename-cancel, .edit-cancel");
     if (cancel) {
       event.preventDefault();
       cancel.click();
     }
   });
 
-  // Older messages are prepended above what is on screen: keep the reader where they were.
+  // Older messages are prepended above what is on screen: keep the reader where they were. Another
+  // version of a turn replaces the thread below it: that turn stays where it was on screen, and the
+  // ‹ › pressed keeps the focus.
   var heightBefore = null;
+  var switched = null;
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.classList || !elt.classList.contains("version-btn")) return;
+    var turn = elt.closest(".exchange");
+    switched = {
+      id: (elt.getAttribute("hx-post").match(/\/runs\/([^/]+)\/show\//) || [])[1],
+      label: elt.getAttribute("aria-label"),
+      offset: turn.getBoundingClientRect().top - thread.getBoundingClientRect().top
+    };
+  });
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.elt;
     heightBefore = elt && elt.classList && elt.classList.contains("older") ? thread.scrollHeight : null;
@@ -152,8 +179,19 @@
     if (heightBefore !== null) {
       thread.scrollTop += thread.scrollHeight - heightBefore;
       heightBefore = null;
+    } else if (switched && event.detail.target && event.detail.target.id === "thread-runs") {
+      var turn = document.getElementById("exchange-" + switched.id);
+      if (turn) {
+        thread.scrollTop += turn.getBoundingClientRect().top - thread.getBoundingClientRect().top - switched.offset;
+        var again = turn.querySelector('.version-btn[aria-label="' + switched.label + '"]:not([disabled])') ||
+          turn.querySelector(".version-btn:not([disabled])");
+        if (again) again.focus();
+        var at = turn.querySelector(".versions-at");
+        if (announcer && at) announcer.textContent = "Version " + at.textContent.replace("/", " of ") + " shown.";
+      }
+      switched = null;
     } else if (event.detail.target && event.detail.target.id === "thread-runs") {
-      toBottom(); // the message just sent and its placeholder
+      toBottom(); // the message just sent and its placeholder, or a new version of a turn
     }
     syncComposer();
   });

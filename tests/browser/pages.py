@@ -35,6 +35,7 @@ def demo_world(alice) -> World:
     from agentapp import app_agent
     from apikeys.services import apikey_create
     from memory_app.models import Memory
+    from sessions_app import services
     from sessions_app.models import Run, RunEvent
 
     agent = app_agent.agent()
@@ -43,6 +44,9 @@ def demo_world(alice) -> World:
     apikey_create(user=alice, name="billing backend")
     run = Run.objects.filter(session__session_id="sarah-thread").order_by("created_at").first()
     assert run is not None
+    # A second version of the first turn, then the first shown again: the chat shows "1/2".
+    agent.run_pending(services.run_regenerate(run=run).run_id)
+    services.run_version_show(run=run)
     event = RunEvent.objects.filter(run=run).order_by("pk").first()
     assert event is not None
     memory = Memory.objects.filter(user=alice).order_by("created_at").first()
@@ -68,7 +72,7 @@ def demo_world(alice) -> World:
 # What each page is for, which must be on it and within the window's width at every size.
 KEY_CONTROLS = {
     "home": ["#composer textarea", "#composer .btn-send"],
-    "chat": ["#composer textarea", "#composer .btn-send", "#thread-title"],
+    "chat": ["#composer textarea", "#composer .btn-send", "#thread-title", ".versions", ".btn-edit"],
     "memories": ["#memory-new-text", "#memory-add button[type=submit]", "#memory-filters input[type=search]"],
     "memory history": [".mem-history-panel h2", ".mem-changes"],
     # Wide tables and the time axis scroll sideways inside their own box, which must fit.

@@ -1,4 +1,4 @@
-"""The chat in a real browser (Debian chromium): streaming, the sidebar, Stop, Retry, the memory panel."""
+"""The chat in a real browser (Debian chromium): streaming, the sidebar, Stop, Regenerate, memories."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_stop_keeps_the_partial_reply(page, alice, app_model):
     expect(page.locator("#composer .btn-send")).to_be_enabled()
 
 
-def test_a_failed_model_call_shows_retry_and_the_retried_run_succeeds(page, alice, app_model):
+def test_a_failed_reply_is_regenerated_in_place_as_a_second_version(page, alice, app_model):
     app_model.reply(status=400, error="The provider refused the request")
     sign_in(page, "alice", PASSWORD)
     _send(page, "Will it rain tomorrow?")
@@ -97,9 +97,15 @@ def test_a_failed_model_call_shows_retry_and_the_retried_run_succeeds(page, alic
     app_model.reply(text="Sunny all day.")
     page.click(".btn-retry")
     expect(page.locator(".msg-assistant.status-completed")).to_contain_text("Sunny all day.")
-    expect(page.locator(".btn-retry")).to_have_count(0)
-    statuses = list(Run.objects.order_by("id").values_list("status", flat=True))
-    assert statuses == ["error", "completed"]
+    # In place: one exchange, now the second version of the turn; the failed one is one version back.
+    expect(page.locator(".exchange")).to_have_count(1)
+    expect(page.locator(".versions-at")).to_have_text("2/2")
+    expect(page.locator(".run-error")).to_have_count(0)
+    page.click(".version-btn[aria-label='Previous version']")
+    expect(page.locator(".run-error")).to_contain_text("The provider refused the request")
+    expect(page.locator(".versions-at")).to_have_text("1/2")
+    runs = list(Run.objects.order_by("id").values_list("status", "parent_id"))
+    assert runs == [("error", None), ("completed", None)]
 
 
 def test_renaming_in_place_and_deleting_with_confirmation(page, alice):

@@ -121,33 +121,55 @@ def test_older_messages_need_a_run_number(client, alice, thread):
     assert client.get("/chats/alice-thread/older/?before=x").status_code == 400
 
 
-def test_a_failed_reply_shows_its_reason_and_a_retry_button(client, alice, thread):
+def test_an_untitled_chat_opened_after_its_answer_asks_for_its_title(client, alice, thread):
+    """Its run may finish before its page opens (the POST starts it): no final frame will ask then."""
+    untitled = AgentSession.objects.create(session_id="untitled", user=alice)
+    _run(untitled, "Plan a trip", content="Sure.")
+    client.force_login(alice)
+    page = client.get(reverse("sessions:detail", args=["untitled"])).content.decode()
+    entry = page[page.index('id="session-untitled"') :].split("</li>")[0]
+    assert 'hx-get="/chats/untitled/item/?tries=1&amp;current=untitled"' in entry
+    assert 'hx-trigger="load delay:3s"' in entry
+    other = page[page.index('id="session-alice-thread"') :].split("</li>")[0]
+    assert "hx-trigger" not in other  # titled, and not the one open
+
+
+def test_a_failed_reply_shows_its_reason_and_a_regenerate_button(client, alice, thread):
     failed = _run(thread, "Will it rain?", status="error", error="Model server error (500)")
     client.force_login(alice)
     body = client.get(reverse("sessions:detail", args=["alice-thread"])).content.decode()
     assert "Model server error (500)" in body
-    assert f'hx-post="/chat/runs/{failed.run_id}/retry/"' in body
+    assert f'hx-post="/chat/runs/{failed.run_id}/regenerate/"' in body
     assert "Will it rain?" in body  # the message is never lost
 
 
-def test_retrying_keeps_the_failed_run_and_queues_a_new_one_with_the_same_message(client, alice, thread):
+def test_regenerating_a_failed_reply_makes_a_new_version_in_its_place(client, alice, thread):
+    first = thread.runs.get()
     failed = _run(thread, "Will it rain?", status="error", error="boom")
     client.force_login(alice)
-    response = client.post(reverse("sessions:retry", args=[failed.run_id]), **HTMX)
+    response = client.post(reverse("sessions:regenerate", args=[failed.run_id]), **HTMX)
     assert response.status_code == 200
     new = thread.runs.latest("id")
     assert new.pk != failed.pk and new.status == "pending" and new.input == "Will it rain?"
+    assert new.parent_id == failed.parent_id == first.pk  # beside the failed one, not after it
     failed.refresh_from_db()
     assert failed.status == "error"
-    body = response.content.decode()
+    body = response.content.decode()  # the thread again, showing the new version
     assert f'sse-connect="/chat/runs/{new.run_id}/stream/"' in body
-    assert f"/chat/runs/{failed.run_id}/retry/" not in body  # only the last run offers Retry
+    assert f'id="exchange-{failed.run_id}"' not in body and f'id="exchange-{first.run_id}"' in body
+    assert 'class="versions-at" aria-live="polite">2/2<' in body
+    assert f'hx-post="/chat/runs/{failed.run_id}/show/"' in body  # the previous-version arrow goes back to it
 
 
-def test_only_a_failed_run_can_be_retried(client, alice, thread):
+def test_a_good_answer_can_be_regenerated_too(client, alice, thread):
     client.force_login(alice)
-    response = client.post(reverse("sessions:retry", args=[thread.runs.get().run_id]), **HTMX)
-    assert response.status_code == 409
+    answer = thread.runs.get()
+    response = client.post(reverse("sessions:regenerate", args=[answer.run_id]), **HTMX)
+    assert response.status_code == 200
+    assert list(thread.runs.order_by("id").values_list("input", "parent_id", "status")) == [
+        ("Where should I stay?", None, "completed"),
+        ("Where should I stay?", None, "pending"),
+    ]
 
 
 def test_stop_marks_a_pending_or_running_run_cancelled(client, alice, thread):
@@ -248,7 +270,11 @@ def _routes(thread: AgentSession) -> list[tuple[str, str]]:
         ("post", "/chats/alice-thread/rename/"),
         ("post", "/chats/alice-thread/delete/"),
         ("post", f"/chat/runs/{run.run_id}/stop/"),
-        ("post", f"/chat/runs/{run.run_id}/retry/"),
+        ("post", f"/chat/runs/{run.run_id}/regenerate/"),
+        ("get", f"/chat/runs/{run.run_id}/edit/"),
+        ("post", f"/chat/runs/{run.run_id}/edit/"),
+        ("get", f"/chat/runs/{run.run_id}/message/"),
+        ("post", f"/chat/runs/{run.run_id}/show/"),
         ("get", f"/chat/runs/{run.run_id}/stream/"),
     ]
 

@@ -43,7 +43,7 @@ def test_a_timeout_says_how_long_the_person_waited_retries_included_and_offers_r
     seconds = float(run.error.split("you waited ")[1].split(" s")[0])
     assert seconds >= 3 * 0.4  # three attempts, not the one limit the SDK names
     assert run.error in final.replace("&#x27;", "'") and "Regenerate" in final
-    assert f'hx-post="/chat/runs/{run.run_id}/retry/"' in final
+    assert f'hx-post="/chat/runs/{run.run_id}/regenerate/"' in final
     event = RunEvent.objects.get(run=run, kind="error")
     assert event.payload["kind"] == "timeout" and event.payload["waited_ms"] >= 1200
     assert event.payload["received_chars"] == 0

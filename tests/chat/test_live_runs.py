@@ -169,3 +169,29 @@ def test_sending_a_message_starts_the_run_even_if_no_stream_ever_opens(asgi_serv
         time.sleep(0.05)
     run = Run.objects.get()
     assert run.status == Run.Status.COMPLETED and run.content == "Here all the same."
+
+
+def test_a_new_chats_first_message_starts_its_run_on_its_post(asgi_server, alice, app_model):
+    """Was: the first message of a new chat waited for the page's stream to connect to start."""
+    import re
+    import time
+
+    from django.urls import reverse
+
+    app_model.reply(text="Started without a stream.")
+    with httpx.Client(base_url=asgi_server, cookies=cookies_for(alice), timeout=20) as http:
+        home = http.get("/").text
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', home).group(1)
+        sent = http.post(
+            reverse("sessions:new"),
+            data={"message": "Hello, new chat"},
+            headers={"X-CSRFToken": token, "HX-Request": "true"},
+        )
+        assert sent.status_code == 200 and sent.headers["HX-Redirect"].startswith("/chats/")
+        deadline = time.monotonic() + 20
+        while Run.objects.get().status != Run.Status.COMPLETED and time.monotonic() < deadline:
+            time.sleep(0.05)
+        run = Run.objects.get()
+        assert run.content == "Started without a stream."  # no stream was ever opened
+        page = http.get(sent.headers["HX-Redirect"]).text  # opened after the answer: shows it
+    assert "Started without a stream." in page and "sse-connect" not in page

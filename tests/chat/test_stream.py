@@ -127,14 +127,14 @@ def test_memories_the_model_writes_show_as_chips_and_refresh_the_panel(asgi_serv
     assert Memory.objects.filter(user=alice, text="Alice likes green tea").exists()
 
 
-def test_a_failed_model_call_ends_with_the_reason_and_a_retry_button(asgi_server, alice, app_model):
+def test_a_failed_model_call_ends_with_the_reason_and_a_regenerate_button(asgi_server, alice, app_model):
     app_model.reply(status=400, error="The model refused the request")
     run = _pending(alice, "Will it rain?")
     frames = read_stream(asgi_server, run.run_id, alice)
     assert [f.event for f in frames][-2:] == ["final", "done"]
     final = frames[-2].data
     assert "The model refused the request" in final
-    assert f'hx-post="/chat/runs/{run.run_id}/retry/"' in final
+    assert f'hx-post="/chat/runs/{run.run_id}/regenerate/"' in final
     run.refresh_from_db()
     assert run.status == "error" and run.messages.filter(role="user", content="Will it rain?").exists()
 

@@ -47,3 +47,45 @@ def test_the_unique_memory_migration_keeps_the_oldest_of_copies_stored_before_it
     assert live == ["mem_a", "mem_c"] and first.pk != deletion.memory_id
     assert deletion.action == "delete" and deletion.before == {"text": "likes tea", "topics": []}
     call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_versions_migration_makes_each_stored_run_follow_the_one_before_it_in_its_session():
+    """Threads stored before versions existed were lines: they stay lines, shown as they were."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("sessions_app", "0004_run_frames")], [("sessions_app", "0005_run_versions")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="sarah")
+    Session, Run = old.get_model("sessions_app", "AgentSession"), old.get_model("sessions_app", "Run")
+    one, two = (Session.objects.create(session_id=name, user=user) for name in ("one", "two"))
+    runs = [
+        Run.objects.create(session=s, user=user, input=f"{s.session_id} {n}")
+        for n in range(3)
+        for s in (one, two)
+    ]
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    Run = executor.loader.project_state(after).apps.get_model("sessions_app", "Run")
+    parents = {r.input: r.parent_id for r in Run.objects.all()}
+    by_input = {r.input: r.pk for r in runs}
+    assert parents == {
+        "one 0": None,
+        "one 1": by_input["one 0"],
+        "one 2": by_input["one 1"],
+        "two 0": None,
+        "two 1": by_input["two 0"],
+        "two 2": by_input["two 1"],
+    }
+    call_command("migrate", verbosity=0)
+    from sessions_app import selectors
+
+    assert selectors.shown_path_pks(session_pk=one.pk) == [
+        by_input["one 2"],
+        by_input["one 1"],
+        by_input["one 0"],
+    ]

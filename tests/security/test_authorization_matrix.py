@@ -139,9 +139,17 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/chat/runs/{w.stopped.run_id}/stream/", page(200)
     ),
     ("chat/runs/<str:run_id>/stop/", "POST"): r(lambda w: f"/chat/runs/{w.run.run_id}/stop/", page(204)),
-    ("chat/runs/<str:run_id>/retry/", "POST"): r(
-        lambda w: f"/chat/runs/{w.stopped.run_id}/retry/", page(302)
+    ("chat/runs/<str:run_id>/regenerate/", "POST"): r(
+        lambda w: f"/chat/runs/{w.stopped.run_id}/regenerate/", page(302)
     ),
+    ("chat/runs/<str:run_id>/edit/", "GET"): r(lambda w: f"/chat/runs/{w.stopped.run_id}/edit/", page(200)),
+    ("chat/runs/<str:run_id>/edit/", "POST"): r(
+        lambda w: f"/chat/runs/{w.stopped.run_id}/edit/", page(302), lambda w: {"message": "hello there"}
+    ),
+    ("chat/runs/<str:run_id>/message/", "GET"): r(
+        lambda w: f"/chat/runs/{w.stopped.run_id}/message/", page(200)
+    ),
+    ("chat/runs/<str:run_id>/show/", "POST"): r(lambda w: f"/chat/runs/{w.stopped.run_id}/show/", page(302)),
     ("chats/<path:session_id>/", "GET"): r(lambda w: f"/chats/{s(w)}/", page(200)),
     ("chats/<path:session_id>/messages/", "POST"): r(
         lambda w: f"/chats/{s(w)}/messages/", page(302), lambda w: {"message": "hi"}

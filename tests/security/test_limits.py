@@ -214,11 +214,11 @@ def test_concurrent_runs_on_redis_never_slip_past_the_limit(alice, settings):
     assert outcomes.count(True) == 5 and outcomes.count(False) == 15
 
 
-def test_a_retry_counts_against_the_limit(world, settings):
+def test_a_regenerate_counts_against_the_limit(world, settings):
     settings.AGENT_RUNS_PER_MINUTE = 1
     client = _browser(world)
-    assert client.post(f"/chat/runs/{world.stopped.run_id}/retry/", headers=HTMX).status_code == 200
-    refused = client.post(f"/chat/runs/{world.stopped.run_id}/retry/", headers=HTMX)
+    assert client.post(f"/chat/runs/{world.stopped.run_id}/regenerate/", headers=HTMX).status_code == 200
+    refused = client.post(f"/chat/runs/{world.stopped.run_id}/regenerate/", headers=HTMX)
     assert refused.status_code == 429 and refused["Retry-After"]
 
 

@@ -69,3 +69,23 @@ def test_an_empty_session_has_a_page_too(client, alice):
     client.force_login(alice)
     response = client.get(f"/sessions/{session.session_id}/timeline/")
     assert response.status_code == 200 and b"No runs yet." in response.content
+
+
+def test_versions_of_a_turn_are_marked_with_the_one_not_shown_said(client, alice, three_turns):
+    from sessions_app import services
+
+    first, second, third = three_turns
+    again = services.run_regenerate(run=third)
+    client.force_login(alice)
+    body = client.get("/sessions/thread/timeline/").content.decode()
+    rows = dict(re.findall(r'data-run="([^"]+)">(.*?)</li>', body, re.S))
+    assert "version 1/2, not shown" in rows[third.run_id]
+    assert "version 2/2</span>" in rows[again.run_id]
+    assert "version" not in rows[first.run_id]
+
+    page = client.get(f"/runs/{third.run_id}/").content.decode()
+    version = re.search(r'id="run-version">(.*?)</dd>', page, re.S).group(1)
+    assert version.startswith("1 of 2") and f'href="/runs/{again.run_id}/"' in version
+    assert "not the version the chat shows" in version
+    parent = re.search(r'id="run-parent">(.*?)</dd>', page, re.S).group(1)
+    assert f'href="/runs/{second.run_id}/"' in parent

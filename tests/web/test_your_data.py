@@ -56,6 +56,32 @@ def test_the_download_is_the_persons_whole_export_as_a_json_file(client, alice, 
     assert "Bob" not in response.content.decode()
 
 
+def test_the_export_holds_every_version_of_every_turn_and_says_which_is_shown(client, alice, stored):
+    trip = AgentSession.objects.get(session_id="alice-trip")
+    first, second = trip.runs.order_by("id")
+    edited = services.run_edit(run=second, input="And Sintra?")
+    regenerated = services.run_regenerate(run=first)  # shown last: the thread shown is this one alone
+    client.force_login(alice)
+    data = json.loads(client.get("/settings/data/export.json").content)
+    runs = {r["input"]: r for s in data["sessions"] if s["session_id"] == "alice-trip" for r in s["runs"]}
+    assert len([r for s in data["sessions"] for r in s["runs"] if s["session_id"] == "alice-trip"]) == 4
+    assert runs["And Porto?"]["parent_run_id"] == runs["And Sintra?"]["parent_run_id"] == first.run_id
+    assert (
+        runs["And Porto?"]["version"],
+        runs["And Sintra?"]["version"],
+        runs["And Sintra?"]["versions"],
+    ) == (1, 2, 2)
+    shown = [
+        r["run_id"]
+        for s in data["sessions"]
+        if s["session_id"] == "alice-trip"
+        for r in s["runs"]
+        if r["shown"]
+    ]
+    assert shown == [regenerated.run_id] and edited.run_id in {r["run_id"] for r in runs.values()}
+    assert runs["And Porto?"]["messages"][-1]["content"] == "re: And Porto?"  # a version's reply kept
+
+
 def test_erasure_needs_the_username_typed_and_loses_nothing_otherwise(client, alice, stored):
     client.force_login(alice)
     response = client.post("/settings/data/erase/", {"confirm": "ali"})
