@@ -187,8 +187,8 @@ async def run_events(request: HttpRequest, run_id: Id):
     """Follow a run: its events so far, then live, as the streamed POST sends them; after a dropped
     connection, send the last id received as `Last-Event-ID` to get only what came after it."""
     run = await sync_to_async(selectors.run_get_for_user)(run_id=run_id, user=caller(request))
-    last_event_id = request.headers.get("Last-Event-ID", "").strip()
-    if last_event_id and not last_event_id.isdigit():
+    last_event_id = request.headers.get("Last-Event-ID")
+    if last_event_id is not None and not last_event_id.strip().isdigit():
         raise InvalidInput("Last-Event-ID must be the id of an event of this stream (a number)")
     if run.status == Run.Status.PENDING:  # a chat's run no one opened yet: following it starts it
         agent = await sync_to_async(app_agent.agent)(acting_user=caller(request))
@@ -196,7 +196,7 @@ async def run_events(request: HttpRequest, run_id: Id):
         if events is not None:
             run_drive(run_id=run.run_id, events=events)
     await request_connection_give_back()
-    return _sse_response(_follow(run.run_id, after=int(last_event_id) if last_event_id else -1))
+    return _sse_response(_follow(run.run_id, after=int(last_event_id) if last_event_id is not None else -1))
 
 
 @runs_router.get("/{run_id}", response={200: RunDetailOut, **OBJECT_ERRORS})

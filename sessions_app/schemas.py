@@ -16,8 +16,23 @@ SessionSort = Literal["updated_at", "-updated_at", "created_at", "-created_at", 
 
 
 class RunIn(InputSchema):
-    message: NonBlankText | None = Field(
-        None,
+    """One turn: `message`; or a new version of an earlier turn: `regenerate_run_id` alone, or
+    `edit_run_id` with `message`. Each field is absent or a value, never null."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["message"], "not": {"required": ["regenerate_run_id"]}},
+                {
+                    "required": ["regenerate_run_id"],
+                    "not": {"anyOf": [{"required": ["message"]}, {"required": ["edit_run_id"]}]},
+                },
+            ]
+        }
+    )
+
+    message: NonBlankText = Field(
+        None,  # type: ignore[assignment]  # absent, never null
         max_length=MAX_MESSAGE_CHARS,
         description="The person's message; required, except with `regenerate_run_id` (which reuses "
         "the run's).",
@@ -27,13 +42,13 @@ class RunIn(InputSchema):
     )
     user_id: UserId | None = Field(None, description="Whom the run is for; omitted: the caller.")
     stream: bool = Field(False, description="Answer with a server-sent event stream instead of JSON.")
-    regenerate_run_id: Id | None = Field(
-        None,
+    regenerate_run_id: Id = Field(
+        None,  # type: ignore[assignment]  # absent, never null
         description="Ask again for this finished run's answer: a new version of its turn, with the same "
         "message, shown from now on. The run and the turns after it stay, as another version.",
     )
-    edit_run_id: Id | None = Field(
-        None,
+    edit_run_id: Id = Field(
+        None,  # type: ignore[assignment]  # absent, never null
         description="Send `message` in place of this finished run's message: a new version of its turn, "
         "as with regenerate_run_id.",
     )

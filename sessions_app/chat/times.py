@@ -1,8 +1,8 @@
 """When things happened, in words: a message's relative time and the sidebar's day groups.
 
 Pure functions of an instant, `now` and a time zone (no Django, no database), so the day
-boundaries can be tested exactly. The chat uses Django's current time zone: UTC (`TIME_ZONE`)
-until people can choose their own.
+boundaries can be tested exactly. The chat uses Django's current time zone: the person's own
+(agentapp/local_time.py), else `TIME_ZONE`.
 """
 
 from __future__ import annotations
