@@ -72,6 +72,14 @@ def _fill_thread(session: AgentSession, upto: int) -> None:
             )
         )
         have += n
+    # A thread without versions is a line: each run follows the one before it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE sessions_app_run AS r SET parent_id = p.previous FROM (SELECT id, "
+            "LAG(id) OVER (ORDER BY id) AS previous FROM sessions_app_run WHERE session_id = %s) AS p "
+            "WHERE p.id = r.id AND r.parent_id IS DISTINCT FROM p.previous",
+            [session.pk],
+        )
 
 
 def _fill_memories(user, count: int) -> None:

@@ -95,21 +95,24 @@ def _check_message(text: str) -> str:
 
 
 def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
-    """The session (its other fields load on access) and its owner's username: read on every turn, as SQL."""
+    """The session (the fields a run reads; the others load on access) and its owner's username:
+    read on every turn, as SQL."""
     User = get_user_model()
     quote = connection.ops.quote_name
     username = quote(User._meta.get_field(User.USERNAME_FIELD).column)  # type: ignore[union-attr, arg-type]
     user_key = quote(User._meta.pk.column)  # type: ignore[arg-type]
     rows = sql.fetch(
-        f"SELECT s.id, s.user_id, u.{username} FROM {sql.table(AgentSession)} s "
+        f"SELECT s.id, s.user_id, s.title, s.session_state, u.{username} FROM {sql.table(AgentSession)} s "
         f"JOIN {sql.table(User)} u ON u.{user_key} = s.user_id WHERE s.session_id = %s",
         [session_id],
     )
     if not rows:
         return None
-    pk, user_pk, owner = rows[0]
+    pk, user_pk, title, state, owner = rows[0]
+    # What a run reads of its session (its title, its state) comes in this row: no query each later.
+    fields = ["id", "session_id", "user_id", "title", "session_state"]
     return AgentSession.from_db(
-        connection.alias, ["id", "session_id", "user_id"], [pk, session_id, user_pk]
+        connection.alias, fields, [pk, session_id, user_pk, title, sql.json_column(state)]
     ), owner
 
 
@@ -138,7 +141,9 @@ def run_create(
     """
     _check_message(input)
     now = timezone.now()
-    with transaction.atomic():
+    # Inside a caller's transaction (a run begun with its session) no savepoint: a failure here
+    # fails the whole.
+    with transaction.atomic(savepoint=False):
         if parent_pk == SHOWN_END:
             # Runs begun at once in one thread follow one another, in the order they take this lock
             # (the INSERT below then sees the one before), rather than all follow the same run as
