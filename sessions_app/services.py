@@ -207,6 +207,10 @@ def run_events_add(*, run_pk: int, events: Sequence[dict[str, Any]]) -> None:
     if not events:
         return
     rows = [_event_row(run_pk, event) for event in events]
+    if connection.in_atomic_block:
+        # Part of the caller's transaction (a run's end): its commit checks the run is still there.
+        RunEvent.objects.bulk_create(rows)
+        return
     try:
         with transaction.atomic():
             RunEvent.objects.bulk_create(rows)
