@@ -120,6 +120,15 @@ def _ours(base_url: str, workload: str, turns: int) -> list[float]:
     return _driven([*command, "--turns", str(turns)], "our")
 
 
+def _settle() -> None:
+    """Each side starts on a quiet server: the writes before it flushed (a fresh server's first
+    checkpoint landed in whichever side ran first) and the tables' statistics current."""
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+        cursor.execute("ANALYZE")
+    connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -136,8 +145,11 @@ def main() -> None:
         server.responder = script
         server.requests = _Discard()
 
+        _settle()
         ours_a = _ours(server.base_url, "turns", args.turns)
+        _settle()
         agno_a = _agno(python, agno_db, server.base_url, "turns", args.turns)
+        _settle()
 
         script.delay = MODEL_DELAY
         ours_b = _ours(server.base_url, "reply", args.reply_turns)
