@@ -62,6 +62,13 @@ def staff(django_user_model):
 
 
 @pytest.fixture
+def no_summaries(settings):
+    """Summaries are another part's follow-up (a model call of their own): keep a test's model
+    requests to its own."""
+    settings.AGENT_SESSION_SUMMARIES = False
+
+
+@pytest.fixture
 def app_model(fake_openai, settings):
     """Points the app's own agent (chat, API, tasks: `agentapp.app_agent`) at the loopback server."""
     from agentapp.app_agent import configured_model

@@ -102,3 +102,9 @@ def sign_in(page, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def send_message(page, text: str) -> None:
+    """Type `text` in the chat's composer and press Enter, as a person does."""
+    page.fill("#composer textarea", text)
+    page.press("#composer textarea", "Enter")

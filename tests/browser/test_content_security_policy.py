@@ -22,9 +22,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-@pytest.fixture(autouse=True)
-def _no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False
+pytestmark = pytest.mark.usefixtures("no_summaries")
 
 
 @pytest.fixture(

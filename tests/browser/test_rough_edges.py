@@ -15,7 +15,7 @@ from memory_app.models import Memory
 from sessions_app.models import AgentSession
 from tests import factories
 from tests.conftest import PASSWORD
-from tests.live import sign_in
+from tests.live import send_message, sign_in
 
 from .pages import new_context
 
@@ -42,11 +42,6 @@ def desktop(browser, asgi_server):
     context = new_context(browser, asgi_server, "desktop", "light")
     yield context.new_page()
     context.close()
-
-
-def _send(page, text: str) -> None:
-    page.fill("#composer textarea", text)
-    page.press("#composer textarea", "Enter")
 
 
 def _background(page) -> str:
@@ -87,9 +82,9 @@ def test_a_finished_reply_is_announced_once_through_a_live_region(desktop, alice
     sign_in(page, "alice", PASSWORD)
     region = page.locator("#reply-announcer")
     expect(region).to_have_attribute("aria-live", "polite")
-    _send(page, "My name is Sarah and I prefer email over phone.")
+    send_message(page, "My name is Sarah and I prefer email over phone.")
     expect(page.locator(".msg-assistant.status-completed")).to_have_count(1)
-    _send(page, "What do you know about me?")
+    send_message(page, "What do you know about me?")
     expect(page.locator(".msg-assistant.status-completed")).to_have_count(2)
     expect(region).to_contain_text(
         "The agent replied: (Offline demo model) Here is what I remember about you"
@@ -100,7 +95,7 @@ def test_a_streaming_reply_is_announced_as_begun_then_as_said(desktop, alice, ap
     app_model.reply(text="One two three four five six seven eight nine ten.", chunk_delay=0.3)
     page = desktop
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Count to ten")
+    send_message(page, "Count to ten")
     region = page.locator("#reply-announcer")
     expect(page.locator(".msg-assistant.streaming")).to_be_visible()
     expect(region).to_have_text("The agent is answering…")
@@ -223,7 +218,7 @@ def test_the_automatic_title_of_a_new_chat_reaches_the_tab_title(desktop, alice,
     page = desktop
     sign_in(page, "alice", PASSWORD)
     expect(page).to_have_title("Chat" + SUFFIX)
-    _send(page, "Tell me a story about a patient agent")
+    send_message(page, "Tell me a story about a patient agent")
     expect(page.locator(".msg-assistant.status-completed")).to_have_count(1)
     expect(page.locator("#thread-title")).to_have_text("Tell me a story about a…")
     expect(page).to_have_title("Tell me a story about a…" + SUFFIX)

@@ -10,19 +10,12 @@ from playwright.sync_api import expect
 from sessions_app.models import AgentSession, Run
 from tests import factories
 from tests.conftest import PASSWORD
-from tests.live import sign_in
+from tests.live import send_message, sign_in
 
 STORY = "Once upon a time there was a **very** patient agent who streamed every single word to the reader."
 
 
-@pytest.fixture(autouse=True)
-def _no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False  # another part's follow-up model call
-
-
-def _send(page, text: str) -> None:
-    page.fill("#composer textarea", text)
-    page.press("#composer textarea", "Enter")
+pytestmark = pytest.mark.usefixtures("no_summaries")
 
 
 def test_a_reply_streams_in_visibly_partial_then_complete_and_the_chat_appears_in_the_sidebar(
@@ -30,7 +23,7 @@ def test_a_reply_streams_in_visibly_partial_then_complete_and_the_chat_appears_i
 ):
     app_model.reply(text=STORY, chunk_delay=0.08)
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Tell me a story about a patient agent")
+    send_message(page, "Tell me a story about a patient agent")
 
     streaming = page.locator(".msg-assistant.streaming .md-stream")
     expect(streaming).to_contain_text("Once upon")
@@ -49,7 +42,7 @@ def test_a_reply_streams_in_visibly_partial_then_complete_and_the_chat_appears_i
 
     # A second message in the same chat goes through htmx, without a page load.
     app_model.reply(text="And they lived happily.")
-    _send(page, "How does it end?")
+    send_message(page, "How does it end?")
     expect(page.locator(".msg-assistant.status-completed")).to_have_count(2)
     expect(page.locator(".msg-user")).to_have_count(2)
     expect(page.locator("#composer textarea")).to_have_value("")
@@ -62,12 +55,12 @@ def test_memories_written_during_a_run_show_as_chips_and_in_the_panel_without_a_
     app_model.reply(text="Noted, green tea it is.")
     sign_in(page, "alice", PASSWORD)
     expect(page.locator("#memory-panel")).to_contain_text("Nothing yet")
-    _send(page, "I drink green tea every morning")
+    send_message(page, "I drink green tea every morning")
     expect(page.locator(".msg-assistant .chip")).to_contain_text("remembered: Alice drinks green tea")
     expect(page.locator("#memory-panel .memory")).to_contain_text("Alice drinks green tea")
 
     app_model.reply(text="You drink green tea.")
-    _send(page, "What do I drink?")
+    send_message(page, "What do I drink?")
     expect(page.locator(".msg-assistant.status-completed")).to_have_count(2)
     expect(page.locator("#memory-panel .memory.used")).to_contain_text("Alice drinks green tea")
 
@@ -75,7 +68,7 @@ def test_memories_written_during_a_run_show_as_chips_and_in_the_panel_without_a_
 def test_stop_keeps_the_partial_reply(page, alice, app_model):
     app_model.reply(text=STORY, chunk_delay=0.25)
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Tell me a long story")
+    send_message(page, "Tell me a long story")
     expect(page.locator(".md-stream")).to_contain_text("upon")
     page.click(".btn-stop")
     stopped = page.locator(".msg-assistant.status-cancelled")
@@ -90,7 +83,7 @@ def test_stop_keeps_the_partial_reply(page, alice, app_model):
 def test_a_failed_reply_is_regenerated_in_place_as_a_second_version(page, alice, app_model):
     app_model.reply(status=400, error="The provider refused the request")
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Will it rain tomorrow?")
+    send_message(page, "Will it rain tomorrow?")
     expect(page.locator(".run-error")).to_contain_text("The provider refused the request")
     expect(page.locator(".msg-user .bubble")).to_have_text("Will it rain tomorrow?")
 
@@ -173,7 +166,7 @@ def test_a_title_the_worker_writes_later_appears_in_the_sidebar_and_heading_with
     settings.AGENT_BACKGROUND_TASKS = "celery"
     app_model.reply(text="Porto has port wine and bridges.")
     sign_in(page, "alice", PASSWORD)
-    _send(page, "What is Porto like?")
+    send_message(page, "What is Porto like?")
     expect(page.locator(".msg-assistant").last).to_contain_text("port wine")
     session = AgentSession.objects.get(user=alice)
     assert session.title == ""  # the final frame came before any title

@@ -14,11 +14,6 @@ from .test_stream import _pending
 pytestmark = [pytest.mark.usefixtures("no_summaries")]
 
 
-@pytest.fixture
-def no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False
-
-
 def _final(frames) -> str:
     assert [f.event for f in frames][-2:] == ["final", "done"]
     return frames[-2].data

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from sessions_app.models import Run
 from tests.conftest import PASSWORD
-from tests.live import sign_in
+from tests.live import send_message, sign_in
 
 STORY = (
     "Once upon a time there was a **very** patient agent who streamed every single word to the "
@@ -17,9 +17,7 @@ CODE = "def answer():\n    return 42\n"
 REPLY_WITH_CODE = f"Here it is:\n\n```python\n{CODE}```\n\nThat is all."
 
 
-@pytest.fixture(autouse=True)
-def _no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False
+pytestmark = pytest.mark.usefixtures("no_summaries")
 
 
 @pytest.fixture
@@ -34,15 +32,10 @@ def clipboard_page(browser, asgi_server):
     context.close()
 
 
-def _send(page, text: str) -> None:
-    page.fill("#composer textarea", text)
-    page.press("#composer textarea", "Enter")
-
-
 def test_closing_the_page_mid_reply_and_reopening_it_shows_the_whole_reply(page, alice, app_model):
     app_model.reply(text=STORY, chunk_delay=0.1)
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Tell me a story")
+    send_message(page, "Tell me a story")
     expect(page.locator(".msg-assistant.streaming .md-stream")).to_contain_text("Once upon")
     url = page.url
     context = page.context
@@ -61,7 +54,7 @@ def test_closing_the_page_mid_reply_and_reopening_it_shows_the_whole_reply(page,
 def test_two_tabs_follow_one_reply_and_stop_in_the_second_stops_it_in_both(page, alice, app_model):
     app_model.reply(text=STORY, chunk_delay=0.25)
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Tell me a long story")
+    send_message(page, "Tell me a long story")
     expect(page.locator(".md-stream")).to_contain_text("Once")
     second = page.context.new_page()
     second.goto(page.url)
@@ -80,7 +73,7 @@ def test_two_tabs_follow_one_reply_and_stop_in_the_second_stops_it_in_both(page,
 def test_formatting_shows_while_the_reply_still_streams(page, alice, app_model):
     app_model.reply(text="**Bold** from the start, and " + "then many more words " * 8, chunk_delay=0.1)
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Say something bold")
+    send_message(page, "Say something bold")
     expect(page.locator(".msg-assistant.streaming .md-stream strong")).to_have_text("Bold")
     expect(page.locator(".msg-assistant.status-completed strong")).to_have_text("Bold")
 
@@ -89,7 +82,7 @@ def test_a_highlighted_code_block_and_a_whole_reply_copy_to_the_clipboard(clipbo
     page = clipboard_page
     app_model.reply(text=REPLY_WITH_CODE)
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Show me some code")
+    send_message(page, "Show me some code")
     block = page.locator(".msg-assistant.status-completed pre.highlight")
     expect(block).to_have_attribute("data-lang", "python")
     expect(block.locator(".k").first).to_have_text("def")  # a keyword, highlighted by Pygments

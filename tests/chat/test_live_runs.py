@@ -16,11 +16,6 @@ pytestmark = pytest.mark.usefixtures("no_summaries")
 STORY = " ".join(f"word{i}" for i in range(40)) + "."
 
 
-@pytest.fixture
-def no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False
-
-
 def _pending(user) -> Run:
     session = AgentSession.objects.create(session_id="live-thread", user=user)
     return services.run_create(session=session, input="Tell me", status=Run.Status.PENDING)

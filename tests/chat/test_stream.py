@@ -16,12 +16,6 @@ from .sse import cookies_for, parse_frames, read_stream, stream_url
 pytestmark = [pytest.mark.usefixtures("app_model", "no_summaries"), pytest.mark.server_paths]
 
 
-@pytest.fixture
-def no_summaries(settings):
-    """Summaries are another part's follow-up (a model call of their own): keep the request count to ours."""
-    settings.AGENT_SESSION_SUMMARIES = False
-
-
 STORY = "Once upon a time there was a **very** patient agent who streamed every single word slowly."
 
 

@@ -21,9 +21,7 @@ EXACT = re.compile(r"^\w+day \d{1,2} \w+ \d{4}, \d\d:\d\d:\d\d UTC$")
 LONG_TITLE = "Planning the spring garden: raised beds, a compost heap, and which tomatoes survive the wind"
 
 
-@pytest.fixture(autouse=True)
-def _no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False
+pytestmark = pytest.mark.usefixtures("no_summaries")
 
 
 def _chats(alice) -> AgentSession:

@@ -12,14 +12,9 @@ from memory_app.models import Memory
 from sessions_app import selectors, services
 from sessions_app.models import AgentSession, Run, SessionSummary
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_summaries")]
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False  # another part's follow-up model call
 
 
 @pytest.fixture

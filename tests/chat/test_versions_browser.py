@@ -7,19 +7,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.live import sign_in
+from tests.live import send_message, sign_in
+
+pytestmark = pytest.mark.usefixtures("no_summaries")
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
-
-
-@pytest.fixture(autouse=True)
-def _no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False  # another part's follow-up model call
-
-
-def _send(page, text: str) -> None:
-    page.fill("#composer textarea", text)
-    page.press("#composer textarea", "Enter")
 
 
 def _replies(page):
@@ -34,9 +26,9 @@ def test_edit_and_regenerate_make_versions_to_move_between_that_survive_a_reload
     app_model.reply(text="Noted: tea.")
     app_model.reply(text="You like tea.")
     sign_in(page, "alice", PASSWORD)
-    _send(page, "I like tea")
+    send_message(page, "I like tea")
     expect(_replies(page)).to_have_count(1)
-    _send(page, "What do I like?")
+    send_message(page, "What do I like?")
     expect(_replies(page)).to_have_count(2)
 
     # Edit the first message: a new version of the first turn, without the turn that followed it.
@@ -80,7 +72,7 @@ def test_edit_and_regenerate_make_versions_to_move_between_that_survive_a_reload
     expect(page.locator(".versions-at")).to_have_text("2/3")
     expect(_replies(page)).to_have_text(["Noted: coffee."])
     app_model.reply(text="Coffee, as you said.")
-    _send(page, "What do I like now?")
+    send_message(page, "What do I like now?")
     expect(_replies(page)).to_have_count(2)
     heard = [m["content"] for m in app_model.requests[-1].body["messages"] if m["role"] == "user"]
     assert heard == ["I like coffee", "What do I like now?"]
@@ -90,7 +82,7 @@ def test_edit_and_regenerate_make_versions_to_move_between_that_survive_a_reload
 def test_esc_cancels_an_edit_and_puts_the_message_back(page, alice, app_model):
     app_model.reply(text="Hello.")
     sign_in(page, "alice", PASSWORD)
-    _send(page, "Hi there")
+    send_message(page, "Hi there")
     expect(_replies(page)).to_have_count(1)
     page.locator(".btn-edit").click()
     page.locator(".edit-form textarea").fill("Something else")

@@ -30,9 +30,7 @@ JAVASCRIPT_LINKS = """() => [...document.querySelectorAll("[href], [src], [actio
   .filter(url => url.trim().toLowerCase().startsWith("javascript:"))"""
 
 
-@pytest.fixture(autouse=True)
-def _no_summaries(settings):
-    settings.AGENT_SESSION_SUMMARIES = False
+pytestmark = pytest.mark.usefixtures("no_summaries")
 
 
 @pytest.fixture
