@@ -52,6 +52,7 @@ from memory_app import services as memory_services
 from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
 from sessions_app.models import AgentSession
+from sessions_app.versions import places
 
 from .db_records import (
     DjangoRunHandle,
@@ -435,7 +436,7 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
             return []
         username = session.user.get_username()
         runs = session_selectors.session_runs_with_messages(session=session)
-        run_ids = {run.pk: run.run_id for run, _ in runs}
+        shape = places(run for run, _ in runs)
         return [
             RunRecord(
                 run_id=run.run_id,
@@ -453,7 +454,8 @@ class DjangoDb(MemoryVerbs, SessionVerbs):
                 total_tokens=run.total_tokens,
                 duration_ms=run.duration_ms or 0,
                 messages=[message_of(row) for row in rows],
-                parent_run_id=run_ids.get(run.parent_id) if run.parent_id else None,
+                parent_run_id=shape[run.pk].parent_run_id,
+                shown=shape[run.pk].shown,
             )
             for run, rows in runs
         ]

@@ -721,8 +721,9 @@ class Agent:
     def get_chat_history(
         self, session_id: str | None = None, user_id: str | None = None, *, last_n_runs: int | None = None
     ) -> list[Message]:
-        """The user's and the assistant's messages of the session (of its last `last_n_runs` runs)."""
-        runs = self._runs_of(session_id, user_id)
+        """The user's and the assistant's messages of the session (of its last `last_n_runs` runs),
+        along the thread shown: of a turn edited or regenerated, the version chosen."""
+        runs = [r for r in self._runs_of(session_id, user_id) if r.shown]
         if last_n_runs is not None:
             runs = runs[-last_n_runs:] if last_n_runs > 0 else []
         return [
@@ -735,9 +736,10 @@ class Agent:
     def get_session_messages(
         self, session_id: str | None = None, user_id: str | None = None
     ) -> list[Message]:
-        """Every message of the session, tool calls and results included, oldest first (without the
-        copies of earlier history that runs stored with store_history_messages)."""
-        return [m for r in self._runs_of(session_id, user_id) for m in r.messages if not m.from_history]
+        """Every message of the thread shown, tool calls and results included, oldest first (without
+        the copies of earlier history that runs stored with store_history_messages)."""
+        runs = self._runs_of(session_id, user_id)
+        return [m for r in runs if r.shown for m in r.messages if not m.from_history]
 
     def get_run_output(
         self, run_id: str, session_id: str | None = None, user_id: str | None = None

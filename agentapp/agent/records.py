@@ -164,6 +164,8 @@ class RunRecord:
     messages: list[Message] = field(default_factory=list)
     # The run it follows in the thread; runs with one parent are versions of one turn.
     parent_run_id: str | None = None
+    # On the thread shown (of each turn, the version chosen); a version not shown is False.
+    shown: bool = True
 
 
 @dataclass(frozen=True)

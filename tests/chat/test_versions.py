@@ -225,3 +225,30 @@ def test_a_summary_of_another_version_is_left_out_and_folded_again(chat, three_t
     follow_up = services.run_create(session=chat, input="More?", status=Run.Status.PENDING)
     found = selectors.summary_for_context(session_pk=chat.pk, run_pk=follow_up.pk)
     assert found is not None and found["text"] == "Ann likes tea."
+
+
+def test_a_scripts_session_runs_name_their_parents_and_its_chat_history_follows_the_version_shown(
+    client, three_turns, app_model
+):
+    from agentapp.agent import Agent
+    from agentapp.db import DjangoDb
+
+    first, second, third = three_turns
+    app_model.reply(text="Noted: coffee.")
+    client.post(reverse("sessions:edit", args=[second.run_id]), {"message": "I like coffee"}, **HTMX)
+    edited = _drive(Run.objects.latest("id"))
+    db = DjangoDb()
+    parents = {run.run_id: run.parent_run_id for run in db.session_runs(session_id="versions")}
+    assert parents == {
+        first.run_id: None,
+        second.run_id: first.run_id,
+        third.run_id: second.run_id,
+        edited.run_id: first.run_id,
+    }
+    agent = Agent(model=app_agent.configured_model(), db=db)
+    history = [m.content for m in agent.get_chat_history(session_id="versions") if m.role == "user"]
+    assert history == ["My name is Ann", "I like coffee"]
+    messages = [m.content for m in agent.get_session_messages(session_id="versions") if m.role == "user"]
+    assert messages == ["My name is Ann", "I like coffee"]
+    runs = agent.get_session(session_id="versions").runs
+    assert [r.shown for r in runs] == [True, False, False, True]  # every version, the shown ones said
