@@ -148,8 +148,8 @@ async def run_create(request: HttpRequest, payload: RunIn):
 
 def _version_begin(request: HttpRequest, payload: RunIn) -> tuple[Run, Agent]:
     """The new version's pending run, beside the run named (which the caller must be able to see,
-    in the session and for the person the payload names, if it names them), counted against its
-    owner's run limit; and the agent to run it."""
+    in the session and for the person the payload names, if it names them, and which must have
+    finished), counted against its owner's run limit; and the agent to run it."""
     target = selectors.run_get_for_user(
         run_id=payload.regenerate_run_id or payload.edit_run_id or "", user=caller(request)
     )
@@ -157,10 +157,6 @@ def _version_begin(request: HttpRequest, payload: RunIn) -> tuple[Run, Agent]:
         raise InvalidInput(f"run {target.run_id!r} is not in session {payload.session_id!r}")
     if payload.user_id and normalize_user_id(payload.user_id) != target.user.get_username():
         raise InvalidInput(f"run {target.run_id!r} is not {payload.user_id!r}'s")
-    if not target.is_finished:
-        raise Conflict(
-            f"run {target.run_id!r} is still running: cancel it first", detail={"status": target.status}
-        )
     run_rate_limit_check(user=target.user)
     agent = app_agent.agent(acting_user=caller(request))
     text = payload.message if payload.edit_run_id and payload.message is not None else target.input

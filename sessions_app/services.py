@@ -370,10 +370,17 @@ def run_edit(
     model_id: str = "",
     model_provider: str = "",
     acting_user: User | None = None,
+    stop_unfinished: bool = False,
 ) -> Run:
-    """A new pending version of `run`'s turn with the message `input`, as `run_regenerate`."""
+    """A new pending version of `run`'s turn with the message `input`, as `run_regenerate`. A run
+    still being answered is refused, or with `stop_unfinished` stopped first (the chat's edit)."""
+    _check_message(input)  # a refused edit stops nothing
     if not run.is_finished:
-        raise Conflict("this answer is still being written: stop it first")
+        if not stop_unfinished:
+            raise Conflict(
+                f"run {run.run_id!r} is still running: cancel it first", detail={"status": run.status}
+            )
+        run_cancel(run=run)
     return run_create(
         session=run.session,
         input=input,

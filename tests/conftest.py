@@ -69,6 +69,17 @@ def no_summaries(settings):
 
 
 @pytest.fixture
+def demo_model(settings):
+    """The app's agent on the offline demo model, as with no key configured."""
+    from agentapp.app_agent import configured_model
+
+    settings.AGENT_MODEL = "demo"
+    configured_model.cache_clear()
+    yield
+    configured_model.cache_clear()
+
+
+@pytest.fixture
 def app_model(fake_openai, settings):
     """Points the app's own agent (chat, API, tasks: `agentapp.app_agent`) at the loopback server."""
     from agentapp.app_agent import configured_model

@@ -276,11 +276,13 @@ def _new_version(request: AuthedRequest, run: Run, text: str) -> HttpResponse:
     model = configured_model()
     try:
         run_rate_limit_check(user=request.user)
-        if not run.is_finished:
-            services.run_cancel(run=run)
-            run.refresh_from_db(fields=["status"])
         new = services.run_edit(
-            run=run, input=text, model_id=model.id, model_provider=model.provider, acting_user=request.user
+            run=run,
+            input=text,
+            model_id=model.id,
+            model_provider=model.provider,
+            acting_user=request.user,
+            stop_unfinished=True,
         )
     except AgentAppError as exc:
         return _error(exc)

@@ -15,7 +15,6 @@ import os
 import pytest
 from playwright.sync_api import expect
 
-from agentapp.app_agent import configured_model
 from tests.conftest import PASSWORD
 from tests.live import sign_in
 
@@ -33,17 +32,11 @@ from .pages import (
 SHOTS = os.environ.get("SCREENSHOTS_DIR")  # set it to look at every page
 
 
-@pytest.fixture
-def demo(settings):
-    settings.AGENT_MODEL = "demo"
-    configured_model.cache_clear()
-    yield
-    configured_model.cache_clear()
-
-
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
-def test_every_page_fits_the_window_and_axe_finds_nothing(browser, asgi_server, demo, alice, viewport, theme):
+def test_every_page_fits_the_window_and_axe_finds_nothing(
+    browser, asgi_server, demo_model, alice, viewport, theme
+):
     world = demo_world(alice)
     context = new_context(browser, asgi_server, viewport, theme)
     page = context.new_page()
@@ -74,7 +67,7 @@ def test_every_page_fits_the_window_and_axe_finds_nothing(browser, asgi_server, 
 
 @pytest.mark.parametrize("viewport", ["phone", "tablet"])
 def test_the_top_menu_opens_on_small_screens_and_every_entry_is_on_screen(
-    browser, asgi_server, demo, staff, viewport
+    browser, asgi_server, demo_model, staff, viewport
 ):
     context = new_context(browser, asgi_server, viewport, "light")
     page = context.new_page()
@@ -96,7 +89,7 @@ def test_the_top_menu_opens_on_small_screens_and_every_entry_is_on_screen(
 
 
 def test_on_a_phone_with_the_demo_banner_the_chat_list_and_memory_panel_open_full_size(
-    browser, asgi_server, demo, alice
+    browser, asgi_server, demo_model, alice
 ):
     world = demo_world(alice)
     context = new_context(browser, asgi_server, "phone", "light")
@@ -132,7 +125,7 @@ def test_on_a_phone_with_the_demo_banner_the_chat_list_and_memory_panel_open_ful
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_the_admin_fits_the_window_and_axe_finds_nothing(
-    browser, asgi_server, demo, staff, alice, viewport, theme
+    browser, asgi_server, demo_model, staff, alice, viewport, theme
 ):
     from memory_app.models import Memory
     from sessions_app.models import AgentSession, Run
@@ -170,7 +163,7 @@ def test_the_admin_fits_the_window_and_axe_finds_nothing(
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_the_staff_pages_fit_the_window_and_axe_finds_nothing(
-    browser, asgi_server, demo, staff, alice, viewport, theme
+    browser, asgi_server, demo_model, staff, alice, viewport, theme
 ):
     """The status page, and the memory editor opened on another person's memories with its
     merge dry run, for an operator."""

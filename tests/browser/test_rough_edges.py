@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from agentapp.accounts.models import Preferences
-from agentapp.app_agent import configured_model
 from apikeys.models import ApiKey
 from memory_app import services as memory_services
 from memory_app.models import Memory
@@ -20,14 +19,6 @@ from tests.live import send_message, sign_in
 from .pages import new_context
 
 SUFFIX = " · Agent sessions & memory"
-
-
-@pytest.fixture
-def demo(settings):
-    settings.AGENT_MODEL = "demo"
-    configured_model.cache_clear()
-    yield
-    configured_model.cache_clear()
 
 
 @pytest.fixture
@@ -77,7 +68,7 @@ def test_pages_follow_the_systems_dark_setting_until_the_person_chooses_light(br
 
 
 # Screen readers: a live region for replies, a skip link; reduced motion
-def test_a_finished_reply_is_announced_once_through_a_live_region(desktop, alice, demo):
+def test_a_finished_reply_is_announced_once_through_a_live_region(desktop, alice, demo_model):
     page = desktop
     sign_in(page, "alice", PASSWORD)
     region = page.locator("#reply-announcer")
@@ -214,7 +205,7 @@ def test_esc_cancels_a_rename_and_the_field_starts_with_the_whole_first_message(
 
 
 # 5. The automatic title reaches the browser's tab
-def test_the_automatic_title_of_a_new_chat_reaches_the_tab_title(desktop, alice, demo):
+def test_the_automatic_title_of_a_new_chat_reaches_the_tab_title(desktop, alice, demo_model):
     page = desktop
     sign_in(page, "alice", PASSWORD)
     expect(page).to_have_title("Chat" + SUFFIX)
@@ -226,7 +217,7 @@ def test_the_automatic_title_of_a_new_chat_reaches_the_tab_title(desktop, alice,
 
 # 6. A long paste: the limit is said, a counter shows near it, the box shrinks back after sending
 def test_a_paste_over_the_limit_is_said_to_be_cut_and_the_composer_shrinks_back_after_sending(
-    desktop, alice, demo
+    desktop, alice, demo_model
 ):
     page = desktop
     sign_in(page, "alice", PASSWORD)
@@ -317,7 +308,7 @@ def test_the_import_form_and_its_answer_open_without_covering_the_cards_under_th
         assert not any(_overlap(box, card) for card in cards), (box, cards)
 
 
-def test_the_event_pages_heading_has_no_disclosure_triangle(desktop, alice, demo):
+def test_the_event_pages_heading_has_no_disclosure_triangle(desktop, alice, demo_model):
     from agentapp import app_agent
     from sessions_app.models import RunEvent
 

@@ -37,6 +37,12 @@ def _say(client: Client, text: str, *, parent: Run | None = None, **extra) -> Ru
     return _drive(Run.objects.latest("id"))
 
 
+def _edit(client: Client, run: Run, text: str) -> Run:
+    """Edit `run`'s message in the chat, then run the new version the edit made."""
+    client.post(reverse("sessions:edit", args=[run.run_id]), {"message": text}, **HTMX)
+    return _drive(Run.objects.latest("id"))
+
+
 def _heard(app_model) -> list[str]:
     """What the last model request held of the conversation (the user's and the agent's words)."""
     messages = app_model.requests[-1].body["messages"]
@@ -92,8 +98,7 @@ def test_switching_versions_brings_back_each_versions_later_turns_and_survives_a
 ):
     first, second, third = three_turns
     app_model.reply(text="Noted: coffee.")
-    client.post(reverse("sessions:edit", args=[second.run_id]), {"message": "I like coffee"}, **HTMX)
-    edited = _drive(Run.objects.latest("id"))
+    edited = _edit(client, second, "I like coffee")
     app_model.reply(text="Coffee, then.")
     coffee_follow_up = _say(client, "Coffee or tea?", parent=edited)
 
@@ -154,6 +159,13 @@ def test_editing_a_turn_still_being_answered_stops_it_first(client, chat):
     new = Run.objects.latest("id")
     assert running.status == "cancelled"
     assert (new.input, new.parent_id, new.status) == ("Write a haiku", None, "pending")
+
+
+def test_a_blank_edit_of_a_turn_being_answered_leaves_it_running(client, chat):
+    running = services.run_create(session=chat, input="Write a long poem")
+    response = client.post(reverse("sessions:edit", args=[running.run_id]), {"message": " "}, **HTMX)
+    running.refresh_from_db()
+    assert response.status_code == 422 and running.status == "running" and chat.runs.count() == 1
 
 
 def test_the_edit_form_holds_the_message_and_says_what_stays(client, three_turns):
@@ -235,8 +247,7 @@ def test_a_scripts_session_runs_name_their_parents_and_its_chat_history_follows_
 
     first, second, third = three_turns
     app_model.reply(text="Noted: coffee.")
-    client.post(reverse("sessions:edit", args=[second.run_id]), {"message": "I like coffee"}, **HTMX)
-    edited = _drive(Run.objects.latest("id"))
+    edited = _edit(client, second, "I like coffee")
     db = DjangoDb()
     parents = {run.run_id: run.parent_run_id for run in db.session_runs(session_id="versions")}
     assert parents == {

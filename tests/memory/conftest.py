@@ -25,14 +25,3 @@ def task_model(make_model, monkeypatch):
     model = make_model("chat")
     monkeypatch.setattr("agentapp.app_agent.configured_model", lambda: model)
     return model
-
-
-@pytest.fixture
-def demo_model(settings):
-    """The app's agent on the offline demo model, as with no key configured."""
-    from agentapp.app_agent import configured_model
-
-    settings.AGENT_MODEL = "demo"
-    configured_model.cache_clear()
-    yield
-    configured_model.cache_clear()
