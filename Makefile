@@ -9,7 +9,7 @@ PORT ?= 8000
 .PHONY: run test test-server lint setup worker web migrate clean shell
 
 # A laptop: Django's debug pages and its dev-only secret. A server runs with DEBUG off and its
-# own SECRET_KEY (README, "Production shape"); the tests set their own.
+# own SECRET_KEY (docs/operations.md, "Production shape"); the tests set their own.
 run worker migrate lint shell: export DEBUG ?= 1
 
 $(BIN)/.installed: pyproject.toml

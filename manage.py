@@ -10,7 +10,7 @@ def main() -> None:
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    from agentapp.embedded_pg.server import EmbeddedServerError
+    from agentapp.platform.embedded_pg.server import EmbeddedServerError
 
     try:
         execute_from_command_line(sys.argv)

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from agentapp.agent.ids import SESSION_ID_PATTERN
+from agentapp.agent.session.ids import SESSION_ID_PATTERN
 
 
 class InputSchema(Schema):

@@ -9,8 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentapp.settings")
 
 django_application = get_asgi_application()
 
-from agentapp.body_guard import BodyGuard  # noqa: E402 - after Django is set up
 from agentapp.observability.heartbeat import heartbeat_start  # noqa: E402
+from agentapp.platform.body_guard import BodyGuard  # noqa: E402 - after Django is set up
 
 heartbeat_start(kind="web", name=f"web:{socket.gethostname()}:{os.getpid()}")
 

@@ -16,8 +16,8 @@ from django.core import checks
 from django.db import DatabaseError, connection
 from django.db.migrations.recorder import MigrationRecorder
 
-from .database import pgvector_state, server_major_version
-from .embedded_pg.server import EmbeddedServerError
+from .platform.database import pgvector_state, server_major_version
+from .platform.embedded_pg.server import EmbeddedServerError
 
 PGVECTOR_MIGRATION = ("memory_app", "0004_pgvector_extension")
 
@@ -110,7 +110,7 @@ def embedder_configured(app_configs: Any = None, **kwargs: Any) -> list[checks.C
 @checks.register(checks.Tags.security, deploy=True)
 def production_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     found: list[checks.CheckMessage] = []
-    if settings.DATABASES["default"]["ENGINE"] == "agentapp.embedded_pg":
+    if settings.DATABASES["default"]["ENGINE"] == "agentapp.platform.embedded_pg":
         found.append(
             checks.Warning(
                 "The database is the embedded PostgreSQL server, which is for one machine and a "

@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from . import app_agent
 from .accounts.models import Theme
 from .accounts.selectors import theme_for_user
+from .observability.probes import recall_description
 
 
 def model_info(request: HttpRequest) -> dict[str, object]:
@@ -14,7 +15,7 @@ def model_info(request: HttpRequest) -> dict[str, object]:
         "agent_model_is_demo": app_agent.is_offline_demo(),
         # Operators see how memories are recalled. Always set: a missing variable makes Django's
         # template engine log the whole context at DEBUG, secrets on the page included.
-        "agent_recall": app_agent.recall_description() if user is not None and user.is_staff else None,
+        "agent_recall": recall_description() if user is not None and user.is_staff else None,
     }
 
 

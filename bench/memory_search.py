@@ -35,7 +35,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from agentapp.database import server_description  # noqa: E402
+from agentapp.platform.database import server_description  # noqa: E402
 from memory_app.models import Memory  # noqa: E402
 from memory_app.selectors import memories_search  # noqa: E402
 from memory_app.services import normalize_text  # noqa: E402

@@ -37,10 +37,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from agentapp.agent import Agent  # noqa: E402
-from agentapp.agent.summarizer import SUMMARY_INSTRUCTIONS  # noqa: E402
-from agentapp.database import server_description  # noqa: E402
+from agentapp.agent.session.summaries import SUMMARY_INSTRUCTIONS  # noqa: E402
 from agentapp.db import DjangoDb  # noqa: E402
 from agentapp.llm import OpenAIChat  # noqa: E402
+from agentapp.platform.database import server_description  # noqa: E402
 from sessions_app.models import AgentSession, Run, RunEvent  # noqa: E402
 from tests.fake_openai import FakeOpenAI, RecordedRequest, Reply  # noqa: E402
 

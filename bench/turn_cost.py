@@ -35,9 +35,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from agentapp.agent import Agent  # noqa: E402
-from agentapp.database import server_description  # noqa: E402
 from agentapp.db import DjangoDb  # noqa: E402
 from agentapp.llm import OpenAIChat  # noqa: E402
+from agentapp.platform.database import server_description  # noqa: E402
 from memory_app.models import Memory  # noqa: E402
 from memory_app.services import normalize_text  # noqa: E402
 from sessions_app.models import AgentSession, Message, Run, RunEvent  # noqa: E402

@@ -47,8 +47,8 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from agentapp.agent.summarizer import SUMMARY_INSTRUCTIONS  # noqa: E402
-from agentapp.database import libpq_params, server_description  # noqa: E402
+from agentapp.agent.session.summaries import SUMMARY_INSTRUCTIONS  # noqa: E402
+from agentapp.platform.database import libpq_params, server_description  # noqa: E402
 from tests.fake_openai import FakeOpenAI, RecordedRequest, Reply  # noqa: E402
 
 AGNO_VERSION = "3.1.10"

@@ -14,9 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from agentapp import app_agent
 from agentapp.agent import ModelError
-from agentapp.agent.memory_optimization import OptimizationPlan
+from agentapp.agent.memory.optimization import OptimizationPlan
 from agentapp.errors import AgentAppError, InvalidInput
 from agentapp.http import signed_in
 from agentapp.ownership import person_named
@@ -209,11 +208,13 @@ class MemoryAdmin(admin.ModelAdmin):
                 owner, plan = optimization.plan_from_token(request.POST.get("plan", ""), operator=operator)
                 if owner.pk not in owner_pks:
                     raise InvalidInput("this plan is for another person's memories")
-                plan = app_agent.memories_optimize_apply(plan=plan, acting_user=operator, actor=OPERATOR)
+                plan = optimization.memories_optimize_apply(plan=plan, acting_user=operator, actor=OPERATOR)
                 self._report(request, plan)
                 return None
             owner = person_named(operator, get_user_model().objects.get(pk=owner_pks.pop()).get_username())
-            plan = app_agent.memories_optimize(owner=owner, acting_user=operator, actor=OPERATOR, apply=False)
+            plan = optimization.memories_optimize(
+                owner=owner, acting_user=operator, actor=OPERATOR, apply=False
+            )
         except (AgentAppError, ModelError) as exc:
             messages.error(request, f"Nothing was merged: {exc.message}")
             return None

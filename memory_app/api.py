@@ -8,7 +8,6 @@ from django.http import HttpRequest
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
-from agentapp import app_agent
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import MemoryNotFound
 from agentapp.ownership import acting_user, caller
@@ -24,6 +23,7 @@ from .schemas import (
     TopicFilters,
     TopicOut,
 )
+from .search import memory_search
 
 router = Router(tags=["memories"])
 topics_router = Router(tags=["memories"])
@@ -36,7 +36,7 @@ MAX_PK = 2**63 - 1
 @paginate(Page)
 def memory_list(request: HttpRequest, filters: Query[MemoryFilters]):
     user = acting_user(request, filters.user_id)
-    memories = app_agent.memory_search(
+    memories = memory_search(
         user_pk=user.pk, query=filters.search, topic=filters.topic, mode=filters.mode
     )
     return memories.select_related("user", "source_run")

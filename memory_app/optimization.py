@@ -1,7 +1,8 @@
-"""Memory optimisation for operators, shared by the memory editor and the admin: a dry run first, then
-Apply. The dry run's plan travels to the Apply step signed, so what is applied is exactly what was
-shown (and the model is not asked twice), by the operator it was shown to, within PLAN_MAX_AGE.
-The merges themselves still go through memory_app.services, which checks every source again."""
+"""Memory optimisation for operators, shared by the memory editor and the admin: a dry run first
+(`memories_optimize`: the app's model suggests the merges), then Apply. The dry run's plan travels to
+the Apply step signed, so what is applied is exactly what was shown (and the model is not asked
+twice), by the operator it was shown to, within PLAN_MAX_AGE. The merges themselves still go through
+memory_app.services, which checks every source again."""
 
 from __future__ import annotations
 
@@ -10,12 +11,31 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core import signing
 
-from agentapp.agent.memory_optimization import MemoryMerge, OptimizationPlan
+from agentapp.agent.memory.optimization import MemoryMerge, OptimizationPlan, apply_plan, optimize_memories
+from agentapp.app_agent import configured_model
+from agentapp.db import DjangoDb
 from agentapp.errors import InvalidInput
 from agentapp.ownership import person_named
 
 PLAN_SALT = "memory_app.optimization.plan"
 PLAN_MAX_AGE = 60 * 60  # seconds
+
+
+def memories_optimize(*, owner: User, acting_user: User, actor: str, apply: bool = False) -> OptimizationPlan:
+    """The merges of the person's duplicate memories the app's model suggests (the summarise
+    strategy); made too with `apply`, each as a change by `acting_user`. Raises ModelError."""
+    return optimize_memories(
+        db=DjangoDb(acting_user=acting_user),
+        model=configured_model(),
+        user_id=owner.get_username(),
+        apply=apply,
+        actor=actor,
+    )
+
+
+def memories_optimize_apply(*, plan: OptimizationPlan, acting_user: User, actor: str) -> OptimizationPlan:
+    """Make the merges of a plan a dry run showed, as it showed them (no second model request)."""
+    return apply_plan(db=DjangoDb(acting_user=acting_user), plan=plan, actor=actor)
 
 
 def plan_token(plan: OptimizationPlan, *, operator: User) -> str:

@@ -9,13 +9,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from agentapp import sql
 from agentapp.errors import MemoryNotFound
 from agentapp.ownership import one_visible_to
+from agentapp.platform import sql
 from sessions_app.selectors import MISSED_BATCH, runs_settled
 
 from .models import Memory, MemoryChange, MemoryEmbedding, MemoryExtraction
@@ -52,7 +52,7 @@ def memories_for_context(*, user_pk: int, limit: int) -> tuple[list[dict[str, An
     """The `limit` most recently updated memories (id, text, topics, updated_at) and how many the
     person has in all: one statement, whatever that number.
 
-    Read on every turn, so written as SQL (see agentapp.sql); the order is `memories_active`'s.
+    Read on every turn, so written as SQL (see agentapp.platform.sql); the order is `memories_active`'s.
     """
     table = sql.table(Memory)
     # The count as an uncorrelated subquery (counted once, from the index), not count(*) OVER (),
@@ -286,65 +286,30 @@ def memories_matching(memories: QuerySet[Memory], query: str) -> QuerySet[Memory
 
 
 SEARCH_MEANING_CANDIDATES = 200
-SEARCH_WORD_CANDIDATES = 1_000
 
 
-def memories_ranked(
-    *,
-    user_pk: int,
-    query: str,
-    topic: str = "",
-    vector: list[float] | None = None,
-    model: str = "",
-    min_similarity: float = 0.0,
-    weights: tuple[float, float] = (1.0, 1.0),
-    rrf_k: int = 60,
-) -> QuerySet[Memory]:
-    """A search box's results in relevance order: the memories matching the words (each a prefix, as
-    `memories_search`) and, given the query's `vector`, those at least `min_similarity` alike in
-    meaning, ranked by reciprocal rank fusion of the two (weights: meaning, words). Without a
-    vector, by words alone. Every part filtered to the person."""
-    query = query.strip()
-    memories = memories_filter_topic(memories_active(user_pk=user_pk), topic)
-    if not query:
-        return memories
-    tsquery = _tsquery(query)
-    memory, embedding = sql.table(Memory), sql.table(MemoryEmbedding)
-    document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
-    params: dict[str, Any] = {"user": user_pk, "words_n": SEARCH_WORD_CANDIDATES}
-    parts = []
-    if tsquery:
-        params["tsq"] = tsquery
-        parts.append(
-            "SELECT id, 'words' AS signal, row_number() OVER (ORDER BY score DESC, id DESC) AS rank FROM ("
-            f"SELECT m.id, ts_rank_cd({document}, query) AS score "
-            f"FROM {memory} m, to_tsquery('english', %(tsq)s) query "
-            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ query "
-            "ORDER BY score DESC LIMIT %(words_n)s) matched"
-        )
-    if vector:
-        d = len(vector)
-        params |= {"q": _vector_literal(vector), "model": model, "sim": min_similarity}
-        params["meaning_n"] = SEARCH_MEANING_CANDIDATES
-        distance = f"(e.vector::vector({d})) <=> %(q)s::vector({d})"
-        parts.append(
-            "SELECT id, 'meaning' AS signal, row_number() OVER (ORDER BY distance, id) AS rank FROM ("
-            f"SELECT e.memory_id AS id, {distance} AS distance FROM {embedding} e "
-            f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} "
-            "ORDER BY distance LIMIT %(meaning_n)s) nearest WHERE 1 - distance >= %(sim)s"
-        )
-    if not parts:
-        return memories.none()
-    params |= {"w_meaning": weights[0], "w_words": weights[1], "k": rrf_k}
+def memories_alike(
+    *, user_pk: int, vector: list[float], model: str, min_similarity: float
+) -> list[int]:
+    """The person's live memories at least `min_similarity` alike in meaning to `vector` (their
+    embeddings by `model`), the nearest `SEARCH_MEANING_CANDIDATES` at most, as primary keys."""
+    d = len(vector)
+    distance = f"(e.vector::vector({d})) <=> %(q)s::vector({d})"
     rows = sql.fetch(
-        "SELECT id FROM (" + " UNION ALL ".join(parts) + ") ranked "
-        "GROUP BY id ORDER BY sum(CASE signal WHEN 'meaning' THEN %(w_meaning)s ELSE %(w_words)s END "
-        "/ (%(k)s + rank)) DESC, id DESC",
-        params,
+        f"SELECT id FROM (SELECT e.memory_id AS id, {distance} AS distance "
+        f"FROM {sql.table(MemoryEmbedding)} e JOIN {sql.table(Memory)} m ON m.id = e.memory_id "
+        f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} "
+        "AND m.deleted_at IS NULL "
+        "ORDER BY distance LIMIT %(n)s) nearest WHERE 1 - distance >= %(sim)s",
+        {
+            "user": user_pk,
+            "q": _vector_literal(vector),
+            "model": model,
+            "n": SEARCH_MEANING_CANDIDATES,
+            "sim": min_similarity,
+        },
     )
-    ids = [row[0] for row in rows]
-    position = RawSQL(f"array_position(%s::bigint[], {memory}.id)", [ids], output_field=IntegerField())
-    return memories.filter(pk__in=ids).annotate(relevance=position).order_by("relevance")
+    return [row[0] for row in rows]
 
 
 def memory_topics(*, user_pk: int) -> list[tuple[str, int]]:

@@ -1,4 +1,4 @@
-"""Background memory work: tasks take ids and call the app's agent."""
+"""Background memory work: tasks take ids and call one job (memory_app.jobs, memory_app.embedding)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import logging
 
 from celery import shared_task
 
-from agentapp import app_agent, memory_embedding
 from agentapp.errors import FollowupBusy, FollowupFailed
+
+from . import embedding as memory_embedding
+from . import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ RETRIED: dict[str, object] = {
 def memory_update_for_run(self, run_id: str) -> str:
     """The automatic memory update of one finished run, applied exactly once however often it runs."""
     try:
-        return app_agent.memory_update(run_id, may_retry=self.request.retries < MAX_RETRIES)
+        return jobs.memory_update(run_id, may_retry=self.request.retries < MAX_RETRIES)
     except FollowupBusy as busy:
         # Back on the same queue when the other claim expires (max_retries=None: that never gives up).
         raise self.retry(countdown=busy.retry_in + 1, max_retries=None) from busy

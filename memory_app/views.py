@@ -19,7 +19,6 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
-from agentapp import app_agent
 from agentapp.agent import ModelError
 from agentapp.errors import AgentAppError, InvalidInput
 from agentapp.http import AuthedRequest
@@ -28,6 +27,7 @@ from agentapp.ownership import acts_for_others, person_named
 from . import optimization, selectors, services
 from .diff import change_view
 from .models import Memory, MemoryChange
+from .search import memory_search
 
 PAGE_SIZE = 20
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -68,7 +68,7 @@ def _list_context(request: AuthedRequest, owner: User) -> dict[str, Any]:
     query = request.GET.get("q", "")[:200]
     topic = request.GET.get("topic", "")[:100]
     mode = "words" if request.GET.get("mode") == "words" else "hybrid"
-    memories = app_agent.memory_search(user_pk=owner.pk, query=query, topic=topic, mode=mode)
+    memories = memory_search(user_pk=owner.pk, query=query, topic=topic, mode=mode)
     page = Paginator(memories, PAGE_SIZE).get_page(request.GET.get("page"))
     return {
         "owner": owner,
@@ -253,7 +253,7 @@ def memories_optimize(request: AuthedRequest) -> HttpResponse:
     owner = _target_user(request)
     context: dict[str, Any] = {"owner": owner, "owner_query": _user_query(owner, request)}
     try:
-        plan = app_agent.memories_optimize(
+        plan = optimization.memories_optimize(
             owner=owner, acting_user=request.user, actor=_actor(request, owner.pk), apply=False
         )
     except ModelError as error:
@@ -274,7 +274,7 @@ def memories_optimize_apply(request: AuthedRequest) -> HttpResponse:
         if not request.htmx:
             return _plain_error(exc)
         return _error(request, exc, "#memory-optimize-error")
-    plan = app_agent.memories_optimize_apply(
+    plan = optimization.memories_optimize_apply(
         plan=plan, acting_user=request.user, actor=_actor(request, owner.pk)
     )
     context = {"owner": owner, "owner_query": _user_query(owner, request), "plan": plan}

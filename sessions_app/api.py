@@ -21,7 +21,7 @@ from agentapp.errors import Conflict, InvalidInput
 from agentapp.observability import metrics
 from agentapp.ownership import acting_user, acts_for_others, caller
 
-from . import selectors, services
+from . import jobs, selectors, services
 from .chat.sse import json_frame
 from .live import request_connection_give_back, run_drive, run_follow
 from .models import Run
@@ -270,5 +270,5 @@ def session_summary(request: HttpRequest, session_id: Id):
 )
 def session_summary_refresh(request: HttpRequest, session_id: Id):
     session = selectors.session_get_for_user(session_id=session_id, user=caller(request))
-    status = app_agent.summary_refresh(session=session)
+    status = jobs.summary_refresh(session=session)
     return Status(202, {"session_id": session.session_id, "status": status})

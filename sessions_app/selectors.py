@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from agentapp import sql
 from agentapp.errors import RunNotFound, SessionNotFound
 from agentapp.ownership import acts_for_others, one_visible_to, visible_to
+from agentapp.platform import sql
 
 from .models import AgentSession, Message, Run, RunFrame, SessionSummary
 
@@ -51,7 +51,7 @@ def history_messages(
 
     One query whatever the thread's length: it walks back from the run's parent only as far as it
     needs (`num_runs` completed runs, or as many as `num_messages` could take). Read on every turn,
-    so written as SQL (see agentapp.sql).
+    so written as SQL (see agentapp.platform.sql).
     """
     limit = num_messages if num_messages is not None else num_runs
     if limit is not None and limit <= 0:
@@ -151,7 +151,7 @@ def run_get(*, run_id: str) -> Run:
 def summary_for_context(*, session_pk: int, run_pk: int) -> dict[str, Any] | None:
     """The session summary's text and topics for run `run_pk`, or None; also None when the summary
     is of another version of the thread (its last run is not before this run): read on every turn,
-    so as SQL (see agentapp.sql). The walk back stops at the summary's last run, usually a few
+    so as SQL (see agentapp.platform.sql). The walk back stops at the summary's last run, usually a few
     turns back."""
     summaries, runs = sql.table(SessionSummary), sql.table(Run)
     rows = sql.fetch(
@@ -324,8 +324,8 @@ def versions_attach(*, runs: list[Run], session_pk: int) -> None:
         .values_list("parent_id", "run_id", "changes")
     )
     by_parent: dict[int | None, list[tuple[str, int]]] = {}
-    for parent_id, run_id, changes in rows:
-        by_parent.setdefault(parent_id, []).append((run_id, changes))
+    for parent_pk, run_id, changes in rows:
+        by_parent.setdefault(parent_pk, []).append((run_id, changes))
     for run in runs:
         versions = by_parent.get(run.parent_id) or [(run.run_id, 0)]
         ids = [run_id for run_id, _ in versions]

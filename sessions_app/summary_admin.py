@@ -14,9 +14,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from agentapp.app_agent import summary_refresh
 from agentapp.errors import FollowupFailed
 
+from .jobs import summary_refresh
 from .models import AgentSession, SessionSummary
 
 REFRESH_URL_NAME = "sessions_app_agentsession_summary_refresh"

@@ -1,11 +1,12 @@
-"""Background session work: tasks take ids and call the app's agent."""
+"""Background session work: tasks take ids and call one job (sessions_app.jobs)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from agentapp import app_agent
 from agentapp.errors import FollowupFailed
+
+from . import jobs
 
 
 @shared_task(
@@ -21,16 +22,16 @@ from agentapp.errors import FollowupFailed
 )
 def session_summary_update(session_id: str) -> None:
     """Fold the session's new runs into its summary; idempotent, so a redelivery is harmless."""
-    app_agent.summary_update(session_id)
+    jobs.summary_update(session_id)
 
 
 @shared_task(name="sessions.title_for_session", acks_late=True, soft_time_limit=30, time_limit=45)
 def session_title_for_session(session_id: str) -> None:
     """Give an untitled session a short title; idempotent (a titled session is left alone)."""
-    app_agent.title_session(session_id)
+    jobs.title_session(session_id)
 
 
 @shared_task(name="sessions.sweep_stale_runs", acks_late=True, soft_time_limit=50, time_limit=60)
 def sweep_stale_runs() -> dict[str, int]:
     """Periodic (Celery beat): end runs a dead process left running; send again what a down broker lost."""
-    return app_agent.sweep()
+    return jobs.sweep()

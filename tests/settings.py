@@ -26,7 +26,7 @@ from agentapp.settings import *  # noqa: E402, F403
 if _OWN_VAR_DIR:
     # Registered before the server's own exit hook, so it runs after the server has stopped.
     atexit.register(shutil.rmtree, VAR_DIR, True)  # noqa: F405
-if DATABASES["default"]["ENGINE"] == "agentapp.embedded_pg":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "agentapp.platform.embedded_pg":  # noqa: F405
     DATABASES["default"]["EMBEDDED"].update(FAST=True, CLEANUP="delete")  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,7 +1,16 @@
-"""The agent runtime: `Agent`, its run loop and context assembly. No Django in here."""
+"""The agent runtime: `Agent` and all it runs on, no Django in here; the public names are below.
+
+`agent.py` is the Agent (its settings in `settings.py`); `run/` is one run (the turn, context
+assembly, the driver, cancellation, output, the work after it); `memory/` what it remembers of a
+person (the manager, the tools, optimisation, the ranking); `session/` a thread (history, its
+tools, summaries, titles); `storage.py` is what it asks of a storage, `in_memory.py` a storage
+without a database; `loop.py` the model/tool loop, `timeline.py` a run's recorded steps,
+`telemetry.py` its spans, `prompt.py` the pieces of a request.
+"""
 
 from __future__ import annotations
 
+from agentapp.llm.embeddings import Embedder, EmbeddingError
 from agentapp.llm.types import ModelError
 
 from .agent import Agent
@@ -36,17 +45,19 @@ from .events import (
     ToolCallStartedEvent,
     ToolExecution,
 )
-from .followups import FollowupJob, Followups, RunInline
 from .in_memory import InMemoryDb
-from .memory_manager import MemoryManager
-from .memory_toolkit import MemoryTools
+from .memory.manager import MemoryManager
+from .memory.tools import MemoryTools
 from .records import SessionRecord, SessionSummary, SessionSummaryRecord, UserMemory
-from .summarizer import SessionSummaryManager
+from .run.followups import FollowupJob, Followups, RunInline
+from .session.summaries import SessionSummaryManager
 from .tools import Tool, tool_from_function
 
 __all__ = [
     "Agent",
     "AgentError",
+    "Embedder",
+    "EmbeddingError",
     "FollowupJob",
     "Followups",
     "InMemoryDb",

@@ -2,48 +2,43 @@
 
 It keeps the same rules as DjangoDb: a session belongs to one user, memories are looked up by id
 *and* user, a duplicate memory is not stored twice, a stopped run stays cancelled, a summary fold
-is saved only over the summary it started from.
+is saved only over the summary it started from. Here: runs, the context and memories; sessions,
+their summaries and Agno's session verbs in `session.in_memory`.
 """
 
 from __future__ import annotations
 
-import copy
+import asyncio
+import functools
 import itertools
 import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from agentapp.llm.types import Message, Usage
 
-from .errors import InvalidInput, MemoryNotFound, RunNotFound, SessionNotFound, SessionOwnedByAnotherUser
-from .memory_store import MemoryVerbs
-from .recall import (
+from .errors import InvalidInput, MemoryNotFound, RunNotFound
+from .memory.in_memory_search import candidates_in_memory, nearest_in_memory
+from .memory.query_embedding import QueryVector
+from .memory.recall import (
     NEAR_DUPLICATE_SIMILARITY,
     NO_RECALL,
-    QueryVector,
+    Candidate,
     Recall,
     RecallQuery,
-    all_of,
-    candidates_in_memory,
-    fits,
-    nearest_in_memory,
-    ranked_recall,
+    recall_memories,
 )
+from .memory.verbs import MemoryVerbs
 from .records import (
     ContextData,
     EventRecord,
     RunHandle,
-    RunRecord,
-    SessionRecord,
-    SessionSummaryRecord,
-    SummaryInputs,
-    SummaryTurn,
     UserMemory,
 )
-from .summarizer import MAX_TURN_CHARS
+from .session.in_memory import InMemorySessions, StoredRun, StoredSession, now
 
 HISTORY_ROLES = ("user", "assistant", "tool")
 
@@ -55,44 +50,8 @@ def _replayable(message: Message) -> bool:
     return bool(message.content or message.role == "tool" or message.tool_calls)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _normalized(text: str) -> str:
     return " ".join(text.lower().split())
-
-
-@dataclass
-class _Session:
-    session_id: str
-    user_id: str
-    agent_name: str
-    title: str = ""
-    state: dict[str, Any] = field(default_factory=dict)
-    created_at: datetime = field(default_factory=_now)
-    updated_at: datetime = field(default_factory=_now)
-    summary: SessionSummaryRecord | None = None
-
-
-@dataclass
-class _Run:
-    number: int  # creation order, as a database's primary key
-    run_id: str
-    session_id: str
-    user_id: str
-    input: str
-    status: str
-    model_id: str = ""
-    model_provider: str = ""
-    content: str = ""
-    error: str = ""
-    messages: list[Message] = field(default_factory=list)
-    events: list[EventRecord] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-    memories_used: list[str] = field(default_factory=list)
-    created_at: datetime = field(default_factory=lambda: _now())
-    duration_ms: int = 0
 
 
 @dataclass
@@ -101,8 +60,8 @@ class _Memory:
     user_id: str
     memory: str
     topics: list[str]
-    created_at: datetime = field(default_factory=_now)
-    updated_at: datetime = field(default_factory=_now)
+    created_at: datetime = field(default_factory=now)
+    updated_at: datetime = field(default_factory=now)
     deleted: bool = False
     source_run_id: str | None = None
 
@@ -127,23 +86,17 @@ def _topics(topics: Sequence[str] | None) -> list[str]:
     return cleaned
 
 
-class InMemoryDb(MemoryVerbs):
+class InMemoryDb(MemoryVerbs, InMemorySessions):
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._sessions: dict[str, _Session] = {}
-        self._runs: dict[str, _Run] = {}
+        self._sessions: dict[str, StoredSession] = {}
+        self._runs: dict[str, StoredRun] = {}
         self._memories: dict[str, _Memory] = {}
         self._vectors: dict[str, tuple[str, list[float]]] = {}  # memory id: (embedder, vector)
         self._merged_from: dict[str, list[str]] = {}  # a merged memory's id: its sources' ids
         self._numbers = itertools.count(1)
 
     # --- a run ---------------------------------------------------------------------------
-    def _handle(self, run: _Run) -> RunHandle:
-        session = self._sessions[run.session_id]
-        return RunHandle(
-            run.run_id, run.session_id, run.user_id, run.input, bool(session.title), dict(session.state)
-        )
-
     def run_begin(
         self,
         *,
@@ -159,12 +112,8 @@ class InMemoryDb(MemoryVerbs):
         if not user_id or not session_id:
             raise InvalidInput("user_id and session_id must not be empty")
         with self._lock:
-            session = self._sessions.setdefault(session_id, _Session(session_id, user_id, agent_name))
-            if session.user_id != user_id:
-                raise SessionOwnedByAnotherUser(
-                    f"session_id {session_id!r} belongs to another user; a session is never shared"
-                )
-            run = _Run(
+            self._session_for(session_id, user_id, agent_name)
+            run = StoredRun(
                 number=next(self._numbers),
                 run_id=f"run_{uuid.uuid4().hex}",
                 session_id=session_id,
@@ -194,7 +143,7 @@ class InMemoryDb(MemoryVerbs):
         ]
         earlier.sort(key=lambda r: r.number)
 
-        def visible(r: _Run) -> list[Message]:
+        def visible(r: StoredRun) -> list[Message]:
             return [m for m in r.messages if _replayable(m)]
 
         if num_messages is not None:
@@ -223,24 +172,26 @@ class InMemoryDb(MemoryVerbs):
         recall = self.memories_recall(run=run, query=memories) if memories is not None else NO_RECALL
         return ContextData(history=history, memories=recall.memories, summary=summary, recall=recall)
 
+    async def acontext_load(self, **query: Any) -> ContextData:
+        # On a thread: the recall may wait on an embedder (up to its cap).
+        return await asyncio.to_thread(functools.partial(self.context_load, **query))
+
     def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
-        if query.limit <= 0:
-            return NO_RECALL
-        newest = self.user_memories(user_id=run.user_id)
-        if fits(newest, limit=query.limit, tokens=query.tokens):
-            return all_of(newest)
-        vector = query.embed(query.text) if query.embed is not None and query.text.strip() else None
-        with self._lock:
-            vectors = dict(self._vectors)
-        candidates = candidates_in_memory(newest, text=query.text, vector=vector, vectors=vectors)
-        return ranked_recall(candidates, query, total=len(newest), vector=vector)
+        every = self.user_memories(user_id=run.user_id)
+
+        def candidates(vector: QueryVector | None, per_signal: int, common: int) -> list[Candidate]:
+            with self._lock:
+                vectors = dict(self._vectors)
+            return candidates_in_memory(every, text=query.text, vector=vector, vectors=vectors)
+
+        return recall_memories(query, newest=lambda n: (every[:n], len(every)), candidates=candidates)
 
     def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None:
         with self._lock:
             if run.run_id in self._runs:  # a memory scope outside any run has no timeline
                 self._runs[run.run_id].events.extend(events)
 
-    # --- the reads behind Agno's memory verbs (agent.memory_store) ------------------------
+    # --- the reads behind Agno's memory verbs (memory.verbs) ------------------------------
     def memories_page(
         self,
         *,
@@ -319,9 +270,9 @@ class InMemoryDb(MemoryVerbs):
             if stored.status != "cancelled":
                 stored.status = status
             stored.content, stored.error, stored.usage = content, error, usage
-            stored.duration_ms = max(0, int((_now() - started_at).total_seconds() * 1000))
+            stored.duration_ms = max(0, int((now() - started_at).total_seconds() * 1000))
             stored.memories_used = list(memories_used)
-            self._sessions[stored.session_id].updated_at = _now()
+            self._sessions[stored.session_id].updated_at = now()
 
     def run_handle(self, *, run_id: str) -> RunHandle:
         with self._lock:
@@ -401,14 +352,14 @@ class InMemoryDb(MemoryVerbs):
                 stored.memory = text
             if topics is not None:
                 stored.topics = _topics(topics)
-            stored.updated_at = _now()
+            stored.updated_at = now()
             return stored.record()
 
     def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory:
         with self._lock:
             stored = self._own_memory(run, memory_id)
             stored.deleted = True
-            stored.updated_at = _now()
+            stored.updated_at = now()
             return stored.record()
 
     def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
@@ -418,165 +369,6 @@ class InMemoryDb(MemoryVerbs):
         if limit is not None:
             mine = mine[: max(0, limit)]
         return [m.record() for m in mine]
-
-    # --- sessions ------------------------------------------------------------------------
-    def _session(self, session_id: str, user_id: str | None) -> _Session | None:
-        session = self._sessions.get(session_id)
-        if session is not None and user_id is not None and session.user_id != user_id:
-            raise SessionOwnedByAnotherUser(f"session_id {session_id!r} belongs to another user")
-        return session
-
-    def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None:
-        with self._lock:
-            session = self._session(session_id, user_id)
-            if session is None:
-                return None
-            return SessionRecord(
-                session_id=session.session_id,
-                user_id=session.user_id,
-                agent_name=session.agent_name,
-                title=session.title,
-                session_state=dict(session.state),
-                created_at=session.created_at,
-                updated_at=session.updated_at,
-            )
-
-    def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]:
-        with self._lock:
-            if self._session(session_id, user_id) is None:
-                return []
-            runs = sorted(
-                (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
-            )
-            return [message for r in runs for message in r.messages if not message.from_history]
-
-    def session_summary_get(
-        self, *, session_id: str, user_id: str | None = None
-    ) -> SessionSummaryRecord | None:
-        with self._lock:
-            session = self._session(session_id, user_id)
-            return session.summary if session is not None else None
-
-    def session_first_message(self, *, session_id: str) -> str | None:
-        with self._lock:
-            runs = sorted(
-                (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
-            )
-            return runs[0].input if runs else None
-
-    def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
-        with self._lock:
-            mine = sorted(
-                (s for s in self._sessions.values() if s.user_id == user_id),
-                key=lambda s: s.updated_at,
-                reverse=True,
-            )
-            ids = [s.session_id for s in mine[: max(0, limit)]]
-        return [record for sid in ids if (record := self.session_get(session_id=sid)) is not None]
-
-    def session_runs(self, *, session_id: str, user_id: str | None = None) -> list[RunRecord]:
-        with self._lock:
-            if self._session(session_id, user_id) is None:
-                return []
-            runs = sorted(
-                (r for r in self._runs.values() if r.session_id == session_id), key=lambda r: r.number
-            )
-            return [
-                RunRecord(
-                    run_id=r.run_id,
-                    session_id=r.session_id,
-                    user_id=r.user_id,
-                    status=r.status,
-                    input=r.input,
-                    content=r.content,
-                    error=r.error,
-                    model=r.model_id,
-                    model_provider=r.model_provider,
-                    created_at=r.created_at,
-                    input_tokens=r.usage.input_tokens,
-                    output_tokens=r.usage.output_tokens,
-                    total_tokens=r.usage.total_tokens,
-                    duration_ms=r.duration_ms,
-                    messages=list(r.messages),
-                )
-                for r in runs
-            ]
-
-    def session_rename(self, *, session_id: str, title: str) -> None:
-        title = " ".join((title or "").split())
-        if not title or len(title) > 200:
-            raise InvalidInput("a session name must be 1 to 200 characters")
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None:
-                raise SessionNotFound(f"session {session_id!r} not found")
-            session.title = title
-
-    def session_delete(self, *, session_id: str, user_id: str | None = None) -> bool:
-        with self._lock:
-            if self._session(session_id, user_id) is None:
-                return False
-            del self._sessions[session_id]
-            for run_id in [r.run_id for r in self._runs.values() if r.session_id == session_id]:
-                del self._runs[run_id]
-            return True
-
-    def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None:
-                raise SessionNotFound(f"session {session_id!r} not found")
-            session.state = copy.deepcopy(dict(state))
-            session.updated_at = _now()
-
-    def session_title_set(self, *, session_id: str, title: str) -> bool:
-        title = " ".join((title or "").split())[:200]
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None or session.title or not title:
-                return False
-            session.title = title
-            return True
-
-    def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None:
-                return None
-            covered = session.summary.last_run_id if session.summary else None
-            after = self._runs[covered].number if covered in self._runs else 0
-            pending = sorted(
-                (
-                    r
-                    for r in self._runs.values()
-                    if r.session_id == session_id and r.status == "completed" and r.number > after
-                ),
-                key=lambda r: r.number,
-            )
-            turns = [
-                SummaryTurn(self._handle(r), r.input[:MAX_TURN_CHARS], r.content[:MAX_TURN_CHARS])
-                for r in pending[:max_runs]
-            ]
-            return SummaryInputs(summary=session.summary, turns=turns, more=len(pending) > max_runs)
-
-    def summary_save(
-        self,
-        *,
-        session_id: str,
-        summary: str,
-        topics: Sequence[str],
-        last_run_id: str,
-        expected_last_run_id: str | None,
-    ) -> bool:
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None or last_run_id not in self._runs:
-                return False
-            current = session.summary.last_run_id if session.summary else None
-            if current != expected_last_run_id:
-                return False
-            session.summary = SessionSummaryRecord(session_id, summary, list(topics), last_run_id, _now())
-            return True
 
     # --- memory optimisation ------------------------------------------------------------
     def memories_merge(
@@ -610,7 +402,7 @@ class InMemoryDb(MemoryVerbs):
                 raise InvalidInput("an identical memory already exists")
             for source in sources:
                 source.deleted = True
-                source.updated_at = _now()
+                source.updated_at = now()
                 self._vectors.pop(source.memory_id, None)
             merged = _Memory(f"mem_{uuid.uuid4().hex[:16]}", user_id, text, _topics(topics))
             self._memories[merged.memory_id] = merged

@@ -17,7 +17,7 @@ from agentapp.llm.types import Message, Model, ModelError, ModelResponse, TextDe
 
 from .tools import Tool
 
-DEFAULT_MAX_ROUNDS = 8
+DEFAULT_MAX_TOOL_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,11 @@ LoopEvent = (
 
 
 class _LoopState:
-    def __init__(self, messages: Sequence[Message], tools: Sequence[Tool], max_rounds: int) -> None:
+    def __init__(self, messages: Sequence[Message], tools: Sequence[Tool], max_tool_rounds: int) -> None:
         self.messages = list(messages)
         self.new_messages: list[Message] = []
         self.tools = {tool.name: tool for tool in tools}
-        self.max_rounds = max(1, max_rounds)
+        self.max_tool_rounds = max(1, max_tool_rounds)
         self.round = 0
         self.usage = Usage()
         self.tool_call_count = 0
@@ -112,7 +112,7 @@ class _LoopState:
         self.round += 1
         self.partial = []
         # The last round offers no tools, so the model has to answer in words.
-        specs = tuple(t.spec for t in self.tools.values()) if self.round < self.max_rounds else ()
+        specs = tuple(t.spec for t in self.tools.values()) if self.round < self.max_tool_rounds else ()
         return ModelRequestStarted(self.round, tuple(self.messages), specs, time.time())
 
     def on_delta(self, delta: TextDelta) -> None:
@@ -201,9 +201,9 @@ def run_loop(
     tools: Sequence[Tool] = (),
     *,
     stream: bool = False,
-    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
 ) -> Generator[LoopEvent, None, None]:
-    state = _LoopState(messages, tools, max_rounds)
+    state = _LoopState(messages, tools, max_tool_rounds)
     while (request := state.next_request()) is not None:
         yield request
         try:
@@ -252,11 +252,11 @@ async def arun_loop(
     tools: Sequence[Tool] = (),
     *,
     stream: bool = False,
-    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
     tool_runner: ToolRunner = _to_thread,
 ) -> AsyncGenerator[LoopEvent, None]:
     """The same loop for async callers; tools (often blocking) run through `tool_runner`."""
-    state = _LoopState(messages, tools, max_rounds)
+    state = _LoopState(messages, tools, max_tool_rounds)
     while (request := state.next_request()) is not None:
         yield request
         try:

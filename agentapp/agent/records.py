@@ -13,6 +13,7 @@ from typing import Any
 from agentapp.llm.types import Message, ToolCall, Usage
 
 __all__ = [
+    "DEFAULT_USER_ID",
     "ContextData",
     "EventRecord",
     "Message",
@@ -28,6 +29,9 @@ __all__ = [
     "Usage",
     "UserMemory",
 ]
+
+
+DEFAULT_USER_ID = "default"  # whose runs and memories they are when nobody is named
 
 
 def _when(value: Any) -> datetime | None:
@@ -213,7 +217,7 @@ class ContextData:
     history: list[Message]
     memories: list[UserMemory]
     summary: SessionSummaryRecord | None
-    # How the memories were chosen, with each one's scores (an agent.recall.Recall, or None).
+    # How the memories were chosen, with each one's scores (a memory.recall.Recall, or None).
     recall: Any = None
 
 

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, runtime_checkable
+from typing import Any, Protocol, TypedDict
 
 from agentapp.llm.types import Message, Usage
 
-from .recall import QueryVector, Recall, RecallQuery
+from .memory.recall import RecallQuery
+from .memory.storage import MemoryStorage, SortOrder
 from .records import (
     ContextData,
     EventRecord,
@@ -18,7 +19,6 @@ from .records import (
     SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
-    UserMemory,
 )
 
 
@@ -32,7 +32,10 @@ class ContextQuery(TypedDict):
     with_summary: bool
 
 
-class AgentDb(Protocol):
+class AgentDb(MemoryStorage, Protocol):
+    """Every verb the Agent (and its memory and session sides) uses, on every storage: the Agent never
+    asks which storage it has."""
+
     # --- a run ---------------------------------------------------------------------------
     def run_begin(
         self,
@@ -65,10 +68,21 @@ class AgentDb(Protocol):
         with_summary: bool,
     ) -> ContextData:
         """The run's history, summary and (with `memories`) the user's memories that the budget lets in:
-        all of them when they fit, else the best by meaning, words and recency (see agent.recall)."""
+        all of them when they fit, else the best by meaning, words and recency (see memory.recall)."""
         ...
 
-    def run_events_record(self, *, run: RunHandle, events: Sequence[EventRecord]) -> None: ...
+    async def acontext_load(
+        self,
+        *,
+        run: RunHandle,
+        num_history_runs: int | None,
+        num_history_messages: int | None,
+        memories: RecallQuery | None,
+        with_summary: bool,
+    ) -> ContextData:
+        """`context_load` for async runs, which then wait seconds on the model (DjangoDb hands its
+        pooled connection back meanwhile; InMemoryDb loads on a thread)."""
+        ...
 
     def run_finish(
         self,
@@ -94,41 +108,6 @@ class AgentDb(Protocol):
         """A finished run, for the work after it (raises RunNotFound)."""
         ...
 
-    def run_user_messages(self, *, run: RunHandle) -> list[str]: ...
-
-    # --- memories, always those of the run's user -----------------------------------------
-    def memory_scope(self, *, user_id: str) -> RunHandle:
-        """A handle standing for `user_id` outside any run, for the memory verbs below (a standalone
-        MemoryManager, MemoryTools used outside a run): writes name no run, the timeline is skipped."""
-        ...
-
-    def memory_add(
-        self,
-        *,
-        run: RunHandle,
-        memory: str,
-        topics: Sequence[str],
-        actor: str,
-        embedding: QueryVector | None = None,
-    ) -> tuple[UserMemory, bool]:
-        """The stored memory and whether it is new: an identical one, or (given the new text's
-        `embedding`) one at least NEAR_DUPLICATE_SIMILARITY alike, is returned as it is."""
-        ...
-
-    def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
-        """The run's user's memories best matching `query.text`, within its budget."""
-        ...
-
-    def memory_update(
-        self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
-    ) -> UserMemory: ...
-
-    def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory: ...
-
-    def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
-        """The user's memories, most recently updated first."""
-        ...
-
     # --- sessions ------------------------------------------------------------------------
     def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None: ...
 
@@ -151,7 +130,7 @@ class AgentDb(Protocol):
         ...
 
     def session_rename(self, *, session_id: str, title: str) -> None:
-        """Name the session (InvalidInput for an empty or too long name)."""
+        """Name the session (an empty name leaves it untitled; InvalidInput for one over 200 characters)."""
         ...
 
     def session_delete(self, *, session_id: str, user_id: str | None = None) -> bool:
@@ -189,37 +168,40 @@ class AgentDb(Protocol):
         """
         ...
 
-    # --- memory optimisation ------------------------------------------------------------
-    def memories_merge(
-        self,
-        *,
-        user_id: str,
-        memory_ids: Sequence[str],
-        memory: str,
-        topics: Sequence[str],
-        actor: str,
-        source_texts: Sequence[str] | None = None,
-    ) -> UserMemory:
-        """Replace two or more of the user's live memories with one, at once: the new memory names
-        its sources, which are soft-deleted (a revert brings them back, where the storage keeps an
-        audit trail). MemoryNotFound when one is not the user's live memory; InvalidInput for a
-        memory text the storage refuses. Given `source_texts` (the texts the merge was planned from,
-        in `memory_ids`' order), a source edited since is refused too, so no edit is merged unread.
-        """
+    # --- Agno's session verbs (the REST API's ownership rule: naming a user, another person's
+    # session is not found by reads and deletes, refused by writes) ------------------------------
+    def get_session(self, session_id: str, user_id: str | None = None) -> SessionRecord | None:
+        """The session with its runs (`runs`); None when there is none (or it is another's)."""
         ...
 
-
-@runtime_checkable
-class AsyncContextLoad(Protocol):
-    """A storage may load the context its own way for async runs, which then wait seconds on the
-    model (DjangoDb hands its pooled connection back meanwhile)."""
-
-    async def acontext_load(
+    def get_sessions(
         self,
+        user_id: str | None = None,
         *,
-        run: RunHandle,
-        num_history_runs: int | None,
-        num_history_messages: int | None,
-        memories: RecallQuery | None,
-        with_summary: bool,
-    ) -> ContextData: ...
+        search: str | None = None,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+    ) -> list[SessionRecord]:
+        """Sessions (runs not loaded): one person's, or everyone's, `search` matching titles, ids and
+        messages; the most recently active first unless `sort_by` ("created_at", "updated_at",
+        "session_name") and `sort_order` say otherwise; `page` (from 1) of `limit`."""
+        ...
+
+    def upsert_session(self, session: SessionRecord) -> SessionRecord:
+        """Create the session for `session.user_id` when new, then set its name and state as given
+        (an empty name leaves it untitled); another person's session id is refused."""
+        ...
+
+    def rename_session(
+        self, session_id: str, session_name: str, user_id: str | None = None
+    ) -> SessionRecord | None:
+        """The renamed session; None when there is none. Another person's is refused."""
+        ...
+
+    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
+        """Delete the session and its runs (the person's memories stay); False when there was none."""
+        ...
+
+    def delete_sessions(self, session_ids: Iterable[str], user_id: str | None = None) -> int: ...

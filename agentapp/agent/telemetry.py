@@ -23,7 +23,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
-from agentapp.llm.types import Message, Model, ModelResponse, Usage
+from agentapp.llm.types import Message, Model, ModelError, ModelResponse, Usage
 
 from . import loop
 from .records import RunHandle
@@ -206,6 +206,25 @@ class StepSpans:
             attributes=attributes,
             error=error,
         )
+
+    def request(self, messages: Sequence[Message]) -> ModelResponse:
+        """One request to the model (a summary fold, a title), with its span; its ModelError is raised."""
+        started = time.time()
+        try:
+            response = self.model.request(messages)
+        except ModelError as error:
+            self.model_call(
+                messages, model_id=self.model.id, started=started, ended=time.time(), error=error.kind
+            )
+            raise
+        self.model_call(
+            messages,
+            model_id=self.model.id,
+            started=response.started_at,
+            ended=response.ended_at,
+            response=response,
+        )
+        return response
 
     def memory_written(self, *, action: str, memory_id: str) -> None:
         if self.recording:

@@ -85,6 +85,22 @@ def model_probe() -> Probe:
     return Probe(True, "answers")
 
 
+def recall_description() -> str:
+    """Which embedder recall uses, for operators: "local:all-MiniLM-L6-v2", or why none."""
+    from agentapp import app_agent
+    from agentapp.db import meaning_search_available
+
+    try:
+        embedder = app_agent.configured_embedder()
+    except ValueError as error:
+        return f"misconfigured ({error})"
+    if embedder is None:
+        return "words and recency (no embedder)"
+    if not meaning_search_available():
+        return f"words and recency ({embedder.name} is configured, but the database has no pgvector)"
+    return embedder.name
+
+
 def embedder_probe() -> Probe:
     from agentapp import app_agent
 

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET
 from kombu.utils.url import maybe_sanitize_url
 
 from agentapp import app_agent
-from agentapp.database import pgvector_state
 from agentapp.http import AuthedRequest
+from agentapp.platform.database import pgvector_state
 
 from . import probes, scrape, selectors
 
@@ -93,7 +93,7 @@ def status_page(request: AuthedRequest) -> HttpResponse:
         "stale_after": settings.AGENT_STALE_RUN_SECONDS,
         "model": app_agent.configured_model(),
         "model_probe": probes.model_probe(),
-        "embedder": app_agent.recall_description(),
+        "embedder": probes.recall_description(),
         "embedder_probe": probes.embedder_probe(),
         "pgvector": pgvector_state(),
         "database_size": selectors.database_size_bytes(),

@@ -2,7 +2,7 @@
 
 Pure functions of an instant, `now` and a time zone (no Django, no database), so the day
 boundaries can be tested exactly. The chat uses Django's current time zone: the person's own
-(agentapp/local_time.py), else `TIME_ZONE`.
+(agentapp/platform/local_time.py), else `TIME_ZONE`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from django.db import connections
 
 from agentapp.agent import RunContent, RunOutputEvent
 from agentapp.agent.events import event_payload
-from agentapp.database import connection_give_back
+from agentapp.platform.database import connection_give_back
 
 from .. import selectors, services
 from ..models import Run

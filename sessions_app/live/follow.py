@@ -12,7 +12,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from agentapp.database import connection_give_back
+from agentapp.platform.database import connection_give_back
 
 from .. import selectors, services
 from ..models import Run

@@ -24,7 +24,7 @@ import psycopg
 from asgiref.sync import sync_to_async
 from django.db import connection
 
-from agentapp.database import libpq_params
+from agentapp.platform.database import libpq_params
 
 from ..services import RUNS_CHANNEL
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from agentapp.agent.titles import title_from_text
+from agentapp.agent.session.titles import title_from_text
 from memory_app.models import MemoryChange
 from sessions_app.chat.markdown import render_markdown
 from sessions_app.chat.panel import chip

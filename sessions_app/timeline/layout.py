@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from agentapp.agent.context import estimate_tokens
+from agentapp.agent.prompt import estimate_tokens
 
 MIN_BAR_PCT = 0.6  # an instantaneous event still gets a visible tick
 MAX_SLOT = 48.0  # px per turn in the token chart, so a short session does not draw slabs

@@ -86,9 +86,9 @@ def run_detail(request: AuthedRequest, run_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_event(request: AuthedRequest, run_id: str, event_id: int) -> HttpResponse:
+def run_event(request: AuthedRequest, run_id: str, event_pk: int) -> HttpResponse:
     run = run_get_for_user(run_id=run_id, user=request.user)
-    found = presenters.run_event_get(run=run, event_pk=event_id)
+    found = presenters.run_event_get(run=run, event_pk=event_pk)
     if found is None:
         raise Http404("event not found")
     event, row = found

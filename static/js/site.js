@@ -1,6 +1,6 @@
 // Every page: the top menu's fold on small screens, the theme chooser applying as it changes, and
 // the browser's time zone kept in the `tz` cookie, so the server writes times in it
-// (agentapp/local_time.py).
+// (agentapp/platform/local_time.py).
 (function () {
   "use strict";
   try {

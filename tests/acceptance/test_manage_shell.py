@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from agentapp.database import database_url
+from agentapp.platform.database import database_url
 from tests.fake_openai import Reply
 
 ROOT = Path(__file__).resolve().parents[2]

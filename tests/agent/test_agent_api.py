@@ -82,3 +82,20 @@ def test_the_default_model_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("AGENT_MODEL", "chat:llama3.2")
     model = Agent(db=DjangoDb()).model
     assert (model.provider, model.id) == ("openai-chat", "llama3.2")
+
+
+def test_a_setting_reads_and_changes_as_an_attribute_and_the_next_run_takes_it(make_agent, fake_openai):
+    agent = make_agent("chat", markdown=False, instructions="Be brief.")
+    assert (agent.markdown, agent.settings.markdown, agent.id) == (False, False, "agent")
+
+    agent.markdown = True
+    fake_openai.reply(text="**hi**")
+    agent.run("hello", user_id="alice", session_id="s")
+
+    assert agent.settings.markdown is True
+    assert "Use markdown" in fake_openai.requests[-1].body["messages"][0]["content"]
+    with pytest.raises(ValueError, match="num_history_runs"):
+        agent.num_history_runs = -1
+    assert agent.num_history_runs == 3  # a refused change leaves the setting as it was
+    with pytest.raises(AttributeError):
+        agent.no_such_setting  # noqa: B018

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agentapp.agent import Agent, RunEvent
-from agentapp.agent.history import replayed
+from agentapp.agent.session.history import replayed
 from agentapp.llm.types import Message, ToolCall
 from tests.fake_openai import Reply
 

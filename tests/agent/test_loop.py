@@ -70,7 +70,8 @@ def test_rounds_are_bounded_and_the_last_round_offers_no_tools(make_model, fake_
     fake_openai.responder = lambda request: Reply(
         tool_calls=[("add", {"a": 1, "b": 1})], text="still thinking"
     )
-    events = list(loop.run_loop(make_model("chat"), _messages(), [tool_from_function(add)], max_rounds=3))
+    tools = [tool_from_function(add)]
+    events = list(loop.run_loop(make_model("chat"), _messages(), tools, max_tool_rounds=3))
 
     assert len(fake_openai.requests) == 3
     assert "tools" in fake_openai.requests[1].body

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from agentapp.agent import InMemoryDb, MemoryNotFound, ModelError
-from agentapp.agent.memory_optimization import (
+from agentapp.agent.memory.optimization import (
     MAX_MEMORIES_PER_REQUEST,
     MAX_REQUEST_CHARS,
     OPTIMIZATION_INSTRUCTIONS,

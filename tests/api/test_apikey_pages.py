@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from apikeys.models import ApiKey
 from apikeys.services import apikey_authenticate, apikey_create
@@ -90,3 +91,32 @@ def test_the_admin_revokes_keys_in_bulk(client, staff, alice):
 def test_the_nav_links_to_the_api_keys_page(client, alice):
     page = _signed_in(client, "alice").get("/settings/api-keys/").content.decode()
     assert 'href="/settings/api-keys/"' in page
+
+
+# Post/Redirect/Get: the key shown once, and a reload never makes another
+def test_creating_a_key_redirects_and_the_next_page_shows_the_secret_once(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("apikeys:list"), {"name": "billing backend"})
+    assert response.status_code == 303 and response.url == reverse("apikeys:list")
+    shown = client.get(reverse("apikeys:list"))
+    token = shown.context["new_token"]
+    assert token and token in shown.content.decode()
+    assert apikey_authenticate(token=token).user == alice
+    again = client.get(reverse("apikeys:list")).content.decode()  # a reload
+    assert token not in again and "billing backend" in again
+    assert ApiKey.objects.count() == 1
+
+
+def test_the_new_key_page_offers_a_copy_button_and_revoke_asks_first(client, alice):
+    client.force_login(alice)
+    client.post(reverse("apikeys:list"), {"name": "laptop"})
+    body = client.get(reverse("apikeys:list")).content.decode()
+    assert 'data-copy="#new-key-token"' in body
+    assert "data-confirm=" in body
+
+
+def test_a_keys_secret_is_shown_only_to_the_person_who_made_it(client, alice, bob):
+    client.force_login(alice)
+    client.post(reverse("apikeys:list"), {"name": "mine"})
+    client.force_login(bob)  # another person, another session
+    assert client.get(reverse("apikeys:list")).context["new_token"] is None

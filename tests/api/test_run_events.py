@@ -156,11 +156,12 @@ def test_a_run_starts_when_an_embedder_is_configured_and_pgvector_not_checked_ye
 ):
     """The first run of a process looks up whether pgvector is there: that lookup must not run on
     the event loop (it was a 500 with any embedder configured)."""
-    from agentapp import app_agent, db
+    from agentapp import app_agent
+    from agentapp.db import adapter as db_adapter
 
     settings.AGENT_EMBEDDER = "openai:text-embedding-3-small"
     app_agent.configured_embedder.cache_clear()
-    monkeypatch.setattr(db, "_meaning_available", None)
+    monkeypatch.setattr(db_adapter, "_meaning_available", None)
     app_model.responder = lambda request: Reply(text="Hello.")
     try:
         with httpx.Client(base_url=asgi_server, timeout=20) as http:

@@ -19,3 +19,17 @@ def test_a_wrong_password_is_refused_with_a_message(page, alice):
     page.click("button[type=submit]")
     assert page.locator(".error").is_visible()
     assert "/login/" in page.url
+
+
+def test_sign_out_looks_like_the_other_menu_links(desktop, alice):
+    page = desktop
+    sign_in(page, "alice", PASSWORD)
+    nav = page.locator("#site-nav")
+
+    def look(locator):
+        style = "getComputedStyle(e)"
+        return locator.evaluate(f"e => [{style}.color, {style}.textDecorationLine, {style}.fontSize]")
+
+    memories = look(nav.get_by_role("link", name="Memories"))
+    assert look(nav.get_by_role("button", name="Sign out")) == memories
+    assert memories[1] == "none"

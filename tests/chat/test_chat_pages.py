@@ -324,3 +324,32 @@ def test_an_untitled_chat_entry_asks_again_for_its_title_a_bounded_number_of_tim
     titled = client.get(f"{url}?tries=3&current=fresh", **HTMX).content.decode()
     assert "Weekend in Porto" in titled and "hx-trigger" not in titled and "title pending" not in titled
     assert '<h1 id="thread-title" hx-swap-oob="true">Weekend in Porto</h1>' in titled
+
+
+# A blank first message on the home page
+@pytest.mark.parametrize("message", ["", "   \n  "])
+def test_a_blank_first_message_without_htmx_shows_the_home_page_with_the_reason_and_makes_no_chat(
+    client, alice, message
+):
+    client.force_login(alice)
+    response = client.post(reverse("sessions:new"), {"message": message})
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="composer"' in body and "message must not be empty" in body
+    assert not AgentSession.objects.exists()
+
+
+def test_a_refused_first_message_is_kept_in_the_box(client, alice):
+    client.force_login(alice)
+    too_long = "x" * 32_001
+    response = client.post(reverse("sessions:new"), {"message": too_long})
+    assert response.status_code == 422
+    assert too_long in response.content.decode()  # nothing typed is lost
+    assert not AgentSession.objects.exists()
+
+
+def test_a_blank_first_message_over_htmx_answers_the_reason_for_the_inline_error(client, alice):
+    client.force_login(alice)
+    response = client.post(reverse("sessions:new"), {"message": " "}, headers={"HX-Request": "true"})
+    assert response.status_code == 422 and response.content == b"message must not be empty"
+    assert not AgentSession.objects.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agentapp.agent.failures import waited
+from agentapp.agent.run.failures import waited
 from sessions_app.models import Run, RunEvent
 
 from .sse import read_stream

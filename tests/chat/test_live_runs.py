@@ -69,11 +69,12 @@ def test_a_stop_from_another_process_stops_the_run_where_it_runs(asgi_server, al
 def test_a_chat_run_starts_when_an_embedder_is_configured_and_pgvector_not_checked_yet(
     asgi_server, alice, app_model, settings, monkeypatch
 ):
-    from agentapp import app_agent, db
+    from agentapp import app_agent
+    from agentapp.db import adapter as db_adapter
 
     settings.AGENT_EMBEDDER = "openai:text-embedding-3-small"
     app_agent.configured_embedder.cache_clear()
-    monkeypatch.setattr(db, "_meaning_available", None)
+    monkeypatch.setattr(db_adapter, "_meaning_available", None)
     app_model.reply(text="Hello.")
     try:
         frames = read_stream(asgi_server, _pending(alice).run_id, alice)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentapp import app_agent
-from agentapp.agent.titles import title_from_text
+from agentapp.agent.session.titles import title_from_text
 from sessions_app import services
 from sessions_app.models import AgentSession
 from sessions_app.tasks import session_title_for_session

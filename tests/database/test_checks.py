@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from agentapp import checks
-from agentapp.database import pgvector_state
+from agentapp.platform.database import pgvector_state
 
 pytestmark = [pytest.mark.django_db, pytest.mark.server_paths]
 

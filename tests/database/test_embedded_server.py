@@ -17,14 +17,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from agentapp.embedded_pg.server import binaries_major, ensure_running, release
+from agentapp.platform.embedded_pg.server import binaries_major, ensure_running, release
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Starts the server for argv[1], runs argv[2] (Python, with `server` and `conn` bound), prints a JSON line.
 DRIVER = """
 import json, sys
-from agentapp.embedded_pg import server as embedded
+from agentapp.platform.embedded_pg import server as embedded
 if len(sys.argv) > 3:
     embedded.MIN_FREE_BYTES = int(sys.argv[3])
 try:

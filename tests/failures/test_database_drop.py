@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from agentapp.agent import Agent
-from agentapp.database import libpq_params
 from agentapp.db import DjangoDb
+from agentapp.platform.database import libpq_params
 from sessions_app import services
 from sessions_app.models import Message, Run, RunEvent
 

@@ -95,7 +95,7 @@ def test_celery_beat_runs_the_sweep_every_minute():
 
 
 def test_the_sweep_forgets_the_live_frames_of_runs_that_ended_long_ago_and_keeps_recent_ones(settings):
-    from agentapp import app_agent
+    from sessions_app import jobs
     from sessions_app.models import RunFrame
 
     old, recent = _interrupted_run(session_id="old"), _interrupted_run(session_id="recent")
@@ -107,6 +107,6 @@ def test_the_sweep_forgets_the_live_frames_of_runs_that_ended_long_ago_and_keeps
     )
     Run.objects.filter(pk=recent.pk).update(status="completed", ended_at=timezone.now())
 
-    assert app_agent.sweep()["frames"] == 1
+    assert jobs.sweep()["frames"] == 1
     assert list(RunFrame.objects.values_list("run_id", flat=True)) == [recent.pk]
     assert Run.objects.get(pk=old.pk).status == "completed"  # the run itself stays

@@ -21,7 +21,7 @@ from celery import Celery
 from django.db import connection
 
 from agentapp.celery import app as project_app
-from agentapp.database import database_url
+from agentapp.platform.database import database_url
 from memory_app.models import Memory, MemoryChange, MemoryExtraction
 from sessions_app.models import AgentSession, RunEvent, SessionSummary
 from sessions_app.tasks import session_summary_update
@@ -208,7 +208,7 @@ def test_a_memory_update_whose_whole_worker_is_killed_is_applied_once_by_the_swe
 ):
     """The whole worker gone: the sweep sends the work again once the claim expires, long before the
     broker would hand the message back (an hour on Redis by default)."""
-    from agentapp import app_agent
+    from sessions_app import jobs
 
     settings.AGENT_BACKGROUND_TASKS = "celery"
     settings.AGENT_UPDATE_MEMORY_ON_RUN = True
@@ -225,14 +225,14 @@ def test_a_memory_update_whose_whole_worker_is_killed_is_applied_once_by_the_swe
         _wait_for(lambda: _memory_manager_requests(fake_openai) == 1, 60, "the first memory-manager request")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-        assert app_agent.sweep()["memory"] == 0  # the claim is still within its lease
+        assert jobs.sweep()["memory"] == 0  # the claim is still within its lease
         time.sleep(LEASE_SECONDS + 0.5)
-        assert app_agent.sweep()["memory"] == 1  # expired: sent again
+        assert jobs.sweep()["memory"] == 1  # expired: sent again
 
         second = _start_worker(url, queue, fake_openai, tmp_path, "second")
         _wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists(), 60, "the update, once")
         time.sleep(LEASE_SECONDS + 2)  # the killed worker's own message comes back too: it applies nothing
-        assert app_agent.sweep()["memory"] == 0
+        assert jobs.sweep()["memory"] == 0
     finally:
         _stop(first)
         if second is not None:

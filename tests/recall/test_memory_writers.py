@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agentapp import app_agent
-from agentapp.agent.recall import NEAR_DUPLICATE_SIMILARITY
+from agentapp.agent.memory.recall import NEAR_DUPLICATE_SIMILARITY
 from memory_app import services
 from memory_app.models import Memory, MemoryEmbedding
 from tests.fake_openai import fake_embedding

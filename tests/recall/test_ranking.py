@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentapp.agent.recall import (
+from agentapp.agent.memory.recall import (
     RRF_K,
     WEIGHTS,
     Candidate,

@@ -9,46 +9,18 @@ from django.test.utils import CaptureQueriesContext
 
 from agentapp import app_agent
 from agentapp.agent import InMemoryDb
-from agentapp.agent.recall import RecallQuery
+from agentapp.agent.memory.recall import RecallQuery
 from memory_app import selectors, services
 from memory_app.models import Memory, MemoryEmbedding
-from sessions_app.models import Run, RunEvent
+from memory_app.search import memory_search
+from sessions_app.models import Run
 from tests.fake_openai import Reply, fake_embedding
+from tests.recall.helpers import agent_with, context_event, distractors
 
 pytestmark = pytest.mark.django_db
 
 TARGET = "Alice is allergic to peanuts"
 QUESTION = "Can I eat something with peanuts in it?"
-
-
-@pytest.fixture
-def remember(django_capture_on_commit_callbacks):
-    """Store memories through the service; their embeddings are made once each write commits."""
-
-    def remember(user, *texts: str) -> list[Memory]:
-        stored = []
-        for text in texts:
-            with django_capture_on_commit_callbacks(execute=True):
-                memory, created = services.memory_create(user_pk=user.pk, text=text, actor="person")
-            assert created
-            stored.append(memory)
-        return stored
-
-    return remember
-
-
-def distractors(n: int, start: int = 0) -> list[str]:
-    return [f"Alice enjoys hobby number {i} on weekends" for i in range(start, start + n)]
-
-
-def agent_with(make_agent, **kwargs):
-    kwargs.setdefault("add_memories_to_context", True)
-    kwargs.setdefault("embedder", app_agent.recall_embedder())
-    return make_agent("chat", **kwargs)
-
-
-def context_event(run_id: str) -> dict:
-    return RunEvent.objects.get(run__run_id=run_id, kind="context").payload
 
 
 def test_when_every_memory_fits_all_go_in_and_nothing_is_embedded(fake_embedder, alice, remember, make_agent):
@@ -133,10 +105,12 @@ def test_another_persons_memories_are_never_ranked(fake_embedder, alice, bob, re
         per_signal=1_000,
     )
     assert rows and bobs.memory_id not in {r["memory_id"] for r in rows}
-    ranked = selectors.memories_ranked(
-        user_pk=alice.pk, query="peanuts", vector=fake_embedding(bobs.text), model="openai:fake-embed"
+    alike = selectors.memories_alike(
+        user_pk=alice.pk, vector=fake_embedding(bobs.text), model="openai:fake-embed", min_similarity=0.0
     )
-    assert bobs not in ranked and {m.user_id for m in ranked} == {alice.pk}
+    assert alike and bobs.pk not in alike
+    searched = memory_search(user_pk=alice.pk, query="peanuts")
+    assert bobs not in searched and {m.user_id for m in searched} == {alice.pk}
 
 
 @pytest.mark.parametrize(
@@ -244,7 +218,7 @@ def test_in_memory_db_recalls_by_words_and_recency_within_the_budget(fake_openai
 def test_recall_on_this_server_uses_meaning_exactly_when_it_has_pgvector(
     fake_embedder, alice, remember, make_agent
 ):
-    from agentapp.database import pgvector_state
+    from agentapp.platform.database import pgvector_state
 
     (target,) = remember(alice, TARGET)
     remember(alice, *distractors(20))

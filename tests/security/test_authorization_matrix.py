@@ -129,7 +129,7 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("runs/", "GET"): r(lambda w: "/runs/", page(200, other=200)),
     ("runs/<str:run_id>/", "GET"): r(lambda w: f"/runs/{w.run.run_id}/", page(200)),
     ("runs/<str:run_id>/context/", "GET"): r(lambda w: f"/runs/{w.run.run_id}/context/", page(200)),
-    ("runs/<str:run_id>/events/<int:event_id>/", "GET"): r(
+    ("runs/<str:run_id>/events/<int:event_pk>/", "GET"): r(
         lambda w: f"/runs/{w.run.run_id}/events/{w.event.pk}/", page(200)
     ),
     ("sessions/<path:session_id>/timeline/", "GET"): r(lambda w: f"/sessions/{s(w)}/timeline/", page(200)),

@@ -1,5 +1,6 @@
 """Production defaults: DEBUG off unless turned on, a required secret, `check --deploy` clean with the
-README's production environment, a Content-Security-Policy on every page, friendly error pages."""
+production environment in docs/operations.md, a Content-Security-Policy on every page, friendly error
+pages."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 
 from agentapp import views
-from agentapp.database import database_url, pgvector_state
+from agentapp.platform.database import database_url, pgvector_state
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = "<!-- production.env"
@@ -35,9 +36,9 @@ def _bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def readme_production_env() -> dict[str, str]:
-    """The variables of the README's production.env block."""
-    text = (ROOT / "README.md").read_text()
+def documented_production_env() -> dict[str, str]:
+    """The variables of the production.env block in docs/operations.md ("Production shape")."""
+    text = (ROOT / "docs" / "operations.md").read_text()
     block = text[text.index(MARKER) :].split("```sh\n", 1)[1].split("```", 1)[0]
     found = {}
     for line in block.splitlines():
@@ -66,8 +67,8 @@ def test_debug_is_off_unless_turned_on(tmp_path):
 
 
 @pytest.mark.django_db
-def test_check_deploy_is_clean_with_the_readmes_production_environment(tmp_path):
-    production = readme_production_env()
+def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_path):
+    production = documented_production_env()
     assert production["DEBUG"] == "0" and production["HTTPS"] == "1"
     production.update(SECRET_KEY=secrets.token_urlsafe(50), DATABASE_URL=database_url(connection))
 

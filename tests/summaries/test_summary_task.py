@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from agentapp.agent import Agent
-from agentapp.agent.summarizer import update_summary
+from agentapp.agent.session.summaries import update_summary
 from agentapp.db import DjangoDb
 from agentapp.llm import Message, ModelResponse, ToolSpec
 from sessions_app.models import RunEvent, SessionSummary

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agentapp.agent import MemoryManager
-from agentapp.agent.context import build_context
 from agentapp.agent.records import SessionSummaryRecord, UserMemory
+from agentapp.agent.run.context import build_context
 from agentapp.llm.types import Message
 from sessions_app.timeline import layout as timeline
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app.models import Run, RunEvent
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +91,20 @@ def test_versions_of_a_turn_are_marked_with_the_one_not_shown_said(client, alice
     assert "not the version the chat shows" in version
     parent = re.search(r'id="run-parent">(.*?)</dd>', page, re.S).group(1)
     assert f'href="/runs/{second.run_id}/"' in parent
+
+
+# A long session's timeline numbers its runs as turns of the whole session
+def test_the_timeline_of_a_250_run_session_numbers_the_runs_it_shows_from_their_place_in_the_session(
+    client, alice
+):
+    session = factories.session(alice, "long-thread")
+    for i in range(250):
+        factories.run(session, f"message {i + 1}")
+    client.force_login(alice)
+    body = client.get(reverse("runs:session_timeline", args=["long-thread"])).content.decode()
+    shown = re.findall(r'<span class="tl-label" title="message (\d+)">(\d+)\. ', body)
+    assert shown, "no rows"
+    assert all(label == number for number, label in shown), shown[:3]
+    first = shown[0][1]
+    assert f'<ol class="tl-rows" id="session-timeline" start="{first}">' in body
+    assert first != "1"

@@ -1,5 +1,5 @@
-"""`make run` starts and stops cleanly (issue 18, item 15): no warning from the broker URL, none from
-static files served under ASGI, and the recipe stops its two processes without killing make."""
+"""`make run` starts and stops cleanly: no warning from the broker URL, none from static files
+served under ASGI, and the recipe stops its two processes without killing make."""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from agentapp.app_agent import configured_model
@@ -99,3 +102,17 @@ def test_regular_users_cannot_open_the_admin(client, alice):
     client.force_login(alice)
     response = client.get("/admin/sessions_app/run/")
     assert response.status_code == 302
+
+
+# A favicon on every page
+def test_every_page_names_a_favicon_that_is_served(client, alice):
+    client.force_login(alice)
+    for url in ["/", "/memories/", "/runs/", "/settings/api-keys/", "/settings/data/"]:
+        assert re.search(r'<link rel="icon" href="/static/favicon\.svg', client.get(url).content.decode()), (
+            url
+        )
+    client.logout()
+    assert 'rel="icon"' in client.get(reverse("login")).content.decode()
+    assert finders.find("favicon.svg")
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.url == "/static/favicon.svg"

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
+from agentapp.accounts.models import Preferences
 from apikeys.models import ApiKey
 from apikeys.services import apikey_create
 from memory_app.models import Memory
@@ -124,3 +126,23 @@ def test_in_a_browser_a_person_downloads_then_erases_their_data(page, alice, sto
     page.wait_for_selector("#erased")
     assert page.locator("#count-runs").inner_text() == "0"
     assert not Run.objects.filter(user=alice).exists()
+
+
+def test_erasing_redirects_and_the_page_after_says_what_went_once(client, alice):
+    session = factories.session(alice, "s1")
+    factories.run(session, "hello")
+    memory_create(user_pk=alice.pk, text="Alice likes trains", actor="person")
+    client.force_login(alice)
+    response = client.post(reverse("accounts:data-erase"), {"confirm": "alice"})
+    assert response.status_code == 303 and response.url == reverse("accounts:data")
+    body = " ".join(client.get(reverse("accounts:data")).content.decode().split())
+    assert 'id="erased"' in body and "1 chat, 1 run" in body and "1 memory are gone" in body
+    assert 'id="erased"' not in client.get(reverse("accounts:data")).content.decode()
+    assert not Memory.objects.filter(user=alice).exists()
+
+
+def test_preferences_stay_when_a_person_erases_their_data(client, alice):
+    client.force_login(alice)
+    client.post(reverse("theme"), {"theme": "dark"})
+    client.post(reverse("accounts:data-erase"), {"confirm": "alice"})
+    assert Preferences.objects.get(user=alice).theme == "dark"

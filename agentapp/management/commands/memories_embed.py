@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agentapp import app_agent, memory_embedding
+from agentapp import app_agent
 from agentapp.errors import FollowupFailed
+from memory_app import embedding as memory_embedding
 
 BAR_WIDTH = 30
 

@@ -1,0 +1,1 @@
+"""What the agent remembers about a person: the manager, its tools, optimisation and the ranking."""

@@ -1,0 +1,107 @@
+"""What the memory side asks of a storage: its memory verbs, always for one person, and Agno's.
+
+Declared here rather than in `agent.storage` so that memory/ never imports the whole protocol (which
+is built on this one): the storage protocol names the ranking's types, and the ranking lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal, Protocol
+
+from ..records import RunHandle, UserMemory
+from ..timeline import TimelineStorage
+from .query_embedding import QueryVector
+from .recall import Recall, RecallQuery
+
+SortOrder = Literal["asc", "desc"]
+
+
+class MemoryStorage(TimelineStorage, Protocol):
+    # --- the storage's own verbs, always those of the run's user ---------------------------------
+    def run_user_messages(self, *, run: RunHandle) -> list[str]:
+        """What the user said in the run (what an automatic memory update reads)."""
+        ...
+
+    def memory_scope(self, *, user_id: str) -> RunHandle:
+        """A handle standing for `user_id` outside any run, for the memory verbs below (a standalone
+        MemoryManager, MemoryTools used outside a run): writes name no run, the timeline is skipped."""
+        ...
+
+    def memory_add(
+        self,
+        *,
+        run: RunHandle,
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        embedding: QueryVector | None = None,
+    ) -> tuple[UserMemory, bool]:
+        """The stored memory and whether it is new: an identical one, or (given the new text's
+        `embedding`) one at least NEAR_DUPLICATE_SIMILARITY alike, is returned as it is."""
+        ...
+
+    def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
+        """The run's user's memories best matching `query.text`, within its budget."""
+        ...
+
+    def memory_update(
+        self, *, run: RunHandle, memory_id: str, memory: str | None, topics: Sequence[str] | None, actor: str
+    ) -> UserMemory: ...
+
+    def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory: ...
+
+    def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
+        """The user's memories, most recently updated first."""
+        ...
+
+    def memories_merge(
+        self,
+        *,
+        user_id: str,
+        memory_ids: Sequence[str],
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        source_texts: Sequence[str] | None = None,
+    ) -> UserMemory:
+        """Replace two or more of the user's live memories with one, at once: the new memory names
+        its sources, which are soft-deleted (a revert brings them back, where the storage keeps an
+        audit trail). MemoryNotFound when one is not the user's live memory; InvalidInput for a
+        memory text the storage refuses. Given `source_texts` (the texts the merge was planned from,
+        in `memory_ids`' order), a source edited since is refused too, so no edit is merged unread.
+        """
+        ...
+
+    # --- Agno's memory verbs (memory.verbs.MemoryVerbs writes them once for every storage) ----------
+    def get_user_memories(
+        self,
+        user_id: str | None = None,
+        *,
+        topics: Sequence[str] | None = None,
+        search_content: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+    ) -> list[UserMemory]: ...
+
+    def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None: ...
+
+    def get_all_memory_topics(self, user_id: str | None = None) -> list[str]: ...
+
+    def get_user_memory_stats(
+        self, limit: int | None = None, page: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+    def upsert_user_memory(self, memory: UserMemory, *, actor: str = ...) -> UserMemory: ...
+
+    def upsert_memories(self, memories: Iterable[UserMemory], *, actor: str = ...) -> list[UserMemory]: ...
+
+    def delete_user_memory(self, memory_id: str, user_id: str, *, actor: str = ...) -> bool: ...
+
+    def delete_user_memories(self, memory_ids: Iterable[str], user_id: str, *, actor: str = ...) -> int: ...
+
+    def clear_memories(self, user_id: str, *, actor: str = ...) -> int: ...
+
+    def clear_all_memories(self, *, actor: str = ...) -> int: ...

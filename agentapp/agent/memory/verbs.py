@@ -1,0 +1,156 @@
+"""Agno's memory verbs on a storage (`get_user_memories`, `upsert_user_memory`, `clear_memories`...),
+written once over the storage's own verbs, so that every write is the same audited one a run makes.
+
+A storage mixes `MemoryVerbs` in and supplies the reads (`memories_page`, `memory_topics_all`,
+`memory_stats`); the writes go through `memory_scope` and `memory_add/update/delete`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from ..errors import InvalidInput, MemoryNotFound
+from ..records import UserMemory
+from .storage import MemoryStorage, SortOrder
+
+DEFAULT_ACTOR = "api"  # code calling the storage directly, as the REST API's callers do
+
+
+class MemoryVerbs:
+    # --- what the storage supplies ---------------------------------------------------------
+    def memories_page(
+        self,
+        *,
+        user_id: str | None,
+        topics: Sequence[str] = (),
+        search: str = "",
+        sort_by: str | None = None,
+        sort_order: str = "asc",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[UserMemory]:
+        raise NotImplementedError
+
+    def memory_topics_all(self, *, user_id: str | None = None) -> list[str]:
+        raise NotImplementedError
+
+    def memory_stats(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+        raise NotImplementedError
+
+    def _find(self, memory_id: str) -> UserMemory | None:
+        """The live memory `memory_id`, whoever's it is."""
+        raise NotImplementedError
+
+    def _db(self) -> MemoryStorage:
+        return cast(MemoryStorage, self)
+
+    # --- reads, with Agno's names -----------------------------------------------------------
+    def get_user_memories(
+        self,
+        user_id: str | None = None,
+        *,
+        topics: Sequence[str] | None = None,
+        search_content: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+    ) -> list[UserMemory]:
+        """The memories of `user_id` (everyone's without one) with all of `topics` and matching
+        `search_content`, oldest first as Agno returns them unless `sort_by` ("created_at",
+        "updated_at") and `sort_order` say otherwise; `page` (from 1) of `limit`."""
+        offset = (max(1, page) - 1) * limit if page and limit else 0
+        return self.memories_page(
+            user_id=user_id,
+            topics=list(topics or ()),
+            search=search_content or "",
+            sort_by=sort_by,
+            sort_order=sort_order or "asc",
+            limit=limit,
+            offset=offset,
+        )
+
+    def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None:
+        """The memory, or None; with `user_id`, another person's memory is not found."""
+        found = self._find(memory_id)
+        if found is None or (user_id is not None and found.user_id != user_id):
+            return None
+        return found
+
+    def get_all_memory_topics(self, user_id: str | None = None) -> list[str]:
+        return self.memory_topics_all(user_id=user_id)
+
+    def get_user_memory_stats(
+        self, limit: int | None = None, page: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Per person: `user_id`, `total_memories`, `last_memory_updated_at`; and how many people."""
+        offset = (max(1, page) - 1) * limit if page and limit else 0
+        return self.memory_stats(limit=limit, offset=offset)
+
+    # --- writes: each one audited, with its actor ----------------------------------------------
+    def upsert_user_memory(self, memory: UserMemory, *, actor: str = DEFAULT_ACTOR) -> UserMemory:
+        """Store `memory` for `memory.user_id`: an update of that person's memory `memory_id` when it
+        is theirs, else a new memory (ids are the storage's own: the new id is set on `memory`).
+        Another person's memory id is never written through."""
+        if not memory.user_id:
+            raise InvalidInput("a memory needs its user_id")
+        scope = self._db().memory_scope(user_id=memory.user_id)
+        current = self.get_user_memory(memory.memory_id, memory.user_id) if memory.memory_id else None
+        if current is not None:
+            stored = self._db().memory_update(
+                run=scope,
+                memory_id=current.stored_id,
+                memory=memory.memory,
+                topics=memory.topics,
+                actor=actor,
+            )
+        else:
+            stored, _ = self._db().memory_add(
+                run=scope, memory=memory.memory, topics=memory.topics, actor=actor
+            )
+        memory.memory_id, memory.created_at, memory.updated_at = (
+            stored.memory_id,
+            stored.created_at,
+            stored.updated_at,
+        )
+        return stored
+
+    def upsert_memories(
+        self, memories: Iterable[UserMemory], *, actor: str = DEFAULT_ACTOR
+    ) -> list[UserMemory]:
+        return [self.upsert_user_memory(memory, actor=actor) for memory in memories]
+
+    def delete_user_memory(self, memory_id: str, user_id: str, *, actor: str = DEFAULT_ACTOR) -> bool:
+        """Delete `user_id`'s memory (soft: it can be restored from its history); False when they
+        have no such memory."""
+        if self.get_user_memory(memory_id, user_id) is None:
+            return False
+        try:
+            self._db().memory_delete(
+                run=self._db().memory_scope(user_id=user_id), memory_id=memory_id, actor=actor
+            )
+        except MemoryNotFound:
+            return False
+        return True
+
+    def delete_user_memories(
+        self, memory_ids: Iterable[str], user_id: str, *, actor: str = DEFAULT_ACTOR
+    ) -> int:
+        return sum(self.delete_user_memory(memory_id, user_id, actor=actor) for memory_id in memory_ids)
+
+    def clear_memories(self, user_id: str, *, actor: str = DEFAULT_ACTOR) -> int:
+        """Delete every memory of one person (Agno's clear_memories, scoped: everyone's needs
+        `clear_all_memories`); how many were deleted."""
+        if not user_id:
+            raise InvalidInput("clear_memories clears one person's memories: give user_id")
+        ids = [m.memory_id for m in self.memories_page(user_id=user_id) if m.memory_id]
+        return self.delete_user_memories(ids, user_id, actor=actor)
+
+    def clear_all_memories(self, *, actor: str = DEFAULT_ACTOR) -> int:
+        """Delete every memory of every person, each deletion audited."""
+        deleted = 0
+        for memory in self.memories_page(user_id=None):
+            if memory.memory_id and memory.user_id:
+                deleted += self.delete_user_memory(memory.memory_id, memory.user_id, actor=actor)
+        return deleted

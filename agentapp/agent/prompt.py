@@ -1,0 +1,44 @@
+"""The pieces every request to a model is made of, whoever makes it (the turn, the memory manager,
+the summary fold): how a part is measured (`estimate_tokens`), separated (`SEPARATOR`) and located
+(`Span`), and how memories and a summary are written into a prompt."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .records import SessionSummaryRecord, UserMemory
+
+SEPARATOR = "\n\n"  # between the parts of a system message; belongs to no part
+
+
+def estimate_tokens(text: str) -> int:
+    """A provider-neutral estimate (about four characters a token) for the context breakdown."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
+@dataclass(frozen=True)
+class Span:
+    """One part of a request: message `message` (an index), characters `start` to `end` of its content."""
+
+    section: str
+    message: int
+    start: int = 0
+    end: int | None = None  # None: to the end of the message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"section": self.section, "message": self.message, "start": self.start, "end": self.end}
+
+
+def render_memories(memories: Sequence[UserMemory]) -> str:
+    lines = []
+    for memory in memories:
+        topics = f" (topics: {', '.join(memory.topics)})" if memory.topics else ""
+        lines.append(f"- [{memory.memory_id}] {memory.memory}{topics}")
+    return "<memories>\n" + "\n".join(lines) + "\n</memories>"
+
+
+def render_summary(summary: SessionSummaryRecord) -> str:
+    return f"<session_summary>\n{summary.summary}\n</session_summary>"

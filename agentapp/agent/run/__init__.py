@@ -1,0 +1,1 @@
+"""One run of the Agent: its settings, the turn, context assembly, the driver, cancellation, output."""

@@ -1,0 +1,354 @@
+"""One run of the agent: load its context, turn each loop event into stream events and timeline
+entries, and always end the run, whatever happens."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from agentapp.llm.types import Message, Model, TextDelta, Usage
+
+from .. import loop
+from ..errors import InvalidInput, StorageUnavailable
+from ..events import (
+    MemoryUpdated,
+    RunCancelled,
+    RunCompleted,
+    RunContent,
+    RunError,
+    RunMetrics,
+    RunOutput,
+    RunOutputEvent,
+    ToolCallCompleted,
+    ToolCallStarted,
+    ToolExecution,
+)
+from ..memory.query_embedding import QueryEmbedding
+from ..memory.recall import Recall, RecallQuery, all_of
+from ..memory.tools import SEARCH_TOOL_LIMIT, memory_tools
+from ..records import ContextData, RunHandle, UserMemory
+from ..run_context import RunContext, session_state_tool
+from ..session.history import replayed, to_store
+from ..session.tools import chat_history_tool, past_sessions_tool, tool_call_history_tool
+from ..settings import AgentSettings
+from ..storage import AgentDb, ContextQuery
+from ..telemetry import RunTelemetry
+from ..timeline import Timeline, ms_between, to_datetime
+from ..tools import Tool
+from .context import AssembledContext, build_context
+from .failures import failure_message, failure_record
+
+logger = logging.getLogger(__name__)
+
+
+class Turn:
+    """One run: its settings (as they were when it started), the system instructions made for it, and
+    the memory writes the model may make (None: add, update and delete)."""
+
+    def __init__(
+        self,
+        *,
+        settings: AgentSettings,
+        instructions: str,
+        model: Model,
+        db: AgentDb,
+        run: RunHandle,
+        started_at: float,
+        query_embedding: QueryEmbedding | None = None,
+        run_context: RunContext | None = None,
+        memory_writes: dict[str, bool] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.instructions = instructions
+        self.memory_writes = memory_writes
+        self.run_context = run_context or RunContext(
+            run.run_id, run.session_id, run.user_id, dict(run.session_state)
+        )
+        self.query_embedding = query_embedding
+        self.model = model
+        self.db = db
+        self.run = run
+        self.started_at = started_at
+        self.timeline = Timeline(db, run)
+        self.telemetry = RunTelemetry(run=run, model=model, agent_name=settings.name, started_at=started_at)
+        self.context: AssembledContext | None = None
+        self.recall: Recall | None = None
+        self.tool_executions: list[ToolExecution] = []
+        self.memory_changes: list[MemoryUpdated] = []
+        self.output: RunOutput | None = None
+        self.history: list[Message] = []
+        # The run's events as they are yielded (store_events), shared with its RunOutput.
+        self.events: list[RunOutputEvent] | None = [] if settings.store_events else None
+        self.partial: list[str] = []
+        # The loop's ending, kept so that a crash while storing it still stores its reply.
+        self.ending: loop.LoopFinished | loop.LoopFailed | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.output is not None
+
+    @property
+    def completed(self) -> bool:
+        return self.output is not None and self.output.status == "completed"
+
+    def keep(self, event: RunOutputEvent) -> RunOutputEvent:
+        """Note a yielded event on the run's output (store_events; content chunks are not kept)."""
+        if self.events is not None and not isinstance(event, RunContent):
+            self.events.append(event)
+        return event
+
+    # --- before the loop ---------------------------------------------------------
+    def _query(self) -> ContextQuery:
+        settings = self.settings
+        memories = RecallQuery(
+            text=self.run.input,
+            limit=settings.memory_context_limit,
+            tokens=settings.memory_context_tokens,
+            embed=self.query_embedding,
+        )
+        return ContextQuery(
+            run=self.run,
+            num_history_runs=settings.history_runs,
+            num_history_messages=settings.history_messages,
+            memories=memories if settings.add_memories_to_context else None,
+            with_summary=settings.add_session_summary_to_context,
+        )
+
+    def prepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
+        """The request's messages and the run's tools, from the context the storage loads."""
+        started = time.time()
+        return self._assemble(self.db.context_load(**self._query()), started)
+
+    async def aprepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
+        started = time.time()
+        return self._assemble(await self.db.acontext_load(**self._query()), started)
+
+    def _assemble(self, data: ContextData, started: float) -> tuple[tuple[Message, ...], list[Tool]]:
+        loaded = time.time()
+        self.history = replayed(data.history, max_tool_calls=self.settings.max_tool_calls_from_history)
+        context = build_context(
+            instructions=self.instructions,
+            message=self.run.input,
+            history=self.history,
+            memories=data.memories,
+            summary=data.summary,
+            agentic_memory=self.settings.enable_agentic_memory,
+        )
+        self.context = context
+        recall: Recall = data.recall if isinstance(data.recall, Recall) else all_of(data.memories)
+        self.recall = recall
+        self.timeline.record(
+            kind="context",
+            name="context",
+            started_at=to_datetime(started),
+            ended_at=to_datetime(time.time()),
+            input_tokens=context.total_tokens,
+            payload={
+                "sections": [vars(section) for section in context.sections],
+                "memories_used": list(context.memories_used),
+                "total_tokens": context.total_tokens,
+                "recall": recall.to_dict(),
+                **({"trace_id": self.telemetry.trace_id} if self.telemetry.trace_id else {}),
+            },
+        )
+        self.telemetry.context_assembled(
+            started=started,
+            loaded=loaded,
+            memory_ids=context.memories_used,
+            memories_total=recall.total,
+            tokens=context.total_tokens,
+        )
+        return context.messages, self._tools(recall)
+
+    def _tools(self, recall: Recall) -> list[Tool]:
+        """The run's tools: the Agent's (bound to the run), its toolkits', and those its settings ask for."""
+        settings, db, run = self.settings, self.db, self.run
+        tools = [tool.for_run(self.run_context) for tool in settings.tools]
+        for toolkit in settings.toolkits:
+            tools.extend(toolkit.tools_for_run(db=db, run=run, on_change=self._memory_changed))
+        if settings.enable_agentic_state:
+            tools.append(session_state_tool(self.run_context))
+        if settings.read_chat_history:
+            tools.append(chat_history_tool(db=db, run=run))
+        if settings.read_tool_call_history:
+            tools.append(tool_call_history_tool(db=db, run=run))
+        if settings.search_past_sessions:
+            sessions, runs_each = (
+                settings.num_past_sessions_to_search,
+                settings.num_past_session_runs_in_search,
+            )
+            tools.append(past_sessions_tool(db=db, run=run, sessions=sessions, runs_each=runs_each))
+        if settings.enable_agentic_memory:
+            tools += memory_tools(
+                db=db,
+                run=run,
+                actor="model",
+                on_change=self._memory_changed,
+                embed=self.query_embedding,
+                search_limit=SEARCH_TOOL_LIMIT,
+                already_shown=recall.ids,
+                allowed=self.memory_writes,
+            )
+        return tools
+
+    def _memory_changed(self, action: str, memory: UserMemory) -> None:
+        self.memory_changes.append(MemoryUpdated(self.run.run_id, action, memory.stored_id, memory.memory))
+        self.telemetry.memory_written(action=action, memory_id=memory.stored_id)
+
+    # --- each loop event ---------------------------------------------------------
+    @staticmethod
+    def handling_touches_storage(event: loop.LoopEvent) -> bool:
+        """Whether `handle(event)` writes (an async caller runs those in a thread, the rest inline)."""
+        return isinstance(event, loop.ToolExecutionStarted | loop.LoopFinished | loop.LoopFailed)
+
+    def handle(self, event: loop.LoopEvent) -> list[RunOutputEvent]:
+        run_id = self.run.run_id
+        if isinstance(event, TextDelta):
+            self.partial.append(event.text)
+            return [RunContent(run_id, event.text)]
+        if isinstance(event, loop.ModelRequestStarted):
+            self.partial = []
+            return []
+        if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
+            layout = self.context.layout if self.context else ()
+            self.timeline.model_request(event, name=self.model.id, layout=layout)
+            self.telemetry.model_request(event, model_id=self.model.id)
+            return []
+        if isinstance(event, loop.ToolExecutionStarted):
+            self.timeline.flush()  # so a slow tool's run page already shows what came before
+            return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
+        if isinstance(event, loop.ToolExecutionFinished):
+            self.timeline.tool_execution(event)
+            self.telemetry.tool_call(event)
+            call = event.call
+            self.tool_executions.append(
+                ToolExecution(call.id, call.name, call.arguments, event.result, event.is_error)
+            )
+            changes, self.memory_changes = self.memory_changes, []
+            return [
+                *changes,
+                ToolCallCompleted(run_id, event.call.id, event.call.name, event.result, event.is_error),
+            ]
+        if isinstance(event, loop.LoopFinished):
+            return [RunCompleted(run_id, self._finish("completed", event, event.content))]
+        if isinstance(event, loop.LoopFailed):
+            error, received = event.error, event.partial_content
+            took = time.time() - self.started_at  # what the person waited, the SDK's retries included
+            message = failure_message(error, waited_seconds=took, received=received)
+            self.timeline.error(message, failure_record(error, waited_seconds=took, received=received))
+            output = self._finish("error", event, received, error=message)
+            return [RunError(run_id, message, output)]
+        raise TypeError(f"unexpected loop event {event!r}")
+
+    def _outcome(
+        self, event: loop.LoopFinished | loop.LoopFailed | None
+    ) -> tuple[list[Message], Usage, float | None]:
+        """New messages, usage and first-token time; without a loop ending, what was streamed so far."""
+        if event is not None:
+            return list(event.new_messages), event.usage, event.first_token_at
+        partial = [Message(role="assistant", content="".join(self.partial))] if self.partial else []
+        return partial, Usage(), None
+
+    def _finish(
+        self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
+    ) -> RunOutput:
+        if event is not None:
+            self.ending = event
+        new_messages, usage, first_token_at = self._outcome(event)
+        memories_used = self.context.memories_used if self.context else ()
+        self.db.run_finish(
+            run=self.run,
+            status=status,
+            content=content,
+            messages=to_store(
+                new_messages,
+                self.history,
+                store_tool_messages=self.settings.store_tool_messages,
+                store_history_messages=self.settings.store_history_messages,
+            ),
+            usage=usage,
+            started_at=to_datetime(self.started_at),
+            first_token_at=to_datetime(first_token_at) if first_token_at else None,
+            error=error,
+            memories_used=memories_used,
+            events=self.timeline.take(),
+        )
+        self._save_session_state()
+        self.output = self._output(status, event, content, error=error)
+        return self.output
+
+    def _save_session_state(self) -> None:
+        """What the run's tools changed in the session state (or the run's own state) is kept."""
+        state = self.run_context.session_state
+        if state == self.run.session_state:
+            return
+        try:
+            self.db.session_state_set(session_id=self.run.session_id, state=state)
+        except InvalidInput as error:  # a tool put something in it that is not JSON: the reply stands
+            logger.warning("run %s: session state not saved: %s", self.run.run_id, error)
+
+    def _output(
+        self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
+    ) -> RunOutput:
+        new_messages, usage, first_token_at = self._outcome(event)
+        self.telemetry.finished(status=status, usage=usage, first_token_at=first_token_at, error=error)
+        # As Agno composes them: the system message, the history replayed, the new message, the reply.
+        sent = self.context.messages if self.context else (Message(role="user", content=self.run.input),)
+        return RunOutput(
+            content=content,
+            run_id=self.run.run_id,
+            session_id=self.run.session_id,
+            user_id=self.run.user_id,
+            status=status,
+            messages=[*sent, *new_messages],
+            metrics=RunMetrics(
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                total_tokens=usage.total_tokens,
+                duration_ms=ms_between(self.started_at, time.time()) or 0,
+                ttft_ms=ms_between(self.started_at, first_token_at),
+                model_requests=event.model_requests if event else 0,
+                tool_calls=event.tool_calls if event else 0,
+            ),
+            error=error or None,
+            memories_used=list(self.context.memories_used if self.context else ()),
+            session_state=self.run_context.session_state,
+            agent_id=self.settings.id,
+            agent_name=self.settings.name,
+            model=self.model.id,
+            model_provider=self.model.provider,
+            created_at=int(self.started_at),
+            input=self.run.input,
+            tools=list(self.tool_executions),
+            events=self.events,
+        )
+
+    # --- endings that are not the loop's own ---------------------------------------
+    def cancel(self) -> RunCancelled:
+        """The consumer stopped listening: keep what was said, end the run as cancelled."""
+        output = self._finish("cancelled", None, "".join(self.partial))
+        return RunCancelled(self.run.run_id, output)
+
+    def crash(self, exc: BaseException) -> RunError:
+        if isinstance(exc, StorageUnavailable):
+            message, kind = f"The run could not be stored: {exc.message}", "storage"
+            logger.warning("run %s: %s", self.run.run_id, message)
+        else:
+            message, kind = f"Internal error: {type(exc).__name__}: {exc}", "internal"
+            logger.exception("run %s failed", self.run.run_id, exc_info=exc)
+        self.timeline.error(message, {"kind": kind})
+        # What the model said is kept: the whole reply when the loop had ended, else the text so far.
+        ending = self.ending
+        if isinstance(ending, loop.LoopFinished):
+            partial = ending.content
+        else:
+            partial = ending.partial_content if ending is not None else "".join(self.partial)
+        try:
+            self._finish("error", ending, partial, error=message)
+        except Exception:
+            # The storage itself is failing (it already retried what it could): the stale-run sweep
+            # ends the run later; the caller still hears that it failed.
+            logger.exception("could not record the failure of run %s", self.run.run_id)
+        if self.output is None:
+            self.output = self._output("error", ending, partial, error=message)
+        return RunError(self.run.run_id, message, self.output)

@@ -1,0 +1,108 @@
+"""An Agent's settings: built once from its constructor's arguments, each under its one (Agno's) name.
+
+Frozen: a change makes new settings (`changed`), so a run keeps the settings it started with. The
+defaults are the constructor's (`Agent.__init__`); this class only derives and checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .memory.tools import MemoryTools
+from .tools import Tool, as_tool
+
+Instructions = str | Sequence[str] | Callable[..., str | Sequence[str]] | None
+# Settings that may not be negative (None, where allowed, means "no bound").
+_NOT_NEGATIVE = (
+    "num_history_runs",
+    "num_history_messages",
+    "max_tool_calls_from_history",
+    "memory_context_limit",
+    "memory_context_tokens",
+)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    name: str
+    id: str
+    instructions: Instructions
+    description: str | None
+    markdown: bool
+    telemetry: bool  # accepted for Agno's scripts; nothing is ever sent anywhere
+    session_state: dict[str, Any] | None  # the default state of every session
+    add_session_state_to_context: bool
+    overwrite_db_session_state: bool
+    enable_agentic_state: bool
+    # Tools over what was said before (Agno's), all bounded and all the run's user's own.
+    read_chat_history: bool
+    read_tool_call_history: bool
+    search_past_sessions: bool
+    num_past_sessions_to_search: int
+    num_past_session_runs_in_search: int
+    add_history_to_context: bool
+    num_history_runs: int | None
+    num_history_messages: int | None
+    max_tool_calls_from_history: int | None
+    store_tool_messages: bool
+    store_history_messages: bool
+    store_events: bool
+    enable_agentic_memory: bool
+    update_memory_on_run: bool
+    add_memories_to_context: bool
+    memory_context_limit: int
+    memory_context_tokens: int | None
+    embed_timeout: float
+    enable_session_summaries: bool
+    add_session_summary_to_context: bool
+    tools: tuple[Tool, ...]
+    # Toolkits (MemoryTools) are bound to each run's user and storage when the run starts.
+    toolkits: tuple[MemoryTools, ...]
+    max_tool_rounds: int
+
+    def __post_init__(self) -> None:
+        for name in _NOT_NEGATIVE:
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must not be negative")
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> AgentSettings:
+        """The settings among `arguments` (the Agent constructor's, by name), with Agno's derived
+        defaults: memories and the summary go into the context when their features are on."""
+        given = {
+            field.name: arguments[field.name] for field in dataclasses.fields(cls) if field.name in arguments
+        }
+        tools: Iterable[Any] = arguments.get("tools", ())
+        given["tools"] = tuple(as_tool(tool) for tool in tools if not isinstance(tool, MemoryTools))
+        given["toolkits"] = tuple(tool for tool in tools if isinstance(tool, MemoryTools))
+        given["id"] = given.get("id") or given["name"]
+        given["session_state"] = dict(given["session_state"]) if given.get("session_state") else None
+        for name in ("num_past_sessions_to_search", "num_past_session_runs_in_search"):
+            given[name] = max(1, given[name])
+        if given.get("add_memories_to_context") is None:
+            given["add_memories_to_context"] = given["enable_agentic_memory"] or given["update_memory_on_run"]
+        if given.get("add_session_summary_to_context") is None:
+            given["add_session_summary_to_context"] = given["enable_session_summaries"]
+        return cls(**given)
+
+    def changed(self, **changes: Any) -> AgentSettings:
+        """These settings with `changes` (by the constructor's names: `tools` takes toolkits too)."""
+        arguments = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+        arguments["tools"] = (*self.tools, *self.toolkits)
+        return AgentSettings.from_arguments({**arguments, **changes})
+
+    @property
+    def history_runs(self) -> int | None:
+        """How many past runs the context gets (0: none)."""
+        return self.num_history_runs if self.add_history_to_context else 0
+
+    @property
+    def history_messages(self) -> int | None:
+        return self.num_history_messages if self.add_history_to_context else None
+
+
+SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(AgentSettings)) - {"toolkits"}

@@ -1,0 +1,46 @@
+"""Every write to a memory goes through here and leaves a MemoryChange, whoever makes it. One module
+per sub-domain: memories (create, update, delete, restore), reverts, merges, imports, extraction
+(the automatic update's one claim per run) and embeddings; text and changes hold what they share.
+The public functions are re-exported: callers write `services.memory_create(...)`."""
+
+from __future__ import annotations
+
+from .embeddings import memory_embeddings_save
+from .extraction import (
+    Claim,
+    ExtractionOutcome,
+    followup_lease,
+    memory_extraction_claim,
+    memory_extraction_finish,
+    memory_extraction_perform,
+)
+from .imports import MAX_IMPORT_MEMORIES, memories_import
+from .memories import memory_create, memory_delete, memory_restore, memory_update
+from .merges import MAX_MERGE_SOURCES, memories_merge
+from .reverts import memory_revert
+from .text import MAX_MEMORY_CHARS, MAX_TOPIC_CHARS, MAX_TOPICS, clean_text, clean_topics, normalize_text
+
+__all__ = [
+    "MAX_IMPORT_MEMORIES",
+    "MAX_MEMORY_CHARS",
+    "MAX_MERGE_SOURCES",
+    "MAX_TOPICS",
+    "MAX_TOPIC_CHARS",
+    "Claim",
+    "ExtractionOutcome",
+    "clean_text",
+    "clean_topics",
+    "followup_lease",
+    "memories_import",
+    "memories_merge",
+    "memory_create",
+    "memory_delete",
+    "memory_embeddings_save",
+    "memory_extraction_claim",
+    "memory_extraction_finish",
+    "memory_extraction_perform",
+    "memory_restore",
+    "memory_revert",
+    "memory_update",
+    "normalize_text",
+]

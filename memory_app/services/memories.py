@@ -1,0 +1,185 @@
+"""Every write to a memory goes through here and leaves a MemoryChange, whoever makes it: created,
+changed, deleted (softly), restored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agentapp.errors import Conflict
+from sessions_app.models import Run
+
+from ..models import Memory, MemoryChange
+from .changes import (
+    _check_actor,
+    _duplicate_exists,
+    _is_duplicate,
+    _live_with_text,
+    _locked,
+    _record,
+    _save_unless_duplicate,
+    _snapshot,
+    _sync,
+)
+from .text import clean_text, clean_topics, normalize_text
+
+
+def memory_create(
+    *,
+    user_pk: int,
+    text: Any,
+    topics: Iterable[Any] | None = None,
+    actor: str,
+    actor_user: User | None = None,
+    run_pk: int | None = None,
+) -> tuple[Memory, bool]:
+    """Store a memory; returns (memory, created). An exact duplicate returns the existing one."""
+    _check_actor(actor)
+    text = clean_text(text)
+    topics = clean_topics(topics)
+    normalized = normalize_text(text)
+    existing = _live_with_text(user_pk, normalized).first()
+    if existing is not None:
+        return existing, False
+    try:
+        return _memory_insert(user_pk, text, normalized, topics, actor, actor_user, run_pk), True
+    except IntegrityError as error:
+        if _is_duplicate(error):  # stored by a concurrent create since the check above: that one
+            return _live_with_text(user_pk, normalized).get(), False
+        if run_pk is None or Run.objects.filter(pk=run_pk).exists():
+            raise
+    # The run that wrote it was deleted meanwhile (its session deleted): the memory is the person's.
+    return _memory_insert(user_pk, text, normalized, topics, actor, actor_user, None), True
+
+
+def _memory_insert(
+    user_pk: int,
+    text: str,
+    normalized: str,
+    topics: list[str],
+    actor: str,
+    actor_user: User | None,
+    run_pk: int | None,
+) -> Memory:
+    with transaction.atomic():
+        memory = Memory.objects.create(
+            user_id=user_pk, text=text, normalized_text=normalized, topics=topics, source_run_id=run_pk
+        )
+        _record(
+            memory,
+            action=MemoryChange.Action.CREATE,
+            actor=actor,
+            actor_user=actor_user,
+            run_pk=run_pk,
+            before=None,
+            after=_snapshot(memory),
+        )
+    return memory
+
+
+def memory_update(
+    *,
+    memory: Memory,
+    text: Any = None,
+    topics: Iterable[Any] | None = None,
+    actor: str,
+    actor_user: User | None = None,
+    run_pk: int | None = None,
+    reverts: MemoryChange | None = None,
+) -> Memory:
+    """Change text and/or topics; an update that changes nothing records nothing."""
+    _check_actor(actor)
+    new_text = clean_text(text) if text is not None else None
+    new_topics = clean_topics(topics) if topics is not None else None
+    with transaction.atomic():
+        current = _locked(memory)
+        if current.deleted_at is not None:
+            raise Conflict("this memory is deleted; restore it before editing")
+        before = _snapshot(current)
+        if new_text is not None:
+            current.text = new_text
+            current.normalized_text = normalize_text(new_text)
+        if new_topics is not None:
+            current.topics = new_topics
+        after = _snapshot(current)
+        if after == before:
+            return _sync(memory, current)
+        if current.normalized_text != normalize_text(before["text"]) and _duplicate_exists(
+            current, current.normalized_text
+        ):
+            raise Conflict("an identical memory already exists")
+        _save_unless_duplicate(current, ["text", "normalized_text", "topics", "updated_at"])
+        _record(
+            current,
+            action=MemoryChange.Action.UPDATE,
+            actor=actor,
+            actor_user=actor_user,
+            run_pk=run_pk,
+            before=before,
+            after=after,
+            reverts=reverts,
+        )
+    return _sync(memory, current)
+
+
+def memory_delete(
+    *,
+    memory: Memory,
+    actor: str,
+    actor_user: User | None = None,
+    run_pk: int | None = None,
+    reverts: MemoryChange | None = None,
+) -> Memory:
+    """Soft delete: the memory leaves the context at once and can be restored."""
+    _check_actor(actor)
+    with transaction.atomic():
+        current = _locked(memory)
+        if current.deleted_at is not None:
+            return _sync(memory, current)
+        current.deleted_at = timezone.now()
+        current.save(update_fields=["deleted_at", "updated_at"])
+        _record(
+            current,
+            action=MemoryChange.Action.DELETE,
+            actor=actor,
+            actor_user=actor_user,
+            run_pk=run_pk,
+            before=_snapshot(current),
+            after=None,
+            reverts=reverts,
+        )
+    return _sync(memory, current)
+
+
+def memory_restore(
+    *,
+    memory: Memory,
+    actor: str,
+    actor_user: User | None = None,
+    reverts: MemoryChange | None = None,
+) -> Memory:
+    """Bring a soft-deleted memory back into the context (nothing to do if it is not deleted)."""
+    _check_actor(actor)
+    with transaction.atomic():
+        current = _locked(memory)
+        if current.deleted_at is None:
+            return _sync(memory, current)
+        if _duplicate_exists(current, current.normalized_text):
+            raise Conflict("an identical memory already exists")
+        current.deleted_at = None
+        _save_unless_duplicate(current, ["deleted_at", "updated_at"])
+        _record(
+            current,
+            action=MemoryChange.Action.RESTORE,
+            actor=actor,
+            actor_user=actor_user,
+            run_pk=None,
+            before=None,
+            after=_snapshot(current),
+            reverts=reverts,
+        )
+    return _sync(memory, current)

@@ -1,0 +1,159 @@
+"""A session's writes: found or made for a run (never another person's), started with its first
+run, renamed, titled, its state, deleted."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from agentapp.agent import errors as runtime_errors
+from agentapp.agent.session.ids import check_session_id
+from agentapp.errors import InvalidInput, SessionNotFound, SessionOwnedByAnotherUser
+from agentapp.platform import sql
+from agentapp.platform.storable import storable, storable_json
+
+from ..models import AgentSession, Run
+from .people import normalize_user_id, user_get_or_create
+from .runs import run_create, runs_lock
+
+audit = logging.getLogger("agentapp.audit")
+
+MAX_ID_CHARS = 128
+
+
+def session_get_or_create_for_run(*, session_id: str, username: str, agent_name: str = "") -> AgentSession:
+    """The session `session_id` of `username`, created when new; another user's session is refused."""
+    try:
+        check_session_id(session_id)
+    except runtime_errors.InvalidInput as exc:
+        raise InvalidInput(exc.message) from None
+    username = normalize_user_id(username)
+    found = _session_and_owner(session_id)
+    if found is None:
+        user = user_get_or_create(username=username)
+        try:
+            with transaction.atomic():
+                return AgentSession.objects.create(session_id=session_id, user=user, agent_name=agent_name)
+        except IntegrityError:  # created by a concurrent run
+            session = AgentSession.objects.select_related("user").get(session_id=session_id)
+            found = session, session.user.get_username()
+    session, owner = found
+    if owner != username:
+        raise SessionOwnedByAnotherUser(
+            f"session_id {session_id!r} belongs to another user; a session is never shared between users"
+        )
+    return session
+
+
+def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
+    """The session (the fields a run reads; the others load on access) and its owner's username:
+    read on every turn, as SQL."""
+    User = get_user_model()
+    quote = connection.ops.quote_name
+    username = quote(User._meta.get_field(User.USERNAME_FIELD).column)  # type: ignore[union-attr, arg-type]
+    user_key = quote(User._meta.pk.column)  # type: ignore[arg-type]
+    rows = sql.fetch(
+        f"SELECT s.id, s.user_id, s.title, s.session_state, u.{username} FROM {sql.table(AgentSession)} s "
+        f"JOIN {sql.table(User)} u ON u.{user_key} = s.user_id WHERE s.session_id = %s",
+        [session_id],
+    )
+    if not rows:
+        return None
+    pk, user_pk, title, state, owner = rows[0]
+    # What a run reads of its session (its title, its state) comes in this row: no query each later.
+    fields = ["id", "session_id", "user_id", "title", "session_state"]
+    return AgentSession.from_db(
+        connection.alias, fields, [pk, session_id, user_pk, title, sql.json_column(state)]
+    ), owner
+
+
+def session_create(*, user: User, title: str = "", agent_name: str = "") -> AgentSession:
+    return AgentSession.objects.create(user=user, title=_check_title(title), agent_name=agent_name)
+
+
+def _check_title(title: str) -> str:
+    title = storable(" ".join((title or "").split()))
+    if len(title) > 200:
+        raise InvalidInput("title is longer than 200 characters")
+    return title
+
+
+def session_rename(*, session: AgentSession, title: str) -> AgentSession:
+    session.title = _check_title(title)
+    session.save(update_fields=["title", "updated_at"])
+    return session
+
+
+def session_delete(*, session: AgentSession, by: User | None = None) -> None:
+    """Delete the thread with its runs, messages, events and summary (memories stay: they are the user's).
+
+    A deletion `by` someone other than the owner is written to the audit log.
+    """
+    with transaction.atomic():
+        runs_lock(runs=Run.objects.filter(session=session))
+        session.delete()
+    if by is not None and by.pk != session.user_id:
+        audit.warning(
+            "%s deleted session %s of user #%s", by.get_username(), session.session_id, session.user_id
+        )
+
+
+def session_title_set_if_empty(*, session_id: str, title: str) -> bool:
+    """Set an automatic title unless the session has one (a person's rename always wins)."""
+    title = _check_title(title[:400])[:200]
+    if not title:
+        return False
+    return AgentSession.objects.filter(session_id=session_id, title="").update(title=title) == 1
+
+
+MAX_SESSION_STATE_BYTES = 64 * 1024
+
+
+def clean_session_state(state: Any) -> dict[str, Any]:
+    """A session state as stored: a JSON object of at most MAX_SESSION_STATE_BYTES."""
+    if not isinstance(state, dict):
+        raise InvalidInput("session_state must be a JSON object")
+    try:
+        encoded = json.dumps(state, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"session_state must hold only JSON values ({exc})") from exc
+    if len(encoded.encode()) > MAX_SESSION_STATE_BYTES:
+        raise InvalidInput(f"session_state is larger than {MAX_SESSION_STATE_BYTES // 1024} KiB as JSON")
+    result: dict[str, Any] = storable_json(json.loads(encoded))
+    return result
+
+
+def session_state_set(*, session_id: str, state: Any) -> None:
+    """Replace a session's state (what its runs' tools and the API write)."""
+    cleaned = clean_session_state(state)
+    updated = AgentSession.objects.filter(session_id=session_id).update(
+        session_state=cleaned, updated_at=timezone.now()
+    )
+    if not updated:
+        raise SessionNotFound(f"session {session_id!r} not found")
+
+
+def session_start(
+    *,
+    user: User,
+    message: str,
+    agent_name: str = "",
+    model_id: str = "",
+    model_provider: str = "",
+) -> Run:
+    """A new session with its first (pending) run, all or nothing: a refused message leaves no empty chat."""
+    with transaction.atomic():
+        session = session_create(user=user, agent_name=agent_name)
+        return run_create(
+            session=session,
+            input=message,
+            model_id=model_id,
+            model_provider=model_provider,
+            status=Run.Status.PENDING,
+        )
