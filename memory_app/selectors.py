@@ -106,6 +106,84 @@ def _vector_literal(vector: list[float]) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"
 
 
+# BM25's constants (Robertson's usual values) and the average length of a memory's document in
+# lexemes, for its length normalisation: memories are one sentence each, so one average serves
+# (measured on bench/fixtures/conversations.json: about 9).
+BM25_K1 = 1.2
+BM25_B = 0.75
+MEMORY_LEXEMES_AVERAGE = 9.0
+# Up to this many of a person's embedded memories, meaning is an exact scan of their rows (through
+# the owner index); past it, the HNSW index (approximate). bench/memory_recall.py part 3 measures both.
+EXACT_MEANING_MAX = 20_000
+
+
+def stored_vectors() -> bool:
+    """Whether each embedding is also stored as a pgvector `vector` (migrations/0010, where pgvector
+    was enabled when it ran); asked once per process."""
+    global _stored_vectors
+    if _stored_vectors is None:
+        _stored_vectors = bool(
+            sql.fetch(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+                [MemoryEmbedding._meta.db_table, "stored_vector"],
+            )
+        )
+    return _stored_vectors
+
+
+def forget_stored_vectors() -> None:
+    """After pgvector or the column is created or dropped in this process (tests)."""
+    global _stored_vectors
+    _stored_vectors = None
+
+
+_stored_vectors: bool | None = None
+
+
+def _meaning_sql(d: int, *, exact: bool, embedding: str) -> str:
+    """The person's memories nearest the query vector, ranked. Exact: every one of their embedded rows
+    scored (OFFSET 0 keeps the planner from the approximate index), read from the stored `vector`
+    where there is one; else the HNSW index, which holds the cast."""
+    stored = "e.stored_vector" if exact and stored_vectors() else f"(e.vector::vector({d}))"
+    distance = f"{stored} <=> %(q)s::vector({d})"
+    scored = (
+        f"SELECT e.memory_id AS id, {distance} AS distance FROM {embedding} e "
+        f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d}"
+    )
+    if exact:
+        scored = f"SELECT id, distance FROM ({scored} OFFSET 0) each_one"
+    return (
+        "meaning AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank FROM ("
+        f"{scored} ORDER BY distance LIMIT %(n)s) nearest)"
+    )
+
+
+def _words_sql(memory: str) -> list[str]:
+    """The person's memories by BM25 over the query's words: each word's inverse document frequency
+    among the person's own memories (counted up to `common`: a word in that many tells nothing and
+    is left out, like their name), the word's count in the memory, the memory's length."""
+    document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
+    live = "m.user_id = %(user)s AND m.deleted_at IS NULL"
+    return [
+        "terms AS (SELECT lexeme, (SELECT count(*) FROM (SELECT 1 FROM "
+        f"{memory} m WHERE {live} AND {document} @@ quote_literal(t.lexeme)::tsquery "
+        "LIMIT %(common)s) hits) AS df "
+        "FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS t(lexeme))",
+        "kept AS (SELECT lexeme, ln(1 + (%(total)s - df + 0.5) / (df + 0.5))::float8 AS idf "
+        "FROM terms WHERE df > 0 AND df < %(common)s)",
+        "query AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM kept)",
+        # The query once (an InitPlan), so the matching memories are found in one pass, and each
+        # one's score from its own lexemes.
+        "words AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id DESC) AS rank FROM ("
+        "SELECT m.id, (SELECT sum(k.idf * u.tf * (%(k1)s + 1) / (u.tf + %(k1)s * "
+        f"(1 - %(b)s + %(b)s * length({document}) / %(avgdl)s))) "
+        f"FROM (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf FROM unnest({document})) u "
+        "JOIN kept k ON k.lexeme = u.lexeme)::float8 AS score "
+        f"FROM {memory} m WHERE {live} AND {document} @@ (SELECT q FROM query) "
+        "ORDER BY score DESC LIMIT %(n)s) matched)",
+    ]
+
+
 def memory_recall_candidates(
     *,
     user_pk: int,
@@ -114,54 +192,40 @@ def memory_recall_candidates(
     model: str,
     per_signal: int,
     common: int = 1_000_000,
+    total: int | None = None,
+    exact: bool = True,
 ) -> list[dict[str, Any]]:
     """The person's live memories that rank in the top `per_signal` by meaning (cosine similarity of
-    their embedding by `model` to `vector`), by words (full-text rank for any word of `text`
-    found in fewer than `common` of their memories) or by recency, each with its rank by each
-    signal. One statement; every part filtered to the person.
+    their embedding by `model` to `vector`; `exact`, or through the approximate index), by words
+    (BM25 over the words of `text` found in fewer than `common` of their `total` memories, counted
+    when not given) or by recency, each with its rank by each signal. One statement; every part
+    filtered to the person.
     """
     n = max(1, int(per_signal))
     memory, embedding = sql.table(Memory), sql.table(MemoryEmbedding)
     params: dict[str, Any] = {"user": user_pk, "n": n}
     parts: list[str] = []
     if vector:
-        d = len(vector)
         params |= {"q": _vector_literal(vector), "model": model}
-        distance = f"(e.vector::vector({d})) <=> %(q)s::vector({d})"
-        parts.append(
-            "meaning AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS rank FROM ("
-            f"SELECT e.memory_id AS id, {distance} AS distance FROM {embedding} e "
-            f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} "
-            "ORDER BY distance LIMIT %(n)s) nearest)"
-        )
+        parts.append(_meaning_sql(len(vector), exact=exact, embedding=embedding))
     else:
         parts.append(
             "meaning AS (SELECT NULL::bigint AS id, NULL::float8 AS distance, NULL::bigint AS rank "
             "WHERE false)"
         )
     if recall_tsquery(text):
-        # The text's words (stemmed, stop words dropped), less those in `common` or more of the
-        # person's memories: their name, "user", what every memory says. As BM25's inverse document
-        # frequency would, but only ever counting up to `common` (a bounded index scan per word).
-        params |= {"text": text[:MAX_RECALL_TEXT], "common": max(2, min(int(common), MAX_COMMON_COUNT))}
-        document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
-        parts.append(
-            "terms AS (SELECT lexeme FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) "
-            f"AS t(lexeme) WHERE (SELECT count(*) FROM (SELECT 1 FROM {memory} m "
-            "WHERE m.user_id = %(user)s AND m.deleted_at IS NULL "
-            f"AND {document} @@ quote_literal(t.lexeme)::tsquery "
-            "LIMIT %(common)s) hits) < %(common)s)"
-        )
-        parts.append(
-            "words AS (SELECT id, score, row_number() OVER (ORDER BY score DESC, id DESC) AS rank FROM ("
-            f"SELECT m.id, ts_rank_cd({document}, q.query) AS score FROM {memory} m, "
-            "(SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM terms) q "
-            f"WHERE m.user_id = %(user)s AND m.deleted_at IS NULL AND {document} @@ q.query "
-            "ORDER BY score DESC LIMIT %(n)s) matched)"
-        )
+        params |= {
+            "text": text[:MAX_RECALL_TEXT],
+            "common": max(2, min(int(common), MAX_COMMON_COUNT)),
+            "total": total if total is not None else memories_active(user_pk=user_pk).count(),
+            "k1": BM25_K1,
+            "b": BM25_B,
+            "avgdl": MEMORY_LEXEMES_AVERAGE,
+        }
+        parts.extend(_words_sql(memory))
     else:
         parts.append(
-            "words AS (SELECT NULL::bigint AS id, NULL::float4 AS score, NULL::bigint AS rank WHERE false)"
+            "words AS (SELECT NULL::bigint AS id, NULL::float8 AS score, NULL::bigint AS rank WHERE false)"
         )
     parts.append(
         "recent AS (SELECT id, row_number() OVER (ORDER BY updated_at DESC, id DESC) AS rank FROM ("
@@ -185,13 +249,16 @@ def memory_recall_candidates(
 
 
 def memory_nearest(*, user_pk: int, vector: list[float], model: str) -> tuple[str, float] | None:
-    """The person's live memory most similar to `vector` (by `model`), with its cosine similarity."""
+    """The person's live memory most similar to `vector` (by `model`), with its cosine similarity:
+    an exact scan of their embedded rows, as recall's."""
     d = len(vector)
     rows = sql.fetch(
-        f"SELECT m.memory_id, 1 - ((e.vector::vector({d})) <=> %(q)s::vector({d})) "
-        f"FROM {sql.table(MemoryEmbedding)} e JOIN {sql.table(Memory)} m ON m.id = e.memory_id "
-        f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} AND m.deleted_at IS NULL "
-        f"ORDER BY (e.vector::vector({d})) <=> %(q)s::vector({d}) LIMIT 1",
+        f"SELECT m.memory_id, 1 - scored.distance FROM (SELECT e.memory_id AS id, "
+        f"{'e.stored_vector' if stored_vectors() else f'(e.vector::vector({d}))'} <=> %(q)s::vector({d}) "
+        f"AS distance FROM {sql.table(MemoryEmbedding)} e "
+        f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} OFFSET 0) scored "
+        f"JOIN {sql.table(Memory)} m ON m.id = scored.id "
+        "WHERE m.deleted_at IS NULL ORDER BY scored.distance LIMIT 1",
         {"user": user_pk, "q": _vector_literal(vector), "model": model},
     )
     return (rows[0][0], float(rows[0][1])) if rows else None
@@ -293,14 +360,10 @@ def memories_alike(
 ) -> list[int]:
     """The person's live memories at least `min_similarity` alike in meaning to `vector` (their
     embeddings by `model`), the nearest `SEARCH_MEANING_CANDIDATES` at most, as primary keys."""
-    d = len(vector)
-    distance = f"(e.vector::vector({d})) <=> %(q)s::vector({d})"
     rows = sql.fetch(
-        f"SELECT id FROM (SELECT e.memory_id AS id, {distance} AS distance "
-        f"FROM {sql.table(MemoryEmbedding)} e JOIN {sql.table(Memory)} m ON m.id = e.memory_id "
-        f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} "
-        "AND m.deleted_at IS NULL "
-        "ORDER BY distance LIMIT %(n)s) nearest WHERE 1 - distance >= %(sim)s",
+        "WITH " + _meaning_sql(len(vector), exact=True, embedding=sql.table(MemoryEmbedding)) + " "
+        f"SELECT me.id FROM meaning me JOIN {sql.table(Memory)} m ON m.id = me.id "
+        "WHERE m.deleted_at IS NULL AND 1 - me.distance >= %(sim)s ORDER BY me.rank",
         {
             "user": user_pk,
             "q": _vector_literal(vector),

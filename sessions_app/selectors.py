@@ -14,7 +14,7 @@ from agentapp.errors import RunNotFound, SessionNotFound
 from agentapp.ownership import acts_for_others, one_visible_to, visible_to
 from agentapp.platform import sql
 
-from .models import AgentSession, Message, Run, RunFrame, SessionSummary
+from .models import AgentSession, Message, Run, RunEvent, RunFrame, SessionSummary
 
 HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT, Message.Role.TOOL)
 
@@ -435,3 +435,13 @@ def run_live(*, run_id: str, after: int) -> RunLive | None:
 
 def run_status(*, run_id: str) -> str | None:
     return Run.objects.filter(run_id=run_id).values_list("status", flat=True).first()
+
+
+def run_recall_strategy(*, run: Run) -> str | None:
+    """How the run's memories were chosen ("all": every one fitted the budget; else how they were
+    ranked), as its context step recorded it; None for a run with no context step."""
+    return (
+        RunEvent.objects.filter(run=run, kind=RunEvent.Kind.CONTEXT)
+        .values_list("payload__recall__strategy", flat=True)
+        .first()
+    )

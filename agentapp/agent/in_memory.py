@@ -179,7 +179,7 @@ class InMemoryDb(MemoryVerbs, InMemorySessions):
     def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
         every = self.user_memories(user_id=run.user_id)
 
-        def candidates(vector: QueryVector | None, per_signal: int, common: int) -> list[Candidate]:
+        def candidates(vector: QueryVector | None, per_signal: int, total: int) -> list[Candidate]:
             with self._lock:
                 vectors = dict(self._vectors)
             return candidates_in_memory(every, text=query.text, vector=vector, vectors=vectors)

@@ -33,10 +33,14 @@ class Span:
 
 
 def render_memories(memories: Sequence[UserMemory]) -> str:
+    """One line a memory: its id (for the memory tools), the day it was learned or last confirmed
+    (so the model can reason about "when" and about old facts), its text and topics."""
     lines = []
     for memory in memories:
+        when = memory.updated_at or memory.created_at
+        dated = f" ({when.date().isoformat()})" if when is not None else ""
         topics = f" (topics: {', '.join(memory.topics)})" if memory.topics else ""
-        lines.append(f"- [{memory.memory_id}] {memory.memory}{topics}")
+        lines.append(f"- [{memory.memory_id}]{dated} {memory.memory}{topics}")
     return "<memories>\n" + "\n".join(lines) + "\n</memories>"
 
 

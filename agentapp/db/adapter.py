@@ -60,6 +60,7 @@ def meaning_search_available() -> bool:
     global _meaning_available
     if _meaning_available is None:
         _meaning_available = pgvector_state() == "enabled"
+        memory_selectors.stored_vectors()  # asked now too, so no later turn pays a statement for it
     return _meaning_available
 
 
@@ -67,6 +68,7 @@ def forget_meaning_search_state() -> None:
     """After pgvector is created or dropped in this process (tests, an operator's shell)."""
     global _meaning_available
     _meaning_available = None
+    memory_selectors.forget_stored_vectors()
 
 
 _meaning_available: bool | None = None

@@ -4,7 +4,7 @@ newest memories, and their candidates for a text by every signal. The ranking it
 from __future__ import annotations
 
 from agentapp.agent.memory.query_embedding import QueryVector
-from agentapp.agent.memory.recall import Candidate, CandidateSource, NewestMemories
+from agentapp.agent.memory.recall import Candidate, CandidateSource, NewestMemories, common_word_count
 from agentapp.agent.records import UserMemory
 from memory_app import selectors as memory_selectors
 
@@ -20,14 +20,16 @@ def newest_memories(*, user_pk: int, username: str) -> NewestMemories:
 
 
 def memory_candidates(*, user_pk: int, username: str, text: str) -> CandidateSource:
-    def candidates(vector: QueryVector | None, per_signal: int, common: int) -> list[Candidate]:
+    def candidates(vector: QueryVector | None, per_signal: int, total: int) -> list[Candidate]:
         rows = memory_selectors.memory_recall_candidates(
             user_pk=user_pk,
             text=text,
             vector=vector.vector if vector is not None else None,
             model=vector.model if vector is not None else "",
             per_signal=per_signal,
-            common=common,
+            common=common_word_count(total),
+            total=total,
+            exact=total <= memory_selectors.EXACT_MEANING_MAX,
         )
         return [
             Candidate(

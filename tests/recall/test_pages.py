@@ -77,6 +77,40 @@ def test_the_chat_marks_exactly_the_memories_the_last_answer_was_given_first(
     assert body.index(f'data-memory-id="{target.memory_id}"') < body.index('class="memory"')
 
 
+@pytest.fixture
+def all_given_run(fake_embedder, app_model, alice, settings, django_capture_on_commit_callbacks):
+    """A run whose person's three memories all fit the budget: all were given, none ranked."""
+    from agentapp import app_agent
+
+    for text in (TARGET, "Alice lives in Lyon", "Alice has a cat"):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.memory_create(user_pk=alice.pk, text=text, actor="person")
+    settings.AGENT_MEMORY_CONTEXT_LIMIT = 10
+    fake_embedder.reply(text="Noted.")
+    return app_agent.agent().run("hello", user_id="alice", session_id="alice-chat")
+
+
+def test_when_every_memory_fits_the_chat_says_all_were_given_and_marks_none(client, alice, all_given_run):
+    client.force_login(alice)
+
+    body = client.get(reverse("sessions:detail", args=["alice-chat"])).content.decode()
+
+    assert len(all_given_run.memories_used) == 3
+    assert body.count('class="memory used"') == 0
+    assert "All 3 memories were given to the model for the last answer." in body
+
+
+def test_when_every_memory_fits_the_run_page_says_so_without_scores(client, alice, all_given_run):
+    client.force_login(alice)
+
+    body = client.get(reverse("runs:detail", args=[all_given_run.run_id])).content.decode()
+
+    assert "All 3 memories were given (they fit the budget)" in body
+    used = body.split('id="memories-used"')[1].split("</ul>")[0]
+    assert used.count("<li>") == 3 and TARGET in used
+    assert "score" not in used and "0.0000" not in body
+
+
 def test_the_memory_editor_search_ranks_by_meaning_and_words(
     client, alice, fake_embedder, memories, django_capture_on_commit_callbacks
 ):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from agentapp.agent.memory.recall import (
     RRF_K,
+    STRONG_WORDS_SCORE,
     WEIGHTS,
     Candidate,
+    Recalled,
     RecallQuery,
     all_of,
     fits,
@@ -13,7 +17,9 @@ from agentapp.agent.memory.recall import (
     memory_tokens,
     ranked_recall,
     within_budget,
+    words_weight,
 )
+from agentapp.agent.prompt import render_memories
 from agentapp.agent.records import UserMemory
 
 
@@ -22,9 +28,10 @@ def memory(n: int, text: str | None = None) -> UserMemory:
 
 
 def test_a_memory_found_by_more_signals_beats_one_found_at_the_same_rank_by_fewer():
-    both = Candidate(memory(1), meaning_rank=2, words_rank=1, recency_rank=40)
+    # A weak words match (below STRONG_WORDS_SCORE): words count for WEIGHTS["words"] only.
+    both = Candidate(memory(1), meaning_rank=2, words_rank=1, words_score=1.0, recency_rank=40)
     meaning_only = Candidate(memory(2), meaning_rank=2)
-    words_only = Candidate(memory(3), words_rank=1)
+    words_only = Candidate(memory(3), words_rank=1, words_score=0.5)
 
     ranked = fuse([meaning_only, words_only, both])
 
@@ -44,6 +51,36 @@ def test_a_far_memory_is_not_counted_as_found_by_meaning():
 
     assert [m.memory_id for m in recall.memories] == ["m2", "m1"]
     assert recall.chosen[1].signals["meaning_rank"] is None
+
+
+def test_words_weigh_much_more_once_the_best_words_match_is_strong():
+    by_meaning = [Candidate(memory(n), meaning_rank=n) for n in range(1, 6)]
+
+    def place_of_words_match(score: float) -> int:
+        words_only = Candidate(memory(9), words_rank=1, words_score=score)
+        ranked = fuse([*by_meaning, words_only])
+        return [r.memory.memory_id for r in ranked].index("m9") + 1
+
+    # A weak match (one common word) at words rank 1 comes after everything meaning found...
+    assert place_of_words_match(STRONG_WORDS_SCORE - 0.5) == 6
+    # ...a strong one (a rare name, several words) right after meaning's best.
+    assert place_of_words_match(STRONG_WORDS_SCORE) == 2
+
+
+def test_the_query_s_best_words_score_sets_the_words_weight_for_every_candidate():
+    weak = [
+        Candidate(memory(1), words_rank=1, words_score=2.0),
+        Candidate(memory(2), words_rank=2, words_score=1.0),
+    ]
+    strong = [*weak, Candidate(memory(3), words_rank=3, words_score=STRONG_WORDS_SCORE + 1)]
+    # A score the words signal did not rank (left out of its top) decides nothing.
+    unranked = [*weak, Candidate(memory(3), meaning_rank=1, words_score=STRONG_WORDS_SCORE + 1)]
+
+    assert words_weight(weak, WEIGHTS) == WEIGHTS["words"]
+    assert words_weight(strong, WEIGHTS) == WEIGHTS["words"] + WEIGHTS["strong_words"]
+    assert words_weight(unranked, WEIGHTS) == WEIGHTS["words"]
+    second = next(r for r in fuse(strong) if r.memory.memory_id == "m2")
+    assert abs(second.score - (WEIGHTS["words"] + WEIGHTS["strong_words"]) / (RRF_K + 2)) < 1e-12
 
 
 def test_meaning_outweighs_words_and_words_outweigh_recency_at_equal_rank():
@@ -101,3 +138,20 @@ def test_the_strategy_says_which_signals_took_part():
         ranked_recall([Candidate(memory(1), recency_rank=1)], query, total=9, vector=None).strategy
         == "recency"
     )
+
+
+def test_each_memory_in_the_context_carries_its_date_and_the_budget_counts_it():
+    undated = memory(1, "Alice moved to Porto")
+    dated = UserMemory(
+        memory_id="m1",
+        memory="Alice moved to Porto",
+        topics=[],
+        user_id="alice",
+        updated_at=datetime(2026, 3, 2, 18, 30, tzinfo=UTC),
+    )
+
+    assert "- [m1] (2026-03-02) Alice moved to Porto" in render_memories([dated])
+    assert memory_tokens(dated) > memory_tokens(undated)
+    # A budget that fits the undated line but not the date beside it leaves the memory out.
+    assert within_budget([Recalled(undated, 1.0, {})], limit=5, tokens=memory_tokens(undated))
+    assert not within_budget([Recalled(dated, 1.0, {})], limit=5, tokens=memory_tokens(undated))

@@ -5,7 +5,11 @@ one's rank by every signal; this module decides.
 Fusion is weighted reciprocal rank fusion (Cormack et al., 2009): a memory scores
 sum(weight / (RRF_K + rank)) over the signals that ranked it. Ranks, not raw scores, so cosine
 similarities and full-text ranks need no common scale, and a memory with no embedding yet still
-competes through words and recency. The weights were tuned on bench/memory_recall.py's fixture.
+competes through words and recency. One raw score decides how much words count: RRF alone gives a
+weak, spurious word match at rank 1 as much as a strong one, so words weigh little unless the best
+BM25 score among the candidates reaches STRONG_WORDS_SCORE (a rare name or several of the
+message's words matched), when they weigh nearly as much as meaning. The weights were tuned on
+bench/memory_recall.py's fixture.
 """
 
 from __future__ import annotations
@@ -20,11 +24,18 @@ from ..prompt import estimate_tokens, render_memories
 from ..records import UserMemory
 from .query_embedding import QueryEmbedding, QueryVector
 
-# Tuned with `bench/memory_recall.py --tune`: the best of the grid on half the questions, judged on
-# the other half. Meaning carries most of it; words lift a memory that shares a rare word with the
-# message (a name, a place); recency breaks near ties in favour of the newer of two memories.
-RRF_K = 5
-WEIGHTS: dict[str, float] = {"meaning": 1.0, "words": 0.1, "recency": 0.05}
+# Tuned with `bench/memory_recall.py --tune`: on half the questions, the weights whose worst kind of
+# question gains most over the best single signal, judged on the other half. Meaning carries most of
+# it. Words add a little always, and much more ("strong_words") when the query's best BM25 score
+# among the candidates reaches STRONG_WORDS_SCORE: a name or a rare phrase the memory shares with the
+# message (the second hop of "what does my wife's brother do?") rather than one common word that
+# happens to match. Recency breaks near ties in favour of the newer of two memories.
+RRF_K = 1
+WEIGHTS: dict[str, float] = {"meaning": 1.0, "words": 0.1, "strong_words": 0.75, "recency": 0.02}
+# On the SQL storage's BM25 scale (k1 1.2, b 0.75, a person's own memories): one word found in a
+# single memory of ~260 scores about 5.2-5.7, two such words 8 or more. Measured at 250-280 memories
+# a person (bench/fixtures/conversations.json); a word's weight grows with the log of their number.
+STRONG_WORDS_SCORE = 5.8
 # A new memory this similar (cosine) to a stored one of the same person says the same thing: it is
 # not stored twice, and the model is told which memory it matched (to update it if it meant another
 # fact). Measured on bench/fixtures/memory_duplicates.json (bench/memory_recall.py, part 2):
@@ -138,11 +149,29 @@ def all_of(memories: Sequence[UserMemory]) -> Recall:
     return Recall(chosen=chosen, strategy="all", total=len(memories))
 
 
+def words_weight(candidates: Sequence[Candidate], weights: dict[str, float]) -> float:
+    """The words signal's weight for one query: "words", plus "strong_words" when the best BM25 score
+    among the candidates reaches STRONG_WORDS_SCORE."""
+    best = max(
+        (c.words_score for c in candidates if c.words_rank is not None and c.words_score is not None),
+        default=0.0,
+    )
+    strong = weights.get("strong_words", 0.0) if best >= STRONG_WORDS_SCORE else 0.0
+    return weights.get("words", 0.0) + strong
+
+
 def fuse(
     candidates: Iterable[Candidate], weights: dict[str, float] | None = None, k: int = RRF_K
 ) -> list[Recalled]:
-    """The candidates by weighted reciprocal rank fusion, best first (ties: the more recent)."""
+    """The candidates by weighted reciprocal rank fusion, best first (ties: the more recent); the
+    words' weight depends on how strong the query's best words match is (`words_weight`)."""
     weights = WEIGHTS if weights is None else weights
+    candidates = list(candidates)
+    per_signal_weight = {
+        "meaning": weights.get("meaning", 0.0),
+        "words": words_weight(candidates, weights),
+        "recency": weights.get("recency", 0.0),
+    }
     fused: list[Recalled] = []
     for c in candidates:
         score = 0.0
@@ -152,7 +181,7 @@ def fuse(
             ("recency", c.recency_rank),
         ):
             if rank is not None:
-                score += weights.get(signal, 0.0) / (k + rank)
+                score += per_signal_weight[signal] / (k + rank)
         signals: dict[str, float | int | None] = {
             "meaning_rank": c.meaning_rank,
             "similarity": None if c.similarity is None else round(c.similarity, 4),
@@ -223,8 +252,8 @@ def ranked_recall(
 
 # The newest `n` of a person's memories, and how many they have in all.
 NewestMemories = Callable[[int], tuple[list[UserMemory], int]]
-# A storage's candidates for a text: (the query's vector, how many each signal brings, the count of
-# memories from which a word is too common to tell them apart).
+# A storage's candidates for a text: (the query's vector, how many each signal brings, how many
+# memories the person has; a storage leaves out the words in `common_word_count(total)` of them).
 CandidateSource = Callable[[QueryVector | None, int, int], list[Candidate]]
 
 # Candidates each signal brings to the fusion: enough that the fused best of a budget of `limit`
@@ -256,7 +285,7 @@ def recall_memories(
     vector = query.embed(query.text) if query.embed is not None and query.text.strip() else None
     if vector is not None and vector.vector is not None and not meaning_available:
         vector = QueryVector(None, vector.model, NO_PGVECTOR)
-    found = candidates(vector, per_signal(query.limit), common_word_count(total))
+    found = candidates(vector, per_signal(query.limit), total)
     result = ranked_recall(found, query, total=total, vector=vector)
     if vector is not None and vector.vector is not None and all(c.similarity is None for c in found):
         # Embeddings of another model or dimension, or none yet: the sweep is making them.

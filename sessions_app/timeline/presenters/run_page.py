@@ -180,7 +180,8 @@ def _context_recall(events: list[RunEvent]) -> dict[str, Any] | None:
 
 def _memories_used(run: Run, recall: dict[str, Any] | None) -> list[dict[str, Any]]:
     ids = [str(i) for i in run.memories_used or []]
-    scores = recall["scores"] if recall else {}
+    # Scores only where memories were ranked: when all fitted, none was chosen over another.
+    scores = recall["scores"] if recall and recall["strategy"] != "all" else {}
     found = {m.memory_id: m for m in Memory.objects.filter(user_id=run.user_id, memory_id__in=ids)}
     used = []
     for memory_id in ids:
