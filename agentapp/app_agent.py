@@ -10,6 +10,8 @@ memory_app.jobs, memory_app.embedding), the operators' optimisation in memory_ap
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Collection, Sequence
 from functools import cache
@@ -30,6 +32,8 @@ from agentapp.llm.embeddings import (
 from agentapp.llm.env import model_spec
 from agentapp.llm.factory import model_from_spec
 from agentapp.llm.types import Model
+
+logger = logging.getLogger(__name__)
 
 TITLE_TIMEOUT_SECONDS = 10.0
 # The follow-up tasks by their stable names (each task module names itself the same).
@@ -101,6 +105,25 @@ def recall_embedder() -> Embedder | None:
     """The embedder, where meaning can be searched (pgvector enabled); else None: words and recency."""
     embedder = configured_embedder()
     return embedder if embedder is not None and meaning_search_available() else None
+
+
+def embedder_warm_up() -> threading.Thread:
+    """Loads the configured embedder's model on a thread of its own, so the first turn after a process
+    starts does not spend its query's embedding budget on loading it (and recall without meaning).
+    A misconfigured or failing embedder is only logged: the turns will say why meaning is left out."""
+
+    def warm_up() -> None:
+        try:
+            embedder = configured_embedder()
+            load = getattr(embedder, "load", None)
+            if callable(load):
+                load()
+        except Exception:
+            logger.exception("the embedder could not be loaded ahead of the first turn")
+
+    thread = threading.Thread(target=warm_up, name="embedder-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def is_offline_demo() -> bool:

