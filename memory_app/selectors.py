@@ -250,16 +250,12 @@ def memory_recall_candidates(
 
 def memory_nearest(*, user_pk: int, vector: list[float], model: str) -> tuple[str, float] | None:
     """The person's live memory most similar to `vector` (by `model`), with its cosine similarity:
-    an exact scan of their embedded rows, as recall's."""
-    d = len(vector)
+    recall's exact scan of their embedded rows, the nearest one."""
     rows = sql.fetch(
-        f"SELECT m.memory_id, 1 - scored.distance FROM (SELECT e.memory_id AS id, "
-        f"{'e.stored_vector' if stored_vectors() else f'(e.vector::vector({d}))'} <=> %(q)s::vector({d}) "
-        f"AS distance FROM {sql.table(MemoryEmbedding)} e "
-        f"WHERE e.user_id = %(user)s AND e.model = %(model)s AND e.dimensions = {d} OFFSET 0) scored "
-        f"JOIN {sql.table(Memory)} m ON m.id = scored.id "
-        "WHERE m.deleted_at IS NULL ORDER BY scored.distance LIMIT 1",
-        {"user": user_pk, "q": _vector_literal(vector), "model": model},
+        "WITH " + _meaning_sql(len(vector), exact=True, embedding=sql.table(MemoryEmbedding)) + " "
+        f"SELECT m.memory_id, 1 - me.distance FROM meaning me JOIN {sql.table(Memory)} m ON m.id = me.id "
+        "WHERE m.deleted_at IS NULL ORDER BY me.rank LIMIT 1",
+        {"user": user_pk, "q": _vector_literal(vector), "model": model, "n": 1},
     )
     return (rows[0][0], float(rows[0][1])) if rows else None
 
