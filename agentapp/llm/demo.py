@@ -21,7 +21,10 @@ PREFIX = "(Offline demo model)"
 MEMORY_TOOLS = ("add_memory", "update_memory")
 
 _MEMORY_BLOCK = re.compile(r"<memories>(.*?)</memories>", re.DOTALL)
-_MEMORY_LINE = re.compile(r"^\s*-\s*\[[^\]]*\]\s*(.*?)(?:\s*\(topics:[^)]*\))?\s*$")
+# "- [id] (2026-03-02) text (topics: a, b)": the date (when it was learned) and topics are not the text.
+_MEMORY_LINE = re.compile(
+    r"^\s*-\s*\[[^\]]*\]\s*(?:\(\d{4}-\d{2}-\d{2}\)\s*)?(.*?)(?:\s*\(topics:[^)]*\))?\s*$"
+)
 # An earlier summary quoted in a chat prompt, with the line that introduces it.
 _SUMMARY_BLOCK = re.compile(r"[^\n]*\n?<session_summary>.*?</session_summary>", re.DOTALL)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")

@@ -19,7 +19,10 @@ MEMORY_TOOLS = (
 
 
 def system(*memories: str) -> Message:
-    lines = "\n".join(f"- [mem_{i:06d}] {memory} (topics: misc)" for i, memory in enumerate(memories))
+    # As the context writes them (agentapp/agent/prompt.py): the id, the day learned, the text, topics.
+    lines = "\n".join(
+        f"- [mem_{i:06d}] (2026-03-02) {memory} (topics: misc)" for i, memory in enumerate(memories)
+    )
     memory_block = f"\n\nWhat you know about the user:\n<memories>\n{lines}\n</memories>" if memories else ""
     return Message(role="system", content="You are a helpful assistant." + memory_block)
 
@@ -77,6 +80,22 @@ def test_asked_what_it_knows_about_the_person_it_answers_from_every_memory_given
     text = DemoModel().request(messages, MEMORY_TOOLS).text
     assert "no stored memory" not in text
     assert "User likes jazz." in text and SARAH_MEMORY in text
+
+
+def test_it_reads_memories_as_the_context_writes_them_with_their_dates() -> None:
+    dated = "\n".join(
+        [
+            "You are a helpful assistant.",
+            "<memories>",
+            "- [mem_000001] (2026-03-02) User likes jazz. (topics: music)",
+            f"- [mem_000002] (2026-11-30) {SARAH_MEMORY}",
+            "</memories>",
+        ]
+    )
+    messages = [Message(role="system", content=dated), Message(role="user", content="Who am I?")]
+    text = DemoModel().request(messages, MEMORY_TOOLS).text
+    assert "User likes jazz." in text and SARAH_MEMORY in text
+    assert "2026-" not in text  # the date is the context's, not part of the memory
 
 
 def test_asked_what_it_knows_with_no_memories_it_says_it_knows_nothing_yet() -> None:
