@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import SessionAuth as NinjaSessionAuth
@@ -84,6 +85,12 @@ def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResp
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     message = f"The request is too large: at most {limit // 1024} KiB."
     return _error(request, 413, message, {"max_bytes": limit})
+
+
+@api.exception_handler(RawPostDataException)
+def on_body_not_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    # A form (multipart) body, read as a form before the route asked for its JSON.
+    return _error(request, 415, "Send the body as JSON (Content-Type: application/json).")
 
 
 @api.exception_handler(ValidationError)

@@ -25,10 +25,12 @@ class InputSchema(Schema):
 
     ninja's Schema reads the attributes of whatever it is given (so that it can read a model), and a
     body "abc" had a `title`: str.title. A body is read as the object it is, or refused; and
-    strictly, so that a value of another type (`"stream": 0`) is refused rather than converted.
+    strictly, so that a value of another type (`"stream": 0`) is refused rather than converted. A
+    field the route does not know is refused too (422), never dropped: a misspelt field must not
+    pass for a request that did what it asked.
     """
 
-    model_config = ConfigDict(strict=True)
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     @model_validator(mode="wrap")
     @classmethod

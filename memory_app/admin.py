@@ -66,6 +66,23 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ValidityFilter(admin.SimpleListFilter):
+    """Current facts, or past ones (closed: replaced by another, or no longer true)."""
+
+    title = "validity"
+    parameter_name = "validity"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("current", "Current"), ("past", "Past (superseded or expired)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "current":
+            return queryset.filter(valid_to__isnull=True)
+        if self.value() == "past":
+            return queryset.filter(valid_to__isnull=False)
+        return queryset
+
+
 class TopicsField(SimpleArrayField):
     """Topics as "food, drinks" rather than the JSON list they are stored as; blanks are skipped."""
 
@@ -122,31 +139,53 @@ class MemoryChangeInline(admin.TabularInline):
 @admin.register(Memory)
 class MemoryAdmin(admin.ModelAdmin):
     form = MemoryAdminForm
-    list_display = ("memory_id", "user", "text", "topics", "updated_at", "deleted_at")
+    list_display = (
+        "memory_id",
+        "user",
+        "text",
+        "topics",
+        "valid_from",
+        "valid_to",
+        "superseded_by",
+        "updated_at",
+        "deleted_at",
+    )
     list_filter = (
         ("user", admin.RelatedOnlyFieldListFilter),
         TopicFilter,
+        ValidityFilter,
         DeletedFilter,
         "updated_at",
         "created_at",
     )
     search_fields = ("memory_id", "text", "user__username")
-    list_select_related = ("user",)
+    list_select_related = ("user", "superseded_by")
     date_hierarchy = "updated_at"
     inlines = [MemoryChangeInline]
-    actions = ["restore_selected", "optimize_memories"]
+    actions = ["restore_selected", "expire_selected", "optimize_memories"]
 
     def get_inlines(self, request: HttpRequest, obj: Memory | None) -> list[Any]:
         return list(self.inlines) if obj is not None else []  # a memory being added has no history yet
 
+    # When the fact was true and what replaced it: shown, changed only through the services (supersede,
+    # expire, and their reverts on the changes below).
+    VALIDITY = ("valid_from", "valid_to", "superseded_by", "replaced")
+
     def get_readonly_fields(self, request: HttpRequest, obj: Memory | None = None) -> tuple[str, ...]:
-        shown = ("memory_id", "source_run", "created_at", "updated_at", "deleted_at")
+        shown = ("memory_id", "source_run", "created_at", "updated_at", "deleted_at", *self.VALIDITY)
         return ("user", *shown) if obj is not None else ()
 
     def get_fields(self, request: HttpRequest, obj: Memory | None = None) -> tuple[str, ...]:
         if obj is None:
             return ("user", "text", "topics")
-        return ("memory_id", "user", "text", "topics", "source_run", "created_at", "updated_at", "deleted_at")
+        shown = ("source_run", "created_at", "updated_at", "deleted_at", *self.VALIDITY)
+        return ("memory_id", "user", "text", "topics", *shown)
+
+    @admin.display(description="replaced")
+    def replaced(self, obj: Memory) -> str:
+        """The memories this one superseded, oldest first."""
+        earlier = obj.supersedes.order_by("valid_from", "pk").values_list("memory_id", flat=True)
+        return ", ".join(earlier) or "-"
 
     # Writes go through the services, so an operator's edit leaves the same audit trail as anyone's.
     def save_model(self, request: HttpRequest, obj: Memory, form: forms.ModelForm, change: bool) -> None:
@@ -193,6 +232,17 @@ class MemoryAdmin(admin.ModelAdmin):
             except AgentAppError as exc:
                 messages.warning(request, f"{memory.memory_id}: {exc.message}")
         messages.success(request, f"Restored {restored} memories.")
+
+    @admin.action(description="Mark selected memories as no longer true", permissions=["change"])
+    def expire_selected(self, request: HttpRequest, queryset: QuerySet[Memory]) -> None:
+        expired = 0
+        for memory in queryset.filter(deleted_at__isnull=True, valid_to__isnull=True):
+            try:
+                services.memory_expire(memory=memory, actor=OPERATOR, actor_user=signed_in(request))
+                expired += 1
+            except AgentAppError as exc:
+                messages.warning(request, f"{memory.memory_id}: {exc.message}")
+        messages.success(request, f"Marked {expired} memories as no longer true.")
 
     @admin.action(description="Merge duplicate memories (dry run first)", permissions=["change"])
     def optimize_memories(self, request: HttpRequest, queryset: QuerySet[Memory]) -> TemplateResponse | None:

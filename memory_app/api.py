@@ -4,18 +4,21 @@
 # view in its own module, where string annotations naming our schemas cannot be found.
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Path, Query, Router, Status
 from ninja.pagination import paginate
 
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
-from agentapp.errors import MemoryNotFound
+from agentapp.errors import InvalidInput, MemoryNotFound
 from agentapp.ownership import acting_user, caller
 
 from . import selectors, services
-from .models import MemoryChange
+from .models import Memory, MemoryChange
 from .schemas import (
     MemoryChangeOut,
+    MemoryExpireIn,
     MemoryFilters,
     MemoryIn,
     MemoryOut,
@@ -37,20 +40,50 @@ MAX_PK = 2**63 - 1
 def memory_list(request: HttpRequest, filters: Query[MemoryFilters]):
     user = acting_user(request, filters.user_id)
     memories = memory_search(
-        user_pk=user.pk, query=filters.search, topic=filters.topic, mode=filters.mode
+        user_pk=user.pk,
+        query=filters.search,
+        topic=filters.topic,
+        mode=filters.mode,
+        as_of=filters.as_of,
+        include_superseded=filters.include_superseded,
     )
-    return memories.select_related("user", "source_run")
+    replaced = Prefetch("supersedes", queryset=Memory.objects.live())
+    return memories.select_related("user", "source_run", "superseded_by").prefetch_related(replaced)
 
 
-@router.post("", response={200: MemoryOut, 201: MemoryOut, **OBJECT_ERRORS})
+@router.post("", response={200: MemoryOut, 201: MemoryOut, 409: ErrorOut, **OBJECT_ERRORS})
 def memory_create(request: HttpRequest, payload: MemoryIn):
-    """201 with the new memory; 200 with the existing one when the same text is already remembered."""
+    """201 with the new memory; 200 with the existing one when the same text is already remembered.
+    With `replaces`, the new fact supersedes that memory (which must be current: else 409)."""
+    if payload.valid_from is not None and payload.replaces is None:
+        raise InvalidInput("valid_from is for a fact that replaces another: send replaces too")
     with transaction.atomic():  # a refused memory leaves no new person behind
         user = acting_user(request, payload.user_id, create=True)
+        if payload.replaces is not None:
+            return _memory_replace(request, payload, user_pk=user.pk)
         memory, created = services.memory_create(
             user_pk=user.pk, text=payload.text, topics=payload.topics, actor=API, actor_user=caller(request)
         )
     return Status(201 if created else 200, memory)
+
+
+def _memory_replace(request: HttpRequest, payload: MemoryIn, *, user_pk: int) -> Status:
+    old = selectors.memory_get_for_viewer(
+        memory_id=payload.replaces, viewer=caller(request), include_deleted=False
+    )
+    if old.user_id != user_pk:  # another person's memory, even one the caller may see, is not found
+        raise MemoryNotFound(f"memory {payload.replaces!r} not found for this person")
+    started = timezone.now()
+    memory = services.memory_supersede(
+        memory=old,
+        text=payload.text,
+        topics=payload.topics if "topics" in payload.model_fields_set else None,
+        valid_from=payload.valid_from,
+        actor=API,
+        actor_user=caller(request),
+    )
+    # An identical current memory replaces it rather than a second copy: that one answers 200.
+    return Status(201 if memory.created_at >= started else 200, memory)
 
 
 @router.get("/{memory_id}", response={200: MemoryOut, **OBJECT_ERRORS})
@@ -66,6 +99,17 @@ def memory_update(request: HttpRequest, memory_id: Id, payload: MemoryPatchIn):
     return services.memory_update(
         memory=memory, text=payload.text, topics=payload.topics, actor=API, actor_user=caller(request)
     )
+
+
+@router.post("/{memory_id}/expire", response={200: MemoryOut, 409: ErrorOut, **OBJECT_ERRORS})
+def memory_expire(request: HttpRequest, memory_id: Id, payload: MemoryExpireIn | None = None):
+    """No longer true, with nothing in its place: the memory is closed (at `valid_to`, default now)
+    and leaves the agent's context; 409 when it is closed already. Its `expire` change reverts it."""
+    memory = selectors.memory_get_for_viewer(
+        memory_id=memory_id, viewer=caller(request), include_deleted=False
+    )
+    valid_to = payload.valid_to if payload is not None else None
+    return services.memory_expire(memory=memory, valid_to=valid_to, actor=API, actor_user=caller(request))
 
 
 @router.delete("/{memory_id}", response={204: None, **OBJECT_ERRORS})

@@ -1,17 +1,35 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import MD5
+from django.utils import timezone
 
 LIVE_TEXT_UNIQUE = "memory_live_text_unique"
 
 
 def new_memory_id() -> str:
     return f"mem_{uuid.uuid4().hex[:16]}"
+
+
+class MemoryQuerySet(models.QuerySet["Memory"]):
+    def live(self) -> MemoryQuerySet:
+        """Not deleted: current or superseded (a past fact, still the person's)."""
+        return self.filter(deleted_at__isnull=True)
+
+    def current(self) -> MemoryQuerySet:
+        """What is true now: not deleted, not closed."""
+        return self.filter(deleted_at__isnull=True, valid_to__isnull=True)
+
+    def as_of(self, when: datetime) -> MemoryQuerySet:
+        """What was true at `when`: not deleted, became true by then and not yet closed."""
+        return self.filter(deleted_at__isnull=True, valid_from__lte=when).filter(
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=when)
+        )
 
 
 class Memory(models.Model):
@@ -29,6 +47,15 @@ class Memory(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # When the fact became true (by default: when it was learned) and stopped being true (null while
+    # current). A fact that changed is closed, not overwritten: `superseded_by` is what replaced it.
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supersedes"
+    )
+
+    objects = MemoryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "memories"
@@ -44,14 +71,29 @@ class Memory(models.Model):
             ),
         ]
         constraints = [
-            # One live memory per person and text, held by the database (two web workers creating
-            # the same memory at once store one). On a hash: a btree entry holds at most 2,704
-            # bytes, and a 2,000-character memory in CJK is 6,000.
+            # One current memory per person and text, held by the database (two web workers
+            # creating the same memory at once store one); a closed one may say what is true again.
+            # On a hash: a btree entry holds at most 2,704 bytes, and a 2,000-character memory in
+            # CJK is 6,000.
             models.UniqueConstraint(
                 models.F("user"),
                 MD5("normalized_text"),
-                condition=models.Q(deleted_at__isnull=True),
+                condition=models.Q(deleted_at__isnull=True, valid_to__isnull=True),
                 name=LIVE_TEXT_UNIQUE,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="memory_valid_interval",
+                violation_error_message="a memory cannot stop being true before it became true",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(superseded_by=models.F("pk")),
+                name="memory_not_superseded_by_itself",
+            ),
+            # Only a closed memory is replaced by another (what keeps supersessions free of cycles).
+            models.CheckConstraint(
+                condition=models.Q(superseded_by__isnull=True) | models.Q(valid_to__isnull=False),
+                name="memory_superseded_is_closed",
             ),
         ]
 
@@ -61,6 +103,10 @@ class Memory(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_current(self) -> bool:
+        return self.deleted_at is None and self.valid_to is None
 
 
 class MemoryChange(models.Model):
@@ -73,6 +119,12 @@ class MemoryChange(models.Model):
         RESTORE = "restore"
         # A merge: the merged memory's creation, and each source's soft deletion (with `merge` set).
         MERGE = "merge"
+        # A fact that changed: the old memory closed (`valid_to`), replaced by `superseded_by`.
+        SUPERSEDE = "supersede"
+        # No longer true, with nothing in its place (closed by a person or the model).
+        EXPIRE = "expire"
+        # A closed memory made current again (an undone supersession or expiry).
+        REOPEN = "reopen"
 
     class Actor(models.TextChoices):
         MODEL = "model", "Model (tool call)"

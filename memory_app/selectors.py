@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,6 +20,15 @@ from sessions_app.selectors import MISSED_BATCH, runs_settled
 
 from .models import Memory, MemoryChange, MemoryEmbedding, MemoryExtraction
 
+
+def kept_sql(alias: str = "", *, include_past: bool = False) -> str:
+    """In SQL, the memories recall may give: what is true now (neither deleted nor closed, as
+    Memory.objects.current()), or past facts too (not deleted)."""
+    column = f"{alias}." if alias else ""
+    return f"{column}deleted_at IS NULL" + ("" if include_past else f" AND {column}valid_to IS NULL")
+
+
+CURRENT = kept_sql()
 # The stored full-text document of each memory (a generated column, migrations/0007), with its GIN index.
 SEARCH_DOCUMENT_SQL = '"memory_app_memory"."search_document"'
 MAX_QUERY_WORDS = 12
@@ -27,16 +36,30 @@ RETRY_BACKOFF_MAX_SECONDS = 300  # the memory task's retry_backoff_max
 
 
 def memories_active(*, user_pk: int) -> QuerySet[Memory]:
-    return Memory.objects.filter(user_id=user_pk, deleted_at__isnull=True).order_by("-updated_at", "-id")
+    """The person's current memories (not deleted, not closed), most recently updated first."""
+    return Memory.objects.current().filter(user_id=user_pk).order_by("-updated_at", "-id")
+
+
+def memories_in_time(
+    *, user_pk: int, as_of: datetime | None = None, include_superseded: bool = False
+) -> QuerySet[Memory]:
+    """The person's memories true at `as_of`, or current ones; with `include_superseded`, every
+    live one, past facts too. Most recently updated first."""
+    memories = _in_time(as_of=as_of, include_superseded=include_superseded)
+    return memories.filter(user_id=user_pk).order_by("-updated_at", "-id")
+
+
+def _in_time(*, as_of: datetime | None, include_superseded: bool) -> QuerySet[Memory]:
+    if as_of is not None:
+        return Memory.objects.as_of(as_of)
+    return Memory.objects.live() if include_superseded else Memory.objects.current()
 
 
 def memories_for_username(*, username: str, limit: int | None = None) -> list[Memory]:
     """The active memories of the user named `username` (none for an unknown one), newest first."""
     owner = {f"user__{get_user_model().USERNAME_FIELD}": username}
     memories = (
-        Memory.objects.filter(**owner, deleted_at__isnull=True)
-        .select_related("source_run")
-        .order_by("-updated_at", "-id")
+        Memory.objects.current().filter(**owner).select_related("source_run").order_by("-updated_at", "-id")
     )
     if limit is not None:
         memories = memories[: max(0, limit)]
@@ -48,31 +71,45 @@ def user_pk_for_username(*, username: str) -> int | None:
     return get_user_model().objects.filter(**lookup).values_list("pk", flat=True).first()
 
 
-def memories_for_context(*, user_pk: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """The `limit` most recently updated memories (id, text, topics, updated_at) and how many the
-    person has in all: one statement, whatever that number.
+def memories_for_context(
+    *, user_pk: int, limit: int, include_past: bool = False
+) -> tuple[list[dict[str, Any]], int]:
+    """The `limit` most recently updated current memories (id, text, topics, updated_at, validity)
+    and how many the person has in all (past facts too with `include_past`): one statement,
+    whatever that number.
 
     Read on every turn, so written as SQL (see agentapp.platform.sql); the order is `memories_active`'s.
     """
     table = sql.table(Memory)
+    kept = kept_sql(include_past=include_past)
     # The count as an uncorrelated subquery (counted once, from the index), not count(*) OVER (),
     # which would read every row's text before the LIMIT.
     rows = sql.fetch(
-        f"SELECT memory_id, text, topics, updated_at, "
-        f"(SELECT count(*) FROM {table} WHERE user_id = %s AND deleted_at IS NULL) FROM {table} "
-        "WHERE user_id = %s AND deleted_at IS NULL ORDER BY updated_at DESC, id DESC LIMIT %s",
+        f"SELECT memory_id, text, topics, updated_at, valid_from, valid_to, "
+        f"(SELECT count(*) FROM {table} WHERE user_id = %s AND {kept}) FROM {table} "
+        f"WHERE user_id = %s AND {kept} ORDER BY updated_at DESC, id DESC LIMIT %s",
         [user_pk, user_pk, max(0, limit)],
     )
-    total = rows[0][4] if rows else 0
-    return [_recall_row(mid, text, topics, updated) for mid, text, topics, updated, _ in rows], total
+    total = rows[0][6] if rows else 0
+    return [_recall_row(*row[:6]) for row in rows], total
 
 
-def _recall_row(memory_id: str, text: str, topics: Any, updated_at: Any, **signals: Any) -> dict[str, Any]:
+def _recall_row(
+    memory_id: str,
+    text: str,
+    topics: Any,
+    updated_at: Any,
+    valid_from: Any = None,
+    valid_to: Any = None,
+    **signals: Any,
+) -> dict[str, Any]:
     return {
         "memory_id": memory_id,
         "text": text,
         "topics": sql.json_column(topics) or [],
         "updated_at": updated_at,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
         **signals,
     }
 
@@ -158,12 +195,12 @@ def _meaning_sql(d: int, *, exact: bool, embedding: str) -> str:
     )
 
 
-def _words_sql(memory: str) -> list[str]:
+def _words_sql(memory: str, *, include_past: bool = False) -> list[str]:
     """The person's memories by BM25 over the query's words: each word's inverse document frequency
     among the person's own memories (counted up to `common`: a word in that many tells nothing and
     is left out, like their name), the word's count in the memory, the memory's length."""
     document = SEARCH_DOCUMENT_SQL.replace('"memory_app_memory".', "m.")
-    live = "m.user_id = %(user)s AND m.deleted_at IS NULL"
+    live = "m.user_id = %(user)s AND " + kept_sql("m", include_past=include_past)
     return [
         "terms AS MATERIALIZED (SELECT lexeme, (SELECT count(*) FROM (SELECT 1 FROM "
         f"{memory} m WHERE {live} AND {document} @@ quote_literal(t.lexeme)::tsquery "
@@ -194,12 +231,13 @@ def memory_recall_candidates(
     common: int = 1_000_000,
     total: int | None = None,
     exact: bool = True,
+    include_past: bool = False,
 ) -> list[dict[str, Any]]:
-    """The person's live memories that rank in the top `per_signal` by meaning (cosine similarity of
-    their embedding by `model` to `vector`; `exact`, or through the approximate index), by words
-    (BM25 over the words of `text` found in fewer than `common` of their `total` memories, counted
-    when not given) or by recency, each with its rank by each signal. One statement; every part
-    filtered to the person.
+    """The person's current memories (past facts too with `include_past`) that rank in the top
+    `per_signal` by meaning (cosine similarity of their embedding by `model` to `vector`; `exact`, or
+    through the approximate index), by words (BM25 over the words of `text` found in fewer than
+    `common` of their `total` memories, counted when not given) or by recency, each with its rank by
+    each signal. One statement; every part filtered to the person.
     """
     n = max(1, int(per_signal))
     memory, embedding = sql.table(Memory), sql.table(MemoryEmbedding)
@@ -222,30 +260,47 @@ def memory_recall_candidates(
             "b": BM25_B,
             "avgdl": MEMORY_LEXEMES_AVERAGE,
         }
-        parts.extend(_words_sql(memory))
+        parts.extend(_words_sql(memory, include_past=include_past))
     else:
         parts.append(
             "words AS (SELECT NULL::bigint AS id, NULL::float8 AS score, NULL::bigint AS rank WHERE false)"
         )
     parts.append(
         "recent AS (SELECT id, row_number() OVER (ORDER BY updated_at DESC, id DESC) AS rank FROM ("
-        f"SELECT id, updated_at FROM {memory} WHERE user_id = %(user)s AND deleted_at IS NULL "
+        f"SELECT id, updated_at FROM {memory} WHERE user_id = %(user)s "
+        f"AND {kept_sql(include_past=include_past)} "
         "ORDER BY updated_at DESC, id DESC LIMIT %(n)s) newest)"
     )
     rows = sql.fetch(
         "WITH " + ", ".join(parts) + ", "
-        "found AS (SELECT id FROM meaning UNION SELECT id FROM words UNION SELECT id FROM recent) "
-        "SELECT m.memory_id, m.text, m.topics, m.updated_at, "
-        "me.rank, 1 - me.distance, w.rank, w.score, r.rank "
+        "ranked AS (SELECT id FROM meaning UNION SELECT id FROM words UNION SELECT id FROM recent), "
+        # For a message about the past, also what the ranked memories replaced (one step back each).
+        + (
+            f"found AS (SELECT id FROM ranked UNION SELECT p.id FROM {memory} p "
+            "WHERE p.user_id = %(user)s AND p.superseded_by_id IN (SELECT id FROM ranked)) "
+            if include_past
+            else "found AS (SELECT id FROM ranked) "
+        )
+        + "SELECT m.memory_id, m.text, m.topics, m.updated_at, m.valid_from, m.valid_to, "
+        f"(SELECT s.memory_id FROM {memory} s WHERE s.id = m.superseded_by_id), "
+        # Meaning ranks every embedded row, past facts too (their vectors stay for questions about
+        # the past): renumbered among the memories kept, which the WHERE leaves before the window.
+        "CASE WHEN me.rank IS NOT NULL THEN "
+        "row_number() OVER (PARTITION BY me.rank IS NULL ORDER BY me.rank) END, "
+        "1 - me.distance, w.rank, w.score, r.rank "
         f"FROM {memory} m "
         "LEFT JOIN meaning me ON me.id = m.id LEFT JOIN words w ON w.id = m.id "
         "LEFT JOIN recent r ON r.id = m.id "
         # By primary key (an array, so the planner looks each up rather than scan the person's rows).
-        "WHERE m.id = ANY(ARRAY(SELECT id FROM found)) AND m.user_id = %(user)s AND m.deleted_at IS NULL",
+        "WHERE m.id = ANY(ARRAY(SELECT id FROM found)) AND m.user_id = %(user)s AND "
+        + kept_sql("m", include_past=include_past),
         params,
     )
     signals = ("meaning_rank", "similarity", "words_rank", "words_score", "recency_rank")
-    return [_recall_row(*row[:4], **dict(zip(signals, row[4:], strict=True))) for row in rows]
+    return [
+        _recall_row(*row[:6], superseded_by=row[6], **dict(zip(signals, row[7:], strict=True)))
+        for row in rows
+    ]
 
 
 def memory_nearest(*, user_pk: int, vector: list[float], model: str) -> tuple[str, float] | None:
@@ -254,7 +309,7 @@ def memory_nearest(*, user_pk: int, vector: list[float], model: str) -> tuple[st
     rows = sql.fetch(
         "WITH " + _meaning_sql(len(vector), exact=True, embedding=sql.table(MemoryEmbedding)) + " "
         f"SELECT m.memory_id, 1 - me.distance FROM meaning me JOIN {sql.table(Memory)} m ON m.id = me.id "
-        "WHERE m.deleted_at IS NULL ORDER BY me.rank LIMIT 1",
+        "WHERE m.deleted_at IS NULL AND m.valid_to IS NULL ORDER BY me.rank LIMIT 1",
         {"user": user_pk, "q": _vector_literal(vector), "model": model, "n": 1},
     )
     return (rows[0][0], float(rows[0][1])) if rows else None
@@ -351,15 +406,13 @@ def memories_matching(memories: QuerySet[Memory], query: str) -> QuerySet[Memory
 SEARCH_MEANING_CANDIDATES = 200
 
 
-def memories_alike(
-    *, user_pk: int, vector: list[float], model: str, min_similarity: float
-) -> list[int]:
+def memories_alike(*, user_pk: int, vector: list[float], model: str, min_similarity: float) -> list[int]:
     """The person's live memories at least `min_similarity` alike in meaning to `vector` (their
     embeddings by `model`), the nearest `SEARCH_MEANING_CANDIDATES` at most, as primary keys."""
     rows = sql.fetch(
         "WITH " + _meaning_sql(len(vector), exact=True, embedding=sql.table(MemoryEmbedding)) + " "
         f"SELECT me.id FROM meaning me JOIN {sql.table(Memory)} m ON m.id = me.id "
-        "WHERE m.deleted_at IS NULL AND 1 - me.distance >= %(sim)s ORDER BY me.rank",
+        "WHERE m.deleted_at IS NULL AND m.valid_to IS NULL AND 1 - me.distance >= %(sim)s ORDER BY me.rank",
         {
             "user": user_pk,
             "q": _vector_literal(vector),
@@ -397,7 +450,8 @@ def memory_deletion(*, memory: Memory) -> MemoryChange | None:
 
 
 def memories_export(*, user_pk: int) -> dict[str, Any]:
-    """The user's active memories as a JSON-ready document that memories_import reads back."""
+    """The user's memories, current and past (with when each was true and what replaced it), as a
+    JSON-ready document that memories_import reads back."""
     user = get_user_model().objects.get(pk=user_pk)
     return {
         "version": 1,
@@ -409,8 +463,13 @@ def memories_export(*, user_pk: int) -> dict[str, Any]:
                 "topics": list(m.topics),
                 "created_at": m.created_at.isoformat(),
                 "updated_at": m.updated_at.isoformat(),
+                "valid_from": m.valid_from.isoformat(),
+                "valid_to": m.valid_to.isoformat() if m.valid_to else None,
+                "superseded_by": m.superseded_by.memory_id if m.superseded_by is not None else None,
             }
-            for m in memories_active(user_pk=user_pk)
+            for m in memories_in_time(user_pk=user_pk, include_superseded=True).select_related(
+                "superseded_by"
+            )
         ],
     }
 
@@ -445,11 +504,16 @@ def memories_page(
     sort_order: str = "asc",
     limit: int | None = None,
     offset: int = 0,
+    as_of: datetime | None = None,
+    include_superseded: bool = False,
 ) -> list[Memory]:
-    """Active memories (one person's, or everyone's with no `username`) carrying every topic in
-    `topics` and matching `search` (full text, each word a prefix), in the order asked: oldest
-    first unless `sort_by` says otherwise, as Agno's stores return them."""
-    memories = Memory.objects.filter(deleted_at__isnull=True).select_related("user", "source_run")
+    """Current memories (one person's, or everyone's with no `username`; those true at `as_of`, or
+    past ones too with `include_superseded`) carrying every topic in `topics` and matching `search`
+    (full text, each word a prefix), in the order asked: oldest first unless `sort_by` says
+    otherwise, as Agno's stores return them."""
+    memories = _in_time(as_of=as_of, include_superseded=include_superseded).select_related(
+        "user", "source_run", "superseded_by"
+    )
     if username is not None:
         memories = memories.filter(**{f"user__{get_user_model().USERNAME_FIELD}": username})
     for topic in topics:
@@ -463,8 +527,8 @@ def memories_page(
 
 
 def memory_topics_all(*, username: str | None = None) -> list[str]:
-    """Every topic of the active memories (one person's, or everyone's), sorted."""
-    memories = Memory.objects.filter(deleted_at__isnull=True)
+    """Every topic of the current memories (one person's, or everyone's), sorted."""
+    memories = Memory.objects.current()
     if username is not None:
         memories = memories.filter(**{f"user__{get_user_model().USERNAME_FIELD}": username})
     found: set[str] = set()
@@ -478,7 +542,7 @@ def memory_stats_by_user(*, limit: int | None = None, offset: int = 0) -> tuple[
     recently changed first; and how many people that is."""
     name = f"user__{get_user_model().USERNAME_FIELD}"
     rows = (
-        Memory.objects.filter(deleted_at__isnull=True)
+        Memory.objects.current()
         .values(name)
         .annotate(total_memories=Count("id"), last_memory_updated_at=Max("updated_at"))
         .order_by("-last_memory_updated_at")
@@ -503,3 +567,63 @@ def memory_live_get(*, memory_id: str) -> Memory | None:
         .filter(memory_id=memory_id, deleted_at__isnull=True)
         .first()
     )
+
+
+# --- facts over time, for the editor ----------------------------------------------------------
+MAX_EARLIER_VERSIONS = 50
+CLOSING = (MemoryChange.Action.SUPERSEDE, MemoryChange.Action.EXPIRE)
+
+
+def memories_past(*, user_pk: int, query: str = "", topic: str = "") -> QuerySet[Memory]:
+    """The person's closed memories (superseded or no longer true, not deleted) matching `query`
+    (full text) and `topic`, the most recently closed first, each with what replaced it."""
+    closed = Memory.objects.live().filter(user_id=user_pk, valid_to__isnull=False)
+    memories = memories_matching(memories_filter_topic(closed, topic), query)
+    return memories.select_related("superseded_by").order_by("-valid_to", "-id")
+
+
+def memory_closing_change(*, memory: Memory) -> MemoryChange | None:
+    """The change that closed the memory last (a supersession or an expiry), or None if it is current."""
+    if memory.valid_to is None:
+        return None
+    return (
+        MemoryChange.objects.filter(memory=memory, action__in=CLOSING)
+        .select_related("actor_user", "run")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def memory_earlier_versions(*, memory: Memory) -> list[tuple[Memory, MemoryChange | None]]:
+    """What `memory` replaced, walking `supersedes` back (the nearest first, at most
+    MAX_EARLIER_VERSIONS), each with the supersession that closed it (who or what replaced it, in
+    which run)."""
+    closing = Prefetch(
+        "changes",
+        MemoryChange.objects.filter(action=MemoryChange.Action.SUPERSEDE)
+        .select_related("actor_user", "run")
+        .order_by("-created_at", "-id"),
+        to_attr="closings",
+    )
+    found: list[tuple[Memory, MemoryChange | None]] = []
+    seen = {memory.pk}
+    frontier = [memory.pk]
+    while frontier and len(found) < MAX_EARLIER_VERSIONS:
+        older = list(
+            Memory.objects.filter(superseded_by_id__in=frontier, user_id=memory.user_id)
+            .exclude(pk__in=seen)
+            .select_related("superseded_by")
+            .prefetch_related(closing)
+            .order_by("-valid_to", "-id")[: MAX_EARLIER_VERSIONS - len(found)]
+        )
+        for old in older:
+            seen.add(old.pk)
+            changes = getattr(old, "closings", [])
+            found.append((old, changes[0] if changes else None))
+        frontier = [old.pk for old in older]
+    return found
+
+
+def memory_last_change(*, memory: Memory, action: str) -> MemoryChange | None:
+    """The memory's latest change of `action` (what an Undo right after it reverts)."""
+    return MemoryChange.objects.filter(memory=memory, action=action).order_by("-created_at", "-id").first()

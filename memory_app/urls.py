@@ -19,4 +19,6 @@ urlpatterns = [
     path("<str:memory_id>/delete/", views.memory_delete, name="delete"),
     path("<str:memory_id>/restore/", views.memory_restore, name="restore"),
     path("<str:memory_id>/history/", views.memory_history, name="history"),
+    path("<str:memory_id>/expire/", views.memory_expire, name="expire"),
+    path("<str:memory_id>/reopen/", views.memory_reopen, name="reopen"),
 ]

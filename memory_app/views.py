@@ -30,6 +30,7 @@ from .models import Memory, MemoryChange
 from .search import memory_search
 
 PAGE_SIZE = 20
+PAST_LIMIT = 100  # the closed memories "Show past facts" lists, the most recently closed first
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 TEMPLATE = "memory_app/memories.html"
 OPTIMIZE_TEMPLATE = "memory_app/memory_optimize.html"
@@ -64,13 +65,25 @@ def _error(request: AuthedRequest, exc: AgentAppError, target: str) -> HttpRespo
     return reswap(retarget(response, target), "innerHTML")
 
 
+def _item_template(memory: Memory) -> str:
+    """The list's partial for a memory as it is now: current, closed (a past fact) or deleted."""
+    if memory.is_deleted:
+        return f"{TEMPLATE}#deleted"
+    return f"{TEMPLATE}#item" if memory.is_current else f"{TEMPLATE}#past-item"
+
+
 def _list_context(request: AuthedRequest, owner: User) -> dict[str, Any]:
     query = request.GET.get("q", "")[:200]
     topic = request.GET.get("topic", "")[:100]
     mode = "words" if request.GET.get("mode") == "words" else "hybrid"
     memories = memory_search(user_pk=owner.pk, query=query, topic=topic, mode=mode)
     page = Paginator(memories, PAGE_SIZE).get_page(request.GET.get("page"))
+    past = request.GET.get("past") == "1"
+    past_memories = selectors.memories_past(user_pk=owner.pk, query=query, topic=topic) if past else None
     return {
+        "past": past,
+        "past_memories": list(past_memories[:PAST_LIMIT]) if past_memories is not None else [],
+        "past_count": past_memories.count() if past_memories is not None else 0,
         "owner": owner,
         "is_operator": owner.pk != request.user.pk,
         "owner_query": _user_query(owner, request),
@@ -96,6 +109,8 @@ def memory_list(request: AuthedRequest) -> HttpResponse:
             return render(request, f"{TEMPLATE}#list", context)
         if request.htmx.target == "memory-count":  # after an add, a delete or an undo
             return render(request, f"{TEMPLATE}#count", context)
+        if request.htmx.target == "memory-past":  # after a memory was closed or made current again
+            return render(request, f"{TEMPLATE}#past", context)
     if acts_for_others(request.user):
         people = get_user_model().objects.all()
         if not request.user.is_superuser:  # a superuser's memories are for superusers only
@@ -134,8 +149,7 @@ def memory_item(request: AuthedRequest, memory_id: str) -> HttpResponse:
     memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
     if not request.htmx:
         return redirect("memory:history", memory_id=memory.memory_id)
-    template = "#item" if not memory.is_deleted else "#deleted"
-    return render(request, TEMPLATE + template, {"memory": memory})
+    return render(request, _item_template(memory), {"memory": memory})
 
 
 @login_required
@@ -191,6 +205,50 @@ def memory_restore(request: AuthedRequest, memory_id: str) -> HttpResponse:
     return _changed(render(request, f"{TEMPLATE}#item", {"memory": memory}))
 
 
+# --- facts over time: no longer true, true again ------------------------------------------
+@login_required
+@require_POST
+def memory_expire(request: AuthedRequest, memory_id: str) -> HttpResponse:
+    """No longer true: close the memory with nothing in its place; the answer offers Undo."""
+    memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
+    try:
+        services.memory_expire(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        memory.refresh_from_db()
+        return render(request, _item_template(memory), {"memory": memory, "error": exc.message}, status=409)
+    if not request.htmx:
+        return redirect("memory:history", memory_id=memory.memory_id)
+    change = selectors.memory_last_change(memory=memory, action=MemoryChange.Action.EXPIRE)
+    return _changed(render(request, f"{TEMPLATE}#expired", {"memory": memory, "change": change}))
+
+
+@login_required
+@require_POST
+def memory_reopen(request: AuthedRequest, memory_id: str) -> HttpResponse:
+    """Make a closed memory current again, from its history or from the list of past facts."""
+    memory = selectors.memory_get_for_viewer(memory_id=memory_id, viewer=request.user)
+    error = ""
+    try:
+        services.memory_reopen(memory=memory, actor=_actor(request, memory.user_id), actor_user=request.user)
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        error = exc.message
+    if not request.htmx:
+        return redirect("memory:history", memory_id=memory.memory_id)
+    memory.refresh_from_db()
+    if request.htmx.target == f"past-memory-{memory.memory_id}":  # the item in the past facts
+        response = render(request, _item_template(memory), {"memory": memory, "error": error})
+    else:
+        response = render(request, f"{TEMPLATE}#history", _history_context(request, memory, error=error))
+    if error:
+        response.status_code = 409
+        return response
+    return _changed(response, reload_list=True)
+
+
 # --- history --------------------------------------------------------------------------
 def _history_context(request: AuthedRequest, memory: Memory, **extra: Any) -> dict[str, Any]:
     return {
@@ -198,6 +256,8 @@ def _history_context(request: AuthedRequest, memory: Memory, **extra: Any) -> di
         "owner": memory.user,
         "owner_query": _user_query(memory.user, request),
         "changes": [change_view(c) for c in selectors.memory_changes(memory=memory)],
+        "closing": selectors.memory_closing_change(memory=memory),
+        "versions": selectors.memory_earlier_versions(memory=memory),
         **extra,
     }
 
@@ -228,9 +288,19 @@ def change_revert(request: AuthedRequest, change_pk: int) -> HttpResponse:
         error = exc.message
     if not request.htmx:
         return redirect("memory:history", memory_id=memory.memory_id)
+    if request.htmx.target == f"memory-{change.memory.memory_id}":  # an Undo in the list's toast
+        return _undo_response(request, change, memory, error)
     context = _history_context(request, memory, error=error)
     response = render(request, f"{TEMPLATE}#history", context, status=409 if error else 200)
     return response if error else _changed(response, reload_list=True)
+
+
+def _undo_response(request: AuthedRequest, change: MemoryChange, memory: Memory, error: str) -> HttpResponse:
+    memory.refresh_from_db()
+    if error:  # the toast again, with why the undo failed
+        context = {"memory": memory, "change": change, "error": error}
+        return render(request, f"{TEMPLATE}#expired", context, status=409)
+    return _changed(render(request, _item_template(memory), {"memory": memory}))
 
 
 # --- memory optimisation: operators merge a person's duplicates, a dry run first ----------------

@@ -205,3 +205,20 @@ class RunFrame(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} #{self.seq} {self.event}"
+
+
+class Erasure(models.Model):
+    """A person's data was erased: when, and by whom. Work that began for them before it (a memory
+    update still waiting on its model) writes nothing after it (memory_app.services.memory_create)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="erasures")
+    erased_at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-erased_at"], name="erasure_user_recent")]
+
+    def __str__(self) -> str:
+        return f"erasure of user #{self.user_id} at {self.erased_at:%Y-%m-%d %H:%M}"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agentapp.errors import InvalidInput
 from memory_app.models import Memory, MemoryChange
-from sessions_app.models import AgentSession, Message, Run, RunEvent, SessionSummary
+from sessions_app.models import AgentSession, Erasure, Message, Run, RunEvent, SessionSummary
 from sessions_app.services import runs_lock
 from sessions_app.versions import Place, places
 
@@ -100,6 +100,9 @@ def _memory(memory: Memory) -> dict[str, Any]:
         "created_at": _when(memory.created_at),
         "updated_at": _when(memory.updated_at),
         "deleted_at": _when(memory.deleted_at),
+        "valid_from": _when(memory.valid_from),
+        "valid_to": _when(memory.valid_to),
+        "superseded_by": memory.superseded_by.memory_id if memory.superseded_by is not None else None,
         "history": [
             {
                 "action": c.action,
@@ -159,6 +162,7 @@ def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
     counts: Counter[str] = Counter()
     with transaction.atomic():
         runs_lock(runs=Run.objects.filter(user=user))
+        Erasure.objects.create(user=user, by=by)
         for queryset in (
             Memory.objects.filter(user=user),
             MemoryChange.objects.filter(user=user),

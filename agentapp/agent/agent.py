@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Literal, overload
 
 from asgiref.sync import markcoroutinefunction, sync_to_async
@@ -310,9 +311,14 @@ class Agent(SessionReads, AfterRun, Printing):
         """What the system message opens with (see run.context.system_instructions)."""
         return system_instructions(self.settings, run_context, agent=self)
 
-    def get_user_memories(self, user_id: str | None = None) -> list[UserMemory]:
-        """The person's memories (the Agent's user, else "default"), oldest first as Agno's."""
-        return self.db.get_user_memories(user_id or self.user_id or DEFAULT_USER_ID)
+    def get_user_memories(
+        self, user_id: str | None = None, *, as_of: datetime | None = None, include_superseded: bool = False
+    ) -> list[UserMemory]:
+        """The person's memories (the Agent's user, else "default"), oldest first as Agno's: those
+        true now, or at `as_of`; past facts too with `include_superseded`."""
+        return self.db.get_user_memories(
+            user_id or self.user_id or DEFAULT_USER_ID, as_of=as_of, include_superseded=include_superseded
+        )
 
 
 __all__: Sequence[str] = ["Agent"]

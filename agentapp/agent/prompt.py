@@ -39,6 +39,9 @@ def render_memories(memories: Sequence[UserMemory]) -> str:
     for memory in memories:
         when = memory.updated_at or memory.created_at
         dated = f" ({when.date().isoformat()})" if when is not None else ""
+        if memory.valid_to is not None:  # a past fact, recalled for a message about the past
+            since = f"{memory.valid_from.date().isoformat()} to " if memory.valid_from else "until "
+            dated = f" ({since}{memory.valid_to.date().isoformat()}, no longer true)"
         topics = f" (topics: {', '.join(memory.topics)})" if memory.topics else ""
         lines.append(f"- [{memory.memory_id}]{dated} {memory.memory}{topics}")
     return "<memories>\n" + "\n".join(lines) + "\n</memories>"

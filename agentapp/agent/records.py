@@ -61,6 +61,15 @@ class UserMemory:
     agent_id: str | None = None
     team_id: str | None = None
     source_run_id: str | None = None
+    # When the fact became true (a storage sets it: when it was learned) and stopped being true (None
+    # while current), and the memory that replaced it. Agno's UserMemory has none of them.
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    superseded_by: str | None = None
+
+    @property
+    def is_current(self) -> bool:
+        return self.valid_to is None
 
     @property
     def stored_id(self) -> str:
@@ -71,7 +80,7 @@ class UserMemory:
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _MEMORY_FIELDS}
-        for name in ("created_at", "updated_at"):
+        for name in _MEMORY_TIMES:
             if data[name] is not None:
                 data[name] = data[name].isoformat()
         return {name: value for name, value in data.items() if value is not None}
@@ -82,7 +91,7 @@ class UserMemory:
         if "memory" not in known:
             raise ValueError("a memory needs its text ('memory')")
         known["topics"] = list(known.get("topics") or [])
-        for name in ("created_at", "updated_at"):
+        for name in _MEMORY_TIMES:
             known[name] = _when(known.get(name))
         return cls(**known)
 
@@ -99,7 +108,11 @@ _MEMORY_FIELDS = (
     "agent_id",
     "team_id",
     "source_run_id",
+    "valid_from",
+    "valid_to",
+    "superseded_by",
 )
+_MEMORY_TIMES = ("created_at", "updated_at", "valid_from", "valid_to")
 
 
 @dataclass

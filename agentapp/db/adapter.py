@@ -35,7 +35,7 @@ from agentapp.agent.records import (
     Usage,
     UserMemory,
 )
-from agentapp.errors import MemoryNotFound, StorageUnavailable
+from agentapp.errors import Conflict, InvalidInput, MemoryNotFound, StorageUnavailable
 from agentapp.platform.database import connection_give_back, pgvector_state
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
@@ -55,6 +55,8 @@ from .sessions import SessionStorage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
 def meaning_search_available() -> bool:
     """Whether this database can rank by meaning (pgvector created in it); asked once per process."""
     global _meaning_available
@@ -173,8 +175,10 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         the candidates by every signal (one more statement), ranked."""
         return recall_memories(
             query,
-            newest=newest_memories(user_pk=user_pk, username=username),
-            candidates=memory_candidates(user_pk=user_pk, username=username, text=query.text),
+            newest=newest_memories(user_pk=user_pk, username=username, include_past=query.include_past),
+            candidates=memory_candidates(
+                user_pk=user_pk, username=username, text=query.text, include_past=query.include_past
+            ),
             meaning_available=meaning_search_available(),
         )
 
@@ -279,7 +283,12 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
                 found = memory_selectors.memory_get_for_user(memory_id=nearest[0], user_pk=keys.user_pk)
                 return memory_record(found, run.user_id), False
         row, created = memory_services.memory_create(
-            user_pk=keys.user_pk, text=memory, topics=topics, actor=actor, run_pk=keys.run_pk or None
+            user_pk=keys.user_pk,
+            text=memory,
+            topics=topics,
+            actor=actor,
+            run_pk=keys.run_pk or None,
+            run_began_at=keys.began_at,
         )
         if created and vector is not None and embedding is not None:
             # The text was embedded to compare it: keep that vector rather than make it again.
@@ -306,6 +315,44 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         row = memory_services.memory_delete(memory=row, actor=actor, run_pk=keys.run_pk or None)
         return memory_record(row, run.user_id)
 
+    def memory_supersede(
+        self,
+        *,
+        run: RunHandle,
+        memory_id: str,
+        memory: str,
+        topics: Sequence[str] | None,
+        actor: str,
+        valid_from: datetime | None = None,
+    ) -> UserMemory:
+        keys = keys_of(run)
+        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=keys.user_pk)
+        try:
+            new = memory_services.memory_supersede(
+                memory=row,
+                text=memory,
+                topics=topics,
+                actor=actor,
+                run_pk=keys.run_pk or None,
+                valid_from=valid_from,
+            )
+        except Conflict as error:
+            raise InvalidInput(error.message) from error
+        return memory_record(new, run.user_id, source_run_id=run.run_id or None)
+
+    def memory_expire(
+        self, *, run: RunHandle, memory_id: str, actor: str, valid_to: datetime | None = None
+    ) -> UserMemory:
+        keys = keys_of(run)
+        row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=keys.user_pk)
+        try:
+            row = memory_services.memory_expire(
+                memory=row, actor=actor, run_pk=keys.run_pk or None, valid_to=valid_to
+            )
+        except Conflict as error:
+            raise InvalidInput(error.message) from error
+        return memory_record(row, run.user_id)
+
     def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
         memories = memory_selectors.memories_for_username(username=user_id, limit=limit)
         return [memory_record(m, user_id) for m in memories]
@@ -321,6 +368,8 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         sort_order: str = "asc",
         limit: int | None = None,
         offset: int = 0,
+        as_of: datetime | None = None,
+        include_superseded: bool = False,
     ) -> list[UserMemory]:
         rows = memory_selectors.memories_page(
             username=user_id,
@@ -330,6 +379,8 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
             sort_order=sort_order,
             limit=limit,
             offset=offset,
+            as_of=as_of,
+            include_superseded=include_superseded,
         )
         return [memory_record(row, row.user.get_username()) for row in rows]
 

@@ -11,15 +11,19 @@ from memory_app import selectors as memory_selectors
 from .records import recalled_memory
 
 
-def newest_memories(*, user_pk: int, username: str) -> NewestMemories:
+def newest_memories(*, user_pk: int, username: str, include_past: bool = False) -> NewestMemories:
     def newest(n: int) -> tuple[list[UserMemory], int]:
-        rows, total = memory_selectors.memories_for_context(user_pk=user_pk, limit=n)
+        rows, total = memory_selectors.memories_for_context(
+            user_pk=user_pk, limit=n, include_past=include_past
+        )
         return [recalled_memory(row, username) for row in rows], total
 
     return newest
 
 
-def memory_candidates(*, user_pk: int, username: str, text: str) -> CandidateSource:
+def memory_candidates(
+    *, user_pk: int, username: str, text: str, include_past: bool = False
+) -> CandidateSource:
     def candidates(vector: QueryVector | None, per_signal: int, total: int) -> list[Candidate]:
         rows = memory_selectors.memory_recall_candidates(
             user_pk=user_pk,
@@ -30,6 +34,7 @@ def memory_candidates(*, user_pk: int, username: str, text: str) -> CandidateSou
             common=common_word_count(total),
             total=total,
             exact=total <= memory_selectors.EXACT_MEANING_MAX,
+            include_past=include_past,
         )
         return [
             Candidate(

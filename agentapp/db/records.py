@@ -4,6 +4,7 @@ verbs and its Agno-named ones."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agentapp.agent.records import (
@@ -25,6 +26,7 @@ class DjangoRunHandle(RunHandle):
     run_pk: int = 0
     session_pk: int = 0
     user_pk: int = 0
+    began_at: datetime | None = None  # when the run was created: its late writes check erasures since
 
 
 def keys_of(run: RunHandle) -> DjangoRunHandle:
@@ -44,6 +46,7 @@ def run_handle_of(run: Run, session: AgentSession, username: str) -> DjangoRunHa
         run_pk=run.pk,
         session_pk=session.pk,
         user_pk=session.user_id,
+        began_at=run.created_at,
     )
 
 
@@ -60,6 +63,9 @@ def memory_record(memory: Memory, username: str, *, source_run_id: str | None = 
         created_at=memory.created_at,
         updated_at=memory.updated_at,
         source_run_id=source_run_id,
+        valid_from=memory.valid_from,
+        valid_to=memory.valid_to,
+        superseded_by=memory.superseded_by.memory_id if memory.superseded_by is not None else None,
     )
 
 
@@ -70,6 +76,9 @@ def recalled_memory(row: dict[str, Any], username: str) -> UserMemory:
         topics=row["topics"],
         user_id=username,
         updated_at=row["updated_at"],
+        valid_from=row.get("valid_from"),
+        valid_to=row.get("valid_to"),
+        superseded_by=row.get("superseded_by"),
     )
 
 

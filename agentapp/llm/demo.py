@@ -21,9 +21,10 @@ PREFIX = "(Offline demo model)"
 MEMORY_TOOLS = ("add_memory", "update_memory")
 
 _MEMORY_BLOCK = re.compile(r"<memories>(.*?)</memories>", re.DOTALL)
-# "- [id] (2026-03-02) text (topics: a, b)": the date (when it was learned) and topics are not the text.
+# "- [id] (2026-03-02) text (topics: a, b)": the date (when it was learned, or a past fact's interval,
+# "(2025-01-10 to 2026-05-02, no longer true)") and topics are not the text.
 _MEMORY_LINE = re.compile(
-    r"^\s*-\s*\[[^\]]*\]\s*(?:\(\d{4}-\d{2}-\d{2}\)\s*)?(.*?)(?:\s*\(topics:[^)]*\))?\s*$"
+    r"^\s*-\s*\[([^\]]*)\]\s*(?:\((?:\d{4}-\d{2}-\d{2}|until)[^)]*\)\s*)?(.*?)(?:\s*\(topics:[^)]*\))?\s*$"
 )
 # An earlier summary quoted in a chat prompt, with the line that introduces it.
 _SUMMARY_BLOCK = re.compile(r"[^\n]*\n?<session_summary>.*?</session_summary>", re.DOTALL)
@@ -130,15 +131,39 @@ def _content_words(text: str) -> set[str]:
     return {_stem(w) for w in _words(text) if w not in _STOPWORDS}
 
 
-def parse_memories(system_text: str) -> list[str]:
-    """The memory texts listed in `<memories>` blocks of the system prompt."""
-    memories: list[str] = []
+def parse_memory_lines(system_text: str) -> list[tuple[str, str]]:
+    """(id, text) of each memory listed in `<memories>` blocks of the system prompt."""
+    memories: list[tuple[str, str]] = []
     for block in _MEMORY_BLOCK.findall(system_text):
         for line in block.splitlines():
             match = _MEMORY_LINE.match(line)
-            if match and match.group(1):
-                memories.append(match.group(1))
+            if match and match.group(2):
+                memories.append((match.group(1), match.group(2)))
     return memories
+
+
+def parse_memories(system_text: str) -> list[str]:
+    """The memory texts listed in `<memories>` blocks of the system prompt."""
+    return [text for _, text in parse_memory_lines(system_text)]
+
+
+# "User lives in Porto" replaces "User lives in Lisbon": the same opening of at least this many words
+# ("User lives in", "User works at") and a different rest.
+_SAME_OPENING = 3
+
+
+def replaced_memory(fact: str, memories: Sequence[tuple[str, str]]) -> str | None:
+    """The id of the stored memory that `fact` changes, as the demo model tells it: the same subject,
+    verb and preposition, something else after them."""
+    new = _words(fact)
+    for memory_id, text in memories:
+        old = _words(text)
+        same = next(
+            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new))
+        )
+        if same >= _SAME_OPENING and old[same:] and new[same:]:
+            return memory_id
+    return None
 
 
 def _sentences(text: str) -> list[str]:
@@ -315,12 +340,18 @@ class DemoModel:
             return self._acknowledge(last, dialogue), ()
         if last.role != "user":
             return f"{PREFIX} Nothing new to add.", ()
-        memories = parse_memories(system_text)
+        lines = parse_memory_lines(system_text)
+        memories = [text for _, text in lines]
         facts = [s for s in _sentences(last.content) if _is_fact(s)]
-        if facts and any(tool.name == "add_memory" for tool in tools):
+        add = next((tool for tool in tools if tool.name == "add_memory"), None)
+        if facts and add is not None:
             memory = " ".join(restate(fact) for fact in facts)
             if not _already_known(memory, memories):
-                arguments = json.dumps({"memory": memory, "topics": _topics(memory)})
+                call: dict[str, object] = {"memory": memory, "topics": _topics(memory)}
+                replaces = replaced_memory(memory, lines) if len(facts) == 1 else None
+                if replaces and "replaces" in add.parameters.get("properties", {}):
+                    call["replaces"] = replaces
+                arguments = json.dumps(call)
                 return "", (
                     ToolCall(id=f"call_demo_{len(messages)}", name="add_memory", arguments=arguments),
                 )

@@ -1,6 +1,7 @@
 """Every write to a memory goes through here and leaves a MemoryChange, whoever makes it. One module
-per sub-domain: memories (create, update, delete, restore), reverts, merges, imports, extraction
-(the automatic update's one claim per run) and embeddings; text and changes hold what they share.
+per sub-domain: memories (create, update, delete, restore), validity (supersede, expire, reopen),
+reverts, merges, imports, extraction (the automatic update's one claim per run) and embeddings; text
+and changes hold what they share.
 The public functions are re-exported: callers write `services.memory_create(...)`."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .memories import memory_create, memory_delete, memory_restore, memory_updat
 from .merges import MAX_MERGE_SOURCES, memories_merge
 from .reverts import memory_revert
 from .text import MAX_MEMORY_CHARS, MAX_TOPIC_CHARS, MAX_TOPICS, clean_text, clean_topics, normalize_text
+from .validity import memory_expire, memory_reopen, memory_supersede
 
 __all__ = [
     "MAX_IMPORT_MEMORIES",
@@ -36,11 +38,14 @@ __all__ = [
     "memory_create",
     "memory_delete",
     "memory_embeddings_save",
+    "memory_expire",
     "memory_extraction_claim",
     "memory_extraction_finish",
     "memory_extraction_perform",
+    "memory_reopen",
     "memory_restore",
     "memory_revert",
+    "memory_supersede",
     "memory_update",
     "normalize_text",
 ]

@@ -74,23 +74,28 @@ def _locked(memory: Memory) -> Memory:
 
 
 def _sync(target: Memory, source: Memory) -> Memory:
-    for field in ("text", "normalized_text", "topics", "updated_at", "deleted_at"):
+    fields = ("text", "normalized_text", "topics", "updated_at", "deleted_at")
+    for field in (*fields, "valid_from", "valid_to", "superseded_by_id"):
         setattr(target, field, getattr(source, field))
     return target
 
 
 def _live_with_text(user_pk: int, normalized: str) -> QuerySet[Memory]:
-    """The person's live memories with this normalised text (at most one), found through the
-    unique index on its hash."""
+    """The person's current memories with this normalised text (at most one), found through the
+    unique index on its hash. A closed memory may say what is true again: it is not one of them."""
     return Memory.objects.alias(text_hash=MD5("normalized_text")).filter(
         user_id=user_pk,
         text_hash=hashlib.md5(normalized.encode()).hexdigest(),  # an index key, not a secret
         normalized_text=normalized,
         deleted_at__isnull=True,
+        valid_to__isnull=True,
     )
 
 
 def _duplicate_exists(memory: Memory, normalized: str) -> bool:
+    """Whether `memory`, were it current with this text, would be a second copy of a current one."""
+    if memory.valid_to is not None:
+        return False
     return _live_with_text(memory.user_id, normalized).exclude(pk=memory.pk).exists()
 
 

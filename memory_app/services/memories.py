@@ -4,14 +4,15 @@ changed, deleted (softly), restored."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agentapp.errors import Conflict
-from sessions_app.models import Run
+from agentapp.errors import Conflict, InvalidInput
+from sessions_app.models import Erasure, Run
 
 from ..models import Memory, MemoryChange
 from .changes import (
@@ -36,39 +37,52 @@ def memory_create(
     actor: str,
     actor_user: User | None = None,
     run_pk: int | None = None,
+    run_began_at: datetime | None = None,
+    valid_from: datetime | None = None,
 ) -> tuple[Memory, bool]:
-    """Store a memory; returns (memory, created). An exact duplicate returns the existing one."""
+    """Store a memory, true since `valid_from` (default: now); returns (memory, created). An exact
+    duplicate of a current memory returns that one.
+
+    Written for the run `run_pk` (created at `run_began_at`) that has been deleted meanwhile: kept
+    as the person's when its session was deleted, refused (Conflict) when the person's data was
+    erased since the run began, so an erase wins over a memory update still in flight."""
     _check_actor(actor)
     text = clean_text(text)
     topics = clean_topics(topics)
     normalized = normalize_text(text)
+    if valid_from is not None and (timezone.is_naive(valid_from) or valid_from > timezone.now()):
+        raise InvalidInput("valid_from needs a time zone and cannot be in the future")
+    new = {
+        "text": text,
+        "normalized_text": normalized,
+        "topics": topics,
+        "valid_from": valid_from or timezone.now(),
+    }
     existing = _live_with_text(user_pk, normalized).first()
     if existing is not None:
         return existing, False
     try:
-        return _memory_insert(user_pk, text, normalized, topics, actor, actor_user, run_pk), True
+        return _memory_insert(user_pk, new, actor, actor_user, run_pk), True
     except IntegrityError as error:
         if _is_duplicate(error):  # stored by a concurrent create since the check above: that one
             return _live_with_text(user_pk, normalized).get(), False
         if run_pk is None or Run.objects.filter(pk=run_pk).exists():
             raise
-    # The run that wrote it was deleted meanwhile (its session deleted): the memory is the person's.
-    return _memory_insert(user_pk, text, normalized, topics, actor, actor_user, None), True
+    with transaction.atomic():
+        erased = Erasure.objects.filter(user_id=user_pk)
+        if run_began_at is not None:
+            erased = erased.filter(erased_at__gte=run_began_at)
+        if erased.exists():
+            raise Conflict("this person's data was erased meanwhile; the memory was not stored")
+        # The run that wrote it was deleted meanwhile (its session deleted): the memory is the person's.
+        return _memory_insert(user_pk, new, actor, actor_user, None), True
 
 
 def _memory_insert(
-    user_pk: int,
-    text: str,
-    normalized: str,
-    topics: list[str],
-    actor: str,
-    actor_user: User | None,
-    run_pk: int | None,
+    user_pk: int, fields: dict[str, Any], actor: str, actor_user: User | None, run_pk: int | None
 ) -> Memory:
     with transaction.atomic():
-        memory = Memory.objects.create(
-            user_id=user_pk, text=text, normalized_text=normalized, topics=topics, source_run_id=run_pk
-        )
+        memory = Memory.objects.create(user_id=user_pk, source_run_id=run_pk, **fields)
         _record(
             memory,
             action=MemoryChange.Action.CREATE,

@@ -56,6 +56,8 @@ def memories_merge(
                 raise MemoryNotFound(f"memory {memory_id!r} not found")
             if found[memory_id].deleted_at is not None:
                 raise Conflict(f"memory {memory_id!r} is deleted; it cannot be merged")
+            if found[memory_id].valid_to is not None:
+                raise Conflict(f"memory {memory_id!r} is a past fact; only current memories are merged")
             if (
                 memory_id in expected
                 and normalize_text(expected[memory_id]) != found[memory_id].normalized_text

@@ -9,14 +9,23 @@ from agentapp.errors import Conflict
 
 from ..models import Memory, MemoryChange
 from .memories import memory_delete, memory_restore, memory_update
+from .validity import memory_reopen, reopen_revert, supersession_revert
 
 
 def memory_revert(*, change: MemoryChange, actor: str, actor_user: User | None = None) -> Memory:
     """Return the memory to the state before `change`: a create is undone by deleting,
     a delete by restoring, an update by writing the old text and topics back, a merge (either of its
-    sides) by bringing the merged memories back and deleting the one they became."""
+    sides) by bringing the merged memories back and deleting the one they became, a supersession by
+    making the old fact current again (and deleting the memory it stored), an expiry by reopening,
+    a reopening by closing again."""
     if change.action == MemoryChange.Action.MERGE:
         return _merge_revert(change=change, actor=actor, actor_user=actor_user)
+    if change.action == MemoryChange.Action.SUPERSEDE:
+        return supersession_revert(change=change, actor=actor, actor_user=actor_user)
+    if change.action == MemoryChange.Action.EXPIRE:
+        return memory_reopen(memory=change.memory, actor=actor, actor_user=actor_user, reverts=change)
+    if change.action == MemoryChange.Action.REOPEN:
+        return reopen_revert(change=change, actor=actor, actor_user=actor_user)
     memory = change.memory
     with transaction.atomic():
         if change.before is None:

@@ -79,3 +79,33 @@ def test_the_schema_says_a_message_and_a_memory_need_more_than_blanks(client):
         pattern = re.compile(schema[name]["properties"][field]["pattern"])
         assert [bool(pattern.search(s)) for s in BLANKS] == [False] * len(BLANKS), name
         assert pattern.search(" a ") and pattern.search("日本")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("patch", "/api/sessions/mine", {"titel": "A typo"}),
+        ("post", "/api/runs", {"message": "hi", "sesion_id": "mine"}),
+        ("post", "/api/memories", {"text": "Likes tea", "replace": "mem_x"}),
+    ],
+)
+def test_a_field_the_route_does_not_know_is_refused_and_nothing_changes(alice_api, alice, method, path, body):
+    """Was: PATCH with a misspelt field answered 200 and changed nothing; POST dropped it."""
+    factories.session(alice, "mine", title="Old title")
+
+    response = getattr(alice_api, method)(path, body)
+
+    assert response.status_code == 422
+    assert next(iter(set(body) - {"message", "text"})) in response.content.decode()
+    assert AgentSession.objects.get(session_id="mine").title == "Old title"
+    assert Run.objects.count() == 0 and not Memory.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/memories", "/api/runs"])
+def test_a_form_body_where_json_is_expected_is_a_clear_4xx(alice_api, path):
+    """Was: a multipart form POSTed to a JSON route was a 500 (the body read twice)."""
+    response = alice_api.client.post(path, {"text": "Likes tea", "message": "hi"}, headers=alice_api.headers)
+
+    assert 400 <= response.status_code < 500
+    assert "json" in response.content.decode().lower()
+    assert not Memory.objects.exists() and Run.objects.count() == 0

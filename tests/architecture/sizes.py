@@ -11,9 +11,7 @@ RUNTIME = ROOT / "agentapp" / "agent"
 
 
 def module_lines(package: Path = RUNTIME) -> dict[str, int]:
-    return {
-        str(path.relative_to(ROOT)): len(path.read_text().splitlines()) for path in package.rglob("*.py")
-    }
+    return {str(path.relative_to(ROOT)): len(path.read_text().splitlines()) for path in package.rglob("*.py")}
 
 
 def function_lines(package: Path = RUNTIME) -> dict[str, int]:

@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from agentapp.accounts.services import user_data_erase
+from agentapp.errors import Conflict
 from memory_app import services as memory_services
 from memory_app.models import Memory
 from sessions_app import services
@@ -104,3 +105,26 @@ def test_a_follow_up_that_writes_after_the_session_is_gone_gives_up_quietly(alic
     assert memory.changes.get().run is None
     assert saved is False and not SessionSummary.objects.filter(session_id=session_pk).exists()
     assert not RunEvent.objects.exists()
+
+
+def test_a_memory_written_for_a_run_the_persons_erase_removed_is_refused(alice):
+    session = factories.session(alice, "erased")
+    run = factories.finished_run(session, "I like tea", "Noted.")
+    run_pk, began = run.pk, run.created_at
+    user_data_erase(user=alice)
+
+    with pytest.raises(Conflict, match="erased"):
+        memory_services.memory_create(
+            user_pk=alice.pk, text="Likes tea", actor="memory_manager", run_pk=run_pk, run_began_at=began
+        )
+    assert not Memory.objects.exists()
+    # What the person says after the erase is theirs again.
+    later = factories.finished_run(factories.session(alice, "new"), "I like coffee", "Noted.")
+    memory_services.memory_create(
+        user_pk=alice.pk,
+        text="Likes coffee",
+        actor="memory_manager",
+        run_pk=later.pk,
+        run_began_at=later.created_at,
+    )
+    assert [m.text for m in Memory.objects.all()] == ["Likes coffee"]

@@ -268,3 +268,34 @@ def test_memories_that_only_overlap_are_not_merged_and_a_chat_quoting_the_tag_is
 
     assert json.loads(DemoModel().request([OPTIMIZE_SYSTEM, overlapping]).text) == {"merges": []}
     assert DemoModel().request(chat).text.startswith("(Offline demo model)")
+
+
+def test_a_changed_fact_replaces_the_stored_one_when_the_tool_can_say_so() -> None:
+    from agentapp.agent.memory.tools import ADD_SPEC
+
+    messages = [
+        system("User lives in Lisbon.", "User works at Acme."),
+        Message(role="user", content="I live in Porto now."),
+    ]
+    [call] = DemoModel().request(messages, (ADD_SPEC,)).tool_calls
+    assert json.loads(call.arguments) | {"topics": None} == {
+        "memory": "User lives in Porto now.",
+        "replaces": "mem_000000",
+        "topics": None,
+    }
+    # A tool without `replaces` (Agno's own, say) gets a plain add; a new kind of fact replaces nothing.
+    [plain] = DemoModel().request(messages, MEMORY_TOOLS).tool_calls
+    assert "replaces" not in json.loads(plain.arguments)
+    other = [messages[0], Message(role="user", content="I have a dog called Pepper.")]
+    [new] = DemoModel().request(other, (ADD_SPEC,)).tool_calls
+    assert "replaces" not in json.loads(new.arguments)
+
+
+def test_it_reads_a_past_fact_line_without_its_interval() -> None:
+    line = "- [mem_1] (2025-01-10 to 2026-05-02, no longer true) User lives in Lisbon. (topics: home)"
+    messages = [
+        Message(role="system", content=f"<memories>\n{line}\n</memories>"),
+        Message(role="user", content="Who am I?"),
+    ]
+    text = DemoModel().request(messages, MEMORY_TOOLS).text
+    assert "User lives in Lisbon." in text and "2025" not in text

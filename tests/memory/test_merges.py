@@ -138,3 +138,13 @@ def test_the_database_still_holds_one_live_copy_per_text_after_a_revert(alice, t
 
     with pytest.raises(IntegrityError):
         Memory.objects.create(user=alice, text="x", normalized_text=three_teas[0].normalized_text)
+
+
+def test_a_merge_refuses_a_past_fact(alice, three_teas):
+    services.memory_expire(memory=three_teas[0], actor=Actor.PERSON)
+
+    with pytest.raises(Conflict, match="past fact"):
+        _merge(alice, three_teas)
+
+    assert Memory.objects.get(pk=three_teas[0].pk).valid_to is not None
+    assert not MemoryChange.objects.filter(action="merge").exists()

@@ -115,6 +115,9 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("memories/<str:memory_id>/delete/", "POST"): r(lambda w: f"/memories/{m(w)}/delete/", page(302)),
     ("memories/<str:memory_id>/restore/", "POST"): r(lambda w: f"/memories/{m(w)}/restore/", page(302)),
     ("memories/<str:memory_id>/history/", "GET"): r(lambda w: f"/memories/{m(w)}/history/", page(200)),
+    # facts over time: close a memory with nothing in its place, make a closed one current again
+    ("memories/<str:memory_id>/expire/", "POST"): r(lambda w: f"/memories/{m(w)}/expire/", page(302)),
+    ("memories/<str:memory_id>/reopen/", "POST"): r(lambda w: f"/memories/{m(w)}/reopen/", page(302)),
     ("settings/api-keys/", "GET"): r(lambda w: "/settings/api-keys/", page(200, other=200)),
     ("settings/api-keys/", "POST"): r(
         lambda w: "/settings/api-keys/", page(303, other=303), lambda w: {"name": "laptop"}
@@ -208,6 +211,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("/api/memories/{memory_id}/revert/{change_id}", "POST"): a(
         lambda w: f"/api/memories/{m(w)}/revert/{w.change.pk}", api_route(200)
     ),
+    ("/api/memories/{memory_id}/expire", "POST"): a(lambda w: f"/api/memories/{m(w)}/expire", api_route(200)),
     ("/api/memory-topics", "GET"): a(lambda w: "/api/memory-topics?user_id=alice", api_route(200)),
     ("/api/users/{user_id}/export", "GET"): a(lambda w: "/api/users/alice/export", api_route(200)),
     ("/api/users/{user_id}/data", "DELETE"): a(lambda w: "/api/users/alice/data", api_route(200)),

@@ -146,3 +146,18 @@ def test_preferences_stay_when_a_person_erases_their_data(client, alice):
     client.post(reverse("theme"), {"theme": "dark"})
     client.post(reverse("accounts:data-erase"), {"confirm": "alice"})
     assert Preferences.objects.get(user=alice).theme == "dark"
+
+
+def test_the_download_says_when_each_fact_was_true_and_what_replaced_it(client, alice, stored):
+    from memory_app.services import memory_supersede
+
+    trains = Memory.objects.get(user=alice)
+    planes = memory_supersede(memory=trains, text="Alice likes planes now", actor="person")
+    client.force_login(alice)
+
+    data = json.loads(client.get("/settings/data/export.json").content)
+
+    by_text = {m["text"]: m for m in data["memories"]}
+    old, new = by_text["Alice likes trains"], by_text["Alice likes planes now"]
+    assert old["valid_to"] is not None and old["superseded_by"] == planes.memory_id
+    assert new["valid_to"] is None and new["superseded_by"] is None and new["valid_from"] == old["valid_to"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from agentapp.llm.embeddings import Embedder
@@ -37,6 +38,14 @@ DEFAULT_SYSTEM_MESSAGE = (
 DEFAULT_CAPTURE_INSTRUCTIONS = (
     "Capture lasting facts about the user: their name, preferences, circumstances, plans and goals. "
     "Do not store small talk, questions, or facts about other people."
+)
+# How to tell a change of fact from a new fact, and a change from a correction: each memory is shown
+# with the day it was learned, so the model can see which is older.
+CHANGE_OF_FACT = (
+    "A fact that changed (a new city, job, partner, count, or a plan given up) replaces the stored "
+    "one it contradicts: add the new fact with `replaces`, never beside the old one. A new fact that "
+    "contradicts nothing stored (a second hobby, another trip) is simply added. Fixing a typo or a "
+    "wrong detail is an update, not a change."
 )
 DEFAULT_MAX_TOOL_ROUNDS = 5
 
@@ -94,7 +103,12 @@ class MemoryManager:
             name
             for name, on in (
                 ("add_memory for a new fact", self.add_memories),
-                ("update_memory when a stored memory changed", self.update_memories),
+                (
+                    "add_memory with `replaces` set to the stored memory's id when a fact changed "
+                    "(the old one stays as a past fact)",
+                    self.add_memories,
+                ),
+                ("update_memory only to correct a stored memory's wording", self.update_memories),
                 ("delete_memory when one is wrong", self.delete_memories),
                 ("clear_memories when asked to forget everything", self.clear_memories),
             )
@@ -103,8 +117,11 @@ class MemoryManager:
         parts = [
             self.system_message or DEFAULT_SYSTEM_MESSAGE,
             self.memory_capture_instructions or DEFAULT_CAPTURE_INSTRUCTIONS,
-            "Use " + "; ".join(allowed) + ". Never store a fact that is already stored. "
-            "If nothing needs to change, reply 'No changes.'",
+            "Use "
+            + "; ".join(allowed)
+            + ". Never store a fact that is already stored. "
+            + CHANGE_OF_FACT
+            + " If nothing needs to change, reply 'No changes.'",
         ]
         if self.additional_instructions:
             parts.append(self.additional_instructions)
@@ -207,8 +224,12 @@ class MemoryManager:
             raise ValueError("this MemoryManager has no model: give MemoryManager(model=...)")
         return self.model
 
-    def get_user_memories(self, user_id: str | None = None) -> list[UserMemory]:
-        return self._store().get_user_memories(user_id or DEFAULT_USER_ID)
+    def get_user_memories(
+        self, user_id: str | None = None, *, as_of: datetime | None = None, include_superseded: bool = False
+    ) -> list[UserMemory]:
+        return self._store().get_user_memories(
+            user_id or DEFAULT_USER_ID, as_of=as_of, include_superseded=include_superseded
+        )
 
     def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None:
         return self._store().get_user_memory(memory_id, user_id or DEFAULT_USER_ID)

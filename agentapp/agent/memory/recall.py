@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -63,6 +64,20 @@ def common_word_count(total: int) -> int:
 
 Strategy = Literal["all", "hybrid", "words+recency", "recency"]
 
+# A message about how things were ("where did I live before?", "what was my old job?", "do I still
+# have the same car?"): English cues only, deliberately broad. A false alarm costs little (past facts
+# compete, dated as past); a miss leaves the past out, as before validity existed.
+_PAST = re.compile(
+    r"\b(before|used to|previous(ly)?|former(ly)?|earlier|ago|originally|at first|back (then|in)"
+    r"|last (year|month|week|summer|winter|spring|autumn)|old|any ?more|no longer|still|changed?"
+    r"|history|past|(did|was|were|had) (i|you|we|she|he|they))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_past(text: str) -> bool:
+    return bool(_PAST.search(text or ""))
+
 
 @dataclass(frozen=True)
 class RecallQuery:
@@ -76,6 +91,9 @@ class RecallQuery:
     embed: QueryEmbedding | None = None
     # The person's own memories only; a storage never ranks anyone else's.
     exclude_ids: tuple[str, ...] = ()
+    # Past facts (closed: superseded or no longer true) compete too, shown with when they were true:
+    # for a message about the past (`asks_about_past`). Otherwise only what is true now.
+    include_past: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +229,30 @@ def within_budget(ranked: Sequence[Recalled], *, limit: int, tokens: int | None)
     return chosen
 
 
+def with_what_they_replaced(ranked: Sequence[Recalled]) -> list[Recalled]:
+    """For a message about the past: right after each memory, the past facts it replaced (and what
+    those replaced), so "where did I live before Porto?" finds Lisbon through Porto, whatever its
+    own rank. A past fact ranked higher than its successor keeps its place."""
+    replaced: dict[str, list[Recalled]] = {}
+    for item in ranked:
+        if item.memory.superseded_by is not None:
+            replaced.setdefault(item.memory.superseded_by, []).append(item)
+    out: list[Recalled] = []
+    seen: set[str] = set()
+
+    def place(item: Recalled) -> None:
+        if item.memory.stored_id in seen:
+            return
+        seen.add(item.memory.stored_id)
+        out.append(item)
+        for earlier in replaced.get(item.memory.stored_id, ()):
+            place(earlier)
+
+    for item in ranked:
+        place(item)
+    return out
+
+
 def _unless_too_far(candidate: Candidate) -> Candidate:
     # The nearest memories come first, so those left are still ranked 1, 2, 3... among themselves.
     if candidate.similarity is not None and candidate.similarity < RECALL_MIN_SIMILARITY:
@@ -236,6 +278,8 @@ def ranked_recall(
     k: int = RRF_K,
 ) -> Recall:
     ranked = rank(candidates, weights, k)
+    if query.include_past:
+        ranked = with_what_they_replaced(ranked)
     has_meaning = any(r.signals["meaning_rank"] is not None for r in ranked)
     has_words = any(r.signals["words_rank"] is not None for r in ranked)
     strategy: Strategy = "hybrid" if has_meaning else ("words+recency" if has_words else "recency")

@@ -7,6 +7,7 @@ is built on this one): the storage protocol names the ranking's types, and the r
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from ..records import RunHandle, UserMemory
@@ -51,6 +52,28 @@ class MemoryStorage(TimelineStorage, Protocol):
 
     def memory_delete(self, *, run: RunHandle, memory_id: str, actor: str) -> UserMemory: ...
 
+    def memory_supersede(
+        self,
+        *,
+        run: RunHandle,
+        memory_id: str,
+        memory: str,
+        topics: Sequence[str] | None,
+        actor: str,
+        valid_from: datetime | None = None,
+    ) -> UserMemory:
+        """The fact of `memory_id` changed: it is closed (true until `valid_from`, default now) and
+        `memory` stored as what is true since; returns the memory now current (an identical current
+        one when there is one). InvalidInput when `memory_id` is no longer current or the text is the
+        same; MemoryNotFound when it is not the run's user's."""
+        ...
+
+    def memory_expire(
+        self, *, run: RunHandle, memory_id: str, actor: str, valid_to: datetime | None = None
+    ) -> UserMemory:
+        """No longer true, with nothing in its place: closed at `valid_to` (default now)."""
+        ...
+
     def user_memories(self, *, user_id: str, limit: int | None = None) -> list[UserMemory]:
         """The user's memories, most recently updated first."""
         ...
@@ -84,6 +107,8 @@ class MemoryStorage(TimelineStorage, Protocol):
         page: int | None = None,
         sort_by: str | None = None,
         sort_order: SortOrder | None = None,
+        as_of: datetime | None = None,
+        include_superseded: bool = False,
     ) -> list[UserMemory]: ...
 
     def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None: ...

@@ -21,26 +21,37 @@ from ..records import EventRecord, RunHandle, UserMemory
 from ..timeline import to_datetime
 from ..tools import Tool
 from .query_embedding import QueryEmbedding
-from .recall import RecallQuery
+from .recall import RecallQuery, asks_about_past
 from .storage import MemoryStorage
 
 _TOPICS = {"type": "array", "items": {"type": "string"}, "description": "One or two short topic words."}
 
 ADD_SPEC = ToolSpec(
     name="add_memory",
-    description="Remember a lasting fact about the user, as one short sentence about them.",
+    description=(
+        "Remember a lasting fact about the user, as one short sentence about them. When it replaces a "
+        "stored fact that is no longer true (they moved, changed jobs, a plan was cancelled, two kids "
+        "became three), give that memory's id as `replaces`: the old fact is kept, dated, as a past one."
+    ),
     parameters={
         "type": "object",
         "properties": {
             "memory": {"type": "string", "description": "The fact, about the user."},
             "topics": _TOPICS,
+            "replaces": {
+                "type": "string",
+                "description": "The id of the stored memory this new fact replaces, if any.",
+            },
         },
         "required": ["memory"],
     },
 )
 UPDATE_SPEC = ToolSpec(
     name="update_memory",
-    description="Replace a stored memory (by its id) when the fact changed.",
+    description=(
+        "Correct a stored memory's wording (by its id): a typo, or a detail that was wrong from the "
+        "start. When the fact itself changed, use add_memory with `replaces` instead."
+    ),
     parameters={
         "type": "object",
         "properties": {"memory_id": {"type": "string"}, "memory": {"type": "string"}, "topics": _TOPICS},
@@ -124,7 +135,9 @@ class _UsersMemory:
         self.db.run_events_record(run=self.run, events=[event])
         self.on_change(action, memory)
 
-    def add_memory(self, memory: str, topics: list[str] | None = None) -> str:
+    def add_memory(self, memory: str, topics: list[str] | None = None, replaces: str | None = None) -> str:
+        if replaces:
+            return self.replace_memory(replaces, memory, topics)
         started = time.time()
         embedding = self.embed(memory) if self.embed is not None and memory.strip() else None
         stored, created = self.db.memory_add(
@@ -137,6 +150,15 @@ class _UsersMemory:
             )
         self._recorded("create", stored, started, {"memory": memory, "topics": topics or []})
         return f"Stored memory {stored.memory_id}."
+
+    def replace_memory(self, memory_id: str, memory: str, topics: list[str] | None) -> str:
+        started = time.time()
+        new = self.db.memory_supersede(
+            run=self.run, memory_id=memory_id, memory=memory, topics=topics, actor=self.actor
+        )
+        arguments = {"memory": memory, "topics": topics, "replaces": memory_id}
+        self._recorded("supersede", new, started, arguments)
+        return f"Stored memory {new.memory_id}; {memory_id} is kept as a past fact, true until now."
 
     def update_memory(self, memory_id: str, memory: str, topics: list[str] | None = None) -> str:
         started = time.time()
@@ -159,7 +181,12 @@ class _UsersMemory:
         shown = set(self.already_shown)
         found = self.db.memories_recall(
             run=self.run,
-            query=RecallQuery(text=query, limit=self.search_limit + len(shown), embed=self.embed),
+            query=RecallQuery(
+                text=query,
+                limit=self.search_limit + len(shown),
+                embed=self.embed,
+                include_past=asks_about_past(query),
+            ),
         )
         new = [m for m in found.memories if m.memory_id not in shown][: self.search_limit]
         if not new:

@@ -8,6 +8,7 @@ A storage mixes `MemoryVerbs` in and supplies the reads (`memories_page`, `memor
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from ..errors import InvalidInput, MemoryNotFound
@@ -15,6 +16,16 @@ from ..records import UserMemory
 from .storage import MemoryStorage, SortOrder
 
 DEFAULT_ACTOR = "api"  # code calling the storage directly, as the REST API's callers do
+
+
+def check_as_of(as_of: datetime) -> None:
+    """An instant to ask "what was true then" of: aware, and not in the future."""
+    if not isinstance(as_of, datetime):
+        raise InvalidInput("as_of must be a datetime")
+    if as_of.tzinfo is None:
+        raise InvalidInput("as_of needs a time zone (for example 2026-03-02T12:00:00+00:00)")
+    if as_of > datetime.now(UTC):
+        raise InvalidInput("as_of is in the future: what will be true is not known yet")
 
 
 class MemoryVerbs:
@@ -29,6 +40,8 @@ class MemoryVerbs:
         sort_order: str = "asc",
         limit: int | None = None,
         offset: int = 0,
+        as_of: datetime | None = None,
+        include_superseded: bool = False,
     ) -> list[UserMemory]:
         raise NotImplementedError
 
@@ -56,11 +69,17 @@ class MemoryVerbs:
         page: int | None = None,
         sort_by: str | None = None,
         sort_order: SortOrder | None = None,
+        as_of: datetime | None = None,
+        include_superseded: bool = False,
     ) -> list[UserMemory]:
         """The memories of `user_id` (everyone's without one) with all of `topics` and matching
         `search_content`, oldest first as Agno returns them unless `sort_by` ("created_at",
-        "updated_at") and `sort_order` say otherwise; `page` (from 1) of `limit`."""
+        "updated_at") and `sort_order` say otherwise; `page` (from 1) of `limit`. The facts true
+        now; those true at `as_of` (an aware datetime, not in the future); past facts too with
+        `include_superseded`."""
         offset = (max(1, page) - 1) * limit if page and limit else 0
+        if as_of is not None:
+            check_as_of(as_of)
         return self.memories_page(
             user_id=user_id,
             topics=list(topics or ()),
@@ -69,6 +88,8 @@ class MemoryVerbs:
             sort_order=sort_order or "asc",
             limit=limit,
             offset=offset,
+            as_of=as_of,
+            include_superseded=include_superseded,
         )
 
     def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None:

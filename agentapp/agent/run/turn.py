@@ -24,7 +24,7 @@ from ..events import (
     ToolExecution,
 )
 from ..memory.query_embedding import QueryEmbedding
-from ..memory.recall import Recall, RecallQuery, all_of
+from ..memory.recall import Recall, RecallQuery, all_of, asks_about_past
 from ..memory.tools import SEARCH_TOOL_LIMIT, memory_tools
 from ..records import ContextData, RunHandle, UserMemory
 from ..run_context import RunContext, session_state_tool
@@ -105,6 +105,7 @@ class Turn:
             limit=settings.memory_context_limit,
             tokens=settings.memory_context_tokens,
             embed=self.query_embedding,
+            include_past=asks_about_past(self.run.input),
         )
         return ContextQuery(
             run=self.run,
