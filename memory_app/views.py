@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -20,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from agentapp.agent import ModelError
-from agentapp.errors import AgentAppError, InvalidInput
+from agentapp.errors import AgentAppError, InvalidInput, RateLimited
 from agentapp.http import AuthedRequest
 from agentapp.ownership import acts_for_others, person_named
+from sessions_app.ratelimit import run_rate_limit_check
 
 from . import optimization, selectors, services
 from .diff import change_view
@@ -303,12 +303,7 @@ def _undo_response(request: AuthedRequest, change: MemoryChange, memory: Memory,
     return _changed(render(request, _item_template(memory), {"memory": memory}))
 
 
-# --- memory optimisation: operators merge a person's duplicates, a dry run first ----------------
-def _operators_only(request: AuthedRequest) -> None:
-    if not acts_for_others(request.user):
-        raise PermissionDenied("only operators may merge memories")
-
-
+# --- memory optimisation: a person merges their own duplicates (an operator anyone's), a dry run first
 def _optimize_response(request: AuthedRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
     if request.htmx:  # into the editor, errors too (htmx swaps no 5xx)
         return render(request, f"{OPTIMIZE_TEMPLATE}#plan", context)
@@ -318,10 +313,15 @@ def _optimize_response(request: AuthedRequest, context: dict[str, Any], status: 
 @login_required
 @require_POST
 def memories_optimize(request: AuthedRequest) -> HttpResponse:
-    """The dry run: the merges the model suggests for the person, with an Apply button."""
-    _operators_only(request)
+    """The dry run: the merges the model suggests for the person, with an Apply button. It asks the
+    model, so it counts against the asker's runs a minute."""
     owner = _target_user(request)
     context: dict[str, Any] = {"owner": owner, "owner_query": _user_query(owner, request)}
+    try:
+        run_rate_limit_check(user=request.user)
+    except RateLimited as error:
+        context["error"] = error.message
+        return _optimize_response(request, context, status=429)
     try:
         plan = optimization.memories_optimize(
             owner=owner, acting_user=request.user, actor=_actor(request, owner.pk), apply=False
@@ -336,8 +336,8 @@ def memories_optimize(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def memories_optimize_apply(request: AuthedRequest) -> HttpResponse:
-    """Make the merges the dry run showed, each an audited change the history can revert."""
-    _operators_only(request)
+    """Make the merges the dry run showed, each an audited change the history can revert. The plan
+    is signed for whoever asked for it (a person's own memories, or an operator's person)."""
     try:
         owner, plan = optimization.plan_from_token(request.POST.get("plan", ""), operator=request.user)
     except InvalidInput as exc:

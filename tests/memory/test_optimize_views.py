@@ -1,4 +1,5 @@
-"""Operators merge a person's duplicate memories from the memory editor: a dry run, then Apply."""
+"""A person merges their own duplicate memories from the memory editor, an operator anyone's: a dry
+run, then Apply."""
 
 from __future__ import annotations
 
@@ -55,13 +56,48 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, teas):
     assert not MemoryChange.objects.filter(action="merge").exists()
 
 
-def test_a_person_who_is_not_staff_may_not_merge_even_their_own_memories(client, alice, teas, app_model):
+def test_a_person_merges_their_own_duplicates_recorded_as_their_own_changes(client, alice, teas, app_model):
+    """Was: only staff could (a 403 for the person, and no button)."""
     client.force_login(alice)
+    assert client.get(reverse("memory:list")).content.decode().count("Merge duplicates") == 1
+    app_model.reply(text=_merge_answer(teas[:3]))
 
-    assert client.post(OPTIMIZE).status_code == 403
-    assert client.post(APPLY, {"plan": "anything"}).status_code == 403
-    assert client.get(reverse("memory:list")).content.decode().count("Merge duplicates") == 0
-    assert app_model.requests == [] and Memory.objects.filter(deleted_at__isnull=False).count() == 0
+    plan = client.post(OPTIMIZE, **htmx("memory-optimize"))
+    applied = client.post(APPLY, {"plan": _token(plan.content.decode())}, **htmx("memory-optimize"))
+
+    assert plan.status_code == 200 and applied.status_code == 200
+    assert {m.text for m in selectors.memories_active(user_pk=alice.pk)} == {
+        "User likes green tea a lot",
+        "Lives in Paris",
+    }
+    merges = MemoryChange.objects.filter(action="merge")
+    assert merges.count() == 4 and {c.actor for c in merges} == {MemoryChange.Actor.PERSON}
+    assert {c.actor_user for c in merges} == {alice}
+
+
+def test_a_person_cannot_merge_anothers_memories_nor_use_anothers_plan(
+    client, alice, bob, staff, teas, app_model
+):
+    client.force_login(staff)
+    app_model.reply(text=_merge_answer(teas[:3]))
+    staffs_plan = _token(client.post(OPTIMIZE, {"user": "alice"}, **htmx("memory-optimize")).content.decode())
+    client.force_login(bob)
+
+    assert client.post(OPTIMIZE, {"user": "alice"}).status_code == 404
+    assert client.post(APPLY, {"plan": staffs_plan}).status_code == 422
+    assert len(app_model.requests) == 1 and not MemoryChange.objects.filter(action="merge").exists()
+
+
+def test_asking_for_a_plan_counts_against_the_persons_runs_a_minute(client, alice, teas, app_model, settings):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    client.force_login(alice)
+    app_model.reply(text=_merge_answer(teas[:3]))
+
+    first = client.post(OPTIMIZE, **htmx("memory-optimize"))
+    second = client.post(OPTIMIZE, **htmx("memory-optimize"))
+
+    assert first.status_code == 200 and "Too many runs" in second.content.decode()
+    assert len(app_model.requests) == 1
 
 
 def test_the_dry_run_lists_the_planned_merges_and_writes_nothing(client, staff, alice, teas, app_model):
