@@ -86,7 +86,8 @@ def _compatibility_form(value: Any) -> Any:
 
 # The API's user ids are ASCII, spelled so that every reader of the schema (an ECMA regex, Python's,
 # Rust's) agrees on what passes; the Python API also takes the other letters usernames may hold.
-USER_ID_PATTERN = r"^[A-Za-z0-9_.@+-]+$"
+# Letters, digits and . @ + - _, not only dots ("." and ".." read as paths wherever an id goes in a URL).
+USER_ID_PATTERN = r"^[A-Za-z0-9_.@+-]*[A-Za-z0-9_@+-][A-Za-z0-9_.@+-]*$"
 UserId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=150, pattern=USER_ID_PATTERN),

@@ -15,6 +15,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from agentapp.platform.storable import storable
+
 # What a reply may contain once rendered: text formatting, lists, code, tables, links. No images
 # (a model-written <img> is a tracking pixel waiting to happen), no attributes htmx could act on.
 ALLOWED_TAGS = {
@@ -70,7 +72,8 @@ def render_markdown(text: str, *, streaming: bool = False) -> SafeString:
     code to the end; a table row still being written is held back until its line ends, so it does
     not flash as a paragraph of pipes.
     """
-    text = _complete_part(text or "") if streaming else text or ""
+    text = storable(text or "")  # a model's lone surrogate: U+FFFD, which nh3 (UTF-8) can take
+    text = _complete_part(text) if streaming else text
     html = _markdown().render(text)
     clean = nh3.clean(
         html,

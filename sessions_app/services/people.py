@@ -24,6 +24,8 @@ def user_get_or_create(*, username: str) -> User:
         User.username_validator(username)
     except ValidationError:
         raise InvalidInput("user_id may hold only letters, digits and . @ + - _") from None
+    if not username.strip("."):
+        raise InvalidInput("user_id cannot be only dots")
     user = User.objects.filter(username=username).first()
     if user is not None:
         return user

@@ -113,17 +113,39 @@ def session_title_set_if_empty(*, session_id: str, title: str) -> bool:
 
 
 MAX_SESSION_STATE_BYTES = 64 * 1024
+MAX_SESSION_STATE_DEPTH = 64
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and lists nest in `value` (counted without recursion, however deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_SESSION_STATE_DEPTH:
+                stack.extend(
+                    (child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+                )
+    return deepest
 
 
 def clean_session_state(state: Any) -> dict[str, Any]:
-    """A session state as stored: a JSON object of at most MAX_SESSION_STATE_BYTES."""
+    """A session state as stored: a JSON object of at most MAX_SESSION_STATE_BYTES, nested at most
+    MAX_SESSION_STATE_DEPTH deep, its text valid Unicode."""
     if not isinstance(state, dict):
         raise InvalidInput("session_state must be a JSON object")
+    if _depth(state) > MAX_SESSION_STATE_DEPTH:
+        raise InvalidInput(f"session_state nests objects and lists more than {MAX_SESSION_STATE_DEPTH} deep")
     try:
         encoded = json.dumps(state, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"session_state must hold only JSON values ({exc})") from exc
-    if len(encoded.encode()) > MAX_SESSION_STATE_BYTES:
+    try:
+        size = len(encoded.encode())
+    except UnicodeEncodeError as exc:
+        raise InvalidInput("session_state holds text that is not valid Unicode (a lone surrogate)") from exc
+    if size > MAX_SESSION_STATE_BYTES:
         raise InvalidInput(f"session_state is larger than {MAX_SESSION_STATE_BYTES // 1024} KiB as JSON")
     result: dict[str, Any] = storable_json(json.loads(encoded))
     return result

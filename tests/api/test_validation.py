@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -109,3 +110,44 @@ def test_a_form_body_where_json_is_expected_is_a_clear_4xx(alice_api, path):
     assert 400 <= response.status_code < 500
     assert "json" in response.content.decode().lower()
     assert not Memory.objects.exists() and Run.objects.count() == 0
+
+
+def _nested(depth: int) -> dict:
+    state: dict = {"leaf": 1}
+    for _ in range(depth):
+        state = {"a": state}
+    return state
+
+
+@pytest.mark.parametrize(
+    "state",
+    [_nested(500), _nested(800), {"note": "\ud800"}, {"\udfff": "x"}, {"a": [["\ud83d"]]}],
+    ids=["500 deep", "800 deep", "lone high surrogate", "lone low surrogate in a key", "nested surrogate"],
+)
+def test_a_session_state_too_deep_or_with_a_lone_surrogate_is_refused_with_a_message(alice_api, alice, state):
+    """Was: a 500 (a recursion error, or a surrogate that cannot be encoded)."""
+    factories.session(alice, "mine", title="Kept")
+
+    response = alice_api.client.patch(
+        "/api/sessions/mine",
+        json.dumps({"session_state": state}, ensure_ascii=True),
+        content_type="application/json",
+        headers=alice_api.headers,
+    )
+
+    assert response.status_code == 422
+    assert "session_state" in response.json()["message"]
+    assert AgentSession.objects.get(session_id="mine").session_state in ({}, None)
+
+
+@pytest.mark.parametrize("user_id", [".", "..", "..."])
+def test_a_user_id_of_only_dots_is_refused(service_api, replying_model, user_id):
+    """Was: "." and ".." became people (names that read as paths wherever a user id goes in a URL)."""
+    from sessions_app.services import user_get_or_create
+
+    response = service_api.post("/api/runs", {"message": "hi", "user_id": user_id})
+
+    assert response.status_code == 422
+    assert not get_user_model().objects.filter(username=user_id).exists()
+    with pytest.raises(Exception, match="dot"):
+        user_get_or_create(username=user_id)

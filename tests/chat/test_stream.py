@@ -240,3 +240,18 @@ def test_a_streaming_reply_holds_no_pooled_database_connection(asgi_server, alic
     assert sum(n == 0 for n in during) >= 4, during  # a poll may be caught in its millisecond
     run.refresh_from_db()
     assert run.status == Run.Status.COMPLETED
+
+
+def test_a_lone_surrogate_in_the_reply_is_shown_as_a_replacement_character_and_the_stream_ends(
+    asgi_server, alice, app_model
+):
+    """Was: the frame could not be encoded (UnicodeEncodeError), so the person saw the reply cut."""
+    app_model.reply(text="Half an emoji \ud83d and the rest of the sentence.", chunk_delay=0.05)
+    run = _pending(alice, "Say something odd")
+
+    frames = read_stream(asgi_server, run.run_id, alice)
+
+    assert [f.event for f in frames][-2:] == ["final", "done"]
+    assert "\ufffd and the rest of the sentence." in frames[-2].data
+    run.refresh_from_db()
+    assert run.status == "completed"
