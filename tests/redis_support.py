@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    """Until `condition()` holds: what a real worker does takes its own time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the worker did not get there in time")
+        time.sleep(0.05)
 
 
 def redis_url(default: str) -> str:

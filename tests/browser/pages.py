@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
 
@@ -130,3 +131,13 @@ def axe_violations(page) -> list[str]:
         }"""
     )
     return results
+
+
+def settled_problems(page, where: str) -> list[str]:
+    """axe-core's violations and any sideways scrolling, once htmx has settled every swap (while it
+    settles, a swapped-in element briefly wears the attributes of the one it replaced)."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
+    problems = [f"{where}: {v}" for v in axe_violations(page)]
+    if overflow := horizontal_overflow(page):
+        problems.append(f"{where}: {overflow}px wider than the window")
+    return problems

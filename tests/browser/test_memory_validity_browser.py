@@ -16,7 +16,7 @@ from sessions_app import services as session_services
 from tests.conftest import PASSWORD
 from tests.live import sign_in
 
-from .pages import THEMES, axe_violations, horizontal_overflow, new_context
+from .pages import THEMES, new_context, settled_problems
 
 JAN_10 = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 MAR_2 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -40,16 +40,6 @@ def moved_to_porto(alice) -> tuple[Memory, Memory]:
         memory=lisbon, text="Lives in Porto", actor="model", run_pk=run.pk, valid_from=MAY_2
     )
     return lisbon, porto
-
-
-def fine(page, where: str) -> list[str]:
-    """axe-core's violations and any sideways scrolling, once htmx has settled every swap (while it
-    settles, a swapped-in element briefly wears the attributes of the one it replaced)."""
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
-    problems = [f"{where}: {v}" for v in axe_violations(page)]
-    if overflow := horizontal_overflow(page):
-        problems.append(f"{where}: {overflow}px wider than the window")
-    return problems
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -79,7 +69,7 @@ def test_a_person_closes_a_fact_undoes_it_sees_past_facts_and_undoes_a_replaceme
         expect(page.locator("#memory-count")).to_have_text(re.compile(r"^\s*1 memory\s*$"))
         tennis.refresh_from_db()
         assert tennis.valid_to is not None
-        problems += fine(page, "after no longer true")
+        problems += settled_problems(page, "after no longer true")
 
         toast.get_by_role("button", name="Undo").click()
         expect(tennis_item.get_by_role("button", name="No longer true")).to_be_visible()
@@ -101,7 +91,7 @@ def test_a_person_closes_a_fact_undoes_it_sees_past_facts_and_undoes_a_replaceme
         expect(lisbon_past).to_contain_text("replaced by: Lives in Porto")
         expect(past.locator(f"#past-memory-{tennis.memory_id}")).to_contain_text("no longer true")
         expect(items).not_to_contain_text("Lives in Lisbon")
-        problems += fine(page, "past facts")
+        problems += settled_problems(page, "past facts")
 
         # The history of Porto: the version it replaced, who replaced it, and an Undo.
         items.locator(f"#memory-{porto.memory_id}").get_by_role("link", name="History").click()
@@ -110,7 +100,7 @@ def test_a_person_closes_a_fact_undoes_it_sees_past_facts_and_undoes_a_replaceme
         expect(versions).to_contain_text(f"true 2025-01-10 {DASH} 2026-05-02")
         expect(versions).to_contain_text("Model (tool call)")
         expect(versions.get_by_role("link", name=re.compile(r"^run "))).to_be_visible()
-        problems += fine(page, "history with earlier versions")
+        problems += settled_problems(page, "history with earlier versions")
 
         versions.get_by_role("button", name="Undo this replacement").click()
         panel = page.locator("#memory-history .mem-history-panel")
@@ -131,7 +121,7 @@ def test_a_person_closes_a_fact_undoes_it_sees_past_facts_and_undoes_a_replaceme
         expect(past).to_contain_text("No past facts yet")
         tennis.refresh_from_db()
         assert tennis.is_current
-        problems += fine(page, "after making current again")
+        problems += settled_problems(page, "after making current again")
     finally:
         context.close()
     assert not problems, "\n".join(problems)
@@ -153,7 +143,7 @@ def test_the_history_page_of_a_replaced_fact_shows_what_replaced_it_and_is_axe_c
         expect(validity.get_by_role("link", name="Lives in Porto")).to_be_visible()
         expect(validity.get_by_role("button", name="Undo this replacement")).to_be_visible()
         expect(validity.get_by_role("button", name="Make current again")).to_be_visible()
-        problems = fine(page, "history of a replaced fact")
+        problems = settled_problems(page, "history of a replaced fact")
 
         validity.get_by_role("button", name="Make current again").click()
         expect(page.locator(".mem-history-panel .mem-validity")).to_contain_text("True since 2025-01-10")

@@ -11,17 +11,9 @@ from memory_app.models import Memory, MemoryChange
 from tests.conftest import PASSWORD
 from tests.live import sign_in
 
-from .pages import THEMES, axe_violations, horizontal_overflow, new_context
+from .pages import THEMES, new_context, settled_problems
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _problems(page, where: str) -> list[str]:
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
-    problems = [f"{where}: {v}" for v in axe_violations(page)]
-    if overflow := horizontal_overflow(page):
-        problems.append(f"{where}: {overflow}px wider than the window")
-    return problems
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -43,12 +35,12 @@ def test_a_person_merges_their_own_duplicates_after_a_dry_run(
         plan.get_by_text("Merge duplicates: dry run").wait_for()
         assert plan.locator("del").count() == 3
         assert not Memory.objects.filter(deleted_at__isnull=False).exists()
-        problems += _problems(page, "the dry run")
+        problems += settled_problems(page, "the dry run")
         plan.get_by_role("button", name="Apply 1 merge").click()
 
         plan.get_by_text("Duplicates merged").wait_for()
         expect(page.locator("#memory-items > li")).to_have_count(2)
-        problems += _problems(page, "merged")
+        problems += settled_problems(page, "merged")
     finally:
         context.close()
 

@@ -20,7 +20,7 @@ from sessions_app import selectors as session_selectors
 from sessions_app.models import AgentSession, Run, SessionSummary
 from sessions_app.tasks import sweep_stale_runs
 from tests.fake_openai import RecordedRequest, Reply
-from tests.redis_support import redis_or_skip, redis_url
+from tests.redis_support import redis_or_skip, redis_url, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs as in production
 
@@ -73,14 +73,6 @@ def _responder(request: RecordedRequest) -> Reply:
     return Reply(text="Nice to meet you, Sarah.")
 
 
-def _wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not get there in time")
-        time.sleep(0.05)
-
-
 def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_the_lost_work_later(
     app_model, make_agent, settings, queue, caplog
 ):
@@ -119,9 +111,9 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     up.set_default()
     with start_worker(up, pool="solo", perform_ping_check=False, queues=[queue], loglevel="WARNING"):
         assert sweep_stale_runs() == {"stale": 0, "frames": 0, "title": 1, "memory": 1, "summary": 1}
-        _wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists())
-        _wait_for(lambda: SessionSummary.objects.exists())
-        _wait_for(lambda: AgentSession.objects.get(session_id="trip").title != "")
+        wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists())
+        wait_for(lambda: SessionSummary.objects.exists())
+        wait_for(lambda: AgentSession.objects.get(session_id="trip").title != "")
 
     assert Memory.objects.get().text == "User is called Sarah"
     summary = SessionSummary.objects.get()

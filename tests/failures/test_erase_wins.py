@@ -11,7 +11,7 @@ import pytest
 from agentapp.accounts.services import user_data_erase
 from memory_app.models import Memory, MemoryChange
 from sessions_app.models import AgentSession, Run, SessionSummary
-from tests.redis_support import redis_worker
+from tests.redis_support import redis_worker, wait_for
 
 pytest_plugins = ["tests.fake_openai"]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,14 +32,6 @@ def worker_model(make_model, monkeypatch):
 def redis_celery():
     with redis_worker("agentapp-erase-test", OWN_REDIS) as app:
         yield app
-
-
-def _wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not get there in time")
-        time.sleep(0.05)
 
 
 def _nothing_left(user) -> bool:
@@ -68,7 +60,7 @@ def test_nothing_comes_back_after_the_erase_answered(
         agent = make_agent("chat", enable_session_summaries=True)
 
     agent.run("I'm Sarah and I live in Porto", user_id="sarah", session_id="t")
-    _wait_for(lambda: len(fake_openai.requests) >= 2)  # the follow-up's request is with the model
+    wait_for(lambda: len(fake_openai.requests) >= 2)  # the follow-up's request is with the model
     sarah = django_user_model.objects.get(username="sarah")
     erased = user_data_erase(user=sarah)
 

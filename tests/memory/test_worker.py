@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from memory_app.models import Memory, MemoryExtraction
 from memory_app.tasks import memory_update_for_run
 from sessions_app.models import Run
-from tests.redis_support import redis_worker
+from tests.redis_support import redis_worker, wait_for
 
 OWN_REDIS = "redis://127.0.0.1:6379/11"
 
@@ -18,14 +16,6 @@ OWN_REDIS = "redis://127.0.0.1:6379/11"
 def redis_celery():
     with redis_worker("agentapp-memory-test", OWN_REDIS) as app:
         yield app
-
-
-def _wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the worker did not get there in time")
-        time.sleep(0.05)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -40,7 +30,7 @@ def test_a_real_worker_applies_the_automatic_memory_update_once(
     output = make_agent("chat", update_memory_on_run=True).run("I'm Sarah", user_id="sarah", session_id="t")
 
     assert output.content == "Nice to meet you."
-    _wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists())
+    wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists())
     memory = Memory.objects.get()
     assert memory.text == "User is called Sarah"
     assert memory.changes.get().run == Run.objects.get(run_id=output.run_id)
