@@ -228,6 +228,12 @@ AGENT_EMBED_TIMEOUT = float(os.environ.get("AGENT_EMBED_TIMEOUT", "1.0"))  # a t
 AGENT_EMBED_BATCH_TIMEOUT = float(os.environ.get("AGENT_EMBED_BATCH_TIMEOUT", "30"))  # memories, per request
 AGENT_UPDATE_MEMORY_ON_RUN = env_bool("AGENT_UPDATE_MEMORY_ON_RUN", False)
 AGENT_SESSION_SUMMARIES = env_bool("AGENT_SESSION_SUMMARIES", True)
+# What a person's memory settings are until they choose their own (docs/controls.md).
+AGENT_DEFAULT_USE_MEMORIES = env_bool("AGENT_DEFAULT_USE_MEMORIES", True)
+AGENT_DEFAULT_LEARN_MEMORIES = env_bool("AGENT_DEFAULT_LEARN_MEMORIES", True)
+AGENT_DEFAULT_REVIEW_MEMORIES = env_bool("AGENT_DEFAULT_REVIEW_MEMORIES", False)
+# A temporary chat (and its runs, messages and events) is deleted this many days after it began.
+AGENT_TEMPORARY_CHAT_DAYS = int(os.environ.get("AGENT_TEMPORARY_CHAT_DAYS", "30"))
 # "celery": follow-up work (automatic memory, summaries) is enqueued on commit for a worker.
 # "inline": it runs in the caller right after the reply (scripts, tests).
 AGENT_BACKGROUND_TASKS = os.environ.get("AGENT_BACKGROUND_TASKS", "celery")
@@ -315,6 +321,9 @@ AGENT_HEARTBEAT_SECONDS = float(os.environ.get("AGENT_HEARTBEAT_SECONDS", "15"))
 # /metrics answers a bearer token, or addresses in these networks; neither set: nobody.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+# A request that came through a proxy (X-Forwarded-For, Forwarded) is let in by its address only when
+# the operator says the proxies in front set that header themselves; otherwise, the token only.
+METRICS_TRUST_FORWARDED = env_bool("METRICS_TRUST_FORWARDED", False)
 # prometheus-client's multiprocess mode: every process's counts summed (set it before they start).
 PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
 # Where the run page links a run's trace: a URL with {trace_id} (Jaeger: http://jaeger:16686/trace/{trace_id}).

@@ -27,7 +27,7 @@ urlpatterns = [
     path("memories/", include("memory_app.urls")),
     path("api/", api.urls),
     path("settings/api-keys/", include("apikeys.urls")),
-    path("settings/data/", include("agentapp.accounts.urls")),
+    path("settings/", include("agentapp.accounts.urls")),  # /settings/ and /settings/data/
     path("settings/theme/", account_views.theme_set, name="theme"),
     path("", include("sessions_app.timeline.urls")),
     path("", include("sessions_app.urls")),

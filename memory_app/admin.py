@@ -21,7 +21,7 @@ from agentapp.http import signed_in
 from agentapp.ownership import person_named
 
 from . import optimization, selectors, services
-from .models import Memory, MemoryChange, MemoryExtraction
+from .models import Memory, MemoryChange, MemoryExtraction, MemoryProposal
 
 OPERATOR = MemoryChange.Actor.OPERATOR
 
@@ -355,3 +355,51 @@ class MemoryExtractionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(MemoryProposal)
+class MemoryProposalAdmin(admin.ModelAdmin):
+    """Memories proposed for people's review and what each person decided: read-only, since only the
+    person (or an operator on /memories/?user=..., recorded as such) keeps or discards one."""
+
+    list_display = (
+        "proposal_id",
+        "user",
+        "short_text",
+        "change",
+        "state",
+        "actor",
+        "created_at",
+        "decided_at",
+    )
+    list_filter = ("state", "change", "actor", "created_at")
+    search_fields = ("proposal_id", "user__username", "text")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "proposal_id",
+        "user",
+        "text",
+        "topics",
+        "change",
+        "target",
+        "source_run",
+        "actor",
+        "state",
+        "created_at",
+        "decided_at",
+        "kept_as",
+    )
+
+    @admin.display(description="text")
+    def short_text(self, proposal: MemoryProposal) -> str:
+        return proposal.text if len(proposal.text) <= 80 else proposal.text[:79] + "…"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the person's decisions are part of the audit trail

@@ -21,8 +21,11 @@ from .schemas import (
     MemoryExpireIn,
     MemoryFilters,
     MemoryIn,
+    MemoryListItem,
     MemoryOut,
     MemoryPatchIn,
+    MemoryProposalApproveIn,
+    MemoryProposalOut,
     TopicFilters,
     TopicOut,
 )
@@ -35,10 +38,17 @@ API = MemoryChange.Actor.API
 MAX_PK = 2**63 - 1
 
 
-@router.get("", response={200: list[MemoryOut], **OBJECT_ERRORS})
+@router.get("", response={200: list[MemoryListItem], **OBJECT_ERRORS})
 @paginate(Page)
 def memory_list(request: HttpRequest, filters: Query[MemoryFilters]):
+    """The person's memories; with `state`, the memories proposed for their review instead."""
     user = acting_user(request, filters.user_id)
+    if filters.state is not None:
+        if filters.as_of is not None or filters.include_superseded:
+            raise InvalidInput("as_of and include_superseded are for memories: leave them out with state")
+        return selectors.proposals_for_user(
+            user_pk=user.pk, state=filters.state, query=filters.search, topic=filters.topic
+        )
     memories = memory_search(
         user_pk=user.pk,
         query=filters.search,
@@ -149,6 +159,38 @@ def memory_revert(request: HttpRequest, memory_id: Id, change_id: int = Path(...
     if change.memory_id != memory.pk:
         raise MemoryNotFound(f"memory change {change_id} not found for memory {memory_id!r}")
     return services.memory_revert(change=change, actor=API, actor_user=caller(request))
+
+
+@router.post("/{proposal_id}/approve", response={200: MemoryOut, 409: ErrorOut, **OBJECT_ERRORS})
+def memory_proposal_approve(
+    request: HttpRequest, proposal_id: Id, payload: MemoryProposalApproveIn | None = None
+):
+    """Keep a memory proposed for the person's review (`text`, `topics`: edited first); answers the
+    memory it became. A proposal to supersede or correct a memory does so now (a target deleted or
+    closed meanwhile: a new memory instead). 409 when it was decided already."""
+    proposal = selectors.proposal_get_for_viewer(proposal_id=proposal_id, viewer=caller(request))
+    memory = services.proposal_keep(
+        proposal=proposal,
+        text=payload.text if payload is not None else None,
+        topics=payload.topics if payload is not None else None,
+        actor=API,
+        actor_user=caller(request),
+    )
+    return _memory_for_output(memory)
+
+
+@router.post("/{proposal_id}/reject", response={200: MemoryProposalOut, 409: ErrorOut, **OBJECT_ERRORS})
+def memory_proposal_reject(request: HttpRequest, proposal_id: Id):
+    """Discard a memory proposed for the person's review: nothing is remembered; answers the proposal,
+    `discarded`. 409 when it was decided already."""
+    proposal = selectors.proposal_get_for_viewer(proposal_id=proposal_id, viewer=caller(request))
+    return services.proposal_discard(proposal=proposal, actor=API, actor_user=caller(request))
+
+
+def _memory_for_output(memory: Memory) -> Memory:
+    replaced = Prefetch("supersedes", queryset=Memory.objects.live())
+    memories = Memory.objects.select_related("user", "source_run", "superseded_by")
+    return memories.prefetch_related(replaced).get(pk=memory.pk)
 
 
 @topics_router.get("", response={200: list[TopicOut], **OBJECT_ERRORS})

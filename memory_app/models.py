@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import MD5
 from django.utils import timezone
 
+from agentapp.errors import Conflict
+
 LIVE_TEXT_UNIQUE = "memory_live_text_unique"
 
 
@@ -125,6 +127,9 @@ class MemoryChange(models.Model):
         EXPIRE = "expire"
         # A closed memory made current again (an undone supersession or expiry).
         REOPEN = "reopen"
+        # The person's review of a proposed memory: kept (the memory it became) or discarded.
+        KEEP = "keep"
+        DISCARD = "discard"
 
     class Actor(models.TextChoices):
         MODEL = "model", "Model (tool call)"
@@ -133,7 +138,13 @@ class MemoryChange(models.Model):
         OPERATOR = "operator", "Operator"
         API = "api", "API"
 
-    memory = models.ForeignKey(Memory, on_delete=models.CASCADE, related_name="changes")
+    # None only for a discarded proposal, which never became a memory (`proposal` says which).
+    memory = models.ForeignKey(
+        Memory, on_delete=models.CASCADE, related_name="changes", null=True, blank=True
+    )
+    proposal = models.ForeignKey(
+        "MemoryProposal", on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_changes"
     )
@@ -166,7 +177,61 @@ class MemoryChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.memory_id} by {self.actor}"
+        return f"{self.action} {self.memory_id or self.proposal_id} by {self.actor}"
+
+    @property
+    def subject(self) -> Memory:
+        """The memory changed; a discarded proposal's decision has none (Conflict)."""
+        if self.memory is None:
+            raise Conflict("a discarded proposal never became a memory: there is nothing to revert")
+        return self.memory
+
+
+def new_proposal_id() -> str:
+    return f"prop_{uuid.uuid4().hex[:16]}"
+
+
+class MemoryProposal(models.Model):
+    """A memory the agent would keep, waiting for the person's review (their settings ask for it).
+
+    Never in the context, the search or an export's memories until kept; keeping it makes the memory
+    (`kept_as`) by `change`: a new one, one that supersedes `target`, or `target` corrected.
+    """
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed"
+        KEPT = "kept"
+        DISCARDED = "discarded"
+
+    class Change(models.TextChoices):
+        CREATE = "create"
+        SUPERSEDE = "supersede"
+        UPDATE = "update"
+
+    proposal_id = models.CharField(max_length=64, unique=True, default=new_proposal_id)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memory_proposals"
+    )
+    text = models.TextField()
+    topics = models.JSONField(default=list, blank=True)
+    change = models.CharField(max_length=16, choices=Change.choices, default=Change.CREATE)
+    target = models.ForeignKey(
+        Memory, on_delete=models.SET_NULL, null=True, blank=True, related_name="proposals"
+    )
+    source_run = models.ForeignKey(
+        "sessions_app.Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="memory_proposals"
+    )
+    actor = models.CharField(max_length=32, choices=MemoryChange.Actor.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PROPOSED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    kept_as = models.ForeignKey(Memory, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "state", "-created_at"], name="proposal_user_state")]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.proposal_id}: {self.text[:60]}"
 
 
 class MemoryExtraction(models.Model):

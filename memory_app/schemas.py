@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, PlainSerializer, RootModel, WithJsonSchema
 
 from agentapp.api_types import Id, InputSchema, NonBlankText, Search, Text, UserId
 
@@ -123,6 +123,12 @@ class MemoryFilters(Schema):
     mode: Literal["hybrid", "words"] = "hybrid"
     as_of: Instant | None = Field(None, description="What was true at this instant (ISO 8601, with offset).")
     include_superseded: bool = Field(False, description="Past facts too (closed, or replaced).")
+    state: Literal["proposed", "kept", "discarded"] | None = Field(
+        None,
+        description="Instead of the memories, the memories proposed for the person's review in this "
+        "state (their settings ask for review): `proposed`, waiting, the newest first; `kept` or "
+        "`discarded`, the most recently decided first. `search` and `topic` filter them too.",
+    )
 
 
 class MemoryChangeOut(Schema):
@@ -168,6 +174,53 @@ class MemoryChangeOut(Schema):
     @staticmethod
     def resolve_reverts_change_id(obj: Any) -> int | None:
         return obj.reverts_id
+
+
+class MemoryProposalOut(Schema):
+    """A memory the agent would keep, waiting for the person's review (or decided)."""
+
+    proposal_id: str = Field(..., description="prop_…: what approve and reject take.")
+    user_id: str
+    text: str
+    topics: list[str]
+    change: Literal["create", "supersede", "update"] = Field(
+        ...,
+        description="What keeping it does: `create` a new memory, `supersede` the target (the old fact "
+        "is kept as a past one), or `update` (correct) the target.",
+    )
+    target_memory_id: str | None = Field(..., description="The memory it would supersede or correct.")
+    source_run_id: str | None = Field(..., description="The run that proposed it.")
+    state: Literal["proposed", "kept", "discarded"]
+    created_at: datetime
+    decided_at: datetime | None
+    kept_memory_id: str | None = Field(..., description="Once kept: the memory it became.")
+
+    @staticmethod
+    def resolve_user_id(obj: Any) -> str:
+        return obj.user.get_username()
+
+    @staticmethod
+    def resolve_target_memory_id(obj: Any) -> str | None:
+        return obj.target.memory_id if obj.target_id else None
+
+    @staticmethod
+    def resolve_source_run_id(obj: Any) -> str | None:
+        return obj.source_run.run_id if obj.source_run_id else None
+
+    @staticmethod
+    def resolve_kept_memory_id(obj: Any) -> str | None:
+        return obj.kept_as.memory_id if obj.kept_as_id else None
+
+
+class MemoryListItem(RootModel[MemoryOut | MemoryProposalOut]):
+    """One of the memories listed; with `state`, one of the memories proposed for review."""
+
+
+class MemoryProposalApproveIn(InputSchema):
+    """Optional edits before keeping: what is kept instead of the proposed text or topics."""
+
+    text: NonBlankText | None = Field(None, max_length=MAX_MEMORY_CHARS)
+    topics: list[Topic] | None = Field(None, max_length=MAX_TOPICS)
 
 
 class TopicOut(Schema):

@@ -18,7 +18,7 @@ from agentapp.ownership import one_visible_to
 from agentapp.platform import sql
 from sessions_app.selectors import MISSED_BATCH, runs_settled
 
-from .models import Memory, MemoryChange, MemoryEmbedding, MemoryExtraction
+from .models import Memory, MemoryChange, MemoryEmbedding, MemoryExtraction, MemoryProposal
 
 
 def kept_sql(alias: str = "", *, include_past: bool = False) -> str:
@@ -627,3 +627,30 @@ def memory_earlier_versions(*, memory: Memory) -> list[tuple[Memory, MemoryChang
 def memory_last_change(*, memory: Memory, action: str) -> MemoryChange | None:
     """The memory's latest change of `action` (what an Undo right after it reverts)."""
     return MemoryChange.objects.filter(memory=memory, action=action).order_by("-created_at", "-id").first()
+
+
+# --- memories proposed for the person's review ---------------------------------------------------
+def proposals_for_user(
+    *, user_pk: int, state: str = MemoryProposal.State.PROPOSED, query: str = "", topic: str = ""
+) -> QuerySet[MemoryProposal]:
+    """The person's proposals in `state`: the waiting ones the newest first, the decided ones the
+    most recently decided first; `query` matches words of the text, `topic` one of the topics."""
+    proposals = MemoryProposal.objects.filter(user_id=user_pk, state=state)
+    for word in query.split()[:MAX_QUERY_WORDS]:
+        proposals = proposals.filter(text__icontains=word)
+    if topic := " ".join(topic.lower().split()):
+        proposals = proposals.filter(topics__contains=[topic])
+    order = ("-created_at", "-id") if state == MemoryProposal.State.PROPOSED else ("-decided_at", "-id")
+    return proposals.select_related("user", "target", "source_run", "kept_as").order_by(*order)
+
+
+def proposal_get_for_viewer(*, proposal_id: str, viewer: User) -> MemoryProposal:
+    """A proposal the signed-in person may see: their own, or anyone's for staff; any other is not
+    found, exactly like an id that never existed."""
+    return one_visible_to(
+        MemoryProposal.objects.select_related("user", "target", "source_run", "kept_as").filter(
+            proposal_id=proposal_id
+        ),
+        viewer=viewer,
+        not_found=MemoryNotFound(f"proposed memory {proposal_id!r} not found"),
+    )

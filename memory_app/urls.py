@@ -14,6 +14,9 @@ urlpatterns = [
     path("optimize/", views.memories_optimize, name="optimize"),
     path("optimize/apply/", views.memories_optimize_apply, name="optimize-apply"),
     path("changes/<int:change_pk>/revert/", views.change_revert, name="revert"),
+    # memories proposed for the person's review: Keep (edited or not) or Discard
+    path("proposals/<str:proposal_id>/keep/", views.proposal_keep, name="proposal-keep"),
+    path("proposals/<str:proposal_id>/discard/", views.proposal_discard, name="proposal-discard"),
     path("<str:memory_id>/", views.memory_item, name="item"),
     path("<str:memory_id>/edit/", views.memory_edit, name="edit"),
     path("<str:memory_id>/delete/", views.memory_delete, name="delete"),

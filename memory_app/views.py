@@ -14,15 +14,18 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from agentapp.agent import ModelError
-from agentapp.errors import AgentAppError, InvalidInput, RateLimited
+from agentapp.errors import AgentAppError, InvalidInput, RateLimited, RunNotFound
 from agentapp.http import AuthedRequest
 from agentapp.ownership import acts_for_others, person_named
+from sessions_app.chat.panel import memory_panel
+from sessions_app.models import Run
 from sessions_app.ratelimit import run_rate_limit_check
+from sessions_app.selectors import run_get_for_user
 
 from . import optimization, selectors, services
 from .diff import change_view
@@ -30,6 +33,7 @@ from .models import Memory, MemoryChange
 from .search import memory_search
 
 PAGE_SIZE = 20
+REVIEW_LIMIT = 50  # the proposals waiting for review listed at the top, the newest first
 PAST_LIMIT = 100  # the closed memories "Show past facts" lists, the most recently closed first
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 TEMPLATE = "memory_app/memories.html"
@@ -116,6 +120,7 @@ def memory_list(request: AuthedRequest) -> HttpResponse:
         if not request.user.is_superuser:  # a superuser's memories are for superusers only
             people = people.filter(Q(is_superuser=False) | Q(pk=request.user.pk))
         context["users"] = list(people.order_by("username").values_list("username", flat=True)[:500])
+    context.update(_review_context(request, owner))
     return render(request, TEMPLATE, context)
 
 
@@ -249,6 +254,103 @@ def memory_reopen(request: AuthedRequest, memory_id: str) -> HttpResponse:
     return _changed(response, reload_list=True)
 
 
+# --- review: the memories the agent proposed, kept (edited or not) or discarded by the person ----
+def _review_context(request: AuthedRequest, owner: User) -> dict[str, Any]:
+    waiting = selectors.proposals_for_user(user_pk=owner.pk)
+    shown = list(waiting[:REVIEW_LIMIT])
+    return {
+        "proposals": shown,
+        "proposals_count": len(shown) if len(shown) < REVIEW_LIMIT else waiting.count(),
+        "owner_query": _user_query(owner, request),
+    }
+
+
+def _from_chat(request: AuthedRequest) -> bool:
+    return request.POST.get("panel") == "chat"
+
+
+def _chat_next(request: AuthedRequest) -> str:
+    """Where the chat's form came from (a page of this site), to go back to without htmx."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return target if safe and target.startswith("/") else reverse("home")
+
+
+def _last_run(request: AuthedRequest) -> Run | None:
+    """The chat's last run (its memories are marked "used" in the panel), when it is the person's."""
+    run_id = request.POST.get("last_run", "")[:100]
+    if not run_id:
+        return None
+    try:
+        run = run_get_for_user(run_id=run_id, user=request.user)
+    except RunNotFound:
+        return None
+    return run if run.user_id == request.user.pk else None
+
+
+def _review_response(request: AuthedRequest, owner: User, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """The review section again (with a note or an error); from the chat, its whole memory panel,
+    answered 200 even for an error (the chat's htmx swaps no 4xx: the error is in the panel)."""
+    if _from_chat(request) and owner.pk == request.user.pk:
+        context = {**memory_panel(user_pk=owner.pk, last_run=_last_run(request)), **extra}
+        context["review_next"] = _chat_next(request)
+        return render(request, "sessions_app/chat.html#memory-panel", context)
+    context = {**_review_context(request, owner), **extra}
+    return render(request, f"{TEMPLATE}#review", context, status=status)
+
+
+def _review_done(request: AuthedRequest, owner: User) -> HttpResponse:
+    if _from_chat(request):
+        return redirect(_chat_next(request))
+    return redirect(reverse("memory:list") + _user_query(owner, request))
+
+
+@login_required
+@require_POST
+def proposal_keep(request: AuthedRequest, proposal_id: str) -> HttpResponse:
+    """Keep a proposed memory; with `text` (and `topics`), as edited. Another person's is not found."""
+    proposal = selectors.proposal_get_for_viewer(proposal_id=proposal_id, viewer=request.user)
+    owner = proposal.user
+    text, topics = request.POST.get("text"), request.POST.get("topics")
+    try:
+        memory = services.proposal_keep(
+            proposal=proposal,
+            text=text,
+            topics=topics,
+            actor=_actor(request, owner.pk),
+            actor_user=request.user,
+        )
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        editing = {"editing": proposal.proposal_id, "edit_text": text, "edit_topics": topics or ""}
+        return _review_response(
+            request, owner, status=exc.status_code, review_error=exc.message, **(editing if text else {})
+        )
+    if not request.htmx:
+        return _review_done(request, owner)
+    note = f"Kept: “{memory.text}”. The agent knows it from the next message on."
+    return _changed(_review_response(request, owner, review_note=note), reload_list=True)
+
+
+@login_required
+@require_POST
+def proposal_discard(request: AuthedRequest, proposal_id: str) -> HttpResponse:
+    """Discard a proposed memory: nothing is remembered. Another person's is not found."""
+    proposal = selectors.proposal_get_for_viewer(proposal_id=proposal_id, viewer=request.user)
+    owner = proposal.user
+    try:
+        services.proposal_discard(proposal=proposal, actor=_actor(request, owner.pk), actor_user=request.user)
+    except AgentAppError as exc:
+        if not request.htmx:
+            return _plain_error(exc)
+        return _review_response(request, owner, status=exc.status_code, review_error=exc.message)
+    if not request.htmx:
+        return _review_done(request, owner)
+    note = f"Discarded: “{proposal.text}”. Nothing was remembered."
+    return _review_response(request, owner, review_note=note)
+
+
 # --- history --------------------------------------------------------------------------
 def _history_context(request: AuthedRequest, memory: Memory, **extra: Any) -> dict[str, Any]:
     return {
@@ -276,7 +378,10 @@ def memory_history(request: AuthedRequest, memory_id: str) -> HttpResponse:
 @require_POST
 def change_revert(request: AuthedRequest, change_pk: int) -> HttpResponse:
     change = selectors.memory_change_get_for_viewer(change_pk=change_pk, viewer=request.user)
-    memory = change.memory
+    try:
+        memory = change.subject
+    except AgentAppError as exc:
+        return _plain_error(exc)
     error = ""
     try:
         memory = services.memory_revert(
@@ -288,7 +393,7 @@ def change_revert(request: AuthedRequest, change_pk: int) -> HttpResponse:
         error = exc.message
     if not request.htmx:
         return redirect("memory:history", memory_id=memory.memory_id)
-    if request.htmx.target == f"memory-{change.memory.memory_id}":  # an Undo in the list's toast
+    if request.htmx.target == f"memory-{memory.memory_id}":  # an Undo in the list's toast
         return _undo_response(request, change, memory, error)
     context = _history_context(request, memory, error=error)
     response = render(request, f"{TEMPLATE}#history", context, status=409 if error else 200)

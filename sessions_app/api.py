@@ -4,6 +4,7 @@
 # view in its own module, where string annotations naming our schemas cannot be found.
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import get_args
 
@@ -21,6 +22,8 @@ from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import Conflict, InvalidInput
 from agentapp.observability import metrics
 from agentapp.ownership import acting_user, acts_for_others, caller
+from memory_app import services as memory_services
+from memory_app.models import MemoryChange
 
 from . import jobs, selectors, services
 from .chat.sse import json_frame
@@ -28,7 +31,10 @@ from .live import request_connection_give_back, run_drive, run_follow
 from .models import Run
 from .ratelimit import run_rate_limit_check
 from .schemas import (
+    FeedbackIn,
+    FeedbackOut,
     RunDetailOut,
+    RunForgetOut,
     RunIn,
     RunOut,
     SessionDetailOut,
@@ -129,9 +135,13 @@ def _run_caller(request: HttpRequest, user_id: str | None) -> tuple[str, Agent]:
 )
 async def run_create(request: HttpRequest, payload: RunIn):
     """A new turn of a thread; or, with `regenerate_run_id` or `edit_run_id`, a new version of an
-    earlier turn (each run names the run it follows as `parent_run_id`)."""
+    earlier turn (each run names the run it follows as `parent_run_id`). With `temporary: true`, a
+    new session is a temporary chat; with `remember: false`, nothing is learned from the turn."""
     if payload.regenerate_run_id or payload.edit_run_id:
         return await _version_run(request, payload)
+    if payload.temporary is not None or not payload.remember:
+        run, agent = await sync_to_async(_begin_of_kind)(request, payload)
+        return await _pending_run(request, run, agent, stream=payload.stream)
     assert payload.message is not None  # RunIn requires it without regenerate_run_id
     user_id, agent = await sync_to_async(_run_caller)(request, payload.user_id)
     session_id = payload.session_id
@@ -145,6 +155,30 @@ async def run_create(request: HttpRequest, payload: RunIn):
         return _sse_response(_follow(started.run_id))
     output = await agent.arun(payload.message, user_id=user_id, session_id=session_id)
     return await sync_to_async(selectors.run_get_for_user)(run_id=output.run_id, user=caller(request))
+
+
+def _begin_of_kind(request: HttpRequest, payload: RunIn) -> tuple[Run, Agent]:
+    """The turn as a pending run in the session named (or a new one) of the kind `temporary` asks
+    for: a new session is made so with its run, all or nothing; an existing one of the other kind is
+    refused (a chat never changes its kind); with `remember: false`, a run not to be learned from.
+    Then it is claimed and run as a chat's run is."""
+    assert payload.message is not None
+    username, agent = _run_caller(request, payload.user_id)
+    with transaction.atomic():  # a refused message leaves no new person or session behind
+        session = services.session_get_or_create_for_run(
+            session_id=payload.session_id or f"ses_{uuid.uuid4().hex}",  # as the Agent names a new one
+            username=username,
+            agent_name=agent.settings.name,
+            temporary=payload.temporary,
+        )
+        run = services.run_create(
+            session=session,
+            input=payload.message,
+            status=Run.Status.PENDING,
+            acting_user=caller(request),
+            remember=payload.remember,
+        )
+    return run, agent
 
 
 def _version_begin(request: HttpRequest, payload: RunIn) -> tuple[Run, Agent]:
@@ -161,13 +195,18 @@ def _version_begin(request: HttpRequest, payload: RunIn) -> tuple[Run, Agent]:
     run_rate_limit_check(user=target.user)
     agent = app_agent.agent(acting_user=caller(request))
     text = payload.message if payload.edit_run_id and payload.message is not None else target.input
-    run = services.run_edit(run=target, input=text, acting_user=caller(request))
+    run = services.run_edit(run=target, input=text, acting_user=caller(request), remember=payload.remember)
     return run, agent
 
 
 async def _version_run(request: HttpRequest, payload: RunIn):
     run, agent = await sync_to_async(_version_begin)(request, payload)
-    if payload.stream:
+    return await _pending_run(request, run, agent, stream=payload.stream)
+
+
+async def _pending_run(request: HttpRequest, run: Run, agent: Agent, *, stream: bool):
+    """Claim and run the pending `run`: its stream, or once it ends, the run as JSON."""
+    if stream:
         events = await agent.arun_pending(run.run_id, stream=True)
         if events is not None:
             run_drive(run_id=run.run_id, events=events)
@@ -213,11 +252,53 @@ def run_cancel(request: HttpRequest, run_id: Id):
     return run
 
 
+@runs_router.post("/{run_id}/forget", response={200: RunForgetOut, **OBJECT_ERRORS})
+def run_forget(request: HttpRequest, run_id: Id):
+    """Forget what was learned from this run: nothing more is learned from it, the memories it
+    created are deleted, the facts it replaced are current again and its corrections undone (each an
+    audited change by the API that `…/unforget`, or each memory's `revert`, undoes); what it deleted
+    stays deleted, its proposals waiting for review are discarded. An automatic memory update still
+    in flight for it stores nothing once this answers."""
+    run = selectors.run_get_for_user(run_id=run_id, user=caller(request))
+    done = memory_services.run_forget(run=run, actor=MemoryChange.Actor.API, actor_user=caller(request))
+    return {
+        "run_id": run.run_id,
+        "remember": False,
+        "memories": done.memories,
+        "proposals_discarded": done.proposals,
+    }
+
+
+@runs_router.post("/{run_id}/unforget", response={200: RunForgetOut, **OBJECT_ERRORS})
+def run_unforget(request: HttpRequest, run_id: Id):
+    """Undo forgetting this run: it is remembered again and what the forget undid comes back (what
+    was changed since stays as it is; discarded proposals stay discarded)."""
+    run = selectors.run_get_for_user(run_id=run_id, user=caller(request))
+    done = memory_services.run_unforget(run=run, actor=MemoryChange.Actor.API, actor_user=caller(request))
+    return {"run_id": run.run_id, "remember": True, "memories": done.memories}
+
+
+@runs_router.post("/{run_id}/feedback", response={200: FeedbackOut, 409: ErrorOut, **OBJECT_ERRORS})
+def run_feedback(request: HttpRequest, run_id: Id, payload: FeedbackIn):
+    """Thumbs up or down on a completed run's reply, with an optional comment; giving it again
+    replaces it. The feedback is the run's person's: a service key (or an operator) acting for them
+    relays it, recorded as theirs."""
+    run = selectors.run_get_for_user(run_id=run_id, user=caller(request))
+    feedback, rated = services.run_feedback_give(
+        run=run, user=run.user, rating=payload.rating, comment=payload.comment
+    )
+    if rated:
+        metrics.feedback_given(rating=feedback.rating)
+    return feedback
+
+
 @router.get("", response={200: list[SessionOut], **OBJECT_ERRORS})
 @paginate(Page)
 def session_list(request: HttpRequest, filters: Query[SessionFilters]):
     user = acting_user(request, filters.user_id)
-    sessions = selectors.sessions_for_user(user_pk=user.pk, search=filters.search)
+    sessions = selectors.sessions_for_user(
+        user_pk=user.pk, search=filters.search, temporary=filters.temporary
+    )
     return sessions.select_related("user").order_by(filters.sort, "-id")
 
 

@@ -64,13 +64,18 @@ def summary_refresh(*, session: AgentSession, full: bool = False) -> str:
 def sweep() -> dict[str, int]:
     """The periodic sweep (Celery beat): end runs a dead process left running; send again the
     follow-ups a down broker lost; forget the live frames of runs that ended more than
-    AGENT_FOLLOWUP_HORIZON_SECONDS ago."""
+    AGENT_FOLLOWUP_HORIZON_SECONDS ago; delete the temporary chats begun more than
+    AGENT_TEMPORARY_CHAT_DAYS ago."""
     stale = session_services.runs_sweep_stale(older_than=timedelta(seconds=settings.AGENT_STALE_RUN_SECONDS))
     if stale:
         logger.warning("marked %d interrupted run(s) as error", stale)
     counts = {"stale": stale}
     frames_kept = timedelta(seconds=settings.AGENT_FOLLOWUP_HORIZON_SECONDS)
     counts["frames"] = session_services.run_frames_prune(older_than=frames_kept)
+    temporary_kept = timedelta(days=settings.AGENT_TEMPORARY_CHAT_DAYS)
+    counts["temporary"] = session_services.temporary_sessions_delete(older_than=temporary_kept)
+    if counts["temporary"]:
+        logger.info("deleted %d temporary chat(s) older than %s", counts["temporary"], temporary_kept)
     if not background_tasks():
         return counts
     window = {

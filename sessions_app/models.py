@@ -25,12 +25,20 @@ class AgentSession(models.Model):
     agent_name = models.CharField(max_length=100, blank=True, default="")
     title = models.CharField(max_length=200, blank=True, default="")
     session_state = models.JSONField(default=dict, blank=True)
+    # A temporary chat: it neither reads nor writes memories, is listed and searched nowhere, gets no
+    # summary or title, and the sweep deletes it AGENT_TEMPORARY_CHAT_DAYS after it began.
+    temporary = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "session"
-        indexes = [models.Index(fields=["user", "-updated_at"], name="session_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-updated_at"], name="session_user_recent"),
+            models.Index(
+                fields=["created_at"], condition=models.Q(temporary=True), name="session_temporary_age"
+            ),
+        ]
         permissions = [
             (
                 "act_for_others",
@@ -78,6 +86,9 @@ class Run(models.Model):
     output_tokens = models.PositiveIntegerField(default=0)
     total_tokens = models.PositiveIntegerField(default=0)
     memories_used = models.JSONField(default=list, blank=True)
+    # False: the person asked that nothing be learned from this run ("don't remember this"): no memory
+    # tool writes, no automatic update; set afterwards by "forget what was learned from this" too.
+    remember = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     first_token_at = models.DateTimeField(null=True, blank=True)
@@ -222,3 +233,54 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"erasure of user #{self.user_id} at {self.erased_at:%Y-%m-%d %H:%M}"
+
+
+class RunFeedback(models.Model):
+    """What the person thought of a reply: thumbs up or down, with an optional comment. One per run
+    and person; giving it again replaces it."""
+
+    class Rating(models.TextChoices):
+        UP = "up", "Thumbs up"
+        DOWN = "down", "Thumbs down"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="run_feedback")
+    rating = models.CharField(max_length=4, choices=Rating.choices)
+    comment = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "run feedback"
+        constraints = [models.UniqueConstraint(fields=["run", "user"], name="feedback_one_per_run_person")]
+        indexes = [models.Index(fields=["rating", "-created_at"], name="feedback_rating_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.rating} on {self.run_id}"
+
+
+INSTRUCTIONS_LIMIT = 1500  # characters in each of a person's custom instructions
+
+
+class PersonSettings(models.Model):
+    """What a person chose for how the agent treats them: their custom instructions and their memory.
+
+    A person without a row has the operator's defaults (AGENT_DEFAULT_* settings); their first save
+    makes the row, and from then on their choices hold whatever the defaults become.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_settings"
+    )
+    about_you = models.TextField(blank=True, default="", max_length=INSTRUCTIONS_LIMIT)
+    how_to_respond = models.TextField(blank=True, default="", max_length=INSTRUCTIONS_LIMIT)
+    use_memories = models.BooleanField(default=True)
+    learn_memories = models.BooleanField(default=True)
+    review_memories = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "person settings"
+
+    def __str__(self) -> str:
+        return f"settings of user #{self.user_id}"

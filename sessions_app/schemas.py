@@ -10,22 +10,38 @@ from pydantic import ConfigDict, model_validator
 
 from agentapp.api_types import Id, InputSchema, NonBlankText, Search, SessionId, Text, UserId
 
-from .services import MAX_MESSAGE_CHARS
+from .selectors import run_feedback_get
+from .services import FEEDBACK_COMMENT_CHARS, MAX_MESSAGE_CHARS
 
 SessionSort = Literal["updated_at", "-updated_at", "created_at", "-created_at", "title", "-title"]
 
 
 class RunIn(InputSchema):
     """One turn: `message`; or a new version of an earlier turn: `regenerate_run_id` alone, or
-    `edit_run_id` with `message`. Each field is absent or a value, never null."""
+    `edit_run_id` with `message` (a version stays in its chat: no `temporary`). Each field is absent
+    or a value, never null."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": ["message"], "not": {"required": ["regenerate_run_id"]}},
+                {
+                    "required": ["message"],
+                    "not": {
+                        "anyOf": [
+                            {"required": ["regenerate_run_id"]},
+                            {"required": ["edit_run_id", "temporary"]},
+                        ]
+                    },
+                },
                 {
                     "required": ["regenerate_run_id"],
-                    "not": {"anyOf": [{"required": ["message"]}, {"required": ["edit_run_id"]}]},
+                    "not": {
+                        "anyOf": [
+                            {"required": ["message"]},
+                            {"required": ["edit_run_id"]},
+                            {"required": ["temporary"]},
+                        ]
+                    },
                 },
             ]
         }
@@ -52,6 +68,19 @@ class RunIn(InputSchema):
         description="Send `message` in place of this finished run's message: a new version of its turn, "
         "as with regenerate_run_id.",
     )
+    temporary: bool = Field(
+        None,  # type: ignore[assignment]  # absent, never null
+        description="true: a temporary chat (no memories read or written, listed nowhere, no summary or "
+        "title, deleted after AGENT_TEMPORARY_CHAT_DAYS days), set when its session begins; false: an "
+        "ordinary chat. Naming an existing session of the other kind is refused (422): a chat never "
+        "changes its kind. Absent: a new session is ordinary, an existing one keeps its kind.",
+    )
+    remember: bool = Field(
+        True,
+        description='false: "don\'t remember this": nothing is learned from this turn (no memory tool '
+        "writes, no automatic memory update). A new version of a turn not remembered is not remembered "
+        "either.",
+    )
 
     @model_validator(mode="after")
     def _one_kind_of_run(self) -> RunIn:
@@ -61,6 +90,8 @@ class RunIn(InputSchema):
             raise ValueError("regenerate_run_id asks again with the run's own message: leave message out")
         if not self.regenerate_run_id and self.message is None:
             raise ValueError("message is required")
+        if (self.regenerate_run_id or self.edit_run_id) and self.temporary is not None:
+            raise ValueError("a new version stays in its turn's chat, of its kind: leave temporary out")
         return self
 
 
@@ -83,6 +114,12 @@ class RunOut(Schema):
     output_tokens: int
     total_tokens: int
     memories_used: list[str]
+    remember: bool = Field(
+        True,
+        description="false: nothing is learned from this run (sent with `remember: false`, or forgotten "
+        "since with POST /api/runs/{run_id}/forget).",
+    )
+    temporary: bool = Field(False, description="Whether the run is in a temporary chat.")
     created_at: datetime
     started_at: datetime | None
     first_token_at: datetime | None
@@ -94,12 +131,58 @@ class RunOut(Schema):
         return obj.session.session_id
 
     @staticmethod
+    def resolve_temporary(obj: Any) -> bool:
+        return bool(obj.session.temporary)
+
+    @staticmethod
     def resolve_parent_run_id(obj: Any) -> str | None:
         return obj.parent.run_id if obj.parent_id else None
 
     @staticmethod
     def resolve_user_id(obj: Any) -> str:
         return obj.user.get_username()
+
+
+class FeedbackIn(InputSchema):
+    """Thumbs up or down on the run's reply, with an optional comment. Giving it again replaces it."""
+
+    rating: Literal["up", "down"]
+    comment: Text = Field(
+        None,  # type: ignore[assignment]  # absent, never null
+        max_length=FEEDBACK_COMMENT_CHARS,
+        description="Why, in the person's words; omitted: the comment given before stays; empty: none.",
+    )
+
+
+class FeedbackOut(Schema):
+    run_id: str
+    user_id: str = Field(description="Whose feedback it is: the run's person, whoever relayed it.")
+    rating: Literal["up", "down"]
+    comment: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_run_id(obj: Any) -> str:
+        return obj.run.run_id
+
+    @staticmethod
+    def resolve_user_id(obj: Any) -> str:
+        return obj.user.get_username()
+
+
+class RunForgetOut(Schema):
+    """What forgetting a run (or undoing that) did."""
+
+    run_id: str
+    remember: bool = Field(description="false once forgotten; true again once the forget is undone.")
+    memories: int = Field(
+        description="Forget: how many memories learned from the run were deleted, or corrected back to "
+        "what they said before it. Unforget: how many came back."
+    )
+    proposals_discarded: int = Field(
+        0, description="Forget: the memories it proposed for review, still waiting, now discarded."
+    )
 
 
 class RunEventOut(Schema):
@@ -123,10 +206,17 @@ class RunDetailOut(RunOut):
     sent_by: str | None = Field(
         None, description="who started the run when not its owner (an operator, a service key's account)"
     )
+    feedback: FeedbackOut | None = Field(
+        None, description="What the run's person thought of the reply (thumbs up or down), if they said."
+    )
 
     @staticmethod
     def resolve_sent_by(obj: Any) -> str | None:
         return obj.acting_user.get_username() if obj.acting_user_id else None
+
+    @staticmethod
+    def resolve_feedback(obj: Any) -> Any:
+        return run_feedback_get(run=obj)
 
 
 class SessionOut(Schema):
@@ -134,6 +224,10 @@ class SessionOut(Schema):
     user_id: str
     title: str
     agent_name: str
+    temporary: bool = Field(
+        description="A temporary chat: no memories, no summary or title, listed only when asked "
+        "(`temporary=true`), deleted AGENT_TEMPORARY_CHAT_DAYS days after it began."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -162,6 +256,9 @@ class SessionFilters(Schema):
     user_id: UserId | None = None
     search: Search = ""
     sort: SessionSort = "-updated_at"
+    temporary: bool = Field(
+        False, description="true: the temporary chats (listed only so) instead of the ordinary ones."
+    )
 
 
 class SummaryOut(Schema):

@@ -5,16 +5,26 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from agentapp.errors import RunNotFound, SessionNotFound
 from agentapp.ownership import acts_for_others, one_visible_to, visible_to
 from agentapp.platform import sql
 
-from .models import AgentSession, Message, Run, RunEvent, RunFrame, SessionSummary
+from .models import (
+    AgentSession,
+    Message,
+    PersonSettings,
+    Run,
+    RunEvent,
+    RunFeedback,
+    RunFrame,
+    SessionSummary,
+)
 
 HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT, Message.Role.TOOL)
 
@@ -177,9 +187,10 @@ def session_get(*, session_id: str) -> AgentSession | None:
     return AgentSession.objects.select_related("user").filter(session_id=session_id).first()
 
 
-def sessions_for_user(*, user_pk: int, search: str = "") -> QuerySet[AgentSession]:
-    """A user's sessions, newest first; `search` matches titles and message text."""
-    sessions = AgentSession.objects.filter(user_id=user_pk)
+def sessions_for_user(*, user_pk: int, search: str = "", temporary: bool = False) -> QuerySet[AgentSession]:
+    """A user's sessions, newest first; `search` matches titles and message text. Their ordinary
+    chats, or with `temporary` their temporary ones (which no list shows unless asked)."""
+    sessions = AgentSession.objects.filter(user_id=user_pk, temporary=temporary)
     search = search.strip()
     if search:
         matching = Message.objects.filter(session_id=OuterRef("pk"), content__icontains=search)
@@ -188,9 +199,11 @@ def sessions_for_user(*, user_pk: int, search: str = "") -> QuerySet[AgentSessio
 
 
 def sessions_of_username(*, username: str, limit: int) -> list[AgentSession]:
-    """The sessions of the user named `username` (none for an unknown one), most recently active first."""
+    """The sessions of the user named `username` (none for an unknown one), most recently active
+    first: what `search_past_sessions` looks through, so never a temporary chat."""
     owner = {f"user__{get_user_model().USERNAME_FIELD}": username}
-    return list(AgentSession.objects.filter(**owner).order_by("-updated_at", "-id")[: max(0, limit)])
+    sessions = AgentSession.objects.filter(**owner, temporary=False)
+    return list(sessions.order_by("-updated_at", "-id")[: max(0, limit)])
 
 
 def session_get_for_user(*, session_id: str, user: User) -> AgentSession:
@@ -290,19 +303,42 @@ def thread_runs(*, session_pk: int, before_pk: int | None = None, limit: int = 1
     older ones exist; each with its versions (see `versions_attach`).
 
     Each run is one exchange (the user's message and the reply), so 15 runs are the last 30 messages.
-    The memory changes each run made come along in one more query, for its "remembered" chips.
+    The memory changes each run made come along in one more query, for its "remembered" chips,
+    and the person's feedback in one more, for its thumbs.
     """
     pks = shown_path_pks(session_pk=session_pk, before_pk=before_pk, limit=max(0, limit) + 1)
     has_older = len(pks) > limit
-    rows = list(Run.objects.filter(pk__in=pks[:limit]).order_by("id").prefetch_related("memory_changes"))
+    rows = list(
+        Run.objects.filter(pk__in=pks[:limit])
+        .select_related("session")  # a message of a temporary chat offers no "Forget"
+        .order_by("id")
+        .prefetch_related("memory_changes", "memory_proposals", person_feedback_prefetch())
+    )
     versions_attach(runs=rows, session_pk=session_pk)
     return rows, has_older
 
 
 def run_for_render(*, run_pk: int) -> Run:
-    run = Run.objects.select_related("session").prefetch_related("memory_changes").get(pk=run_pk)
+    run = (
+        Run.objects.select_related("session")
+        .prefetch_related("memory_changes", "memory_proposals", person_feedback_prefetch())
+        .get(pk=run_pk)
+    )
     versions_attach(runs=[run], session_pk=run.session_id)
     return run
+
+
+# --- feedback on replies ------------------------------------------------------------------
+def person_feedback_prefetch() -> Prefetch:
+    """Each run's feedback from its own person (the only one the services let give it), as
+    `run.person_feedback`: a list of none or one."""
+    own = RunFeedback.objects.filter(user_id=F("run__user_id")).select_related("user")
+    return Prefetch("feedback", queryset=own, to_attr="person_feedback")
+
+
+def run_feedback_get(*, run: Run) -> RunFeedback | None:
+    """The feedback the run's person gave on it, or None."""
+    return RunFeedback.objects.select_related("user").filter(run_id=run.pk, user_id=run.user_id).first()
 
 
 def versions_attach(*, runs: list[Run], session_pk: int) -> None:
@@ -350,10 +386,13 @@ MISSED_BATCH = 500  # per kind and sweep; the next sweep takes the rest
 
 def runs_settled(*, settled_before: timedelta, horizon: timedelta) -> QuerySet[Run]:
     """Runs that completed between `horizon` and `settled_before` ago: older ones are history, newer
-    ones may still have their follow-up in flight."""
+    ones may still have their follow-up in flight. Not those of temporary chats: they have none."""
     now = timezone.now()
     return Run.objects.filter(
-        status=Run.Status.COMPLETED, ended_at__lt=now - settled_before, ended_at__gte=now - horizon
+        status=Run.Status.COMPLETED,
+        ended_at__lt=now - settled_before,
+        ended_at__gte=now - horizon,
+        session__temporary=False,
     )
 
 
@@ -387,8 +426,9 @@ def sessions_page(
     offset: int = 0,
 ) -> list[AgentSession]:
     """Sessions (one person's, or everyone's), `search` matching titles, ids and message text; the
-    most recently active first unless `sort_by` ("created_at", "updated_at", "session_name") says."""
-    sessions = AgentSession.objects.select_related("user")
+    most recently active first unless `sort_by` ("created_at", "updated_at", "session_name") says.
+    Never a temporary chat: only its id finds it."""
+    sessions = AgentSession.objects.select_related("user").filter(temporary=False)
     if username is not None:
         sessions = sessions.filter(**{f"user__{get_user_model().USERNAME_FIELD}": username})
     search = search.strip()
@@ -413,6 +453,7 @@ class RunLive(NamedTuple):
     error: str
     ended_ago: float
     never_started: bool  # stopped while pending: no frames will ever come
+    last_seq: int | None = None  # the last frame stored (None: none ever was)
 
 
 def run_live(*, run_id: str, after: int) -> RunLive | None:
@@ -422,15 +463,16 @@ def run_live(*, run_id: str, after: int) -> RunLive | None:
         "SELECT r.status, r.content, r.error, "
         "COALESCE(EXTRACT(EPOCH FROM now() - r.ended_at), 0)::float, r.started_at IS NULL, "
         f"(SELECT l.event FROM {frames} l WHERE l.run_id = r.id ORDER BY l.seq DESC LIMIT 1), "
+        f"(SELECT max(l.seq) FROM {frames} l WHERE l.run_id = r.id), "
         f"f.seq, f.event, f.data FROM {sql.table(Run)} r "
         f"LEFT JOIN {frames} f ON f.run_id = r.id AND f.seq > %s WHERE r.run_id = %s ORDER BY f.seq",
         [after, run_id],
     )
     if not rows:
         return None
-    status, content, error, ended_ago, never_started, last_event = rows[0][:6]
+    status, content, error, ended_ago, never_started, last_event, last_seq = rows[0][:7]
     found = [(seq, event, sql.json_column(data)) for *_, seq, event, data in rows if seq is not None]
-    return RunLive(status, found, last_event, content, error, ended_ago, never_started)
+    return RunLive(status, found, last_event, content, error, ended_ago, never_started, last_seq)
 
 
 def run_status(*, run_id: str) -> str | None:
@@ -444,4 +486,19 @@ def run_recall_strategy(*, run: Run) -> str | None:
         RunEvent.objects.filter(run=run, kind=RunEvent.Kind.CONTEXT)
         .values_list("payload__recall__strategy", flat=True)
         .first()
+    )
+
+
+def person_settings(*, user_pk: int) -> PersonSettings:
+    """The person's settings: their saved choices, else (unsaved) the operator's defaults."""
+    found = PersonSettings.objects.filter(user_id=user_pk).first()
+    return found if found is not None else default_person_settings(user_pk=user_pk)
+
+
+def default_person_settings(*, user_pk: int) -> PersonSettings:
+    return PersonSettings(
+        user_id=user_pk,
+        use_memories=settings.AGENT_DEFAULT_USE_MEMORIES,
+        learn_memories=settings.AGENT_DEFAULT_LEARN_MEMORIES,
+        review_memories=settings.AGENT_DEFAULT_REVIEW_MEMORIES,
     )

@@ -33,5 +33,6 @@ def session_title_for_session(session_id: str) -> None:
 
 @shared_task(name="sessions.sweep_stale_runs", acks_late=True, soft_time_limit=50, time_limit=60)
 def sweep_stale_runs() -> dict[str, int]:
-    """Periodic (Celery beat): end runs a dead process left running; send again what a down broker lost."""
+    """Periodic (Celery beat): end runs a dead process left running; send again what a down broker lost;
+    delete the temporary chats whose time is up."""
     return jobs.sweep()

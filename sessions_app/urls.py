@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .chat import views
+from .chat import forget, views
 
 app_name = "sessions"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("chat/runs/<str:run_id>/edit/", views.run_edit, name="edit"),
     path("chat/runs/<str:run_id>/message/", views.run_message, name="message"),
     path("chat/runs/<str:run_id>/show/", views.run_show, name="show"),
+    path("chat/runs/<str:run_id>/forget/", forget.run_forget, name="forget"),
+    path("chat/runs/<str:run_id>/unforget/", forget.run_unforget, name="unforget"),
+    path("chat/runs/<str:run_id>/feedback/", views.run_feedback, name="feedback"),
     # `path:` so that a session whose id holds a slash (stored before ids were checked) still opens
     # and deletes; the page itself comes last, after the routes below it in the tree.
     path("chats/<path:session_id>/messages/", views.message_send, name="send"),

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from agentapp.errors import InvalidInput
-from memory_app.models import Memory, MemoryChange
-from sessions_app.models import AgentSession, Erasure, Message, Run, RunEvent, SessionSummary
+from memory_app.models import Memory, MemoryChange, MemoryProposal
+from sessions_app.models import (
+    AgentSession,
+    Erasure,
+    Message,
+    PersonSettings,
+    Run,
+    RunEvent,
+    RunFeedback,
+    SessionSummary,
+)
+from sessions_app.selectors import person_settings
 from sessions_app.services import runs_lock
 from sessions_app.versions import Place, places
 
 from .models import Preferences, Theme
+from .selectors import theme_for_user
 
 audit = logging.getLogger("agentapp.audit")
 
@@ -29,6 +42,9 @@ ERASED = {
     SessionSummary: "summaries",
     Memory: "memories",
     MemoryChange: "memory_changes",
+    MemoryProposal: "memory_proposals",
+    RunFeedback: "feedback",
+    PersonSettings: "settings",
 }
 
 
@@ -55,6 +71,17 @@ def _run(run: Run, place: Place) -> dict[str, Any]:
         "total_tokens": run.total_tokens,
         "created_at": _when(run.created_at),
         "ended_at": _when(run.ended_at),
+        # False: the person asked that nothing be learned from this run (or forgot what it taught).
+        "remember": run.remember,
+        "feedback": [
+            {
+                "rating": f.rating,
+                "comment": f.comment,
+                "created_at": _when(f.created_at),
+                "updated_at": _when(f.updated_at),
+            }
+            for f in run.feedback.all()
+        ],
         "messages": [
             {
                 "role": m.role,
@@ -81,6 +108,13 @@ def _session(session: AgentSession) -> dict[str, Any]:
         "title": session.title,
         "agent_name": session.agent_name,
         "session_state": session.session_state,
+        # A temporary chat not deleted yet, and when the sweep deletes it.
+        "temporary": session.temporary,
+        "deleted_after": (
+            _when(session.created_at + timedelta(days=settings.AGENT_TEMPORARY_CHAT_DAYS))
+            if session.temporary
+            else None
+        ),
         "created_at": _when(session.created_at),
         "updated_at": _when(session.updated_at),
         "summary": (
@@ -107,6 +141,7 @@ def _memory(memory: Memory) -> dict[str, Any]:
             {
                 "action": c.action,
                 "actor": c.actor,
+                "proposal_id": c.proposal.proposal_id if c.proposal is not None else None,
                 "before": c.before,
                 "after": c.after,
                 "created_at": _when(c.created_at),
@@ -116,12 +151,53 @@ def _memory(memory: Memory) -> dict[str, Any]:
     }
 
 
+def _proposal(proposal: MemoryProposal) -> dict[str, Any]:
+    """A memory proposed for review, with the person's decision (kept as which memory, or discarded)."""
+    decisions = [
+        c
+        for c in proposal.changes.all()
+        if c.action in (MemoryChange.Action.KEEP, MemoryChange.Action.DISCARD)
+    ]
+    decision = decisions[-1] if decisions else None
+    return {
+        "proposal_id": proposal.proposal_id,
+        "text": proposal.text,
+        "topics": proposal.topics,
+        "change": proposal.change,
+        "target": proposal.target.memory_id if proposal.target is not None else None,
+        "source_run_id": proposal.source_run.run_id if proposal.source_run is not None else None,
+        "proposed_by": proposal.actor,
+        "state": proposal.state,
+        "created_at": _when(proposal.created_at),
+        "decided_at": _when(proposal.decided_at),
+        "decided_by": decision.actor if decision is not None else None,
+        "kept_as": proposal.kept_as.memory_id if proposal.kept_as is not None else None,
+    }
+
+
+def _settings(user: User) -> dict[str, Any]:
+    chosen = person_settings(user_pk=user.pk)
+    return {
+        "saved": chosen.pk is not None,  # False: the operator's defaults, never changed by the person
+        "about_you": chosen.about_you,
+        "how_to_respond": chosen.how_to_respond,
+        "use_memories": chosen.use_memories,
+        "learn_memories": chosen.learn_memories,
+        "review_memories": chosen.review_memories,
+        "updated_at": _when(chosen.updated_at),
+        "theme": theme_for_user(user=user),
+    }
+
+
 def user_data_export(*, user: User) -> dict[str, Any]:
-    """Sessions (with summaries, runs, messages, events) and memories (deleted ones too, with history).
+    """Their settings, sessions (temporary ones not yet deleted too; with summaries, runs, messages,
+    events, feedback), memories (deleted ones too, with history) and the memories proposed for
+    their review with their decisions.
 
     A fixed number of queries whatever the volume: one per relation, prefetched.
     """
     runs = Run.objects.order_by("id").prefetch_related(
+        "feedback",
         Prefetch("messages", queryset=Message.objects.order_by("position")),
         Prefetch("events", queryset=RunEvent.objects.order_by("started_at", "id")),
     )
@@ -131,16 +207,26 @@ def user_data_export(*, user: User) -> dict[str, Any]:
         .prefetch_related(Prefetch("runs", queryset=runs))
         .order_by("created_at", "id")
     )
+    changes = MemoryChange.objects.select_related("proposal").order_by("created_at", "id")
     memories = (
         Memory.objects.filter(user=user)
+        .select_related("superseded_by")
+        .prefetch_related(Prefetch("changes", queryset=changes))
+        .order_by("created_at", "id")
+    )
+    proposals = (
+        MemoryProposal.objects.filter(user=user)
+        .select_related("target", "source_run", "kept_as")
         .prefetch_related(Prefetch("changes", queryset=MemoryChange.objects.order_by("created_at", "id")))
         .order_by("created_at", "id")
     )
     return {
         "user_id": user.get_username(),
         "exported_at": timezone.now(),
+        "settings": _settings(user),
         "sessions": [_session(s) for s in sessions],
         "memories": [_memory(m) for m in memories],
+        "memory_proposals": [_proposal(p) for p in proposals],
     }
 
 
@@ -154,7 +240,8 @@ def user_data_counts(*, user: User) -> dict[str, int]:
 
 
 def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
-    """Delete the person's sessions, runs, messages, events, summaries, memories and memory history.
+    """Delete the person's sessions, runs, messages, events, summaries, memories, memory history and
+    proposals, the feedback they gave and their settings (custom instructions are about them).
 
     The account itself stays (it may be a login); its API keys stay too. Returns what was deleted.
     An erasure `by` someone else (an operator, a service key) is written to the audit log.
@@ -164,8 +251,11 @@ def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
         runs_lock(runs=Run.objects.filter(user=user))
         Erasure.objects.create(user=user, by=by)
         for queryset in (
+            MemoryProposal.objects.filter(user=user),
             Memory.objects.filter(user=user),
             MemoryChange.objects.filter(user=user),
+            RunFeedback.objects.filter(user=user),
+            PersonSettings.objects.filter(user=user),
             AgentSession.objects.filter(user=user),
             Run.objects.filter(user=user),
         ):

@@ -7,7 +7,8 @@ from . import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.data_page, name="data"),
-    path("export.json", views.data_export, name="data-export"),
-    path("erase/", views.data_erase, name="data-erase"),
+    path("", views.settings_page, name="settings"),
+    path("data/", views.data_page, name="data"),
+    path("data/export.json", views.data_export, name="data-export"),
+    path("data/erase/", views.data_erase, name="data-erase"),
 ]

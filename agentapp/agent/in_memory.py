@@ -22,7 +22,7 @@ from agentapp.llm.types import Message, Usage
 from .errors import InvalidInput, RunNotFound
 from .memory.in_memory_store import InMemoryMemories, _Memory
 from .memory.recall import NO_RECALL, RecallQuery
-from .records import ContextData, EventRecord, RunHandle
+from .records import ContextData, EventRecord, RunHandle, UserMemory
 from .session.in_memory import InMemorySessions, StoredRun, StoredSession, now
 
 HISTORY_ROLES = ("user", "assistant", "tool")
@@ -43,6 +43,7 @@ class InMemoryDb(InMemoryMemories, InMemorySessions):
         self._memories: dict[str, _Memory] = {}
         self._vectors: dict[str, tuple[str, list[float]]] = {}  # memory id: (embedder, vector)
         self._merged_from: dict[str, list[str]] = {}  # a merged memory's id: its sources' ids
+        self.proposals: list[UserMemory] = []  # memories proposed for review, never recalled
         self._numbers = itertools.count(1)
 
     # --- a run ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ __all__ = [
     "ContextData",
     "EventRecord",
     "Message",
+    "PersonControls",
     "RunHandle",
     "RunRecord",
     "SessionMetrics",
@@ -197,6 +198,32 @@ class SessionMetrics:
 
 
 @dataclass(frozen=True)
+class PersonControls:
+    """What the person chose for their runs (their settings) and what they asked of this one.
+
+    `about_you` and `how_to_respond` are their custom instructions, a section of the context of their
+    own. A temporary chat neither reads nor writes memories; a run not to `remember` writes none.
+    With `review_memories`, what the agent would remember is proposed to the person instead.
+    """
+
+    about_you: str = ""
+    how_to_respond: str = ""
+    use_memories: bool = True
+    learn_memories: bool = True
+    review_memories: bool = False
+    temporary: bool = False
+    remember: bool = True
+
+    @property
+    def reads_memories(self) -> bool:
+        return self.use_memories and not self.temporary
+
+    @property
+    def writes_memories(self) -> bool:
+        return self.learn_memories and self.remember and not self.temporary
+
+
+@dataclass(frozen=True)
 class RunHandle:
     """What the storage returns when a run starts: enough to write to it without re-reading.
 
@@ -210,6 +237,7 @@ class RunHandle:
     input: str
     session_has_title: bool = True  # an untitled session gets a title after its first reply
     session_state: dict[str, Any] = field(default_factory=dict)  # as stored when the run began
+    controls: PersonControls = field(default_factory=PersonControls)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from agentapp.agent.memory.recall import (
     RecallQuery,
     recall_memories,
 )
+from agentapp.agent.memory.storage import ProposedChange
 from agentapp.agent.memory.verbs import MemoryVerbs
 from agentapp.agent.records import (
     ContextData,
@@ -41,6 +42,7 @@ from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
 from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
+from sessions_app.models import AgentSession, Run
 
 from .candidates import memory_candidates, newest_memories
 from .records import (
@@ -102,6 +104,11 @@ def _waiting_for_the_database(write: Callable[[], T], *, patience: float | None 
             pause = min(pause * 2, 2.0)
 
 
+def _handle(run: Run, session: AgentSession, username: str) -> DjangoRunHandle:
+    """The run's handle, with the person's settings as they are now (one statement)."""
+    return run_handle_of(run, session, username, session_selectors.person_settings(user_pk=session.user_id))
+
+
 class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
     """Storage on the Django database (the "default" alias).
 
@@ -134,13 +141,17 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
                 model_provider=model_provider,
                 acting_user=self.acting_user,
             )
-        return run_handle_of(run, session, user_id)
+        return run_handle_of(
+            run, session, user_id, session_selectors.person_settings(user_pk=session.user_id)
+        )
 
     def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
         run = session_services.run_claim(run_id=run_id, model_id=model_id, model_provider=model_provider)
         if run is None:
             return None
-        return run_handle_of(run, run.session, run.user.get_username())
+        return run_handle_of(
+            run, run.session, run.user.get_username(), session_selectors.person_settings(user_pk=run.user_id)
+        )
 
     def context_load(
         self,
@@ -250,7 +261,9 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
 
     def run_handle(self, *, run_id: str) -> RunHandle:
         run = session_selectors.run_get(run_id=run_id)
-        return run_handle_of(run, run.session, run.user.get_username())
+        return run_handle_of(
+            run, run.session, run.user.get_username(), session_selectors.person_settings(user_pk=run.user_id)
+        )
 
     def run_user_messages(self, *, run: RunHandle) -> list[str]:
         return [run.input]
@@ -314,6 +327,39 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         row = memory_selectors.memory_get_for_user(memory_id=memory_id, user_pk=keys.user_pk)
         row = memory_services.memory_delete(memory=row, actor=actor, run_pk=keys.run_pk or None)
         return memory_record(row, run.user_id)
+
+    def memory_propose(
+        self,
+        *,
+        run: RunHandle,
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        change: ProposedChange = "create",
+        target: str | None = None,
+    ) -> UserMemory:
+        keys = keys_of(run)
+        target_row = (
+            memory_selectors.memory_get_for_user(memory_id=target, user_pk=keys.user_pk) if target else None
+        )
+        proposal = memory_services.proposal_create(
+            user_pk=keys.user_pk,
+            text=memory,
+            topics=topics,
+            actor=actor,
+            change=change,
+            target=target_row,
+            run_pk=keys.run_pk or None,
+            run_began_at=keys.began_at,
+        )
+        return UserMemory(
+            memory=proposal.text,
+            memory_id=proposal.proposal_id,
+            topics=list(proposal.topics),
+            user_id=run.user_id,
+            created_at=proposal.created_at,
+            source_run_id=run.run_id or None,
+        )
 
     def memory_supersede(
         self,

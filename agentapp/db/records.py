@@ -9,6 +9,7 @@ from typing import Any
 
 from agentapp.agent.records import (
     Message,
+    PersonControls,
     RunHandle,
     SessionRecord,
     SessionSummaryRecord,
@@ -16,7 +17,7 @@ from agentapp.agent.records import (
     UserMemory,
 )
 from memory_app.models import Memory
-from sessions_app.models import AgentSession, Run, SessionSummary
+from sessions_app.models import AgentSession, PersonSettings, Run, SessionSummary
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,17 @@ def keys_of(run: RunHandle) -> DjangoRunHandle:
     return run
 
 
-def run_handle_of(run: Run, session: AgentSession, username: str) -> DjangoRunHandle:
+def run_handle_of(run: Run, session: AgentSession, username: str, chosen: PersonSettings) -> DjangoRunHandle:
+    """The run's handle, with the controls of the person's settings (`chosen`), the session and the run."""
+    controls = PersonControls(
+        about_you=chosen.about_you,
+        how_to_respond=chosen.how_to_respond,
+        use_memories=chosen.use_memories,
+        learn_memories=chosen.learn_memories,
+        review_memories=chosen.review_memories,
+        temporary=session.temporary,
+        remember=run.remember,
+    )
     return DjangoRunHandle(
         run_id=run.run_id,
         session_id=session.session_id,
@@ -47,6 +58,7 @@ def run_handle_of(run: Run, session: AgentSession, username: str) -> DjangoRunHa
         session_pk=session.pk,
         user_pk=session.user_id,
         began_at=run.created_at,
+        controls=controls,
     )
 
 

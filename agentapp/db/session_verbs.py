@@ -52,7 +52,8 @@ class SessionVerbs:
         limit: int | None = None,
         page: int | None = None,
     ) -> list[SessionRecord]:
-        """Sessions (runs not loaded): one person's, or everyone's; `page` (from 1) of `limit`."""
+        """Sessions (runs not loaded): one person's, or everyone's; `page` (from 1) of `limit`. Never
+        a temporary chat, which `get_session` finds by its id alone."""
         offset = (max(1, page) - 1) * limit if page and limit else 0
         rows = session_selectors.sessions_page(
             username=user_id,

@@ -119,7 +119,7 @@ class SessionStorage:
 
     def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
         session = session_selectors.session_get(session_id=session_id)
-        if session is None:
+        if session is None or session.temporary:  # a temporary chat gets no summary: nothing to fold
             return None
         row = session_selectors.session_summary_get(session_pk=session.pk)
         runs, on_path = session_selectors.summary_runs_pending(

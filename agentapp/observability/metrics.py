@@ -36,6 +36,13 @@ FOLLOWUP_LAG = Histogram(
     ["job"],
     buckets=LAG_BUCKETS,
 )
+FEEDBACK = Counter(
+    "agentapp_feedback",
+    "Replies rated by their person: a rating given or changed (a comment alone counts nothing)",
+    ["rating"],
+)
+for _rating in ("up", "down"):  # both series exist from the start, at 0
+    FEEDBACK.labels(rating=_rating)
 ACTIVE_STREAMS = Gauge(
     "agentapp_active_streams",
     "Replies streaming to a browser or an API client now",
@@ -80,6 +87,11 @@ def streaming() -> Iterator[None]:
         yield
     finally:
         ACTIVE_STREAMS.dec()
+
+
+def feedback_given(*, rating: str) -> None:
+    """A person rated a reply (or changed their rating): counted by the chat and the API, which give it."""
+    FEEDBACK.labels(rating=rating).inc()
 
 
 def followup_applied(*, job: str, lag_s: float) -> None:

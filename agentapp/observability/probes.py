@@ -1,5 +1,5 @@
-"""Asking the parts outside this process whether they answer: the broker (and its queues), the
-model provider and the embedder. Each answer within a few seconds, never an exception."""
+"""Asking the parts outside this process whether they answer: the database, the broker (and its
+queues), the model provider and the embedder. Each answer within a few seconds, never an exception."""
 
 from __future__ import annotations
 
@@ -17,6 +17,28 @@ PROBE_TIMEOUT = 3.0
 class Probe:
     ok: bool
     detail: str
+
+
+DATABASE_PROBE_TIMEOUT = 1  # seconds: what readiness may wait on the database
+
+
+def database_probe() -> Probe:
+    """One round trip on a connection of its own, bounded by DATABASE_PROBE_TIMEOUT: not the pool's,
+    which waits its whole timeout (10 s) for a connection while the database is away."""
+    import psycopg
+    from django.db import connection
+
+    params = {
+        key: value
+        for key, value in connection.get_connection_params().items()
+        if key not in ("cursor_factory", "context", "server_side_binding", "prepare_threshold")
+    }
+    try:
+        with psycopg.connect(**params, connect_timeout=DATABASE_PROBE_TIMEOUT, autocommit=True) as probe:
+            probe.execute("SELECT 1")
+        return Probe(True, "ok")
+    except Exception as exc:  # refused, timed out, shutting down...
+        return Probe(False, f"{type(exc).__name__}: {exc}")
 
 
 def _queues() -> list[str]:

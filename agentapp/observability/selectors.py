@@ -1,4 +1,4 @@
-"""The status page's reads: processes seen, runs of the last hour, the database."""
+"""The status page's reads: processes seen, runs of the last hour, feedback of the last day, the database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from memory_app.models import Memory
-from sessions_app.models import Run
+from sessions_app.models import Run, RunFeedback
 
 from .models import ProcessHeartbeat
 
@@ -48,6 +48,22 @@ def run_figures() -> RunFigures:
         running=Count("pk", filter=Q(status="running")),
     )
     return RunFigures(figures["last_hour"], figures["errors"], figures["stale"], figures["running"])
+
+
+@dataclass(frozen=True)
+class FeedbackFigures:
+    up: int
+    down: int
+
+
+def feedback_figures(*, within: timedelta = timedelta(days=1)) -> FeedbackFigures:
+    """The replies rated up and down in the last day (given, or given again, then)."""
+    since = timezone.now() - within
+    figures = RunFeedback.objects.filter(updated_at__gte=since).aggregate(
+        up=Count("pk", filter=Q(rating=RunFeedback.Rating.UP)),
+        down=Count("pk", filter=Q(rating=RunFeedback.Rating.DOWN)),
+    )
+    return FeedbackFigures(figures["up"], figures["down"])
 
 
 def runs_stale(*, limit: int = 10) -> list[Run]:

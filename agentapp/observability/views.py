@@ -7,7 +7,6 @@ from ipaddress import ip_address, ip_network
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -30,13 +29,8 @@ def broker_configured() -> bool:
 def readyz(request: HttpRequest) -> JsonResponse:
     """Ready for traffic: the database answers and, when one is configured, the broker."""
     checks: dict[str, str] = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"unreachable: {type(exc).__name__}"
-        connection.close()  # the next check starts afresh, whatever closes connections after requests
+    database = probes.database_probe()
+    checks["database"] = "ok" if database.ok else f"unreachable: {database.detail.split(':')[0]}"
     if broker_configured():
         broker = probes.broker_probe()
         checks["broker"] = "ok" if broker.ok else f"unreachable: {broker.detail}"
@@ -53,6 +47,11 @@ def _metrics_allowed(request: HttpRequest) -> bool:
         given = request.headers.get("Authorization", "")
         if given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), token.encode()):
             return True
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if forwarded and not settings.METRICS_TRUST_FORWARDED:
+        # The address is what a proxy said (uvicorn takes X-Forwarded-For from a loopback peer), and
+        # a proxy passing the client's own header through would let anyone name an allowed one.
+        return False
     try:
         address = ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:
@@ -65,7 +64,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not _metrics_allowed(request):
         return HttpResponse(
             "Metrics are not public: send the bearer token METRICS_TOKEN, or scrape from an address in "
-            "METRICS_ALLOWED_IPS.\n",
+            "METRICS_ALLOWED_IPS (not through a proxy, unless METRICS_TRUST_FORWARDED is set).\n",
             status=403,
             content_type="text/plain; charset=utf-8",
         )
@@ -89,6 +88,7 @@ def status_page(request: AuthedRequest) -> HttpResponse:
         "broker_url": _shown_url(settings.CELERY_BROKER_URL),
         "queues": probes.queue_lengths(),
         "runs": selectors.run_figures(),
+        "feedback": selectors.feedback_figures(),
         "stale_runs": selectors.runs_stale(),
         "stale_after": settings.AGENT_STALE_RUN_SECONDS,
         "model": app_agent.configured_model(),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -33,9 +34,13 @@ def memory_extraction_claim(*, run_id: str, lease: timedelta) -> Claim:
     if run_pk is None:
         raise RunNotFound(f"run {run_id!r} not found")
     now = timezone.now()
-    extraction, created = MemoryExtraction.objects.get_or_create(
-        run_id=run_pk, defaults={"state": MemoryExtraction.State.RUNNING, "claimed_at": now}
-    )
+    try:
+        with transaction.atomic():  # the foreign key is checked at this commit
+            extraction, created = MemoryExtraction.objects.get_or_create(
+                run_id=run_pk, defaults={"state": MemoryExtraction.State.RUNNING, "claimed_at": now}
+            )
+    except IntegrityError as error:  # its chat was deleted since the run was read: nothing to claim
+        raise RunNotFound(f"run {run_id!r} not found") from error
     if created:
         return Claim(True)
     claimable = Q(state=MemoryExtraction.State.RETRYING) | Q(

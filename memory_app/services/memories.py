@@ -78,10 +78,21 @@ def memory_create(
         return _memory_insert(user_pk, new, actor, actor_user, None), True
 
 
+def run_remembers(run_pk: int) -> None:
+    """Conflict when the person asked that nothing be learned from run `run_pk` (a run gone passes:
+    its insert fails on its own). The run's row stays locked to the caller's transaction, so a
+    "forget what was learned from this" either waits for this write (and removes it) or wins."""
+    remember = Run.objects.select_for_update(no_key=True).filter(pk=run_pk).values_list("remember", flat=True)
+    if remember.first() is False:
+        raise Conflict("the person asked that nothing be learned from this run; nothing was stored")
+
+
 def _memory_insert(
     user_pk: int, fields: dict[str, Any], actor: str, actor_user: User | None, run_pk: int | None
 ) -> Memory:
     with transaction.atomic():
+        if run_pk is not None:
+            run_remembers(run_pk)
         memory = Memory.objects.create(user_id=user_pk, source_run_id=run_pk, **fields)
         _record(
             memory,
@@ -105,11 +116,14 @@ def memory_update(
     run_pk: int | None = None,
     reverts: MemoryChange | None = None,
 ) -> Memory:
-    """Change text and/or topics; an update that changes nothing records nothing."""
+    """Change text and/or topics; an update that changes nothing records nothing. One made for the
+    run `run_pk` is refused (Conflict) when the person asked that nothing be learned from it."""
     _check_actor(actor)
     new_text = clean_text(text) if text is not None else None
     new_topics = clean_topics(topics) if topics is not None else None
     with transaction.atomic():
+        if run_pk is not None:
+            run_remembers(run_pk)
         current = _locked(memory)
         if current.deleted_at is not None:
             raise Conflict("this memory is deleted; restore it before editing")

@@ -23,10 +23,10 @@ def memory_revert(*, change: MemoryChange, actor: str, actor_user: User | None =
     if change.action == MemoryChange.Action.SUPERSEDE:
         return supersession_revert(change=change, actor=actor, actor_user=actor_user)
     if change.action == MemoryChange.Action.EXPIRE:
-        return memory_reopen(memory=change.memory, actor=actor, actor_user=actor_user, reverts=change)
+        return memory_reopen(memory=change.subject, actor=actor, actor_user=actor_user, reverts=change)
     if change.action == MemoryChange.Action.REOPEN:
         return reopen_revert(change=change, actor=actor, actor_user=actor_user)
-    memory = change.memory
+    memory = change.subject
     with transaction.atomic():
         if change.before is None:
             return memory_delete(memory=memory, actor=actor, actor_user=actor_user, reverts=change)
@@ -48,8 +48,8 @@ def _merge_revert(*, change: MemoryChange, actor: str, actor_user: User | None) 
     if head is None:  # the merged memory itself was erased with its history
         raise Conflict("this merge can no longer be reverted")
     with transaction.atomic():
-        memory_delete(memory=head.memory, actor=actor, actor_user=actor_user, reverts=head)
+        memory_delete(memory=head.subject, actor=actor, actor_user=actor_user, reverts=head)
         parts = head.merged_sources.select_related("memory").order_by("pk")
         for part in parts:
-            memory_restore(memory=part.memory, actor=actor, actor_user=actor_user, reverts=part)
-    return Memory.objects.get(pk=change.memory_id)
+            memory_restore(memory=part.subject, actor=actor, actor_user=actor_user, reverts=part)
+    return Memory.objects.get(pk=change.subject.pk)

@@ -28,7 +28,7 @@ from .changes import (
     _snapshot,
     _sync,
 )
-from .memories import memory_delete
+from .memories import memory_delete, run_remembers
 from .text import clean_text, clean_topics, normalize_text
 
 
@@ -87,6 +87,8 @@ def memory_supersede(
     text = clean_text(text)
     normalized = normalize_text(text)
     with transaction.atomic():
+        if run_pk is not None:
+            run_remembers(run_pk)
         old = _current_locked(memory)
         if normalized == old.normalized_text:
             raise InvalidInput("the new fact says the same as the old one; edit its wording instead")
@@ -208,7 +210,7 @@ def supersession_revert(*, change: MemoryChange, actor: str, actor_user: User | 
     is deleted (one that was already stored stays). Only while that replacement is still current:
     a later change to it is undone first."""
     with transaction.atomic():
-        old = _locked(change.memory)
+        old = _locked(change.subject)
         replaced_by = (change.after or {}).get("superseded_by")
         if old.superseded_by is None or old.superseded_by.memory_id != replaced_by:
             raise Conflict("this supersession was undone or changed since")
@@ -225,7 +227,7 @@ def reopen_revert(*, change: MemoryChange, actor: str, actor_user: User | None =
     current; else simply closed)."""
     before = change.before or {}
     with transaction.atomic():
-        current = _current_locked(change.memory)
+        current = _current_locked(change.subject)
         previous = before.get("valid_to")
         current.valid_to = datetime.fromisoformat(previous) if previous else timezone.now()
         by = before.get("superseded_by")
@@ -241,4 +243,4 @@ def reopen_revert(*, change: MemoryChange, actor: str, actor_user: User | None =
             after={**_validity(current), "created": False},
             reverts=change,
         )
-    return _sync(change.memory, current)
+    return _sync(change.subject, current)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 
 from agentapp import app_agent
@@ -39,11 +41,12 @@ async def run_start(*, run_id: str) -> None:
         run_drive(run_id=run_id, events=events)
 
 
-async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
+async def run_stream(*, run: Run, viewer: User | None = None) -> AsyncIterator[bytes]:
+    """The run's frames for the chat of `viewer` (whose own replies get thumbs in the final frame)."""
     if run.status == Run.Status.PENDING:  # not started by its POST (no event loop there: WSGI)
         await run_start(run_id=run.run_id)
     elif run.is_finished:  # between the page (or the POST) and this connection: it is news here too
-        yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=True)
+        yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=True, viewer=viewer)
         yield done_frame()
         return
     await request_connection_give_back()  # a stream that watches for minutes holds no connection
@@ -61,7 +64,7 @@ async def run_stream(*, run: Run) -> AsyncIterator[bytes]:
             if text != shown and now - rendered_at >= _render_every(text):
                 yield sse_frame("reply", render_markdown(text, streaming=True))
                 shown, rendered_at = text, now
-    yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=True)
+    yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=True, viewer=viewer)
     yield done_frame()
 
 
@@ -69,13 +72,16 @@ def _render_every(text: str) -> float:
     return max(RENDER_SECONDS, len(text) / RENDER_CHARS_PER_SECOND)
 
 
-def final_frame(*, run_pk: int, after_run: bool) -> bytes:
-    """The reply as stored, rendered; after a run it also refreshes the memory panel and the sidebar entry."""
+def final_frame(*, run_pk: int, after_run: bool, viewer: User | None = None) -> bytes:
+    """The reply as stored, rendered; after a run it also refreshes the memory panel and the sidebar
+    entry. Rendered without a request: `viewer` is the `user` its template asks who is looking."""
     run = selectors.run_for_render(run_pk=run_pk)
-    context = {"run": run, "oob": after_run}
+    context: dict[str, Any] = {"run": run, "oob": after_run, "user": viewer}
     if after_run:
         context.update(memory_panel(user_pk=run.user_id, last_run=run))
         item = selectors.session_for_sidebar(session_pk=run.session_id)
+        if item is not None and item.temporary:  # listed nowhere, and never titled
+            item = None
         context["item"] = item
         context["title_poll"] = None if item is None or item.title else 1  # a worker is writing it
     return sse_frame("final", render_to_string("sessions_app/_final.html", context))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.handlers.asgi import ASGIRequest
@@ -17,6 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from agentapp.app_agent import configured_model
 from agentapp.errors import AgentAppError, RateLimited
 from agentapp.http import AuthedRequest
+from agentapp.observability import metrics
 
 from .. import selectors, services
 from ..models import AgentSession, Run
@@ -46,14 +48,18 @@ def chat_page(
     *,
     error: str = "",
     message: str = "",
+    temporary_ticked: bool = False,
+    dont_remember_ticked: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     """The whole page; `session` None is the home page's fresh chat. `error`: why the `message`
-    just sent was refused, shown under the composer that holds it again."""
+    just sent was refused, shown under the composer that holds it again (and its "Temporary chat"
+    ticked again with `temporary_ticked`, its "Don't remember this" with `dont_remember_ticked`)."""
     search = request.GET.get("q", "")[:200]
     runs: list[Run] = []
     has_older = False
     summary = None
+    temporary = session is not None and session.temporary
     if session is not None:
         runs, has_older = selectors.thread_runs(session_pk=session.pk, limit=PAGE_RUNS)
         summary = selectors.session_summary_get(session_pk=session.pk)
@@ -68,8 +74,13 @@ def chat_page(
         "max_message_chars": services.MAX_MESSAGE_CHARS,
         "error": error,
         "message": message,
-        # An untitled chat's entry asks for its title until a worker has written it.
-        "title_poll_pk": session.pk if session is not None and not session.title else None,
+        # An untitled chat's entry asks for its title until a worker has written it (a temporary
+        # chat has no entry, and gets no title).
+        "title_poll_pk": session.pk if session is not None and not session.title and not temporary else None,
+        "temporary": temporary,
+        "temporary_ticked": temporary_ticked,
+        "dont_remember_ticked": dont_remember_ticked,  # a refused message keeps its "Don't remember this"
+        "temporary_chat_days": settings.AGENT_TEMPORARY_CHAT_DAYS,
         **memory_panel(
             user_pk=session.user_id if session else request.user.pk, last_run=runs[-1] if runs else None
         ),
@@ -103,10 +114,17 @@ def _start(request: AuthedRequest, run: Run) -> None:
         async_to_sync(run_start)(run_id=run.run_id)
 
 
-def _create_pending_run(session: AgentSession, text: str, sender: User, parent_run_id: str) -> Run:
+def _dont_remember(request: AuthedRequest) -> bool:
+    """Whether the composer's "Don't remember this" was ticked for the message sent."""
+    return request.POST.get("dont_remember") == "on"
+
+
+def _create_pending_run(
+    session: AgentSession, text: str, sender: User, parent_run_id: str, *, remember: bool = True
+) -> Run:
     """The message as a new pending run after `parent_run_id`, the last turn the sender's page
     shows (the version they see, though another tab may have switched since); without one, after
-    the end of the thread shown."""
+    the end of the thread shown. `remember` False: "Don't remember this" was ticked."""
     model = configured_model()
     parent = (
         selectors.run_in_session(run_id=parent_run_id, session_pk=session.pk).pk
@@ -121,15 +139,18 @@ def _create_pending_run(session: AgentSession, text: str, sender: User, parent_r
         status=Run.Status.PENDING,
         acting_user=sender,
         parent_pk=parent,
+        remember=remember,
     )
 
 
 @login_required
 @require_POST
 def session_new(request: AuthedRequest) -> HttpResponse:
-    """The first message of a new chat: the session, its pending run, then the chat page streams it."""
+    """The first message of a new chat: the session, its pending run, then the chat page streams it.
+    With "Temporary chat" ticked, the session is a temporary chat, now and for good."""
     model = configured_model()
     message = request.POST.get("message", "")
+    temporary = request.POST.get("temporary") == "on"
     try:
         run_rate_limit_check(user=request.user)
         run = services.session_start(
@@ -138,12 +159,22 @@ def session_new(request: AuthedRequest) -> HttpResponse:
             agent_name="agent",
             model_id=model.id,
             model_provider=model.provider,
+            temporary=temporary,
+            remember=not _dont_remember(request),
         )
     except AgentAppError as exc:
         if request.htmx:
             return _error(exc)
         # Without htmx, the home page again with the reason under the message, which it keeps.
-        response = chat_page(request, None, error=exc.message, message=message, status=exc.status_code)
+        response = chat_page(
+            request,
+            None,
+            error=exc.message,
+            message=message,
+            temporary_ticked=temporary,
+            dont_remember_ticked=_dont_remember(request),
+            status=exc.status_code,
+        )
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response
@@ -160,9 +191,13 @@ def message_send(request: AuthedRequest, session_id: str) -> HttpResponse:
     """The user's bubble and the reply's placeholder, which opens the run's stream."""
     session = selectors.session_get_for_user(session_id=session_id, user=request.user)
     try:
-        run_rate_limit_check(user=request.user)
+        run_rate_limit_check(user=session.user)  # the person's minute, whoever writes for them
         run = _create_pending_run(
-            session, request.POST.get("message", ""), request.user, request.POST.get("parent", "")
+            session,
+            request.POST.get("message", ""),
+            request.user,
+            request.POST.get("parent", ""),
+            remember=not _dont_remember(request),
         )
     except AgentAppError as exc:
         return _error(exc)
@@ -248,7 +283,7 @@ async def run_events(request: AuthedRequest, run_id: str) -> StreamingHttpRespon
     """Server-sent events of one run: the first connection runs it, any later one replays it."""
     user = cast(User, await request.auser())  # login_required
     run = await sync_to_async(selectors.run_get_for_user)(run_id=run_id, user=user)
-    response = StreamingHttpResponse(run_stream(run=run), content_type="text/event-stream")
+    response = StreamingHttpResponse(run_stream(run=run, viewer=user), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # proxies must pass frames through as they come
     return response
@@ -275,7 +310,7 @@ def _new_version(request: AuthedRequest, run: Run, text: str) -> HttpResponse:
     started at once; then the thread, which now shows it."""
     model = configured_model()
     try:
-        run_rate_limit_check(user=request.user)
+        run_rate_limit_check(user=run.user)  # the person's minute, whoever regenerates for them
         new = services.run_edit(
             run=run,
             input=text,
@@ -329,3 +364,26 @@ def run_show(request: AuthedRequest, run_id: str) -> HttpResponse:
     run = selectors.run_get_for_user(run_id=run_id, user=request.user)
     services.run_version_show(run=run)
     return _thread(request, run.session)
+
+
+@login_required
+@require_POST
+def run_feedback(request: AuthedRequest, run_id: str) -> HttpResponse:
+    """Thumbs up or down on a reply, or a comment on it: the person's own feedback on their own
+    reply (an operator looking at someone's chat gives none for them: not found). htmx gets the
+    reply's feedback again, the thumb pressed and a comment offered; a plain form, the chat."""
+    run = selectors.run_get_for_user(run_id=run_id, user=request.user)
+    comment = request.POST.get("comment")  # absent: a thumb pressed, the comment given before stays
+    try:
+        feedback, rated = services.run_feedback_give(
+            run=run, user=request.user, rating=request.POST.get("rating", ""), comment=comment
+        )
+    except AgentAppError as exc:
+        return _error(exc)
+    if rated:
+        metrics.feedback_given(rating=feedback.rating)
+    if not request.htmx:
+        return redirect(f"{reverse('sessions:detail', args=[run.session.session_id])}#reply-{run.run_id}")
+    run.person_feedback = [feedback]  # type: ignore[attr-defined]  # as selectors.person_feedback_prefetch
+    context = {"run": run, "saved": "comment" if comment is not None else "rating"}
+    return render(request, f"{TEMPLATE}#feedback", context)

@@ -109,7 +109,11 @@ async def _remote(run_id: str, after: int, tick: float | None) -> AsyncGenerator
             elif state.last_event in ENDINGS:
                 return  # the caller has had it all
             elif state.status in ENDING_OF and (state.never_started or state.ended_ago > ORPHAN_SECONDS):
-                yield [_orphan_ending(run_id, last + 1, state)]
+                # Told from the row under one id, right after the last frame stored: a client that
+                # resumes after it has had it.
+                seq = (state.last_seq if state.last_seq is not None else -1) + 1
+                if last < seq:
+                    yield [_orphan_ending(run_id, seq, state)]
                 return
             if not asked and state.status == Run.Status.RUNNING:
                 await sync_to_async(_ask_to_store, thread_sensitive=False)(run_id)

@@ -1,12 +1,20 @@
 """Every write to sessions, runs, messages and run events goes through here, one module per
 sub-domain: people (a user id as stored), sessions, runs (begun, claimed, ended, stopped), versions
-(an edit, a regeneration), summaries, live (frames between web processes) and sweep (what a dead
-process left behind). The public functions are re-exported: callers write `services.run_finish(...)`."""
+(an edit, a regeneration), summaries, feedback (a reply rated), live (frames between web processes)
+and sweep (what a dead process left behind, the temporary chats whose time is up). The public
+functions are re-exported: callers write `services.run_finish(...)`."""
 
 from __future__ import annotations
 
+from .feedback import FEEDBACK_COMMENT_CHARS, run_feedback_give
 from .live import RUNS_CHANNEL, run_frames_add, runs_notify
-from .people import normalize_user_id, user_get_or_create
+from .people import (
+    INSTRUCTION_FIELDS,
+    MEMORY_FIELDS,
+    normalize_user_id,
+    person_settings_save,
+    user_get_or_create,
+)
 from .runs import (
     MAX_MESSAGE_CHARS,
     SHOWN_END,
@@ -29,22 +37,27 @@ from .sessions import (
     session_title_set_if_empty,
 )
 from .summaries import session_summary_reset, session_summary_save
-from .sweep import STALE_RUN_ERROR, run_frames_prune, runs_sweep_stale
+from .sweep import STALE_RUN_ERROR, run_frames_prune, runs_sweep_stale, temporary_sessions_delete
 from .versions import run_edit, run_regenerate, run_version_show
 
 __all__ = [
+    "FEEDBACK_COMMENT_CHARS",
+    "INSTRUCTION_FIELDS",
     "MAX_MESSAGE_CHARS",
     "MAX_SESSION_STATE_BYTES",
+    "MEMORY_FIELDS",
     "RUNS_CHANNEL",
     "SHOWN_END",
     "STALE_RUN_ERROR",
     "clean_session_state",
     "normalize_user_id",
+    "person_settings_save",
     "run_cancel",
     "run_claim",
     "run_create",
     "run_edit",
     "run_events_add",
+    "run_feedback_give",
     "run_finish",
     "run_frames_add",
     "run_frames_prune",
@@ -62,5 +75,6 @@ __all__ = [
     "session_summary_reset",
     "session_summary_save",
     "session_title_set_if_empty",
+    "temporary_sessions_delete",
     "user_get_or_create",
 ]

@@ -46,6 +46,7 @@ def run_create(
     status: str = Run.Status.RUNNING,
     acting_user: User | None = None,
     parent_pk: int | Literal["shown end"] | None = SHOWN_END,
+    remember: bool = True,
 ) -> Run:
     """The Run and the user's message, in one transaction, so the message is never lost.
 
@@ -56,6 +57,9 @@ def run_create(
 
     `acting_user` is who sent it when that is not the session's owner (an operator, a service key):
     the run stays the owner's, and the run page says who really spoke.
+
+    `remember` False: the person asked that nothing be learned from this message ("don't remember
+    this"): no memory is written for the run.
     """
     _check_message(input)
     now = timezone.now()
@@ -85,6 +89,7 @@ def run_create(
             model_id=model_id,
             model_provider=model_provider,
             started_at=now if status == Run.Status.RUNNING else None,
+            remember=remember,
         )
         Message.objects.create(run=run, session=session, role=Message.Role.USER, content=input, position=0)
     if parent_pk == SHOWN_END:

@@ -1,5 +1,5 @@
 """A session's writes: found or made for a run (never another person's), started with its first
-run, renamed, titled, its state, deleted."""
+run, renamed, titled, its state, deleted. A temporary chat is made so when it begins, and stays so."""
 
 from __future__ import annotations
 
@@ -27,8 +27,15 @@ audit = logging.getLogger("agentapp.audit")
 MAX_ID_CHARS = 128
 
 
-def session_get_or_create_for_run(*, session_id: str, username: str, agent_name: str = "") -> AgentSession:
-    """The session `session_id` of `username`, created when new; another user's session is refused."""
+def session_get_or_create_for_run(
+    *, session_id: str, username: str, agent_name: str = "", temporary: bool | None = None
+) -> AgentSession:
+    """The session `session_id` of `username`, created when new; another user's session is refused.
+
+    `temporary`: the kind of chat asked for (None: either; a new one is then an ordinary chat). A new
+    session is made of that kind; an existing one of the other kind is refused, since a chat never
+    changes its kind (an ordinary chat's past was remembered, a temporary one's must not be).
+    """
     try:
         check_session_id(session_id)
     except runtime_errors.InvalidInput as exc:
@@ -39,7 +46,9 @@ def session_get_or_create_for_run(*, session_id: str, username: str, agent_name:
         user = user_get_or_create(username=username)
         try:
             with transaction.atomic():
-                return AgentSession.objects.create(session_id=session_id, user=user, agent_name=agent_name)
+                return AgentSession.objects.create(
+                    session_id=session_id, user=user, agent_name=agent_name, temporary=bool(temporary)
+                )
         except IntegrityError:  # created by a concurrent run
             session = AgentSession.objects.select_related("user").get(session_id=session_id)
             found = session, session.user.get_username()
@@ -47,6 +56,14 @@ def session_get_or_create_for_run(*, session_id: str, username: str, agent_name:
     if owner != username:
         raise SessionOwnedByAnotherUser(
             f"session_id {session_id!r} belongs to another user; a session is never shared between users"
+        )
+    if temporary is not None and session.temporary != temporary:
+        raise InvalidInput(
+            f"session {session_id!r} is a temporary chat: it stays one (leave temporary out, or start "
+            "another session)"
+            if session.temporary
+            else f"session {session_id!r} is not a temporary chat, and a chat cannot become one: start "
+            "a new session with temporary: true"
         )
     return session
 
@@ -59,22 +76,28 @@ def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
     username = quote(User._meta.get_field(User.USERNAME_FIELD).column)  # type: ignore[union-attr, arg-type]
     user_key = quote(User._meta.pk.column)  # type: ignore[arg-type]
     rows = sql.fetch(
-        f"SELECT s.id, s.user_id, s.title, s.session_state, u.{username} FROM {sql.table(AgentSession)} s "
+        f"SELECT s.id, s.user_id, s.title, s.session_state, s.temporary, u.{username} "
+        f"FROM {sql.table(AgentSession)} s "
         f"JOIN {sql.table(User)} u ON u.{user_key} = s.user_id WHERE s.session_id = %s",
         [session_id],
     )
     if not rows:
         return None
-    pk, user_pk, title, state, owner = rows[0]
-    # What a run reads of its session (its title, its state) comes in this row: no query each later.
-    fields = ["id", "session_id", "user_id", "title", "session_state"]
+    pk, user_pk, title, state, temporary, owner = rows[0]
+    # What a run reads of its session (its title, its state, its kind) comes in this row: no query
+    # each later.
+    fields = ["id", "session_id", "user_id", "title", "session_state", "temporary"]
     return AgentSession.from_db(
-        connection.alias, fields, [pk, session_id, user_pk, title, sql.json_column(state)]
+        connection.alias, fields, [pk, session_id, user_pk, title, sql.json_column(state), temporary]
     ), owner
 
 
-def session_create(*, user: User, title: str = "", agent_name: str = "") -> AgentSession:
-    return AgentSession.objects.create(user=user, title=_check_title(title), agent_name=agent_name)
+def session_create(
+    *, user: User, title: str = "", agent_name: str = "", temporary: bool = False
+) -> AgentSession:
+    return AgentSession.objects.create(
+        user=user, title=_check_title(title), agent_name=agent_name, temporary=temporary
+    )
 
 
 def _check_title(title: str) -> str:
@@ -105,11 +128,13 @@ def session_delete(*, session: AgentSession, by: User | None = None) -> None:
 
 
 def session_title_set_if_empty(*, session_id: str, title: str) -> bool:
-    """Set an automatic title unless the session has one (a person's rename always wins)."""
+    """Set an automatic title unless the session has one (a person's rename always wins); a
+    temporary chat gets none."""
     title = _check_title(title[:400])[:200]
     if not title:
         return False
-    return AgentSession.objects.filter(session_id=session_id, title="").update(title=title) == 1
+    untitled = AgentSession.objects.filter(session_id=session_id, title="", temporary=False)
+    return untitled.update(title=title) == 1
 
 
 MAX_SESSION_STATE_BYTES = 64 * 1024
@@ -168,14 +193,19 @@ def session_start(
     agent_name: str = "",
     model_id: str = "",
     model_provider: str = "",
+    temporary: bool = False,
+    remember: bool = True,
 ) -> Run:
-    """A new session with its first (pending) run, all or nothing: a refused message leaves no empty chat."""
+    """A new session with its first (pending) run, all or nothing: a refused message leaves no empty chat.
+    `temporary`: a temporary chat (see AgentSession.temporary), made so now or never. `remember`
+    False: nothing is to be learned from its first message ("don't remember this")."""
     with transaction.atomic():
-        session = session_create(user=user, agent_name=agent_name)
+        session = session_create(user=user, agent_name=agent_name, temporary=temporary)
         return run_create(
             session=session,
             input=message,
             model_id=model_id,
             model_provider=model_provider,
             status=Run.Status.PENDING,
+            remember=remember,
         )

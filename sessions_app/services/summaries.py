@@ -24,10 +24,10 @@ def session_summary_save(
 
     One conditional UPDATE (or, for a first summary, one INSERT guarded by the one-per-session
     constraint), so two workers folding the same base apply it exactly once. False too when the
-    session or those runs were deleted meanwhile.
+    session or those runs were deleted meanwhile, and for a temporary chat (it gets no summary).
     """
     wanted = [i for i in (last_run_id, expected_last_run_id) if i]
-    rows = Run.objects.filter(session__session_id=session_id, run_id__in=wanted)
+    rows = Run.objects.filter(session__session_id=session_id, session__temporary=False, run_id__in=wanted)
     keys: dict[str, tuple[int, int]] = {
         run_id: (pk, session_pk) for run_id, pk, session_pk in rows.values_list("run_id", "pk", "session_id")
     }

@@ -1,13 +1,16 @@
-"""What a dead process left behind, cleared by the periodic sweep (sessions_app.jobs.sweep)."""
+"""What the periodic sweep (sessions_app.jobs.sweep) clears: what a dead process left behind, and
+the temporary chats whose time is up."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Run, RunFrame
+from ..models import AgentSession, Run, RunFrame
+from .runs import runs_lock
 
 STALE_RUN_ERROR = (
     "The run was interrupted before it finished (its process stopped or lost the database); "
@@ -36,4 +39,38 @@ def run_frames_prune(*, older_than: timedelta) -> int:
     messages keep the reply; a stream of such a run then gets its stored outcome as one event."""
     cutoff = timezone.now() - older_than
     deleted, _ = RunFrame.objects.filter(run__ended_at__lt=cutoff).delete()
+    return deleted
+
+
+TEMPORARY_BATCH = 200  # sessions deleted in one transaction
+TEMPORARY_BATCHES = 25  # batches in one sweep, at most: the next sweep takes the rest
+
+
+def temporary_sessions_delete(
+    *, older_than: timedelta, batch: int = TEMPORARY_BATCH, batches: int = TEMPORARY_BATCHES
+) -> int:
+    """Delete the temporary chats that began longer ago than `older_than`, with their runs, messages,
+    events, frames and feedback (the database cascades), `batch` sessions a transaction, at most
+    `batches` of them. Returns how many sessions it deleted.
+
+    A run still writing to one (a follow-up's event) waits for its batch's commit, as with a person's
+    delete, then finds it gone. Its memories stay where they are: a temporary chat has none.
+    """
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    for _ in range(max(0, batches)):
+        with transaction.atomic():
+            pks = list(
+                AgentSession.objects.filter(temporary=True, created_at__lt=cutoff)
+                .order_by("created_at", "id")
+                .select_for_update(skip_locked=True)  # two sweeps at once share the work
+                .values_list("pk", flat=True)[: max(1, batch)]
+            )
+            if not pks:
+                break
+            runs_lock(runs=Run.objects.filter(session_id__in=pks))
+            AgentSession.objects.filter(pk__in=pks).delete()
+        deleted += len(pks)
+        if len(pks) < batch:
+            break
     return deleted

@@ -30,9 +30,12 @@ def run_edit(
     model_provider: str = "",
     acting_user: User | None = None,
     stop_unfinished: bool = False,
+    remember: bool = True,
 ) -> Run:
     """A new pending version of `run`'s turn with the message `input`, as `run_regenerate`. A run
-    still being answered is refused, or with `stop_unfinished` stopped first (the chat's edit)."""
+    still being answered is refused, or with `stop_unfinished` stopped first (the chat's edit).
+    A version of a turn the person asked not to be remembered (or forgot) is not remembered either;
+    `remember` False asks so for this one."""
     _check_message(input)  # a refused edit stops nothing
     if not run.is_finished:
         if not stop_unfinished:
@@ -48,6 +51,7 @@ def run_edit(
         status=Run.Status.PENDING,
         acting_user=acting_user,
         parent_pk=run.parent_id,
+        remember=remember and run.remember,
     )
 
 

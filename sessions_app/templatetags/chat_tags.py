@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from agentapp.agent.session.titles import title_from_text
-from memory_app.models import MemoryChange
+from memory_app.models import MemoryChange, MemoryProposal
 from sessions_app.chat.markdown import render_markdown
 from sessions_app.chat.panel import chip
 from sessions_app.chat.times import exact_time, group_by_day, relative_time
@@ -27,6 +27,16 @@ def markdown(text: str) -> SafeString:
 def memory_chip(change: MemoryChange) -> SafeString:
     snapshot = change.before if change.after is None else change.after  # a deletion: what went
     return chip(change.action, str((snapshot or {}).get("text") or ""))
+
+
+@register.filter
+def proposal_chip(proposal: MemoryProposal) -> SafeString:
+    """A memory the run proposed for the person's review: "proposed: ..." while it waits, "discarded:
+    ..." once not kept; a kept one has its memory change's chip already."""
+    if proposal.state == MemoryProposal.State.KEPT:
+        return SafeString("")
+    action = "discard" if proposal.state == MemoryProposal.State.DISCARDED else "propose"
+    return chip(action, proposal.text)
 
 
 @register.filter

@@ -231,9 +231,10 @@ def token_chart(
 
 # --- the context a model request was given -----------------------------------------------------
 
-SECTION_ORDER = ("instructions", "memories", "summary", "history", "message", "tools")
+SECTION_ORDER = ("instructions", "person", "memories", "summary", "history", "message", "tools")
 SECTION_LABELS = {
     "instructions": "Instructions",
+    "person": "Your custom instructions",  # the person's settings: about them, how to respond
     "memories": "Memories",
     "summary": "Summary",
     "history": "History",

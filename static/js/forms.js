@@ -29,3 +29,18 @@ document.addEventListener("click", async (event) => {
     if (status) status.textContent = "Could not copy: the key is selected, press Ctrl+C (or ⌘C).";
   }
 });
+
+// <textarea data-char-limit="N" id="x"> with <p data-char-count-for="x">: the count as the person
+// types (as the server counts: without surrounding blanks), marked when past the limit.
+document.addEventListener("input", (event) => {
+  const field = event.target;
+  if (!(field instanceof HTMLTextAreaElement) || !field.dataset.charLimit) return;
+  const count = document.querySelector(`[data-char-count-for="${field.id}"]`);
+  if (!count) return;
+  const used = field.value.trim().length;
+  const limit = Number(field.dataset.charLimit);
+  count.textContent = used > limit
+    ? `${used} of ${limit} characters: ${used - limit} too many`
+    : `${used} of ${limit} characters`;
+  count.classList.toggle("over", used > limit);
+});

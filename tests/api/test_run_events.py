@@ -188,3 +188,18 @@ def test_following_a_run_stopped_before_it_started_gives_its_ending(asgi_server,
     frames = _follow(asgi_server, alice_token, run.run_id)
     assert [f.event for f in frames] == ["RunCancelled", "done"]
     assert json.loads(frames[0].data)["output"]["status"] == "cancelled"
+
+
+def test_following_a_run_that_stored_no_frames_sends_its_ending_once(asgi_server, alice, alice_token):
+    # A run that was not streamed stores no frames: its ending is told from its row, under one id.
+    from sessions_app import services
+
+    run = services.run_create(session=_session(alice), input="hi", status=Run.Status.PENDING)
+    services.run_cancel(run=run)
+    [ending, done] = _follow(asgi_server, alice_token, run.run_id)
+    assert (ending.event, done.event) == ("RunCancelled", "done")
+    assert [f.event for f in _follow(asgi_server, alice_token, run.run_id, last_event_id=ending.id)] == [
+        "done"
+    ]
+    again = _follow(asgi_server, alice_token, run.run_id)
+    assert [(f.id, f.event) for f in again] == [(ending.id, "RunCancelled"), (None, "done")]

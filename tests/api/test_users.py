@@ -69,6 +69,9 @@ def test_erasing_a_persons_data_deletes_it_all_and_answers_counts(alice, alice_a
         "summaries": 1,
         "memories": 2,
         "memory_changes": 3,
+        "memory_proposals": 0,
+        "feedback": 0,
+        "settings": 0,
     }
     for model in (AgentSession, Run, Message, SessionSummary, Memory, MemoryChange):
         assert not model.objects.filter(**_owner(model, alice)).exists(), model

@@ -151,3 +151,16 @@ def test_a_user_id_of_only_dots_is_refused(service_api, replying_model, user_id)
     assert not get_user_model().objects.filter(username=user_id).exists()
     with pytest.raises(Exception, match="dot"):
         user_get_or_create(username=user_id)
+
+
+def test_user_ids_are_case_sensitive_so_two_products_ids_never_merge_two_people(service_api, replying_model):
+    """Decided (docs/api.md): ids are often opaque tokens whose case matters; emails are lower-cased
+    by the product that sends them."""
+    service_api.post("/api/runs", {"message": "I am the upper one", "user_id": "aBc123"})
+    service_api.post("/api/runs", {"message": "I am the lower one", "user_id": "abc123"})
+
+    upper = service_api.get("/api/sessions?user_id=aBc123").json()
+    lower = service_api.get("/api/sessions?user_id=abc123").json()
+    assert get_user_model().objects.filter(username__iexact="abc123").count() == 2
+    assert upper["count"] == 1 and lower["count"] == 1
+    assert upper["items"][0]["session_id"] != lower["items"][0]["session_id"]

@@ -7,13 +7,13 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from agentapp.accounts.services import user_data_erase
 from agentapp.errors import Conflict
 from memory_app import services as memory_services
-from memory_app.models import Memory
+from memory_app.models import Memory, MemoryProposal
 from sessions_app import services
 from sessions_app.models import AgentSession, Run, RunEvent, SessionSummary
 from tests import factories
@@ -128,3 +128,58 @@ def test_a_memory_written_for_a_run_the_persons_erase_removed_is_refused(alice):
         run_began_at=later.created_at,
     )
     assert [m.text for m in Memory.objects.all()] == ["Likes coffee"]
+
+
+def test_a_memory_proposed_for_a_run_the_persons_erase_removed_is_refused(alice):
+    session = factories.session(alice, "erased")
+    run = factories.finished_run(session, "I like tea", "Noted.")
+    run_pk, began = run.pk, run.created_at
+    user_data_erase(user=alice)
+
+    with pytest.raises(Conflict, match="erased"):
+        memory_services.proposal_create(
+            user_pk=alice.pk, text="Likes tea", actor="memory_manager", run_pk=run_pk, run_began_at=began
+        )
+    assert not MemoryProposal.objects.exists()
+
+
+def test_a_memory_proposed_for_a_run_whose_session_is_gone_is_the_persons(alice):
+    session = factories.session(alice, "gone")
+    run = factories.finished_run(session, "I like tea", "Noted.")
+    run_pk, began = run.pk, run.created_at
+    services.session_delete(session=session)
+
+    proposal = memory_services.proposal_create(
+        user_pk=alice.pk, text="Likes tea", actor="memory_manager", run_pk=run_pk, run_began_at=began
+    )
+    assert proposal.source_run is None and proposal.state == MemoryProposal.State.PROPOSED
+
+
+def test_claiming_the_memory_update_of_a_run_whose_chat_is_being_deleted_says_the_run_is_gone(alice):
+    """Was: the claim found the run, the deletion committed, and the claim's insert failed its
+    foreign key at commit: an IntegrityError in the worker's log."""
+    from datetime import timedelta
+
+    from agentapp.errors import RunNotFound
+
+    session = factories.session(alice, "deleted right after")
+    run = factories.finished_run(session, "hello", "hi")
+    deleting, deleted = threading.Event(), threading.Event()
+
+    def delete_slowly() -> None:
+        try:
+            with transaction.atomic():
+                services.session_delete(session=AgentSession.objects.get(pk=session.pk))
+                deleting.set()
+                time.sleep(0.5)  # the claim reads the run (not deleted yet for it), then inserts
+        finally:
+            deleted.set()
+            connection.close()
+
+    thread = threading.Thread(target=delete_slowly)
+    thread.start()
+    deleting.wait(5)
+    with pytest.raises(RunNotFound):
+        memory_services.memory_extraction_claim(run_id=run.run_id, lease=timedelta(minutes=5))
+    thread.join(10)
+    assert deleted.is_set() and not Run.objects.exists()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import pytest
+from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
@@ -56,4 +60,23 @@ def test_readyz_is_not_ready_while_the_database_is_away_and_healthz_stays_up(out
         assert response.json()["message"] == "Not ready: the database is unreachable"
     finally:
         outage.start()
+        connection.close()  # this thread's connection died with the server
     assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_answers_within_a_second_or_so_while_the_database_is_away(outage, asgi_server, settings):
+    # Under uvicorn every request takes its connection from the pool, which waits up to its 10 s
+    # timeout for one while the database is away; readiness must not wait on it.
+    settings.CELERY_BROKER_URL = "filesystem://"
+    assert httpx.get(f"{asgi_server}/readyz").status_code == 200
+    outage.stop()
+    try:
+        started = time.monotonic()
+        response = httpx.get(f"{asgi_server}/readyz", timeout=30)
+        waited = time.monotonic() - started
+    finally:
+        outage.start()
+        connection.close()  # this thread's connection died with the server
+    assert response.status_code == 503
+    assert response.json()["message"] == "Not ready: the database is unreachable"
+    assert waited < 4, f"readyz took {waited:.1f}s"

@@ -57,6 +57,19 @@ def test_metrics_are_not_public_without_the_token_or_an_allowed_address(scrapabl
     assert client.get("/metrics", REMOTE_ADDR="192.0.2.7").status_code == 403
 
 
+def test_an_address_a_proxy_forwarded_lets_no_one_in_unless_the_operator_trusts_the_proxies(
+    scrapable, asgi_server
+):
+    # uvicorn (as deployed) takes X-Forwarded-For from a loopback peer as the client's address: a
+    # local proxy passing the header through would let anyone name an allowed address.
+    scrapable.METRICS_TOKEN = ""
+    scrapable.METRICS_ALLOWED_IPS = ["10.9.8.7"]
+    claimed = {"X-Forwarded-For": "10.9.8.7"}
+    assert httpx.get(f"{asgi_server}/metrics", headers=claimed).status_code == 403
+    scrapable.METRICS_TRUST_FORWARDED = True  # the operator's proxies set the header themselves
+    assert httpx.get(f"{asgi_server}/metrics", headers=claimed).status_code == 200
+
+
 def test_a_run_counts_its_status_model_tokens_and_timings(scrapable, client, make_agent, fake_openai):
     before = {
         "runs": _value("agentapp_runs_total", status="completed", model="gpt-test"),

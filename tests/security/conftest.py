@@ -10,8 +10,8 @@ from django.utils.crypto import get_random_string
 
 from apikeys.models import ApiKey
 from apikeys.services import apikey_create
-from memory_app.models import Memory, MemoryChange
-from memory_app.services import memory_create
+from memory_app.models import Memory, MemoryChange, MemoryProposal
+from memory_app.services import memory_create, proposal_create
 from sessions_app import services
 from sessions_app.models import AgentSession, Run, RunEvent
 from tests.fake_openai import Reply
@@ -32,6 +32,7 @@ class World:
     event: RunEvent
     memory: Memory
     change: MemoryChange
+    proposal: MemoryProposal  # a memory the model proposed for alice's review, waiting
     apikey: ApiKey
     tokens: dict[str, str] = field(default_factory=dict)
 
@@ -64,6 +65,7 @@ def world_build(*, alice, bob, staff) -> World:
         run=run, kind="model_request", name="gpt-test", started_at=now, ended_at=now
     )
     memory, _ = memory_create(user_pk=alice.pk, text="Alice likes tea", topics=["drinks"], actor="person")
+    proposal = proposal_create(user_pk=alice.pk, text="Alice plays the cello", actor="model", run_pk=run.pk)
     apikey, alice_token = apikey_create(user=alice, name="alice's key")
     _, service_token = apikey_create(user=staff, name="product backend")
     return World(
@@ -76,6 +78,7 @@ def world_build(*, alice, bob, staff) -> World:
         event=event,
         memory=memory,
         change=MemoryChange.objects.filter(memory=memory).latest("pk"),
+        proposal=proposal,
         apikey=apikey,
         tokens={"alice_key": alice_token, "service_key": service_token},
     )

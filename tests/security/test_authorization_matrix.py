@@ -74,6 +74,15 @@ def m(w: World) -> str:
     return w.memory.memory_id
 
 
+def completed(w: World) -> str:
+    """The run id of a reply of alice's that completed (made once per world): the one kind a person rates."""
+    if not hasattr(w, "completed_run_id"):
+        from tests.factories import finished_run
+
+        w.completed_run_id = finished_run(w.session, "rate me", "A reply.").run_id  # type: ignore[attr-defined]
+    return w.completed_run_id  # type: ignore[attr-defined]
+
+
 ADMIN = {**anyone(ADMIN_LOGIN), "staff": 200}
 ADMIN_PREFIX = "admin/"
 
@@ -103,6 +112,13 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("memories/optimize/apply/", "POST"): r(
         lambda w: "/memories/optimize/apply/", page(422, other=422, staff=422), lambda w: {"plan": "forged"}
     ),
+    # a memory proposed for the person's review, kept (edited or not) or discarded; staff act for anyone
+    ("memories/proposals/<str:proposal_id>/keep/", "POST"): r(
+        lambda w: f"/memories/proposals/{w.proposal.proposal_id}/keep/", page(302)
+    ),
+    ("memories/proposals/<str:proposal_id>/discard/", "POST"): r(
+        lambda w: f"/memories/proposals/{w.proposal.proposal_id}/discard/", page(302)
+    ),
     ("memories/changes/<int:change_pk>/revert/", "POST"): r(
         lambda w: f"/memories/changes/{w.change.pk}/revert/", page(302)
     ),
@@ -121,6 +137,11 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("settings/api-keys/", "GET"): r(lambda w: "/settings/api-keys/", page(200, other=200)),
     ("settings/api-keys/", "POST"): r(
         lambda w: "/settings/api-keys/", page(303, other=303), lambda w: {"name": "laptop"}
+    ),
+    # the signed-in person's own settings; staff see their own (other people's: the API or the admin)
+    ("settings/", "GET"): r(lambda w: "/settings/", page(200, other=200)),
+    ("settings/", "POST"): r(
+        lambda w: "/settings/", page(303, other=303), lambda w: {"how_to_respond": "Brief"}
     ),
     # the signed-in person's own data; staff see their own too (other people's: the API or the admin)
     ("settings/data/", "GET"): r(lambda w: "/settings/data/", page(200, other=200)),
@@ -153,6 +174,15 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/chat/runs/{w.stopped.run_id}/message/", page(200)
     ),
     ("chat/runs/<str:run_id>/show/", "POST"): r(lambda w: f"/chat/runs/{w.stopped.run_id}/show/", page(302)),
+    # "forget what was learned from this" on one's own message, and its Undo (staff: for anyone)
+    ("chat/runs/<str:run_id>/forget/", "POST"): r(lambda w: f"/chat/runs/{w.run.run_id}/forget/", page(302)),
+    ("chat/runs/<str:run_id>/unforget/", "POST"): r(
+        lambda w: f"/chat/runs/{w.run.run_id}/unforget/", page(302)
+    ),
+    # feedback is the person's own: an operator in someone's chat gives none for them
+    ("chat/runs/<str:run_id>/feedback/", "POST"): r(
+        lambda w: f"/chat/runs/{completed(w)}/feedback/", page(302, staff=404), lambda w: {"rating": "up"}
+    ),
     ("chats/<path:session_id>/", "GET"): r(lambda w: f"/chats/{s(w)}/", page(200)),
     ("chats/<path:session_id>/messages/", "POST"): r(
         lambda w: f"/chats/{s(w)}/messages/", page(302), lambda w: {"message": "hi"}
@@ -181,6 +211,14 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("/api/runs/{run_id}", "GET"): a(lambda w: f"/api/runs/{w.run.run_id}", api_route(200)),
     ("/api/runs/{run_id}/cancel", "POST"): a(lambda w: f"/api/runs/{w.run.run_id}/cancel", api_route(200)),
     ("/api/runs/{run_id}/events", "GET"): a(lambda w: f"/api/runs/{w.stopped.run_id}/events", api_route(200)),
+    ("/api/runs/{run_id}/forget", "POST"): a(lambda w: f"/api/runs/{w.run.run_id}/forget", api_route(200)),
+    ("/api/runs/{run_id}/unforget", "POST"): a(
+        lambda w: f"/api/runs/{w.run.run_id}/unforget", api_route(200)
+    ),
+    # the run's person's feedback; a service key (or an operator) relays it, recorded as theirs
+    ("/api/runs/{run_id}/feedback", "POST"): a(
+        lambda w: f"/api/runs/{completed(w)}/feedback", api_route(200), lambda w: {"rating": "up"}
+    ),
     ("/api/sessions", "GET"): a(lambda w: "/api/sessions?user_id=alice", api_route(200)),
     ("/api/sessions/{session_id}", "GET"): a(lambda w: f"/api/sessions/{s(w)}", api_route(200)),
     ("/api/sessions/{session_id}", "PATCH"): a(
@@ -212,7 +250,18 @@ API_RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/api/memories/{m(w)}/revert/{w.change.pk}", api_route(200)
     ),
     ("/api/memories/{memory_id}/expire", "POST"): a(lambda w: f"/api/memories/{m(w)}/expire", api_route(200)),
+    # a memory proposed for the person's review: kept (the memory it became) or discarded
+    ("/api/memories/{proposal_id}/approve", "POST"): a(
+        lambda w: f"/api/memories/{w.proposal.proposal_id}/approve", api_route(200)
+    ),
+    ("/api/memories/{proposal_id}/reject", "POST"): a(
+        lambda w: f"/api/memories/{w.proposal.proposal_id}/reject", api_route(200)
+    ),
     ("/api/memory-topics", "GET"): a(lambda w: "/api/memory-topics?user_id=alice", api_route(200)),
+    ("/api/users/{user_id}/settings", "GET"): a(lambda w: "/api/users/alice/settings", api_route(200)),
+    ("/api/users/{user_id}/settings", "PATCH"): a(
+        lambda w: "/api/users/alice/settings", api_route(200), lambda w: {"how_to_respond": "Be brief"}
+    ),
     ("/api/users/{user_id}/export", "GET"): a(lambda w: "/api/users/alice/export", api_route(200)),
     ("/api/users/{user_id}/data", "DELETE"): a(lambda w: "/api/users/alice/data", api_route(200)),
 }

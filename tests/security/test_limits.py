@@ -165,6 +165,18 @@ def test_a_service_key_is_counted_for_the_person_it_speaks_for(world, settings, 
     assert _api(world, {"message": "hi", "user_id": "carol"}, key="service_key").status_code == 200
 
 
+def test_an_operators_regenerate_in_the_browser_is_counted_for_the_person_whose_chat_it_is(
+    world, settings, replying
+):
+    settings.AGENT_RUNS_PER_MINUTE = 1
+    finished = Run.objects.filter(session=world.session, status=Run.Status.COMPLETED).first() or world.stopped
+    staff = _browser(world, world.staff)
+    assert staff.post(f"/chat/runs/{finished.run_id}/regenerate/", headers=HTMX).status_code == 200
+    # alice's minute is spent; the operator's own is not.
+    assert _send(_browser(world), world, HTTP_HX_REQUEST="true").status_code == 429
+    run_rate_limit_check(user=world.staff)
+
+
 def test_the_window_resets_after_a_minute(alice, settings):
     settings.AGENT_RUNS_PER_MINUTE = 1
     run_rate_limit_check(user=alice, now=600.0)

@@ -249,15 +249,15 @@ def test_the_run_page_costs_a_fixed_number_of_queries_however_many_events(
 ):
     client.force_login(alice)
     client.get(f"/runs/{tool_run.run_id}/")  # warm the session and the user
-    # 10: with the run's versions, and whether the thread the chat shows holds it.
-    with django_assert_max_num_queries(10):
+    # 11: with the run's versions, whether the thread the chat shows holds it, and its person's feedback.
+    with django_assert_max_num_queries(11):
         client.get(f"/runs/{tool_run.run_id}/")
     now = timezone.now()
     RunEvent.objects.bulk_create(
         RunEvent(run=tool_run, kind="tool_call", name=f"t{i}", started_at=now, ended_at=now)
         for i in range(40)
     )
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(f"/runs/{tool_run.run_id}/")
     assert response.content.count(b'data-kind="tool_call"') == 41
 

@@ -15,6 +15,7 @@ from ..records import RunHandle, UserMemory
 from .in_memory_search import candidates_in_memory, nearest_in_memory
 from .query_embedding import QueryVector
 from .recall import NEAR_DUPLICATE_SIMILARITY, Candidate, Recall, RecallQuery, recall_memories
+from .storage import ProposedChange
 from .verbs import MemoryVerbs
 
 
@@ -80,6 +81,7 @@ class InMemoryMemories(MemoryVerbs):
     _memories: dict[str, _Memory]
     _vectors: dict[str, tuple[str, list[float]]]
     _merged_from: dict[str, list[str]]
+    proposals: list[UserMemory]
 
     def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:
         with self._lock:
@@ -165,6 +167,34 @@ class InMemoryMemories(MemoryVerbs):
         if memory is None or memory.user_id != run.user_id or memory.deleted:
             raise MemoryNotFound(f"memory {memory_id!r} not found")
         return memory
+
+    def memory_propose(
+        self,
+        *,
+        run: RunHandle,
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        change: ProposedChange = "create",
+        target: str | None = None,
+    ) -> UserMemory:
+        """Kept aside in `proposals` (a script reviews them itself): never recalled or listed."""
+        text = " ".join((memory or "").split())
+        if not text:
+            raise InvalidInput("memory text must not be empty")
+        if target is not None:
+            self._own_memory(run, target)
+        proposal = UserMemory(
+            memory=text,
+            memory_id=f"prop_{uuid.uuid4().hex[:16]}",
+            topics=_topics(topics),
+            user_id=run.user_id,
+            created_at=now(),
+            source_run_id=run.run_id or None,
+        )
+        with self._lock:
+            self.proposals.append(proposal)
+        return proposal
 
     def memory_add(
         self,

@@ -16,6 +16,7 @@ from .query_embedding import QueryVector
 from .recall import Recall, RecallQuery
 
 SortOrder = Literal["asc", "desc"]
+ProposedChange = Literal["create", "supersede", "update"]
 
 
 class MemoryStorage(TimelineStorage, Protocol):
@@ -40,6 +41,22 @@ class MemoryStorage(TimelineStorage, Protocol):
     ) -> tuple[UserMemory, bool]:
         """The stored memory and whether it is new: an identical one, or (given the new text's
         `embedding`) one at least NEAR_DUPLICATE_SIMILARITY alike, is returned as it is."""
+        ...
+
+    def memory_propose(
+        self,
+        *,
+        run: RunHandle,
+        memory: str,
+        topics: Sequence[str],
+        actor: str,
+        change: ProposedChange = "create",
+        target: str | None = None,
+    ) -> UserMemory:
+        """What the agent would remember, stored for the person's review (their settings ask for it)
+        instead of kept: never in the context until they keep it. `change` says what keeping does:
+        create it, supersede `target` with it, or correct `target`'s wording. The returned record's
+        `memory_id` is the proposal's id."""
         ...
 
     def memories_recall(self, *, run: RunHandle, query: RecallQuery) -> Recall:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from agentapp.llm.types import ToolSpec
@@ -22,7 +22,7 @@ from ..timeline import to_datetime
 from ..tools import Tool
 from .query_embedding import QueryEmbedding
 from .recall import RecallQuery, asks_about_past
-from .storage import MemoryStorage
+from .storage import MemoryStorage, ProposedChange
 
 _TOPICS = {"type": "array", "items": {"type": "string"}, "description": "One or two short topic words."}
 
@@ -135,7 +135,24 @@ class _UsersMemory:
         self.db.run_events_record(run=self.run, events=[event])
         self.on_change(action, memory)
 
+    def _proposed(
+        self, memory: str, topics: list[str] | None, change: ProposedChange, target: str | None
+    ) -> str:
+        started = time.time()
+        proposal = self.db.memory_propose(
+            run=self.run, memory=memory, topics=topics or [], actor=self.actor, change=change, target=target
+        )
+        self._recorded(
+            "propose", proposal, started, {"memory": memory, "topics": topics or [], "change": change}
+        )
+        return (
+            f"Proposed to the user as {proposal.memory_id}: it awaits their review and is not remembered "
+            "unless they keep it. You may tell them it is waiting in their memories."
+        )
+
     def add_memory(self, memory: str, topics: list[str] | None = None, replaces: str | None = None) -> str:
+        if self.run.controls.review_memories:
+            return self._proposed(memory, topics, "supersede" if replaces else "create", replaces or None)
         if replaces:
             return self.replace_memory(replaces, memory, topics)
         started = time.time()
@@ -161,6 +178,8 @@ class _UsersMemory:
         return f"Stored memory {new.memory_id}; {memory_id} is kept as a past fact, true until now."
 
     def update_memory(self, memory_id: str, memory: str, topics: list[str] | None = None) -> str:
+        if self.run.controls.review_memories:
+            return self._proposed(memory, topics, "update", memory_id)
         started = time.time()
         stored = self.db.memory_update(
             run=self.run, memory_id=memory_id, memory=memory, topics=topics, actor=self.actor
@@ -259,13 +278,16 @@ class MemoryTools:
     ) -> list[Tool]:
         """The tools for one run, bound to its user (through its own db, or the run's)."""
         store = self.db if self.db is not None else db
-        scope = run if store is db else store.memory_scope(user_id=run.user_id)
+        scope = (
+            run if store is db else replace(store.memory_scope(user_id=run.user_id), controls=run.controls)
+        )
+        reads, learns = run.controls.reads_memories, run.controls.writes_memories
         writes = memory_tools(
             db=store,
             run=scope,
             actor="model",
             on_change=on_change,
-            allowed={k: self.flags[k] for k in ("add", "update", "delete")},
+            allowed={k: self.flags[k] and learns for k in ("add", "update", "delete")},
         )
 
         def think(thought: str) -> str:
@@ -279,9 +301,11 @@ class MemoryTools:
             return [{"memory_id": m.memory_id, "memory": m.memory, "topics": m.topics} for m in stored]
 
         tools: list[Tool] = []
+        if not (reads or learns):  # a temporary chat: the toolkit is not there at all
+            return tools
         if self.flags["think"]:
             tools.append(Tool(THINK_SPEC, think))
-        if self.flags["get"]:
+        if self.flags["get"] and reads:
             tools.append(Tool(GET_SPEC, get_memories))
         tools.extend(writes)
         if self.flags["analyze"]:

@@ -30,7 +30,17 @@ AGENTIC_MEMORY_GUIDANCE = (
     "Do not store small talk or facts about other people."
 )
 
-SECTIONS = ("instructions", "memories", "summary", "history", "message")
+SECTIONS = ("instructions", "person", "memories", "summary", "history", "message")
+
+
+def person_instructions(about_you: str, how_to_respond: str) -> str:
+    """The person's custom instructions (their settings), as the model reads them; "" when none."""
+    parts = []
+    if about_you.strip():
+        parts.append(f"What the user says about themselves:\n{about_you.strip()}")
+    if how_to_respond.strip():
+        parts.append(f"How the user wants you to respond:\n{how_to_respond.strip()}")
+    return "\n\n".join(parts)
 
 
 def _message_tokens(message: Message) -> int:
@@ -85,6 +95,7 @@ def build_context(
     memories: Sequence[UserMemory] = (),
     summary: SessionSummaryRecord | None = None,
     agentic_memory: bool = False,
+    person: str = "",
 ) -> AssembledContext:
     instruction_text = instructions.strip()
     if agentic_memory:
@@ -92,6 +103,9 @@ def build_context(
     system = _SystemMessage()
     system.add("instructions", instruction_text)
     sections = [ContextSection("instructions", estimate_tokens(instruction_text))]
+    if person:
+        system.add("person", person)
+        sections.append(ContextSection("person", estimate_tokens(person)))
     if memories:
         memory_text = "What you know about the user:\n" + render_memories(memories)
         system.add("memories", memory_text)

@@ -66,11 +66,12 @@ class AfterRun:
     def after_run(self, turn: Turn) -> Iterator[RunOutputEvent]:
         """Hand the jobs `turn` needs to `followups`; do here, yielding their events, what it did not take."""
         jobs: list[FollowupJob] = []
-        if turn.settings.update_memory_on_run:
+        controls = turn.run.controls
+        if turn.settings.update_memory_on_run and controls.writes_memories:
             jobs.append("memory")
-        if turn.settings.enable_session_summaries:
+        if turn.settings.enable_session_summaries and not controls.temporary:
             jobs.append("summary")
-        if not turn.run.session_has_title:
+        if not turn.run.session_has_title and not controls.temporary:
             jobs.append("title")
         if not jobs:
             return
@@ -105,6 +106,8 @@ class AfterRun:
         yield SessionSummaryCompleted(run.run_id, summary.summary if summary else None, failure)
 
     def _memory_update(self, run: RunHandle) -> MemoryUpdate:
+        if not run.controls.writes_memories:  # as the person's choices are now: a forgotten run, say
+            return MemoryUpdate()
         return update_memories(
             manager=self.memory_manager,
             model=self.model,

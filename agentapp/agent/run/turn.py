@@ -35,7 +35,7 @@ from ..storage import AgentDb, ContextQuery
 from ..telemetry import RunTelemetry
 from ..timeline import Timeline, ms_between, to_datetime
 from ..tools import Tool
-from .context import AssembledContext, build_context
+from .context import AssembledContext, build_context, person_instructions
 from .failures import failure_message, failure_record
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,9 @@ class Turn:
             run=self.run,
             num_history_runs=settings.history_runs,
             num_history_messages=settings.history_messages,
-            memories=memories if settings.add_memories_to_context else None,
+            memories=memories
+            if settings.add_memories_to_context and self.run.controls.reads_memories
+            else None,
             with_summary=settings.add_session_summary_to_context,
         )
 
@@ -133,7 +135,8 @@ class Turn:
             history=self.history,
             memories=data.memories,
             summary=data.summary,
-            agentic_memory=self.settings.enable_agentic_memory,
+            agentic_memory=self.settings.enable_agentic_memory and self.run.controls.writes_memories,
+            person=person_instructions(self.run.controls.about_you, self.run.controls.how_to_respond),
         )
         self.context = context
         recall: Recall = data.recall if isinstance(data.recall, Recall) else all_of(data.memories)
@@ -173,22 +176,26 @@ class Turn:
             tools.append(chat_history_tool(db=db, run=run))
         if settings.read_tool_call_history:
             tools.append(tool_call_history_tool(db=db, run=run))
-        if settings.search_past_sessions:
+        if settings.search_past_sessions and not run.controls.temporary:  # a temporary chat reads no other
             sessions, runs_each = (
                 settings.num_past_sessions_to_search,
                 settings.num_past_session_runs_in_search,
             )
             tools.append(past_sessions_tool(db=db, run=run, sessions=sessions, runs_each=runs_each))
-        if settings.enable_agentic_memory:
+        controls = run.controls
+        if settings.enable_agentic_memory and (controls.reads_memories or controls.writes_memories):
+            # What the person allows: no writes offered when nothing may be learned, no search when
+            # their memories are not to be used (a temporary chat: neither).
+            no_writes = {"add": False, "update": False, "delete": False}
             tools += memory_tools(
                 db=db,
                 run=run,
                 actor="model",
                 on_change=self._memory_changed,
                 embed=self.query_embedding,
-                search_limit=SEARCH_TOOL_LIMIT,
+                search_limit=SEARCH_TOOL_LIMIT if controls.reads_memories else None,
                 already_shown=recall.ids,
-                allowed=self.memory_writes,
+                allowed=self.memory_writes if controls.writes_memories else no_writes,
             )
         return tools
 

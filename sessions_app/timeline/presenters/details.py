@@ -15,7 +15,10 @@ from .. import layout
 
 
 def memory_history_url(memory_id: str) -> str:
-    """The memory's history in the editor; the editor's list filtered to it if that URL is missing."""
+    """The memory's history in the editor; the editor's list filtered to it if that URL is missing.
+    A memory proposed for review (prop_...) has no history: the editor, where it waits, instead."""
+    if memory_id.startswith("prop_"):
+        return reverse("memory:list") + "#proposal-" + memory_id
     try:
         return reverse("memory:history", args=[memory_id])
     except NoReverseMatch:
@@ -90,7 +93,10 @@ def event_detail(event: RunEvent, change: MemoryChange | None) -> dict[str, Any]
         detail["tool_call_id"] = str(payload.get("tool_call_id") or "")
     if event.kind == RunEvent.Kind.CONTEXT:
         sections = [s for s in payload.get("sections") or [] if isinstance(s, dict)]
-        detail["sections"] = sections
+        detail["sections"] = [
+            {**s, "label": layout.SECTION_LABELS.get(str(s.get("name")), str(s.get("name")))}
+            for s in sections
+        ]
         detail["segments"] = layout.stacked(
             [(str(s.get("name")), int(s.get("tokens") or 0)) for s in sections]
         )

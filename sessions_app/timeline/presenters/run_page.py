@@ -4,7 +4,7 @@ wrote; and one event alone (the event page), laid out like its row."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from memory_app.models import Memory, MemoryChange
 
-from ...models import Run, RunEvent
+from ...models import Run, RunEvent, RunFeedback
+from ...selectors import run_feedback_get
 from .. import layout
 from .details import event_detail, event_label, memory_history_url, recall_shown
 
@@ -32,6 +33,30 @@ class Row:
     duration: str
     start: str
     detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The person's thumbs on the reply, with their comment (redacted like every text here)."""
+
+    rating: str
+    comment: str
+    by: str
+    given_at: datetime
+    changed_at: datetime | None  # when given again since, replacing it
+
+    @classmethod
+    def of(cls, feedback: RunFeedback | None) -> Feedback | None:
+        if feedback is None:
+            return None
+        changed = feedback.updated_at - feedback.created_at > timedelta(seconds=1)
+        return cls(
+            rating=feedback.rating,
+            comment=layout.redact(feedback.comment),
+            by=feedback.user.get_username(),
+            given_at=feedback.created_at,
+            changed_at=feedback.updated_at if changed else None,
+        )
 
 
 @dataclass
@@ -54,6 +79,7 @@ class RunTimeline:
     content: str = ""
     session_label: str = ""
     trace_id: str = ""  # the run's OpenTelemetry trace, when tracing was on
+    feedback: Feedback | None = None  # what the run's person thought of the reply
 
     @property
     def trace_url(self) -> str:
@@ -84,7 +110,9 @@ def _changes_by_event(run: Run, events: list[RunEvent]) -> dict[int, MemoryChang
     if not any(e.kind == RunEvent.Kind.MEMORY_UPDATE for e in events):
         return {}
     pending = list(
-        MemoryChange.objects.filter(run_id=run.pk).select_related("memory").order_by("created_at", "id")
+        MemoryChange.objects.filter(run_id=run.pk, memory__isnull=False)
+        .select_related("memory")
+        .order_by("created_at", "id")
     )
     paired: dict[int, MemoryChange] = {}
     for event in events:
@@ -92,7 +120,9 @@ def _changes_by_event(run: Run, events: list[RunEvent]) -> dict[int, MemoryChang
             continue
         payload = event.payload or {}
         for change in pending:
-            if change.memory.memory_id == payload.get("memory_id") and change.action == payload.get("action"):
+            if change.subject.memory_id == payload.get("memory_id") and change.action == payload.get(
+                "action"
+            ):
                 paired[event.pk] = change
                 pending.remove(change)
                 break
@@ -164,6 +194,7 @@ def run_timeline(*, run: Run) -> RunTimeline:
         content=layout.redact(run.content),
         session_label=layout.redact(str(run.session)),  # a title is made of the first message's words
         trace_id=_trace_id(events),
+        feedback=Feedback.of(run_feedback_get(run=run)),
     )
 
 
