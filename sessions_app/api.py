@@ -11,7 +11,7 @@ from typing import get_args
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
@@ -25,7 +25,7 @@ from agentapp.ownership import acting_user, acts_for_others, caller
 from memory_app import services as memory_services
 from memory_app.models import MemoryChange
 
-from . import jobs, selectors, services
+from . import exports, jobs, selectors, services
 from .chat.sse import json_frame
 from .live import request_connection_give_back, run_drive, run_follow
 from .models import Run
@@ -38,6 +38,8 @@ from .schemas import (
     RunIn,
     RunOut,
     SessionDetailOut,
+    SessionExportFilters,
+    SessionExportOut,
     SessionFilters,
     SessionOut,
     SessionPatchIn,
@@ -326,6 +328,33 @@ def session_delete(request: HttpRequest, session_id: Id):
     session = selectors.session_get_for_user(session_id=session_id, user=caller(request))
     services.session_delete(session=session, by=caller(request))
     return Status(204, None)
+
+
+@router.get(
+    "/{session_id}/export",
+    response={200: SessionExportOut, **OBJECT_ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The session as JSON (the default); with `format=markdown` the thread "
+                "the chat shows, as a Markdown file.",
+                "content": {"text/markdown": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
+def session_export(request: HttpRequest, session_id: Id, filters: Query[SessionExportFilters]):
+    """One chat: as the person's full export gives each session (JSON), or as the chat shows it
+    (Markdown). The owner's, or a service key's or an operator's acting for them."""
+    session = selectors.session_get_for_user(session_id=session_id, user=caller(request))
+    if filters.format == "markdown":
+        response = HttpResponse(
+            exports.session_markdown(session=session), content_type="text/markdown; charset=utf-8"
+        )
+        name = exports.session_export_filename(session=session, extension="md")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return exports.session_export_get(session=session)
 
 
 @router.get("/{session_id}/runs", response={200: list[RunOut], **OBJECT_ERRORS})

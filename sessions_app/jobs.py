@@ -70,6 +70,8 @@ def sweep() -> dict[str, int]:
     if stale:
         logger.warning("marked %d interrupted run(s) as error", stale)
     counts = {"stale": stale}
+    # Chats whose runs all ended with no reply: their first message's words, with or without workers.
+    counts["titled"] = session_services.sessions_title_without_reply()
     frames_kept = timedelta(seconds=settings.AGENT_FOLLOWUP_HORIZON_SECONDS)
     counts["frames"] = session_services.run_frames_prune(older_than=frames_kept)
     temporary_kept = timedelta(days=settings.AGENT_TEMPORARY_CHAT_DAYS)

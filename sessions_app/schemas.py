@@ -261,6 +261,28 @@ class SessionFilters(Schema):
     )
 
 
+class SessionExportFilters(Schema):
+    format: Literal["json", "markdown"] = Field(
+        "json",
+        description="json: the session as the person's full export gives it (every version of every "
+        "turn, with messages, events and feedback); markdown: the thread the chat shows, as text.",
+    )
+
+
+class SessionExportOut(Schema):
+    session_id: str
+    title: str
+    agent_name: str | None
+    session_state: Any
+    temporary: bool
+    # ISO 8601 strings, as in the person's full export
+    deleted_after: str | None
+    created_at: str | None
+    updated_at: str | None
+    summary: dict[str, Any] | None
+    runs: list[dict[str, Any]]
+
+
 class SummaryOut(Schema):
     session_id: str
     text: str

@@ -25,5 +25,6 @@ urlpatterns = [
     path("chats/<path:session_id>/rename/", views.session_rename, name="rename"),
     path("chats/<path:session_id>/item/", views.session_item, name="item"),
     path("chats/<path:session_id>/delete/", views.session_delete, name="delete"),
+    path("chats/<path:session_id>/export/", views.session_export, name="export"),
     path("chats/<path:session_id>/", views.session_detail, name="detail"),
 ]

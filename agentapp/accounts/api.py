@@ -36,7 +36,10 @@ class UserEraseOut(Schema):
     messages: int
     events: int
     summaries: int
-    memories: int
+    memories: int = Field(description="The memories the person had (as the data page counts them).")
+    deleted_memories: int = Field(
+        description="Memories the person had deleted before, kept for their history."
+    )
     memory_changes: int
     memory_proposals: int
     feedback: int

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Prefetch
@@ -15,6 +13,7 @@ from django.utils import timezone
 
 from agentapp.errors import InvalidInput
 from memory_app.models import Memory, MemoryChange, MemoryProposal
+from sessions_app.exports import session_export, sessions_for_export
 from sessions_app.models import (
     AgentSession,
     Erasure,
@@ -27,7 +26,6 @@ from sessions_app.models import (
 )
 from sessions_app.selectors import person_settings
 from sessions_app.services import runs_lock
-from sessions_app.versions import Place, places
 
 from .models import Preferences, Theme
 from .selectors import theme_for_user
@@ -50,80 +48,6 @@ ERASED = {
 
 def _when(value: Any) -> str | None:
     return value.isoformat() if value else None
-
-
-def _run(run: Run, place: Place) -> dict[str, Any]:
-    return {
-        "run_id": run.run_id,
-        # Every version of every turn: `parent_run_id` is the run it follows, `version` its number
-        # among the versions of its turn, `shown` whether it is on the thread the chat shows.
-        "parent_run_id": place.parent_run_id,
-        "version": place.version,
-        "versions": place.versions,
-        "shown": place.shown,
-        "status": run.status,
-        "input": run.input,
-        "content": run.content,
-        "error": run.error,
-        "model_id": run.model_id,
-        "input_tokens": run.input_tokens,
-        "output_tokens": run.output_tokens,
-        "total_tokens": run.total_tokens,
-        "created_at": _when(run.created_at),
-        "ended_at": _when(run.ended_at),
-        # False: the person asked that nothing be learned from this run (or forgot what it taught).
-        "remember": run.remember,
-        "feedback": [
-            {
-                "rating": f.rating,
-                "comment": f.comment,
-                "created_at": _when(f.created_at),
-                "updated_at": _when(f.updated_at),
-            }
-            for f in run.feedback.all()
-        ],
-        "messages": [
-            {
-                "role": m.role,
-                "content": m.content,
-                "tool_calls": m.tool_calls,
-                "tool_call_id": m.tool_call_id,
-                "from_history": m.from_history,
-            }
-            for m in run.messages.all()
-        ],
-        "events": [
-            {"kind": e.kind, "name": e.name, "started_at": _when(e.started_at), "payload": e.payload}
-            for e in run.events.all()
-        ],
-    }
-
-
-def _session(session: AgentSession) -> dict[str, Any]:
-    summary = getattr(session, "summary", None)
-    runs = list(session.runs.all())
-    shape = places(runs)
-    return {
-        "session_id": session.session_id,
-        "title": session.title,
-        "agent_name": session.agent_name,
-        "session_state": session.session_state,
-        # A temporary chat not deleted yet, and when the sweep deletes it.
-        "temporary": session.temporary,
-        "deleted_after": (
-            _when(session.created_at + timedelta(days=settings.AGENT_TEMPORARY_CHAT_DAYS))
-            if session.temporary
-            else None
-        ),
-        "created_at": _when(session.created_at),
-        "updated_at": _when(session.updated_at),
-        "summary": (
-            {"text": summary.text, "topics": summary.topics, "updated_at": _when(summary.updated_at)}
-            if summary
-            else None
-        ),
-        "runs": [_run(run, shape[run.pk]) for run in runs],
-    }
 
 
 def _memory(memory: Memory) -> dict[str, Any]:
@@ -196,17 +120,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
 
     A fixed number of queries whatever the volume: one per relation, prefetched.
     """
-    runs = Run.objects.order_by("id").prefetch_related(
-        "feedback",
-        Prefetch("messages", queryset=Message.objects.order_by("position")),
-        Prefetch("events", queryset=RunEvent.objects.order_by("started_at", "id")),
-    )
-    sessions = (
-        AgentSession.objects.filter(user=user)
-        .select_related("summary")
-        .prefetch_related(Prefetch("runs", queryset=runs))
-        .order_by("created_at", "id")
-    )
+    sessions = sessions_for_export(AgentSession.objects.filter(user=user)).order_by("created_at", "id")
     changes = MemoryChange.objects.select_related("proposal").order_by("created_at", "id")
     memories = (
         Memory.objects.filter(user=user)
@@ -224,7 +138,7 @@ def user_data_export(*, user: User) -> dict[str, Any]:
         "user_id": user.get_username(),
         "exported_at": timezone.now(),
         "settings": _settings(user),
-        "sessions": [_session(s) for s in sessions],
+        "sessions": [session_export(s) for s in sessions],
         "memories": [_memory(m) for m in memories],
         "memory_proposals": [_proposal(p) for p in proposals],
     }
@@ -243,12 +157,15 @@ def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
     """Delete the person's sessions, runs, messages, events, summaries, memories, memory history and
     proposals, the feedback they gave and their settings (custom instructions are about them).
 
-    The account itself stays (it may be a login); its API keys stay too. Returns what was deleted.
+    The account itself stays (it may be a login); its API keys stay too. Returns what was deleted:
+    `memories` counts what the data page counted (the memories the person sees), `deleted_memories`
+    the ones they had deleted before (kept until now for their history and Undo).
     An erasure `by` someone else (an operator, a service key) is written to the audit log.
     """
     counts: Counter[str] = Counter()
     with transaction.atomic():
         runs_lock(runs=Run.objects.filter(user=user))
+        deleted_before = Memory.objects.filter(user=user, deleted_at__isnull=False).count()
         Erasure.objects.create(user=user, by=by)
         for queryset in (
             MemoryProposal.objects.filter(user=user),
@@ -267,6 +184,8 @@ def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
     for label, number in counts.items():
         if label in by_label:
             result[by_label[label]] += number
+    result["memories"] -= deleted_before
+    result["deleted_memories"] = deleted_before
     if by is not None and by.pk != user.pk:
         audit.warning("%s erased the data of %s: %s", by.get_username(), user.get_username(), result)
     return result

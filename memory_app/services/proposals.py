@@ -4,7 +4,7 @@ memory write it stood for (created, superseding its target, or correcting it).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -102,21 +102,13 @@ def proposal_keep(
         new_text = current.text if text is None else text
         new_topics = current.topics if topics is None else topics
         target = current.target
-        target_current = target is not None and target.is_current
         run_pk = current.source_run_id
-        if current.change == MemoryProposal.Change.SUPERSEDE and target_current:
-            assert target is not None
-            memory = memory_supersede(
-                memory=target,
-                text=new_text,
-                topics=new_topics,
-                actor=actor,
-                actor_user=actor_user,
-                run_pk=run_pk,
-            )
-        elif current.change == MemoryProposal.Change.UPDATE and target_current:
-            assert target is not None
-            memory = memory_update(
+        change_of: dict[str, Callable[..., Memory]] = {
+            MemoryProposal.Change.SUPERSEDE: memory_supersede,
+            MemoryProposal.Change.UPDATE: memory_update,
+        }
+        if target is not None and target.is_current and current.change in change_of:
+            memory = change_of[current.change](
                 memory=target,
                 text=new_text,
                 topics=new_topics,

@@ -30,12 +30,16 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "th": {"align"},
     "td": {"align"},
-    "pre": {"class", "data-lang"},
+    "pre": {"class", "data-lang", "tabindex", "role", "aria-label"},
     "code": {"class"},
     "span": {"class"},
 }
 MAX_LANGUAGE_CHARS = 40
 TABLE_DELIMITER = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+# A code block may scroll sideways: the keyboard can reach it (axe's scrollable-region-focusable),
+# and a screen reader names it. Only the renderer writes tags (html=False), so every <pre> is ours.
+PRE_TAG = re.compile(r"<pre(\s[^>]*)?>")
+PRE_FOCUSABLE = r'<pre\1 tabindex="0" role="group" aria-label="Code">'
 
 
 def _highlight(code: str, language: str, _attrs: Any) -> str:
@@ -74,7 +78,7 @@ def render_markdown(text: str, *, streaming: bool = False) -> SafeString:
     """
     text = storable(text or "")  # a model's lone surrogate: U+FFFD, which nh3 (UTF-8) can take
     text = _complete_part(text) if streaming else text
-    html = _markdown().render(text)
+    html = PRE_TAG.sub(PRE_FOCUSABLE, _markdown().render(text))
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

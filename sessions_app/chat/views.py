@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpResponse, StreamingHttpResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,7 +21,7 @@ from agentapp.errors import AgentAppError, RateLimited
 from agentapp.http import AuthedRequest
 from agentapp.observability import metrics
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from ..models import AgentSession, Run
 from ..ratelimit import run_rate_limit_check
 from .panel import memory_panel
@@ -261,6 +262,28 @@ def session_item(request: AuthedRequest, session_id: str) -> HttpResponse:
         "title_poll_delay": "3s" if tries < TITLE_POLLS else "30s",
     }
     return render(request, f"{TEMPLATE}#title-refresh", context)
+
+
+@login_required
+@require_GET
+def session_export(request: AuthedRequest, session_id: str) -> HttpResponse:
+    """The chat downloaded as a file: `?format=markdown` the thread as shown, else JSON as the API's."""
+    session = selectors.session_get_for_user(session_id=session_id, user=request.user)
+    if request.GET.get("format") == "markdown":
+        response = HttpResponse(
+            exports.session_markdown(session=session), content_type="text/markdown; charset=utf-8"
+        )
+        extension = "md"
+    else:
+        response = JsonResponse(
+            exports.session_export_get(session=session),
+            encoder=DjangoJSONEncoder,
+            json_dumps_params={"indent": 2},
+        )
+        extension = "json"
+    name = exports.session_export_filename(session=session, extension=extension)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

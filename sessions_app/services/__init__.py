@@ -37,7 +37,13 @@ from .sessions import (
     session_title_set_if_empty,
 )
 from .summaries import session_summary_reset, session_summary_save
-from .sweep import STALE_RUN_ERROR, run_frames_prune, runs_sweep_stale, temporary_sessions_delete
+from .sweep import (
+    STALE_RUN_ERROR,
+    run_frames_prune,
+    runs_sweep_stale,
+    sessions_title_without_reply,
+    temporary_sessions_delete,
+)
 from .versions import run_edit, run_regenerate, run_version_show
 
 __all__ = [
@@ -75,6 +81,7 @@ __all__ = [
     "session_summary_reset",
     "session_summary_save",
     "session_title_set_if_empty",
+    "sessions_title_without_reply",
     "temporary_sessions_delete",
     "user_get_or_create",
 ]

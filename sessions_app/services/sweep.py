@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+
+from agentapp.agent.session.titles import title_from_text
 
 from ..models import AgentSession, Run, RunFrame
 from .runs import runs_lock
+from .sessions import session_title_set_if_empty
 
 STALE_RUN_ERROR = (
     "The run was interrupted before it finished (its process stopped or lost the database); "
@@ -32,6 +35,34 @@ def runs_sweep_stale(*, older_than: timedelta) -> int:
     return Run.objects.filter(running | pending).update(
         status=Run.Status.ERROR, error=STALE_RUN_ERROR, ended_at=timezone.now()
     )
+
+
+UNTITLED_BATCH = 200  # chats titled in one sweep, at most: the next sweep takes the rest
+
+
+def sessions_title_without_reply(*, batch: int = UNTITLED_BATCH) -> int:
+    """Title the untitled chats whose runs all ended with no reply (stopped, failed, or ended by the
+    stale-run sweep) from their first message's words: no reply will title them, and no model is
+    asked, so no worker is needed. Returns how many chats it titled."""
+    runs = Run.objects.filter(session=OuterRef("pk"))
+    waiting_or_replied = runs.filter(
+        status__in=(Run.Status.PENDING, Run.Status.RUNNING, Run.Status.COMPLETED)
+    )
+    untitled = (
+        AgentSession.objects.filter(title="", temporary=False)
+        .filter(Exists(runs))
+        .exclude(Exists(waiting_or_replied))
+        .values_list("session_id", flat=True)
+    )
+    titled = 0
+    for session_id in list(untitled[: max(1, batch)]):
+        first = (
+            Run.objects.filter(session__session_id=session_id).order_by("id").values_list("input", flat=True)
+        )
+        text = first.first()
+        if text and session_title_set_if_empty(session_id=session_id, title=title_from_text(text)):
+            titled += 1
+    return titled
 
 
 def run_frames_prune(*, older_than: timedelta) -> int:

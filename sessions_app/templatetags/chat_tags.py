@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from agentapp.agent.run.failures import person_error
 from agentapp.agent.session.titles import title_from_text
 from memory_app.models import MemoryChange, MemoryProposal
 from sessions_app.chat.markdown import render_markdown
 from sessions_app.chat.panel import chip
 from sessions_app.chat.times import exact_time, group_by_day, relative_time
-from sessions_app.models import AgentSession
+from sessions_app.models import AgentSession, Run
 
 register = template.Library()
 
@@ -21,6 +22,13 @@ register = template.Library()
 @register.filter
 def markdown(text: str) -> SafeString:
     return render_markdown(text)
+
+
+@register.filter
+def run_error_for(run: Run, user: object) -> str:
+    """A failed run's error as the chat shows it to `user`: in full to staff, in plain words to anyone
+    else (no model server address or other internals: those are for the run page and the API)."""
+    return run.error if getattr(user, "is_staff", False) else person_error(run.error)
 
 
 @register.filter
@@ -71,6 +79,29 @@ def msg_time(when: datetime | None) -> SafeString:
         getattr(tz, "key", "UTC"),  # for static/js/times.js; a zoneinfo zone's name
         relative_time(when, now=timezone.now(), tz=tz),
     )
+
+
+TITLE_PENDING_FOR = timedelta(minutes=2)  # a worker writes a title in seconds: longer, none is coming
+
+
+@register.filter
+def title_pending(session: AgentSession, user: object) -> bool:
+    """Whether the sidebar says "title pending…": an untitled chat, for staff always (a sign that no
+    worker writes titles), for anyone else only shortly after its last activity, never for good."""
+    if session.title:
+        return False
+    if getattr(user, "is_staff", False):
+        return True
+    return session.updated_at >= timezone.now() - TITLE_PENDING_FOR
+
+
+@register.filter
+def ago(when: datetime | None) -> str:
+    """The relative time as the chat says it ("just now", "5 min ago", "today 09:12"), for pages
+    that would otherwise say "0 minutes ago" with Django's timesince."""
+    if when is None:
+        return ""
+    return relative_time(when, now=timezone.now(), tz=timezone.get_current_timezone())
 
 
 @register.filter

@@ -1,7 +1,8 @@
-// What htmx cannot do for the chat: autoscroll, Enter to send, keep the place when older messages load,
-// keep the Send button disabled while a reply streams, the phone's pane tabs, the length counter, the
-// tab's title, Esc to cancel a rename or an edit, say which turn a message follows, keep the place
-// when another version of a turn is shown, and telling a screen reader that a reply came.
+// What htmx cannot do for the chat: autoscroll, Enter to send (a message or an edit), keep the place
+// when older messages load, keep the Send button disabled while a reply streams, the phone's pane tabs,
+// the length counter, the tab's title, Esc to cancel a rename or an edit, say which turn a message
+// follows, keep the place when another version of a turn is shown, and telling a screen reader that a
+// reply came.
 (function () {
   "use strict";
   var thread = document.getElementById("thread");
@@ -144,6 +145,25 @@
       }
     });
   }
+
+  // Editing a message: Enter (or Ctrl+Enter) sends it, Shift+Enter is a new line, as in the composer.
+  document.body.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.shiftKey || event.altKey || event.isComposing) return;
+    var box = event.target;
+    var form = box && box.tagName === "TEXTAREA" && box.closest ? box.closest(".edit-form") : null;
+    if (!form) return;
+    event.preventDefault();
+    var formError = form.querySelector(".form-error");
+    if (!box.value.trim()) {
+      if (formError) {
+        formError.textContent = "Type a message first.";
+        formError.hidden = false;
+      }
+      return;
+    }
+    if (formError) formError.hidden = true;
+    form.requestSubmit();
+  });
 
   // Renaming a chat or editing a message: Esc puts it back as it was.
   document.body.addEventListener("keydown", function (event) {

@@ -4,13 +4,15 @@
   "use strict";
   var SHOWN_MS = 1500;
 
+  // An icon button says it in its label (shown beside the icon for the moment); others in their text.
   function flash(button, text) {
-    var label = button.getAttribute("data-label") || button.textContent;
+    var target = button.querySelector(".btn-label") || button;
+    var label = button.getAttribute("data-label") || target.textContent;
     button.setAttribute("data-label", label);
-    button.textContent = text;
+    target.textContent = text;
     button.classList.add("copied");
     setTimeout(function () {
-      button.textContent = label;
+      target.textContent = label;
       button.classList.remove("copied");
     }, SHOWN_MS);
   }

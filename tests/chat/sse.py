@@ -54,3 +54,20 @@ def read_stream(base: str, run_id: str, user) -> list[Frame]:
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/event-stream")
         return list(parse_frames(response.iter_lines()))
+
+
+def read_stream_stopping(base: str, run_id: str, user, *, after_replies: int) -> list[Frame]:
+    """Read the run's stream, stopping the run (as its Stop button does) once `after_replies`
+    reply frames came; the stream goes on to its end."""
+    stopper = Client()
+    stopper.force_login(user)
+    frames: list[Frame] = []
+    with (
+        httpx.Client(cookies=cookies_for(user), timeout=20) as http,
+        http.stream("GET", stream_url(base, run_id)) as response,
+    ):
+        for frame in parse_frames(response.iter_lines()):
+            frames.append(frame)
+            if len([f for f in frames if f.event == "reply"]) == after_replies:
+                assert stopper.post(f"/chat/runs/{run_id}/stop/").status_code == 204
+    return frames

@@ -135,10 +135,10 @@ def test_an_untitled_chat_opened_after_its_answer_asks_for_its_title(client, ali
 
 
 def test_a_failed_reply_shows_its_reason_and_a_regenerate_button(client, alice, thread):
-    failed = _run(thread, "Will it rain?", status="error", error="Model server error (500)")
+    failed = _run(thread, "Will it rain?", status="error", error="Model server error (HTTP 500): boom")
     client.force_login(alice)
     body = client.get(reverse("sessions:detail", args=["alice-thread"])).content.decode()
-    assert "Model server error (500)" in body
+    assert "The model had a problem answering" in body and "HTTP 500" not in body  # in the person's words
     assert f'hx-post="/chat/runs/{failed.run_id}/regenerate/"' in body
     assert "Will it rain?" in body  # the message is never lost
 

@@ -33,14 +33,15 @@ def test_a_frame_may_carry_the_id_a_client_resumes_from():
 
 def test_code_with_a_known_language_is_highlighted_and_labelled():
     html = render_markdown("```python\ndef f():\n    return '<x>'\n```")
-    assert '<pre class="highlight" data-lang="python"><code class="language-python">' in html
+    assert '<pre class="highlight" data-lang="python" tabindex="0" role="group" aria-label="Code">' in html
+    assert '<code class="language-python">' in html
     assert '<span class="k">def</span>' in html and "&lt;x&gt;" in html and "<x>" not in html
 
 
 def test_code_in_an_unknown_language_is_plain_escaped_code():
     html = render_markdown('```nosuchlanguage" onclick="x\n<b>1</b>\n```')
     assert (
-        "<pre><code" in html
+        '<pre tabindex="0" role="group" aria-label="Code"><code' in html
         and "&lt;b&gt;1&lt;/b&gt;" in html
         and "onclick=" not in html.replace("&quot;", "")
     )

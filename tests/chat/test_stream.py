@@ -11,7 +11,7 @@ from memory_app.models import Memory
 from sessions_app import services
 from sessions_app.models import AgentSession, Run
 
-from .sse import cookies_for, parse_frames, read_stream, stream_url
+from .sse import cookies_for, parse_frames, read_stream, read_stream_stopping, stream_url
 
 pytestmark = [pytest.mark.usefixtures("app_model", "no_summaries"), pytest.mark.server_paths]
 
@@ -134,21 +134,9 @@ def test_a_failed_model_call_ends_with_the_reason_and_a_regenerate_button(asgi_s
 
 
 def test_stop_ends_the_run_and_keeps_what_was_said(asgi_server, alice, app_model):
-    from django.test import Client
-
     app_model.reply(text=STORY, chunk_delay=0.15)
     run = _pending(alice)
-    stopper = Client()
-    stopper.force_login(alice)
-    frames = []
-    with (
-        httpx.Client(cookies=cookies_for(alice), timeout=20) as http,
-        http.stream("GET", stream_url(asgi_server, run.run_id)) as response,
-    ):
-        for frame in parse_frames(response.iter_lines()):
-            frames.append(frame)
-            if len([f for f in frames if f.event == "reply"]) == 3:
-                assert stopper.post(f"/chat/runs/{run.run_id}/stop/").status_code == 204
+    frames = read_stream_stopping(asgi_server, run.run_id, alice, after_replies=3)
     assert [f.event for f in frames][-2:] == ["final", "done"]
     run.refresh_from_db()
     assert run.status == "cancelled"

@@ -24,6 +24,8 @@ from tests.redis_support import redis_or_skip, redis_url, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs as in production
 
+NOTHING_MISSED = {"stale": 0, "titled": 0, "frames": 0, "temporary": 0, "title": 0, "memory": 0, "summary": 0}
+
 DOWN_BROKER = "redis://127.0.0.1:1/9"  # nothing listens on port 1: connections are refused
 OWN_REDIS = "redis://127.0.0.1:6379/9"
 
@@ -101,14 +103,7 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     assert AgentSession.objects.get(session_id="trip").title == ""
 
     # While the broker is still down the sweep cannot enqueue either, and nothing is marked as done.
-    assert sweep_stale_runs() == {
-        "stale": 0,
-        "frames": 0,
-        "temporary": 0,
-        "title": 0,
-        "memory": 0,
-        "summary": 0,
-    }
+    assert sweep_stale_runs() == NOTHING_MISSED
 
     # The broker is back, with a worker on it: the next sweep hands over what the run missed.
     url = redis_url(OWN_REDIS)
@@ -117,14 +112,7 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     up.set_current()
     up.set_default()
     with start_worker(up, pool="solo", perform_ping_check=False, queues=[queue], loglevel="WARNING"):
-        assert sweep_stale_runs() == {
-            "stale": 0,
-            "frames": 0,
-            "temporary": 0,
-            "title": 1,
-            "memory": 1,
-            "summary": 1,
-        }
+        assert sweep_stale_runs() == {**NOTHING_MISSED, "title": 1, "memory": 1, "summary": 1}
         wait_for(lambda: MemoryExtraction.objects.filter(state="done").exists())
         wait_for(lambda: SessionSummary.objects.exists())
         wait_for(lambda: AgentSession.objects.get(session_id="trip").title != "")
@@ -133,14 +121,7 @@ def test_the_reply_is_delivered_when_the_broker_is_down_and_the_sweep_enqueues_t
     summary = SessionSummary.objects.get()
     assert summary.text == "Sarah is planning a trip to Lisbon." and summary.last_run.run_id == output.run_id
     # Done once: a later sweep finds nothing missing.
-    assert sweep_stale_runs() == {
-        "stale": 0,
-        "frames": 0,
-        "temporary": 0,
-        "title": 0,
-        "memory": 0,
-        "summary": 0,
-    }
+    assert sweep_stale_runs() == NOTHING_MISSED
 
 
 def _missed(**window) -> dict[str, list[str]]:

@@ -21,14 +21,6 @@ SLOW = 1.5  # seconds the model takes over the follow-up's request: the erase la
 
 
 @pytest.fixture
-def worker_model(make_model, monkeypatch):
-    """The app's agent, which the worker builds, on the loopback server."""
-    model = make_model("chat")
-    monkeypatch.setattr("agentapp.app_agent.configured_model", lambda: model)
-    return model
-
-
-@pytest.fixture
 def redis_celery():
     with redis_worker("agentapp-erase-test", OWN_REDIS) as app:
         yield app

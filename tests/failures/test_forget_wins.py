@@ -22,14 +22,6 @@ SLOW = 1.5  # seconds the model takes over the update's request: the forget land
 
 
 @pytest.fixture
-def worker_model(make_model, monkeypatch):
-    """The app's agent, which the worker builds, on the loopback server."""
-    model = make_model("chat")
-    monkeypatch.setattr("agentapp.app_agent.configured_model", lambda: model)
-    return model
-
-
-@pytest.fixture
 def redis_celery():
     with redis_worker("agentapp-forget-test", OWN_REDIS) as app:
         yield app

@@ -83,7 +83,8 @@ def test_the_periodic_task_uses_the_configured_threshold(settings):
     _age(old, 11)
     _age(young, 9)
 
-    assert sweep_stale_runs() == {"stale": 1, "frames": 0, "temporary": 0}
+    # The interrupted run's chat, with no reply to title it, is titled from its first message.
+    assert sweep_stale_runs() == {"stale": 1, "titled": 1, "frames": 0, "temporary": 0}
     assert Run.objects.get(pk=old.pk).status == Run.Status.ERROR
     assert Run.objects.get(pk=young.pk).status == Run.Status.RUNNING
 

@@ -196,6 +196,9 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/chats/{s(w)}/rename/", page(302), lambda w: {"title": "Renamed"}
     ),
     ("chats/<path:session_id>/delete/", "POST"): r(lambda w: f"/chats/{s(w)}/delete/", page(302)),
+    ("chats/<path:session_id>/export/", "GET"): r(
+        lambda w: f"/chats/{s(w)}/export/?format=markdown", page(200)
+    ),
     # the API's own pages, outside its operations
     ("api/openapi.json", "GET"): r(lambda w: "/api/openapi.json", anyone(200)),
     ("api/docs", "GET"): r(lambda w: "/api/docs", anyone(200)),
@@ -225,6 +228,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/api/sessions/{s(w)}", api_route(200), lambda w: {"title": "Renamed"}
     ),
     ("/api/sessions/{session_id}", "DELETE"): a(lambda w: f"/api/sessions/{s(w)}", api_route(204)),
+    ("/api/sessions/{session_id}/export", "GET"): a(lambda w: f"/api/sessions/{s(w)}/export", api_route(200)),
     ("/api/sessions/{session_id}/runs", "GET"): a(lambda w: f"/api/sessions/{s(w)}/runs", api_route(200)),
     ("/api/sessions/{session_id}/summary", "GET"): a(
         lambda w: f"/api/sessions/{s(w)}/summary", api_route(200)

@@ -28,6 +28,7 @@ from ..memory.recall import Recall, RecallQuery, all_of, asks_about_past
 from ..memory.tools import SEARCH_TOOL_LIMIT, memory_tools
 from ..records import ContextData, RunHandle, UserMemory
 from ..run_context import RunContext, session_state_tool
+from ..session import titles
 from ..session.history import replayed, to_store
 from ..session.tools import chat_history_tool, past_sessions_tool, tool_call_history_tool
 from ..settings import AgentSettings
@@ -281,6 +282,8 @@ class Turn:
             memories_used=memories_used,
             events=self.timeline.take(),
         )
+        if status != "completed":  # before the ending is told, so the chat's last frame shows the title
+            titles.title_without_reply(self.db, self.run)
         self._save_session_state()
         self.output = self._output(status, event, content, error=error)
         return self.output

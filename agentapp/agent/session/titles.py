@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from agentapp.llm.types import Message, Model, ModelError
 
+from ..errors import InvalidInput
 from ..telemetry import StepSpans
+
+if TYPE_CHECKING:
+    from ..records import RunHandle
+    from ..storage import AgentDb
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +67,18 @@ def suggest_title(text: str, *, model: Model | None) -> str:
             if title:
                 return title
     return title_from_text(text)
+
+
+def title_without_reply(db: AgentDb, run: RunHandle) -> None:
+    """An untitled chat whose run ended with no reply (stopped, failed, cut off, timed out) gets
+    the first words of its first message: no reply will title it, and no model is asked."""
+    if run.session_has_title or run.controls.temporary:
+        return
+    try:
+        first = db.session_first_message(session_id=run.session_id)
+        if first:
+            db.session_title_set(session_id=run.session_id, title=title_from_text(first))
+    except InvalidInput:
+        pass
+    except Exception:  # a title is a nicety: the run's ending stands
+        logger.exception("could not title session %s", run.session_id)
