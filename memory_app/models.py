@@ -179,6 +179,11 @@ class MemoryChange(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.memory_id or self.proposal_id} by {self.actor}"
 
+    @staticmethod
+    def actor_for(*, acting_pk: int, owner_pk: int) -> str:
+        """A change made in the pages: the person's own, or an operator's acting for them."""
+        return MemoryChange.Actor.PERSON if acting_pk == owner_pk else MemoryChange.Actor.OPERATOR
+
     @property
     def subject(self) -> Memory:
         """The memory changed; a discarded proposal's decision has none (Conflict)."""

@@ -47,10 +47,7 @@ def _target_user(request: AuthedRequest) -> User:
 
 
 def _actor(request: AuthedRequest, owner_pk: int) -> str:
-    # Staff acting on someone else's memories are operators; everyone else edits their own.
-    if owner_pk != request.user.pk:
-        return MemoryChange.Actor.OPERATOR
-    return MemoryChange.Actor.PERSON
+    return MemoryChange.actor_for(acting_pk=request.user.pk, owner_pk=owner_pk)
 
 
 def _user_query(owner: User, request: AuthedRequest) -> str:

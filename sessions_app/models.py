@@ -284,3 +284,12 @@ class PersonSettings(models.Model):
 
     def __str__(self) -> str:
         return f"settings of user #{self.user_id}"
+
+    @staticmethod
+    def operator_defaults() -> dict[str, bool]:
+        """The memory switches of a person who has not chosen (AGENT_DEFAULT_* settings)."""
+        return {
+            "use_memories": settings.AGENT_DEFAULT_USE_MEMORIES,
+            "learn_memories": settings.AGENT_DEFAULT_LEARN_MEMORIES,
+            "review_memories": settings.AGENT_DEFAULT_REVIEW_MEMORIES,
+        }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -496,9 +495,4 @@ def person_settings(*, user_pk: int) -> PersonSettings:
 
 
 def default_person_settings(*, user_pk: int) -> PersonSettings:
-    return PersonSettings(
-        user_id=user_pk,
-        use_memories=settings.AGENT_DEFAULT_USE_MEMORIES,
-        learn_memories=settings.AGENT_DEFAULT_LEARN_MEMORIES,
-        review_memories=settings.AGENT_DEFAULT_REVIEW_MEMORIES,
-    )
+    return PersonSettings(user_id=user_pk, **PersonSettings.operator_defaults())

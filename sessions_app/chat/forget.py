@@ -21,8 +21,7 @@ from .views import TEMPLATE
 
 
 def _actor(request: AuthedRequest, run: Run) -> str:
-    # Staff forgetting someone else's run act as operators; a person forgets their own.
-    return MemoryChange.Actor.PERSON if run.user_id == request.user.pk else MemoryChange.Actor.OPERATOR
+    return MemoryChange.actor_for(acting_pk=request.user.pk, owner_pk=run.user_id)
 
 
 def _message(request: AuthedRequest, run: Run, **extra: Any) -> HttpResponse:

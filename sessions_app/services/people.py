@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -58,11 +57,6 @@ MEMORY_FIELDS = {
 }
 
 
-def _defaults() -> dict[str, bool]:
-    # The operator's defaults, as `selectors.person_settings` reads them for a person with no row.
-    return {name: getattr(settings, f"AGENT_DEFAULT_{name.upper()}") for name in MEMORY_FIELDS}
-
-
 def _setting_error(name: str, value: Any) -> str | None:
     """Why `value` cannot be the setting `name`, in words a person reads next to the field; or None."""
     label = INSTRUCTION_FIELDS.get(name) or MEMORY_FIELDS[name]
@@ -101,12 +95,14 @@ def person_settings_save(*, user: User, changes: dict[str, Any], by: User | None
     if errors:
         raise InvalidInput(" ".join(errors.values()), detail={"fields": errors, "limit": INSTRUCTIONS_LIMIT})
     if not changes:
-        return PersonSettings.objects.filter(user=user).first() or PersonSettings(user=user, **_defaults())
+        return PersonSettings.objects.filter(user=user).first() or PersonSettings(
+            user=user, **PersonSettings.operator_defaults()
+        )
     cleaned = {
         name: value.strip() if name in INSTRUCTION_FIELDS else value for name, value in changes.items()
     }
     with transaction.atomic():
-        PersonSettings.objects.get_or_create(user=user, defaults=_defaults())
+        PersonSettings.objects.get_or_create(user=user, defaults=PersonSettings.operator_defaults())
         # Locked, so two saves at once each change only their own fields.
         chosen = PersonSettings.objects.select_for_update().get(user=user)
         for name, value in cleaned.items():
