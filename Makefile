@@ -26,13 +26,13 @@ migrate: setup
 # The web server (uvicorn, ASGI) and a Celery worker (with its embedded beat for the periodic sweep)
 # together; Ctrl-C stops both. Each is asked to stop (SIGTERM) and waited for, and the recipe ends
 # with success: no SIGTERM to make itself or to Celery's pool processes, which the worker stops.
-# The app has no startup or shutdown hooks, so uvicorn is told not to try ASGI's lifespan protocol.
+# uvicorn speaks ASGI's lifespan protocol with the app: its shutdown marks the web process stopped.
 run: migrate
 	$(PY) manage.py ensure_demo_user
 	@echo "Starting the Celery worker and the web server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
 	@trap 'kill -TERM $$celery $$web 2>/dev/null; wait; exit 0' INT TERM; \
 	$(BIN)/celery -A agentapp worker -B --loglevel=INFO --concurrency=2 & celery=$$!; \
-	$(BIN)/uvicorn agentapp.asgi:application --host $(HOST) --port $(PORT) --log-level info --lifespan off & web=$$!; \
+	$(BIN)/uvicorn agentapp.asgi:application --host $(HOST) --port $(PORT) --log-level info --lifespan on & web=$$!; \
 	wait
 
 worker: setup

@@ -78,12 +78,16 @@ INSTALLED_APPS = [
     "sessions_app",
     "memory_app",
     "apikeys",
+    "agentos_app",
     "agentapp.observability",
     "agentapp.accounts",
+    "slack_app",
+    "mcp_app",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "agentos_app.cors.agentos_cors",  # /os/ only, for agent-ui and Agno's control plane in a browser
     "csp.middleware.CSPMiddleware",
     "agentapp.platform.middleware.RequestTooBigMiddleware",
     "agentapp.platform.middleware.refuse_nul_characters",
@@ -97,6 +101,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "agentapp.platform.local_time.person_time_zone",
 ]
+
+# The pages that may call the AgentOS routes (/os/) from a browser: agent-ui's default address and
+# Agno's control plane; "*" for any. They send a bearer key, never a cookie.
+AGENTOS_CORS_ORIGINS = env_list("AGENTOS_CORS_ORIGINS", "http://localhost:3000,https://os.agno.com")
 
 ROOT_URLCONF = "agentapp.urls"
 ASGI_APPLICATION = "agentapp.asgi.application"
@@ -234,9 +242,17 @@ AGENT_DEFAULT_LEARN_MEMORIES = env_bool("AGENT_DEFAULT_LEARN_MEMORIES", True)
 AGENT_DEFAULT_REVIEW_MEMORIES = env_bool("AGENT_DEFAULT_REVIEW_MEMORIES", False)
 # A temporary chat (and its runs, messages and events) is deleted this many days after it began.
 AGENT_TEMPORARY_CHAT_DAYS = int(os.environ.get("AGENT_TEMPORARY_CHAT_DAYS", "30"))
+# A chat deleted in the browser can be undone for this long; then the sweep deletes it for good.
+AGENT_CHAT_UNDO_SECONDS = int(os.environ.get("AGENT_CHAT_UNDO_SECONDS", "600"))
 # "celery": follow-up work (automatic memory, summaries) is enqueued on commit for a worker.
 # "inline": it runs in the caller right after the reply (scripts, tests).
 AGENT_BACKGROUND_TASKS = os.environ.get("AGENT_BACKGROUND_TASKS", "celery")
+
+# --- Slack (docs/slack.md) -------------------------------------------------------
+# Both empty: Slack is off (its events endpoint refuses every request as unsigned).
+SLACK_SIGNING_SECRET = os.environ.get("SLACK_SIGNING_SECRET", "")
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/")  # tests: a loopback fake
 
 # --- Limits ---------------------------------------------------------------------
 # A body over this answers 413 (pages and API); uploaded files are bounded by their own views.

@@ -26,7 +26,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("memories/", include("memory_app.urls")),
     path("api/", api.urls),
+    path("os/", include("agentos_app.urls")),  # Agno's AgentOS routes, for its clients and agent-ui
     path("settings/api-keys/", include("apikeys.urls")),
+    path("", include("slack_app.urls")),  # /slack/events/ and /settings/slack/...
     path("settings/", include("agentapp.accounts.urls")),  # /settings/ and /settings/data/
     path("settings/theme/", account_views.theme_set, name="theme"),
     path("", include("sessions_app.timeline.urls")),

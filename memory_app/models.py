@@ -137,6 +137,7 @@ class MemoryChange(models.Model):
         PERSON = "person", "Person"
         OPERATOR = "operator", "Operator"
         API = "api", "API"
+        MCP = "mcp", "MCP client"
 
     # None only for a discarded proposal, which never became a memory (`proposal` says which).
     memory = models.ForeignKey(

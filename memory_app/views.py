@@ -78,6 +78,7 @@ def _list_context(request: AuthedRequest, owner: User) -> dict[str, Any]:
     topic = request.GET.get("topic", "")[:100]
     mode = "words" if request.GET.get("mode") == "words" else "hybrid"
     memories = memory_search(user_pk=owner.pk, query=query, topic=topic, mode=mode)
+    memories = memories.select_related("source_run__session__slack_thread")  # where it was told (Slack)
     page = Paginator(memories, PAGE_SIZE).get_page(request.GET.get("page"))
     past = request.GET.get("past") == "1"
     past_memories = selectors.memories_past(user_pk=owner.pk, query=query, topic=topic) if past else None

@@ -54,12 +54,22 @@ class RunEventInline(ReadOnlyInline):
 
 @admin.register(AgentSession)
 class AgentSessionAdmin(SessionSummaryAdminMixin, admin.ModelAdmin):
-    list_display = ("session_id", "title", "user", "agent_name", "temporary", "created_at", "updated_at")
-    list_filter = ("temporary", "agent_name", "created_at", "updated_at")
+    list_display = (
+        "session_id",
+        "title",
+        "user",
+        "agent_name",
+        "temporary",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    )
+    # deleted_at: deleted by its person, who may still undo it (the sweep deletes it for good).
+    list_filter = ("temporary", "agent_name", "created_at", "updated_at", "deleted_at")
     search_fields = ("session_id", "title", "user__username")
     raw_id_fields = ("user",)
     # A chat's kind is set when it begins and never changes (docs/controls.md, "Temporary chats").
-    readonly_fields = ("temporary", "created_at", "updated_at", "summary_panel")
+    readonly_fields = ("temporary", "created_at", "updated_at", "deleted_at", "summary_panel")
     date_hierarchy = "created_at"
     inlines = [RunInline]
 

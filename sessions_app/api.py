@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import get_args
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router, Status
@@ -21,11 +20,12 @@ from agentapp.agent.events import RunOutputEvent
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import Conflict, InvalidInput
 from agentapp.observability import metrics
-from agentapp.ownership import acting_user, acts_for_others, caller
+from agentapp.ownership import acting_user, caller
 from memory_app import services as memory_services
 from memory_app.models import MemoryChange
 
 from . import exports, jobs, selectors, services
+from .callers import run_caller
 from .chat.sse import json_frame
 from .live import request_connection_give_back, run_drive, run_follow
 from .models import Run
@@ -56,7 +56,8 @@ SSE_DOC = {
     "responses": {
         200: {
             "description": "A RunOut as JSON; with `stream: true` a text/event-stream of typed events "
-            "(`event: RunStarted`, `RunContent`, `ToolCallStarted`, `ToolCallCompleted`, `MemoryUpdated`, "
+            "(`event: RunStarted`, `RunContent`, `ModelRetrying`, `ToolCallStarted`, `ToolCallCompleted`, "
+            "`MemoryUpdated`, "
             "`RunCompleted` | `RunError` | `RunCancelled`, then `done`), each `data:` a JSON object.",
             "content": {
                 "text/event-stream": {
@@ -112,23 +113,6 @@ def _sse_response(stream: AsyncIterator[bytes]) -> StreamingHttpResponse:
     return response
 
 
-def _run_caller(request: HttpRequest, user_id: str | None) -> tuple[str, Agent]:
-    """The username the run is for, counted against their run limit, and the agent (whose first
-    build in a process asks the database whether pgvector is there): one thread hop for all.
-
-    A person a service key names for the first time is created with their first run, in the same
-    transaction as its session, so a run that is refused leaves no one behind.
-    """
-    agent = app_agent.agent(acting_user=caller(request))
-    if user_id and acts_for_others(caller(request)):
-        username = normalize_user_id(user_id)
-        if not get_user_model().objects.filter(username=username).exists():
-            return username, agent
-    user = acting_user(request, user_id)
-    run_rate_limit_check(user=user)
-    return user.get_username(), agent
-
-
 @runs_router.post(
     "",
     response={200: RunOut, 409: ErrorOut, 429: ErrorOut, **OBJECT_ERRORS},
@@ -145,7 +129,7 @@ async def run_create(request: HttpRequest, payload: RunIn):
         run, agent = await sync_to_async(_begin_of_kind)(request, payload)
         return await _pending_run(request, run, agent, stream=payload.stream)
     assert payload.message is not None  # RunIn requires it without regenerate_run_id
-    user_id, agent = await sync_to_async(_run_caller)(request, payload.user_id)
+    user_id, agent = await sync_to_async(run_caller)(request, payload.user_id)
     session_id = payload.session_id
     if payload.stream:
         events = await agent.arun(
@@ -165,7 +149,7 @@ def _begin_of_kind(request: HttpRequest, payload: RunIn) -> tuple[Run, Agent]:
     refused (a chat never changes its kind); with `remember: false`, a run not to be learned from.
     Then it is claimed and run as a chat's run is."""
     assert payload.message is not None
-    username, agent = _run_caller(request, payload.user_id)
+    username, agent = run_caller(request, payload.user_id)
     with transaction.atomic():  # a refused message leaves no new person or session behind
         session = services.session_get_or_create_for_run(
             session_id=payload.session_id or f"ses_{uuid.uuid4().hex}",  # as the Agent names a new one

@@ -62,14 +62,18 @@ def summary_refresh(*, session: AgentSession, full: bool = False) -> str:
 
 
 def sweep() -> dict[str, int]:
-    """The periodic sweep (Celery beat): end runs a dead process left running; send again the
+    """The periodic sweep (Celery beat): end runs a dead process left running (at once when a web
+    process was driving them and stored what they said, services/leases.py); send again the
     follow-ups a down broker lost; forget the live frames of runs that ended more than
     AGENT_FOLLOWUP_HORIZON_SECONDS ago; delete the temporary chats begun more than
-    AGENT_TEMPORARY_CHAT_DAYS ago."""
+    AGENT_TEMPORARY_CHAT_DAYS ago, and for good the chats deleted more than AGENT_CHAT_UNDO_SECONDS
+    ago."""
     stale = session_services.runs_sweep_stale(older_than=timedelta(seconds=settings.AGENT_STALE_RUN_SECONDS))
     if stale:
         logger.warning("marked %d interrupted run(s) as error", stale)
-    counts = {"stale": stale}
+    counts = {"stale": stale, "orphaned": 0}
+    for run_id in session_services.runs_orphaned():  # their web process died: they end with their text
+        counts["orphaned"] += session_services.run_end_orphaned(run_id=run_id)
     # Chats whose runs all ended with no reply: their first message's words, with or without workers.
     counts["titled"] = session_services.sessions_title_without_reply()
     frames_kept = timedelta(seconds=settings.AGENT_FOLLOWUP_HORIZON_SECONDS)
@@ -78,6 +82,8 @@ def sweep() -> dict[str, int]:
     counts["temporary"] = session_services.temporary_sessions_delete(older_than=temporary_kept)
     if counts["temporary"]:
         logger.info("deleted %d temporary chat(s) older than %s", counts["temporary"], temporary_kept)
+    undo_kept = timedelta(seconds=settings.AGENT_CHAT_UNDO_SECONDS)
+    counts["deleted"] = session_services.sessions_purge_deleted(older_than=undo_kept)
     if not background_tasks():
         return counts
     window = {

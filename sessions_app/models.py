@@ -30,6 +30,9 @@ class AgentSession(models.Model):
     temporary = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Deleted by its person, who may still undo it: hidden everywhere, and deleted for good by the
+    # sweep AGENT_CHAT_UNDO_SECONDS later. Null: not deleted.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "session"
@@ -37,6 +40,9 @@ class AgentSession(models.Model):
             models.Index(fields=["user", "-updated_at"], name="session_user_recent"),
             models.Index(
                 fields=["created_at"], condition=models.Q(temporary=True), name="session_temporary_age"
+            ),
+            models.Index(
+                fields=["deleted_at"], condition=models.Q(deleted_at__isnull=False), name="session_deleted"
             ),
         ]
         permissions = [
@@ -199,6 +205,17 @@ class SessionSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Summary of {self.session_id}"
+
+
+# A run driven by a web process is leased to it: a session-level advisory lock on the keys
+# (LEASE_KEY, hashtext(run_id)), held on a connection of that process's own (live/lease.py).
+LEASE_KEY = 0x52554E  # "RUN" in ASCII
+
+
+def lease_free_sql(run_id_param: str = "%s") -> str:
+    """An expression true when nobody holds the run's lease (taken and let go at once when free)."""
+    key = f"{LEASE_KEY}, hashtext({run_id_param})"
+    return f"CASE WHEN pg_try_advisory_lock({key}) THEN pg_advisory_unlock({key}) ELSE false END"
 
 
 class RunFrame(models.Model):

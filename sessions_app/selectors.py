@@ -23,6 +23,7 @@ from .models import (
     RunFeedback,
     RunFrame,
     SessionSummary,
+    lease_free_sql,
 )
 
 HISTORY_ROLES = (Message.Role.USER, Message.Role.ASSISTANT, Message.Role.TOOL)
@@ -182,14 +183,19 @@ def session_summary_get(*, session_pk: int) -> SessionSummary | None:
     return SessionSummary.objects.select_related("last_run").filter(session_id=session_pk).first()
 
 
+def _kept() -> QuerySet[AgentSession]:
+    """Sessions not deleted: one its person deleted (and may still undo) is hidden from every read."""
+    return AgentSession.objects.filter(deleted_at__isnull=True)
+
+
 def session_get(*, session_id: str) -> AgentSession | None:
-    return AgentSession.objects.select_related("user").filter(session_id=session_id).first()
+    return _kept().select_related("user").filter(session_id=session_id).first()
 
 
 def sessions_for_user(*, user_pk: int, search: str = "", temporary: bool = False) -> QuerySet[AgentSession]:
     """A user's sessions, newest first; `search` matches titles and message text. Their ordinary
     chats, or with `temporary` their temporary ones (which no list shows unless asked)."""
-    sessions = AgentSession.objects.filter(user_id=user_pk, temporary=temporary)
+    sessions = _kept().filter(user_id=user_pk, temporary=temporary)
     search = search.strip()
     if search:
         matching = Message.objects.filter(session_id=OuterRef("pk"), content__icontains=search)
@@ -201,16 +207,30 @@ def sessions_of_username(*, username: str, limit: int) -> list[AgentSession]:
     """The sessions of the user named `username` (none for an unknown one), most recently active
     first: what `search_past_sessions` looks through, so never a temporary chat."""
     owner = {f"user__{get_user_model().USERNAME_FIELD}": username}
-    sessions = AgentSession.objects.filter(**owner, temporary=False)
+    sessions = _kept().filter(**owner, temporary=False)
     return list(sessions.order_by("-updated_at", "-id")[: max(0, limit)])
 
 
 def session_get_for_user(*, session_id: str, user: User) -> AgentSession:
     """The session if `user` owns it (staff may open any); otherwise not found, like a missing one."""
     return one_visible_to(
-        AgentSession.objects.select_related("user").filter(session_id=session_id),
+        _kept().select_related("user").filter(session_id=session_id),
         viewer=user,
         not_found=SessionNotFound(f"session {session_id!r} not found"),
+    )
+
+
+def session_for_undo_get(*, session_id: str, user: User, within: timedelta) -> AgentSession:
+    """The session as `session_get_for_user` finds it, or deleted less than `within` ago (its Undo
+    may still bring it back); otherwise not found."""
+    recent = Q(deleted_at__isnull=True) | Q(deleted_at__gte=timezone.now() - within)
+    first_input = Run.objects.filter(session_id=OuterRef("pk")).order_by("id").values("input")[:1]
+    return one_visible_to(
+        AgentSession.objects.select_related("user")
+        .annotate(first_input=Subquery(first_input))  # its label in the toast, untitled
+        .filter(recent, session_id=session_id),
+        viewer=user,
+        not_found=SessionNotFound(f"session {session_id!r} not found (too late to undo its deletion?)"),
     )
 
 
@@ -224,7 +244,9 @@ def run_in_session(*, run_id: str, session_pk: int) -> Run:
 
 def run_get_for_user(*, run_id: str, user: User) -> Run:
     return one_visible_to(
-        Run.objects.select_related("session", "user", "acting_user", "parent").filter(run_id=run_id),
+        Run.objects.select_related("session", "user", "acting_user", "parent").filter(
+            run_id=run_id, session__deleted_at__isnull=True
+        ),
         viewer=user,
         not_found=RunNotFound(f"run {run_id!r} not found"),
     )
@@ -240,7 +262,10 @@ def runs_for_user(
     date_to: date | None = None,
 ) -> QuerySet[Run]:
     """Runs newest first; people see their own, operators their people's too (and may filter by user)."""
-    runs = visible_to(Run.objects.select_related("user", "session", "parent"), viewer=user)
+    runs = visible_to(
+        Run.objects.select_related("user", "session", "parent").filter(session__deleted_at__isnull=True),
+        viewer=user,
+    )
     if username and acts_for_others(user):
         runs = runs.filter(user__username=username)
     if session_id:
@@ -376,7 +401,7 @@ def versions_attach(*, runs: list[Run], session_pk: int) -> None:
 
 def session_for_sidebar(*, session_pk: int) -> AgentSession | None:
     first_input = Run.objects.filter(session_id=OuterRef("pk")).order_by("id").values("input")[:1]
-    return AgentSession.objects.annotate(first_input=Subquery(first_input)).filter(pk=session_pk).first()
+    return _kept().annotate(first_input=Subquery(first_input)).filter(pk=session_pk).first()
 
 
 # --- the sweep: completed runs whose follow-up work never happened (a broker outage) -----------
@@ -427,7 +452,7 @@ def sessions_page(
     """Sessions (one person's, or everyone's), `search` matching titles, ids and message text; the
     most recently active first unless `sort_by` ("created_at", "updated_at", "session_name") says.
     Never a temporary chat: only its id finds it."""
-    sessions = AgentSession.objects.select_related("user").filter(temporary=False)
+    sessions = _kept().select_related("user").filter(temporary=False)
     if username is not None:
         sessions = sessions.filter(**{f"user__{get_user_model().USERNAME_FIELD}": username})
     search = search.strip()
@@ -453,25 +478,27 @@ class RunLive(NamedTuple):
     ended_ago: float
     never_started: bool  # stopped while pending: no frames will ever come
     last_seq: int | None = None  # the last frame stored (None: none ever was)
+    lease_free: bool = False  # no web process holds the run's lease (services/leases.py)
 
 
 def run_live(*, run_id: str, after: int) -> RunLive | None:
     """The run's status and its frames after `after`, in one statement; None when it is gone."""
     frames = sql.table(RunFrame)
     rows = sql.fetch(
+        f"WITH lease AS (SELECT {lease_free_sql()} AS free) "
         "SELECT r.status, r.content, r.error, "
         "COALESCE(EXTRACT(EPOCH FROM now() - r.ended_at), 0)::float, r.started_at IS NULL, "
         f"(SELECT l.event FROM {frames} l WHERE l.run_id = r.id ORDER BY l.seq DESC LIMIT 1), "
-        f"(SELECT max(l.seq) FROM {frames} l WHERE l.run_id = r.id), "
-        f"f.seq, f.event, f.data FROM {sql.table(Run)} r "
+        f"(SELECT max(l.seq) FROM {frames} l WHERE l.run_id = r.id), lease.free, "
+        f"f.seq, f.event, f.data FROM lease, {sql.table(Run)} r "
         f"LEFT JOIN {frames} f ON f.run_id = r.id AND f.seq > %s WHERE r.run_id = %s ORDER BY f.seq",
-        [after, run_id],
+        [run_id, run_id, after, run_id],
     )
     if not rows:
         return None
-    status, content, error, ended_ago, never_started, last_event, last_seq = rows[0][:7]
+    status, content, error, ended_ago, never_started, last_event, last_seq, lease_free = rows[0][:8]
     found = [(seq, event, sql.json_column(data)) for *_, seq, event, data in rows if seq is not None]
-    return RunLive(status, found, last_event, content, error, ended_ago, never_started, last_seq)
+    return RunLive(status, found, last_event, content, error, ended_ago, never_started, last_seq, lease_free)
 
 
 def run_status(*, run_id: str) -> str | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .chat import forget, views
+from .chat import deletion, forget, views
 
 app_name = "sessions"
 
@@ -24,7 +24,8 @@ urlpatterns = [
     path("chats/<path:session_id>/older/", views.thread_older, name="older"),
     path("chats/<path:session_id>/rename/", views.session_rename, name="rename"),
     path("chats/<path:session_id>/item/", views.session_item, name="item"),
-    path("chats/<path:session_id>/delete/", views.session_delete, name="delete"),
+    path("chats/<path:session_id>/delete/", deletion.session_delete, name="delete"),
+    path("chats/<path:session_id>/restore/", deletion.session_restore, name="restore"),
     path("chats/<path:session_id>/export/", views.session_export, name="export"),
     path("chats/<path:session_id>/", views.session_detail, name="detail"),
 ]

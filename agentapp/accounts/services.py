@@ -120,7 +120,9 @@ def user_data_export(*, user: User) -> dict[str, Any]:
 
     A fixed number of queries whatever the volume: one per relation, prefetched.
     """
-    sessions = sessions_for_export(AgentSession.objects.filter(user=user)).order_by("created_at", "id")
+    # Not the chats they deleted (which they may still undo): hidden, as everywhere.
+    kept = AgentSession.objects.filter(user=user, deleted_at__isnull=True)
+    sessions = sessions_for_export(kept).order_by("created_at", "id")
     changes = MemoryChange.objects.select_related("proposal").order_by("created_at", "id")
     memories = (
         Memory.objects.filter(user=user)
@@ -147,8 +149,8 @@ def user_data_export(*, user: User) -> dict[str, Any]:
 def user_data_counts(*, user: User) -> dict[str, int]:
     """How much is stored about the person: what the data page shows before an export or erasure."""
     return {
-        "sessions": AgentSession.objects.filter(user=user).count(),
-        "runs": Run.objects.filter(user=user).count(),
+        "sessions": AgentSession.objects.filter(user=user, deleted_at__isnull=True).count(),
+        "runs": Run.objects.filter(user=user, session__deleted_at__isnull=True).count(),
         "memories": Memory.objects.filter(user=user, deleted_at__isnull=True).count(),
     }
 
@@ -167,6 +169,8 @@ def user_data_erase(*, user: User, by: User | None = None) -> dict[str, int]:
         runs_lock(runs=Run.objects.filter(user=user))
         deleted_before = Memory.objects.filter(user=user, deleted_at__isnull=False).count()
         Erasure.objects.create(user=user, by=by)
+        # The chats they deleted, which they could still undo, go too, uncounted as the page counted them.
+        AgentSession.objects.filter(user=user, deleted_at__isnull=False).delete()
         for queryset in (
             MemoryProposal.objects.filter(user=user),
             Memory.objects.filter(user=user),

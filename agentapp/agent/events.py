@@ -60,6 +60,7 @@ class RunEvent(StrEnum):
     run_completed = "RunCompleted"
     run_error = "RunError"
     run_cancelled = "RunCancelled"
+    model_retrying = "ModelRetrying"
     tool_call_started = "ToolCallStarted"
     tool_call_completed = "ToolCallCompleted"
     memory_update_started = "MemoryUpdateStarted"
@@ -99,6 +100,19 @@ class RunContent:
     event: ClassVar[str] = RunEvent.run_content.value
     run_id: str
     content: str
+
+
+@dataclass(frozen=True)
+class ModelRetrying(_NoContent):
+    """The model request failed with nothing said yet and is made again after `delay` seconds, within
+    the model's timeout (this project's event; Agno has none)."""
+
+    event: ClassVar[str] = RunEvent.model_retrying.value
+    run_id: str
+    attempt: int  # the attempt about to be made: 2 is the first retry
+    attempts: int  # at most this many in all
+    delay: float
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,7 @@ class RunCancelled(_NoContent):
 RunOutputEvent = (
     RunStarted
     | RunContent
+    | ModelRetrying
     | ToolCallStarted
     | ToolCallCompleted
     | MemoryUpdated

@@ -13,7 +13,17 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequ
 from dataclasses import dataclass
 from typing import Any
 
-from agentapp.llm.types import Message, Model, ModelError, ModelResponse, TextDelta, ToolCall, ToolSpec, Usage
+from agentapp.llm.types import (
+    Message,
+    Model,
+    ModelError,
+    ModelResponse,
+    ModelRetrying,
+    TextDelta,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
 
 from .tools import Tool
 
@@ -84,6 +94,7 @@ class LoopFailed:
 LoopEvent = (
     ModelRequestStarted
     | TextDelta
+    | ModelRetrying
     | ModelRequestFinished
     | ModelRequestFailed
     | ToolExecutionStarted
@@ -195,6 +206,13 @@ def _call_tool(tool: Tool, arguments: dict[str, Any]) -> tuple[str, bool]:
         return f"Error: {type(exc).__name__}: {exc}", True
 
 
+async def _acall_tool(tool: Tool, arguments: dict[str, Any]) -> tuple[str, bool]:
+    try:
+        return await tool.acall(arguments), False
+    except Exception as exc:
+        return f"Error: {type(exc).__name__}: {exc}", True
+
+
 def run_loop(
     model: Model,
     messages: Sequence[Message],
@@ -212,6 +230,8 @@ def run_loop(
                 for item in model.stream(request.messages, request.tools):
                     if isinstance(item, TextDelta):
                         state.on_delta(item)
+                        yield item
+                    elif isinstance(item, ModelRetrying):
                         yield item
                     else:
                         response = item
@@ -266,6 +286,8 @@ async def arun_loop(
                     if isinstance(item, TextDelta):
                         state.on_delta(item)
                         yield item
+                    elif isinstance(item, ModelRetrying):
+                        yield item
                     else:
                         response = item
                 if response is None:
@@ -284,6 +306,8 @@ async def arun_loop(
             tool, arguments, problem = state.resolve(call)
             if tool is None:
                 result, is_error = problem or "Error", True
+            elif tool.is_async:
+                result, is_error = await _acall_tool(tool, arguments or {})
             else:
                 result, is_error = await tool_runner(_call_tool, tool, arguments or {})
             yield state.on_tool_result(call, result, is_error, started)

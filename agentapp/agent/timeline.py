@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from agentapp.llm.types import Message
+from agentapp.llm.types import Message, ModelRetrying
 
 from . import loop
 from .errors import StorageUnavailable
@@ -70,11 +70,23 @@ class Timeline:
         *,
         name: str,
         layout: Sequence[Span] = (),
+        retries: Sequence[ModelRetrying] = (),
     ) -> None:
-        """`layout`: which part of the context each stretch of the request's messages holds."""
+        """`layout`: which part of the context each stretch of the request's messages holds; `retries`:
+        the attempts made again after a failure, each with why."""
         payload: dict[str, Any] = {"round": event.round, "request": {"messages": _dicts(event.messages)}}
         if layout:
             payload["layout"] = [span.to_dict() for span in layout]
+        if retries:
+            payload["retries"] = [
+                {
+                    "attempt": r.attempt,
+                    "attempts": r.attempts,
+                    "delay_ms": round(r.delay * 1000),
+                    "reason": r.reason,
+                }
+                for r in retries
+            ]
         if isinstance(event, loop.ModelRequestFinished):
             response = event.response
             payload["response"] = {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -34,11 +36,51 @@ class Tool:
         bound = functools.partial(self.fn, **{name: values[name] for name in self.context_parameters})
         return Tool(self.spec, bound)
 
+    @property
+    def is_async(self) -> bool:
+        """An `async def` tool: the async loop awaits it; the sync loop runs it to the end."""
+        return inspect.iscoroutinefunction(self.fn)
+
     def call(self, arguments: dict[str, Any]) -> str:
         result = self.fn(**arguments)
-        if isinstance(result, str):
-            return result
-        return json.dumps(result, default=str)
+        if inspect.iscoroutine(result):
+            result = _run_to_the_end(result)
+        return _as_text(result)
+
+    async def acall(self, arguments: dict[str, Any]) -> str:
+        result = self.fn(**arguments)
+        if inspect.isawaitable(result):
+            result = await result
+        return _as_text(result)
+
+
+def _as_text(result: Any) -> str:
+    if isinstance(result, str):
+        return result
+    return json.dumps(result, default=str)
+
+
+def _run_to_the_end(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """A coroutine run from sync code: on this thread, or on one of its own when this thread's event
+    loop is busy running the caller."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed back to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="async-tool")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 def tool_from_function(fn: Callable[..., Any]) -> Tool:

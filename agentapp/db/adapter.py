@@ -45,6 +45,7 @@ from sessions_app import services as session_services
 from sessions_app.models import AgentSession, Run
 
 from .candidates import memory_candidates, newest_memories
+from .off_loop import sync_verbs_off_the_loop
 from .records import (
     DjangoRunHandle,
     keys_of,
@@ -109,8 +110,10 @@ def _handle(run: Run, session: AgentSession, username: str) -> DjangoRunHandle:
     return run_handle_of(run, session, username, session_selectors.person_settings(user_pk=session.user_id))
 
 
+@sync_verbs_off_the_loop
 class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
-    """Storage on the Django database (the "default" alias).
+    """Storage on the Django database (the "default" alias). Its sync verbs may be called from async
+    code, as Agno's storages' may (`off_loop.py`).
 
     `acting_user`: the account that starts runs when it is not the runs' owner (a service key
     speaking for its people), recorded on each run it begins.

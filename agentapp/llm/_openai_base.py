@@ -17,7 +17,8 @@ from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._openai_errors import UNREADABLE_JSON, ErrorMapping, sdk_error
-from .types import Message, ModelError, ModelResponse, TextDelta, ToolSpec
+from ._openai_retries import Attempts
+from .types import Message, ModelError, ModelResponse, ModelRetrying, StreamItem, TextDelta, ToolSpec
 
 if TYPE_CHECKING:
     import openai
@@ -93,7 +94,7 @@ class OpenAIBase(ErrorMapping):
             "api_key": api_key,
             "base_url": self._base_url,
             "timeout": self.timeout,
-            "max_retries": self.max_retries,
+            "max_retries": 0,  # retries are made under the request's deadline (_openai_retries)
         }
 
     def _sync_client(self) -> openai.OpenAI:
@@ -167,7 +168,7 @@ class OpenAIBase(ErrorMapping):
             body.update(self.extra_body)
         return body
 
-    def _post(self, body: dict[str, Any], *, stream: bool = False) -> Any:
+    def _post(self, body: dict[str, Any], *, timeout: float, stream: bool = False) -> Any:
         import openai
 
         client = self._sync_client()
@@ -176,7 +177,7 @@ class OpenAIBase(ErrorMapping):
                 self.path,
                 body=body,
                 cast_to=object,
-                options=_post_options(),
+                options=_post_options(timeout),
                 stream=stream,
                 stream_cls=openai.Stream[object],
             )
@@ -185,7 +186,7 @@ class OpenAIBase(ErrorMapping):
         except UNREADABLE_JSON:
             raise self.unreadable_response_error() from None
 
-    async def _apost(self, body: dict[str, Any], *, stream: bool = False) -> Any:
+    async def _apost(self, body: dict[str, Any], *, timeout: float, stream: bool = False) -> Any:
         import openai
 
         client = self._async_client()
@@ -194,7 +195,7 @@ class OpenAIBase(ErrorMapping):
                 self.path,
                 body=body,
                 cast_to=object,
-                options=_post_options(),
+                options=_post_options(timeout),
                 stream=stream,
                 stream_cls=openai.AsyncStream[object],
             )
@@ -209,21 +210,54 @@ class OpenAIBase(ErrorMapping):
             raise self.unreadable_response_error()
         return data
 
+    def _attempted(self, body: dict[str, Any], *, stream: bool) -> Iterator[ModelRetrying | Any]:
+        """Posts `body` until an attempt answers (its result last), each retry told first."""
+        attempts = Attempts(self.timeout, self.max_retries)
+        while True:
+            try:
+                result = self._post(body, timeout=attempts.remaining(), stream=stream)
+            except ModelError as error:
+                if (retry := attempts.next_after(error)) is None:
+                    raise
+                yield retry
+                time.sleep(retry.delay)
+                continue
+            yield result
+            return
+
+    async def _aattempted(self, body: dict[str, Any], *, stream: bool) -> AsyncIterator[ModelRetrying | Any]:
+        attempts = Attempts(self.timeout, self.max_retries)
+        while True:
+            try:
+                result = await self._apost(body, timeout=attempts.remaining(), stream=stream)
+            except ModelError as error:
+                if (retry := attempts.next_after(error)) is None:
+                    raise
+                yield retry
+                await asyncio.sleep(retry.delay)
+                continue
+            yield result
+            return
+
     def request(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
         started_at = time.time()
-        data = self._post(self._body(messages, tools, stream=False))
+        *_, data = self._attempted(self._body(messages, tools, stream=False), stream=False)
         return self._response(self._readable(data), started_at)
 
     async def arequest(self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()) -> ModelResponse:
         started_at = time.time()
-        data = await self._apost(self._body(messages, tools, stream=False))
+        *_, data = [
+            item async for item in self._aattempted(self._body(messages, tools, stream=False), stream=False)
+        ]
         return self._response(self._readable(data), started_at)
 
     def stream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> Iterator[TextDelta | ModelResponse]:
+    ) -> Iterator[StreamItem | ModelResponse]:
         started_at = time.time()
-        events = self._post(self._body(messages, tools, stream=True), stream=True)
+        for events in self._attempted(self._body(messages, tools, stream=True), stream=True):
+            if isinstance(events, ModelRetrying):
+                yield events
         state = self._stream_state(started_at)
         with closing(self.guarded(events)) as payloads:
             for payload in payloads:
@@ -234,9 +268,11 @@ class OpenAIBase(ErrorMapping):
 
     async def astream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> AsyncIterator[TextDelta | ModelResponse]:
+    ) -> AsyncIterator[StreamItem | ModelResponse]:
         started_at = time.time()
-        events = await self._apost(self._body(messages, tools, stream=True), stream=True)
+        async for events in self._aattempted(self._body(messages, tools, stream=True), stream=True):
+            if isinstance(events, ModelRetrying):
+                yield events
         state = self._stream_state(started_at)
         async with aclosing(self.aguarded(events)) as payloads:
             async for payload in payloads:
@@ -289,6 +325,6 @@ class OpenAIBase(ErrorMapping):
                 await close()
 
 
-def _post_options() -> Any:  # the SDK's RequestOptions, a TypedDict of its private types
+def _post_options(timeout: float) -> Any:  # the SDK's RequestOptions, a TypedDict of its private types
     # What the SDK's own create() methods send: only the API key authenticates, never an admin key.
-    return {"security": {"bearer_auth": True}}
+    return {"security": {"bearer_auth": True}, "timeout": timeout, "max_retries": 0}

@@ -71,6 +71,12 @@ class ErrorMapping:
         return ModelError(f"Model request failed: {self._server_message(exc)}", kind="bad_request")
 
     def _map_status_error(self, exc: openai.APIStatusError) -> ModelError:
+        error = self._status_error(exc)
+        said = exc.response.headers.get("x-should-retry")
+        error.should_retry = {"true": True, "false": False}.get(said) if said else None
+        return error
+
+    def _status_error(self, exc: openai.APIStatusError) -> ModelError:
         import openai
 
         status = exc.status_code

@@ -80,6 +80,19 @@ class TextDelta:
 
 
 @dataclass(frozen=True)
+class ModelRetrying:
+    """Streamed before another attempt at a request that failed with nothing said yet."""
+
+    attempt: int  # the attempt about to be made: 2 is the first retry
+    attempts: int  # at most this many in all
+    delay: float  # seconds until it is made
+    reason: str  # why the last one failed, safe to show a person
+
+
+StreamItem = TextDelta | ModelRetrying
+
+
+@dataclass(frozen=True)
 class ModelResponse:
     text: str
     tool_calls: tuple[ToolCall, ...] = ()
@@ -117,12 +130,14 @@ class ModelError(Exception):
         kind: ErrorKind,
         status_code: int | None = None,
         retry_after: float | None = None,
+        should_retry: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.kind = kind
         self.status_code = status_code
         self.retry_after = retry_after
+        self.should_retry = should_retry  # what the server said (`x-should-retry`), if it said
 
     @property
     def transient(self) -> bool:
@@ -140,7 +155,7 @@ class Model(Protocol):
 
     def stream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> Iterator[TextDelta | ModelResponse]: ...
+    ) -> Iterator[StreamItem | ModelResponse]: ...
 
     async def arequest(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
@@ -148,4 +163,4 @@ class Model(Protocol):
 
     def astream(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] = ()
-    ) -> AsyncIterator[TextDelta | ModelResponse]: ...
+    ) -> AsyncIterator[StreamItem | ModelResponse]: ...

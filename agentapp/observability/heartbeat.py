@@ -1,5 +1,7 @@
 """Each process's heartbeat: a daemon thread writing a row every AGENT_HEARTBEAT_SECONDS (a Celery
-worker from its ready signal, a web process when the ASGI application loads)."""
+worker from its ready signal, a web process when the ASGI application loads), and the row marked
+stopped when the process stops (a worker from Celery's shutdown signal, a web process from the ASGI
+lifespan's shutdown in agentapp/asgi.py or, failing that, at exit)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from kombu.utils.url import maybe_sanitize_url
 from agentapp import app_agent
 from agentapp.http import AuthedRequest
 from agentapp.platform.database import pgvector_state
+from slack_app.selectors import slack_status
 
 from . import probes, scrape, selectors
 
@@ -97,6 +98,7 @@ def status_page(request: AuthedRequest) -> HttpResponse:
         "embedder_probe": probes.embedder_probe(),
         "pgvector": pgvector_state(),
         "database_size": selectors.database_size_bytes(),
+        "slack": slack_status(),
     }
     return render(request, "observability/status.html", context)
 

@@ -55,6 +55,8 @@ async def _answer(
     if scope["path"].startswith("/api/"):
         body = json.dumps({"message": message, "detail": detail}).encode()
         content_type = b"application/json"
+    elif scope["path"].startswith("/os/"):  # AgentOS's error shape, for its clients
+        body, content_type = json.dumps({"detail": message}).encode(), b"application/json"
     else:
         body, content_type = message.encode(), b"text/plain; charset=utf-8"
     extra = [(name.replace("_", "-").encode(), value.encode()) for name, value in headers.items()]

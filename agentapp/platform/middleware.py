@@ -20,6 +20,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def request_too_big_response(request: HttpRequest) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     message = f"The request is too large: at most {limit // 1024} KiB."
+    if request.path.startswith("/os/"):  # AgentOS's error shape, for its clients
+        return JsonResponse({"detail": message}, status=413)
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"message": message, "detail": {"max_bytes": limit}}, status=413)
     return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
@@ -90,6 +92,8 @@ def _nul_in(request: HttpRequest) -> bool:
 
 
 def _nul_response(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/os/"):  # AgentOS's error shape, for its clients
+        return JsonResponse({"detail": NUL_MESSAGE}, status=400)
     if request.path.startswith("/api/"):
         return JsonResponse({"message": NUL_MESSAGE, "detail": None}, status=400)
     return HttpResponse(NUL_MESSAGE, status=400, content_type="text/plain; charset=utf-8")

@@ -19,6 +19,7 @@ from .forgetting import Forgetting, run_forget, run_unforget
 from .imports import MAX_IMPORT_MEMORIES, memories_import
 from .memories import memory_create, memory_delete, memory_restore, memory_update
 from .merges import MAX_MERGE_SOURCES, memories_merge
+from .moves import memories_move
 from .proposals import proposal_create, proposal_discard, proposal_keep, proposals_discard_for_run
 from .reverts import memory_revert
 from .text import MAX_MEMORY_CHARS, MAX_TOPIC_CHARS, MAX_TOPICS, clean_text, clean_topics, normalize_text
@@ -38,6 +39,7 @@ __all__ = [
     "followup_lease",
     "memories_import",
     "memories_merge",
+    "memories_move",
     "memory_create",
     "memory_delete",
     "memory_embeddings_save",

@@ -3,7 +3,8 @@ pending run starts it in a task of the web process (sessions_app/live), and clos
 it running; any connection, in any tab or web process, shows the reply so far and then follows it.
 
 Frames: `reply` (the whole reply so far, Markdown rendered and sanitised, coalesced), `chip` (the
-discreet notes of the memories the model wrote so far), `final` (the finished reply, with
+discreet notes of the memories the model wrote so far), `notice` (a retry of the model request, said
+until the reply begins), `final` (the finished reply, with
 out-of-band swaps for the memory panel and the sidebar) and `done`, always last.
 """
 
@@ -50,7 +51,7 @@ async def run_stream(*, run: Run, viewer: User | None = None) -> AsyncIterator[b
         yield done_frame()
         return
     await request_connection_give_back()  # a stream that watches for minutes holds no connection
-    text, shown, rendered_at = "", "", 0.0
+    text, shown, rendered_at, noticed = "", "", 0.0, False
     chips: list[str] = []  # all of them in each `chip` frame, so a reconnect's replay shows each once
     with metrics.streaming():
         async for batch in run_follow(run_id=run.run_id, tick=RENDER_SECONDS):
@@ -60,12 +61,27 @@ async def run_stream(*, run: Run, viewer: User | None = None) -> AsyncIterator[b
                 elif frame.event == "MemoryUpdated":
                     chips.append(chip(frame.data.get("action", ""), frame.data.get("memory", "")))
                     yield sse_frame("chip", "".join(chips))
+                elif frame.event == "ModelRetrying" and not text:
+                    yield sse_frame("notice", retry_notice(frame.data))
+                    noticed = True
             now = time.monotonic()
             if text != shown and now - rendered_at >= _render_every(text):
+                if noticed:
+                    yield sse_frame("notice", "")
+                    noticed = False
                 yield sse_frame("reply", render_markdown(text, streaming=True))
                 shown, rendered_at = text, now
     yield await sync_to_async(final_frame)(run_pk=run.pk, after_run=True, viewer=viewer)
     yield done_frame()
+
+
+def retry_notice(data: dict[str, Any]) -> str:
+    """What the person reads while the model request is made again (the server's words are on the
+    run page, for staff)."""
+    return (
+        f"No answer from the model yet: trying again ({data.get('attempt', '?')} of "
+        f"{data.get('attempts', '?')})…"
+    )
 
 
 def _render_every(text: str) -> float:

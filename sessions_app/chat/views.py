@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import cast
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from agentapp.app_agent import configured_model
-from agentapp.errors import AgentAppError, RateLimited
+from agentapp.errors import AgentAppError, RateLimited, SessionNotFound
 from agentapp.http import AuthedRequest
 from agentapp.observability import metrics
 
@@ -41,6 +42,23 @@ def _error(exc: AgentAppError) -> HttpResponse:
     if isinstance(exc, RateLimited):
         response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def undo_window() -> timedelta:
+    """How long a deleted chat can be brought back (then the sweep deletes it for good)."""
+    return timedelta(seconds=settings.AGENT_CHAT_UNDO_SECONDS)
+
+
+def _deleted_chat(request: AuthedRequest) -> AgentSession | None:
+    """The chat `?deleted=` names (the page a delete sent the browser to), while Undo can bring it back."""
+    session_id = request.GET.get("deleted", "")
+    if not session_id:
+        return None
+    try:
+        found = selectors.session_for_undo_get(session_id=session_id, user=request.user, within=undo_window())
+    except SessionNotFound:
+        return None
+    return found if found.deleted_at else None
 
 
 def chat_page(
@@ -82,6 +100,7 @@ def chat_page(
         "temporary_ticked": temporary_ticked,
         "dont_remember_ticked": dont_remember_ticked,  # a refused message keeps its "Don't remember this"
         "temporary_chat_days": settings.AGENT_TEMPORARY_CHAT_DAYS,
+        "deleted_chat": _deleted_chat(request),  # its toast, with Undo
         **memory_panel(
             user_pk=session.user_id if session else request.user.pk, last_run=runs[-1] if runs else None
         ),
@@ -284,20 +303,6 @@ def session_export(request: AuthedRequest, session_id: str) -> HttpResponse:
     name = exports.session_export_filename(session=session, extension=extension)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-@login_required
-@require_POST
-def session_delete(request: AuthedRequest, session_id: str) -> HttpResponse:
-    session = selectors.session_get_for_user(session_id=session_id, user=request.user)
-    detail_url = reverse("sessions:detail", args=[session.session_id])
-    services.session_delete(session=session, by=request.user)
-    if not request.htmx:
-        return redirect("home")
-    current = request.htmx.current_url_abs_path or ""
-    if current.split("?")[0] == detail_url:
-        return HttpResponseClientRedirect(reverse("home"))
-    return HttpResponse("")  # swapped over the sidebar entry: it disappears
 
 
 @login_required

@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 COALESCE_SECONDS = 0.1
 # While a stream in another process follows the run, its frames are stored this often.
 WATCHED_STORE_SECONDS = 0.25
+# Otherwise they are stored this often while it goes (a checkpoint, kept if the process dies).
+CHECKPOINT_SECONDS = 1.0
 # A Stop arrives by NOTIFY; this look at the run's status covers one missed while the listener reconnected.
 CANCEL_POLL_SECONDS = 2.0
 
@@ -57,13 +59,26 @@ def run_drive(
     return live
 
 
+async def runs_hand_off() -> None:
+    """This process stops (the ASGI lifespan's shutdown): what its runs said so far is stored and
+    their leases let go, so a client resuming on another process gets it and the end at once, as
+    when a process dies (services/leases.py)."""
+    owner = hub()
+    for live in list(owner.runs.values()):
+        await _store(live)
+    await owner.leases.close()
+
+
 async def _own(live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
+    owner = hub()
+    await owner.leases.take(live.run_id)  # before any frame is stored: see services/leases.py
     try:
-        with hub().run_thread() as thread:
+        with owner.run_thread() as thread:
             await _drive_on(thread, live, events)
         await _store_rest(live)
     finally:
-        hub().runs.pop(live.run_id, None)
+        owner.runs.pop(live.run_id, None)
+        await owner.leases.give(live.run_id)
 
 
 async def _drive_on(thread: ThreadPoolExecutor, live: LiveRun, events: AsyncIterator[RunOutputEvent]) -> None:
@@ -155,6 +170,7 @@ class _Driver:
         self._text_frame()
         self.live.add(event.event, event_payload(event))
         self.ended = event.event in ENDINGS
+        self._checkpoint_later()
 
     def _text_frame(self) -> None:
         timer = self.timers.pop("text", None)
@@ -164,6 +180,16 @@ class _Driver:
             content = {"event": "RunContent", "run_id": self.live.run_id, "content": self.text}
             self.live.add("RunContent", content)
             self.text, self.last_text = "", time.monotonic()
+            self._checkpoint_later()
+
+    def _checkpoint_later(self) -> None:
+        if self.running and "checkpoint" not in self.timers and "store" not in self.timers:
+            self._later("checkpoint", CHECKPOINT_SECONDS, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        del self.timers["checkpoint"]
+        if self.storing is None or self.storing.done():
+            self.storing = asyncio.ensure_future(_store(self.live))
 
     def _store(self) -> None:
         if self.storing is None or self.storing.done():

@@ -7,6 +7,7 @@ frames, woken by that process's NOTIFY after each store (and asked, once, to sto
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
@@ -89,17 +90,31 @@ def _ask_to_store(run_id: str) -> None:
         connection_give_back()
 
 
+def _end_orphaned(run_id: str) -> None:
+    try:
+        services.run_end_orphaned(run_id=run_id)
+    finally:
+        connection_give_back()
+
+
 async def _remote(run_id: str, after: int, tick: float | None) -> AsyncGenerator[list[Frame] | None, None]:
     owner = hub()
     stored = owner.watch(run_id)
     asked = False
     last = after
+    free_since: float | None = None  # when the run's lease was first seen free (its driver gone?)
     try:
         while run_id not in owner.runs:
             stored.clear()
             state = await sync_to_async(_read, thread_sensitive=False)(run_id, last)
             if state is None:
                 return  # deleted meanwhile
+            abandoned = state.status == Run.Status.RUNNING and state.lease_free and state.last_seq is not None
+            free_since = (free_since or time.monotonic()) if abandoned else None
+            if free_since is not None and time.monotonic() - free_since >= services.LEASE_SECONDS:
+                await sync_to_async(_end_orphaned, thread_sensitive=False)(run_id)
+                free_since = None
+                continue  # its last frame is stored now: read it
             if state.frames:
                 batch = [Frame(*frame) for frame in state.frames]
                 last = batch[-1].seq

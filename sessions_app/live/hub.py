@@ -27,6 +27,7 @@ from django.db import connection
 from agentapp.platform.database import libpq_params
 
 from ..services import RUNS_CHANNEL
+from .lease import Leases
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class Hub:
         self._watchers: dict[str, set[asyncio.Event]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._idle_threads: list[ThreadPoolExecutor] = []
+        self.leases = Leases()
 
     def spawn(self, work: Any) -> asyncio.Task[None]:
         """A task owned by the process, in a context of its own: it outlives the request that

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from agentapp.errors import InvalidInput
 from agentapp.platform.storable import unstorable
 
-from ..models import INSTRUCTIONS_LIMIT, PersonSettings
+from ..models import INSTRUCTIONS_LIMIT, AgentSession, PersonSettings, Run, RunFeedback
 
 audit = logging.getLogger("agentapp.audit")
 
@@ -113,3 +113,11 @@ def person_settings_save(*, user: User, changes: dict[str, Any], by: User | None
             "%s changed the settings of %s: %s", by.get_username(), user.get_username(), sorted(cleaned)
         )
     return chosen
+
+
+def person_chats_move(*, source: User, target: User) -> None:
+    """Move `source`'s chats, runs and feedback to `target` (a Slack-only account linked to its
+    person's own). Call it in a transaction."""
+    AgentSession.objects.filter(user=source).update(user=target)
+    Run.objects.filter(user=source).update(user=target)
+    RunFeedback.objects.filter(user=source).update(user=target)

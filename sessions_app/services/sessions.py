@@ -1,5 +1,6 @@
 """A session's writes: found or made for a run (never another person's), started with its first
-run, renamed, titled, its state, deleted. A temporary chat is made so when it begins, and stays so."""
+run, renamed, titled, its state, deleted (for good, or undoably and restored). A temporary chat is
+made so when it begins, and stays so."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from agentapp.platform.storable import storable, storable_json
 
 from ..models import AgentSession, Run
 from .people import normalize_user_id, user_get_or_create
-from .runs import run_create, runs_lock
+from .runs import run_cancel, run_create, runs_lock
 
 audit = logging.getLogger("agentapp.audit")
 
@@ -51,12 +52,14 @@ def session_get_or_create_for_run(
                 )
         except IntegrityError:  # created by a concurrent run
             session = AgentSession.objects.select_related("user").get(session_id=session_id)
-            found = session, session.user.get_username()
-    session, owner = found
+            found = session, session.user.get_username(), session.deleted_at is not None
+    session, owner, deleted = found
     if owner != username:
         raise SessionOwnedByAnotherUser(
             f"session_id {session_id!r} belongs to another user; a session is never shared between users"
         )
+    if deleted:  # its person deleted it and may undo that: no new turn in it meanwhile
+        raise SessionNotFound(f"session {session_id!r} was deleted; start another session")
     if temporary is not None and session.temporary != temporary:
         raise InvalidInput(
             f"session {session_id!r} is a temporary chat: it stays one (leave temporary out, or start "
@@ -68,28 +71,32 @@ def session_get_or_create_for_run(
     return session
 
 
-def _session_and_owner(session_id: str) -> tuple[AgentSession, str] | None:
-    """The session (the fields a run reads; the others load on access) and its owner's username:
-    read on every turn, as SQL."""
+def _session_and_owner(session_id: str) -> tuple[AgentSession, str, bool] | None:
+    """The session (the fields a run reads; the others load on access), its owner's username and
+    whether its person deleted it: read on every turn, as SQL."""
     User = get_user_model()
     quote = connection.ops.quote_name
     username = quote(User._meta.get_field(User.USERNAME_FIELD).column)  # type: ignore[union-attr, arg-type]
     user_key = quote(User._meta.pk.column)  # type: ignore[arg-type]
     rows = sql.fetch(
-        f"SELECT s.id, s.user_id, s.title, s.session_state, s.temporary, u.{username} "
-        f"FROM {sql.table(AgentSession)} s "
+        f"SELECT s.id, s.user_id, s.title, s.session_state, s.temporary, s.deleted_at IS NOT NULL, "
+        f"u.{username} FROM {sql.table(AgentSession)} s "
         f"JOIN {sql.table(User)} u ON u.{user_key} = s.user_id WHERE s.session_id = %s",
         [session_id],
     )
     if not rows:
         return None
-    pk, user_pk, title, state, temporary, owner = rows[0]
+    pk, user_pk, title, state, temporary, deleted, owner = rows[0]
     # What a run reads of its session (its title, its state, its kind) comes in this row: no query
     # each later.
     fields = ["id", "session_id", "user_id", "title", "session_state", "temporary"]
-    return AgentSession.from_db(
-        connection.alias, fields, [pk, session_id, user_pk, title, sql.json_column(state), temporary]
-    ), owner
+    return (
+        AgentSession.from_db(
+            connection.alias, fields, [pk, session_id, user_pk, title, sql.json_column(state), temporary]
+        ),
+        owner,
+        deleted,
+    )
 
 
 def session_create(
@@ -125,6 +132,38 @@ def session_delete(*, session: AgentSession, by: User | None = None) -> None:
         audit.warning(
             "%s deleted session %s of user #%s", by.get_username(), session.session_id, session.user_id
         )
+
+
+def session_soft_delete(*, session: AgentSession, by: User | None = None) -> bool:
+    """Delete the chat in a way its person can undo (`session_restore`): it is hidden at once and
+    its unfinished runs are stopped, as a delete stops them; the sweep deletes it for good
+    (`sessions_purge_deleted`) AGENT_CHAT_UNDO_SECONDS later. False when it was deleted already.
+
+    Its `updated_at` is left as it was, so an undo puts it back in its place in the list.
+    """
+    now = timezone.now()
+    if not AgentSession.objects.filter(pk=session.pk, deleted_at__isnull=True).update(deleted_at=now):
+        return False
+    session.deleted_at = now
+    unfinished = Run.objects.filter(session=session, status__in=(Run.Status.PENDING, Run.Status.RUNNING))
+    for run in unfinished:
+        run_cancel(run=run)
+    if by is not None and by.pk != session.user_id:
+        audit.warning(
+            "%s deleted session %s of user #%s (undoable)",
+            by.get_username(),
+            session.session_id,
+            session.user_id,
+        )
+    return True
+
+
+def session_restore(*, session: AgentSession) -> bool:
+    """Undo `session_soft_delete`: the chat is back as it was, its title, runs and messages, in its
+    place in the list. False when it was not deleted."""
+    restored = AgentSession.objects.filter(pk=session.pk, deleted_at__isnull=False).update(deleted_at=None)
+    session.deleted_at = None
+    return restored == 1
 
 
 def session_title_set_if_empty(*, session_id: str, title: str) -> bool:

@@ -1,12 +1,12 @@
-"""What the periodic sweep (sessions_app.jobs.sweep) clears: what a dead process left behind, and
-the temporary chats whose time is up."""
+"""What the periodic sweep (sessions_app.jobs.sweep) clears: what a dead process left behind, the
+temporary chats whose time is up, and the deleted chats too late to undo."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agentapp.agent.session.titles import title_from_text
@@ -88,14 +88,30 @@ def temporary_sessions_delete(
     delete, then finds it gone. Its memories stay where they are: a temporary chat has none.
     """
     cutoff = timezone.now() - older_than
+    expired = AgentSession.objects.filter(temporary=True, created_at__lt=cutoff).order_by("created_at", "id")
+    return _sessions_delete_in_batches(expired, batch=batch, batches=batches)
+
+
+def sessions_purge_deleted(
+    *, older_than: timedelta, batch: int = TEMPORARY_BATCH, batches: int = TEMPORARY_BATCHES
+) -> int:
+    """Delete for good the chats their people deleted longer ago than `older_than` (too late to undo),
+    as `session_delete` does: their runs, messages, events, frames, summary and feedback go (the
+    database cascades); their memories stay, with no run to name as their source. `batch` sessions
+    a transaction, at most `batches` of them. Returns how many sessions it deleted."""
+    cutoff = timezone.now() - older_than
+    expired = AgentSession.objects.filter(deleted_at__lt=cutoff).order_by("deleted_at", "id")
+    return _sessions_delete_in_batches(expired, batch=batch, batches=batches)
+
+
+def _sessions_delete_in_batches(sessions: QuerySet[AgentSession], *, batch: int, batches: int) -> int:
     deleted = 0
     for _ in range(max(0, batches)):
         with transaction.atomic():
             pks = list(
-                AgentSession.objects.filter(temporary=True, created_at__lt=cutoff)
-                .order_by("created_at", "id")
-                .select_for_update(skip_locked=True)  # two sweeps at once share the work
-                .values_list("pk", flat=True)[: max(1, batch)]
+                sessions.select_for_update(skip_locked=True).values_list(  # two sweeps at once share the work
+                    "pk", flat=True
+                )[: max(1, batch)]
             )
             if not pks:
                 break

@@ -160,14 +160,32 @@ def test_the_admin_fits_the_window_and_axe_finds_nothing(
     assert not problems, "\n".join(problems)
 
 
+def _nav_rows(page) -> int:
+    """How many rows the top bar's entries (its links and buttons) take."""
+    tops = page.eval_on_selector_all(
+        "#topbar a, #topbar button, #topbar select",
+        "els => els.filter(e => e.offsetParent).map(e => Math.round(e.getBoundingClientRect().top / 8))",
+    )
+    return len(set(tops))
+
+
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_the_staff_pages_fit_the_window_and_axe_finds_nothing(
     browser, asgi_server, demo_model, staff, alice, viewport, theme
 ):
-    """The status page, and the memory editor opened on another person's memories with its
-    merge dry run, for an operator."""
+    """The status page (with the processes a real deployment shows: long host names, a stopped one),
+    and the memory editor opened on another person's memories with its merge dry run, for an operator."""
+    from django.utils import timezone
+
+    from agentapp.observability import services as heartbeats
+
     demo_world(alice)
+    host = "ip-172-31-44-127.eu-west-1.compute.internal"
+    for kind, pid in [("web", 412345), ("worker", 412346), ("web", 412399)]:
+        name = f"{kind}:{host}:{pid}" if kind == "web" else f"{kind}:celery@{host}:{pid}"
+        heartbeats.heartbeat_beat(name=name, kind=kind, hostname=host, pid=pid, started_at=timezone.now())
+    heartbeats.heartbeat_stop(name=f"web:{host}:412399")
     context = new_context(browser, asgi_server, viewport, theme)
     page = context.new_page()
     problems: list[str] = []
@@ -175,6 +193,8 @@ def test_the_staff_pages_fit_the_window_and_axe_finds_nothing(
         sign_in(page, "ops", PASSWORD)
         for url in ["/status/", "/memories/?user=alice"]:
             page.goto(url)
+            if viewport == "desktop" and (tops := _nav_rows(page)) > 1:
+                problems.append(f"{url}: the top bar wraps onto {tops} rows")
             if overflow := horizontal_overflow(page):
                 problems.append(f"{url}: {overflow}px wider than the window")
             problems += [f"{url}: {v}" for v in axe_violations(page)]

@@ -105,7 +105,7 @@ def test_a_failed_reply_is_regenerated_in_place_as_a_second_version(page, alice,
     assert runs == [("error", None), ("completed", None)]
 
 
-def test_renaming_in_place_and_deleting_with_confirmation(page, alice):
+def test_renaming_in_place_and_deleting_with_undo_offered(page, alice):
     for session_id, title in [("s-one", "First chat"), ("s-two", "Second chat")]:
         session = AgentSession.objects.create(session_id=session_id, user=alice, title=title)
         factories.run(session, f"hello from {title}", content="Hi!")
@@ -121,22 +121,16 @@ def test_renaming_in_place_and_deleting_with_confirmation(page, alice):
     expect(page.locator("#session-s-one .session-link")).to_have_text("Holiday plans")
     assert AgentSession.objects.get(session_id="s-one").title == "Holiday plans"
 
-    page.once("dialog", lambda dialog: dialog.dismiss())
     page.locator("#session-s-two").hover()
-    page.locator("#session-s-two button[title=Delete]").click()
-    expect(page.locator("#session-s-two")).to_be_visible()
-    assert AgentSession.objects.filter(session_id="s-two").exists()
-
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("#session-s-two").hover()
-    page.locator("#session-s-two button[title=Delete]").click()
+    page.get_by_role("button", name="Delete “Second chat”").click()  # no confirm(): a toast with Undo
     expect(page.locator("#session-s-two")).to_have_count(0)
-    assert not AgentSession.objects.filter(session_id="s-two").exists()
+    expect(page.locator("#deleted-s-two")).to_contain_text("Chat deleted")
+    assert AgentSession.objects.get(session_id="s-two").deleted_at is not None
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("#session-s-one button[title=Delete]").click()  # the open chat: back to a fresh one
-    page.wait_for_url(re.compile(r"/$"))
+    page.get_by_role("button", name="Delete “Holiday plans”").click()  # the open chat: back to a fresh one
+    page.wait_for_url(re.compile(r"/\?deleted=s-one$"))
     expect(page.locator("#session-list")).to_contain_text("No chats yet")
+    expect(page.locator("#chat-toast")).to_contain_text("Chat deleted: “Holiday plans”")
 
 
 def test_searching_the_sidebar_filters_as_you_type(page, alice):

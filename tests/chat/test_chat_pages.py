@@ -219,14 +219,15 @@ def test_a_too_long_title_is_refused(client, alice, thread):
     assert response.status_code == 422
 
 
-def test_deleting_removes_the_session_and_leaves_the_memories(client, alice, thread):
+def test_deleting_hides_the_session_until_the_sweep_and_leaves_the_memories(client, alice, thread):
     Memory.objects.create(user=alice, text="Alice likes tea", normalized_text="alice likes tea")
     client.force_login(alice)
     response = client.post(
         reverse("sessions:delete", args=["alice-thread"]), HTTP_HX_CURRENT_URL="http://testserver/", **HTMX
     )
-    assert response.status_code == 200 and response.content == b""
-    assert not AgentSession.objects.exists() and not Run.objects.exists()
+    assert response.status_code == 200 and b"Chat deleted" in response.content  # with Undo
+    assert AgentSession.objects.get().deleted_at is not None and Run.objects.count() == 1
+    assert b'id="session-alice-thread"' not in client.get("/").content
     assert Memory.objects.filter(user=alice).count() == 1
 
 
@@ -237,7 +238,7 @@ def test_deleting_the_open_session_sends_the_browser_home(client, alice, thread)
         HTTP_HX_CURRENT_URL="http://testserver/chats/alice-thread/",
         **HTMX,
     )
-    assert response["HX-Redirect"] == "/"
+    assert response["HX-Redirect"] == "/?deleted=alice-thread"
 
 
 def test_the_memory_panel_lists_the_persons_memories_and_marks_those_used_last(client, alice, bob, thread):
@@ -269,6 +270,7 @@ def _routes(thread: AgentSession) -> list[tuple[str, str]]:
         ("get", "/chats/alice-thread/rename/"),
         ("post", "/chats/alice-thread/rename/"),
         ("post", "/chats/alice-thread/delete/"),
+        ("post", "/chats/alice-thread/restore/"),
         ("post", f"/chat/runs/{run.run_id}/stop/"),
         ("post", f"/chat/runs/{run.run_id}/regenerate/"),
         ("get", f"/chat/runs/{run.run_id}/edit/"),

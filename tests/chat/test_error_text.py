@@ -23,7 +23,7 @@ def test_a_timeout_says_how_long_the_person_waited_retries_included_and_offers_r
     asgi_server, alice, app_model, settings
 ):
     settings.AGENT_MODEL_TIMEOUT = 0.4
-    for _ in range(3):  # the first try and the SDK's two retries, each too slow
+    for _ in range(3):  # a retry, were one made, would be as slow
         app_model.reply(text="too late", delay=1.5)
     from agentapp import app_agent
 
@@ -36,11 +36,11 @@ def test_a_timeout_says_how_long_the_person_waited_retries_included_and_offers_r
     run.refresh_from_db()
     assert run.status == Run.Status.ERROR and "you waited" in run.error and "retries included" in run.error
     seconds = float(run.error.split("you waited ")[1].split(" s")[0])
-    assert seconds >= 3 * 0.4  # three attempts, not the one limit the SDK names
+    assert 0.4 <= seconds < 3 * 0.4  # the timeout is a deadline, retries included: not three of it
     assert run.error in final.replace("&#x27;", "'") and "Regenerate" in final
     assert f'hx-post="/chat/runs/{run.run_id}/regenerate/"' in final
     event = RunEvent.objects.get(run=run, kind="error")
-    assert event.payload["kind"] == "timeout" and event.payload["waited_ms"] >= 1200
+    assert event.payload["kind"] == "timeout" and 400 <= event.payload["waited_ms"] < 1200
     assert event.payload["received_chars"] == 0
 
 

@@ -133,6 +133,22 @@ def test_a_failed_model_call_ends_with_the_reason_and_a_regenerate_button(asgi_s
     assert run.status == "error" and run.messages.filter(role="user", content="Will it rain?").exists()
 
 
+def test_a_retry_is_said_in_the_chat_until_the_reply_begins(asgi_server, alice, app_model):
+    app_model.reply(status=503, error="overloaded")
+    app_model.reply(text="Back again, sorry for the wait.")
+    run = _pending(alice, "Are you there?")
+    frames = read_stream(asgi_server, run.run_id, alice)
+
+    events = [f.event for f in frames]
+    assert events[-2:] == ["final", "done"]
+    notices = [f for f in frames if f.event == "notice"]
+    assert notices and "trying again" in notices[0].data and "2 of 3" in notices[0].data
+    assert "HTTP 503" not in notices[0].data  # the server's words are for the run page
+    assert events.index("notice") < events.index("reply")
+    assert [n.data for n in notices][1:] == [""]  # cleared when the reply begins
+    assert "Back again" in frames[-2].data and len(app_model.requests) == 2
+
+
 def test_stop_ends_the_run_and_keeps_what_was_said(asgi_server, alice, app_model):
     app_model.reply(text=STORY, chunk_delay=0.15)
     run = _pending(alice)

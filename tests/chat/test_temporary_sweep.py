@@ -82,7 +82,14 @@ def test_the_periodic_task_deletes_by_the_configured_days(settings):
     _chat("week-old", temporary=True, days_old=7.1)
     _chat("six-days", temporary=True, days_old=6)
 
-    assert sweep_stale_runs() == {"stale": 0, "titled": 0, "frames": 0, "temporary": 1}
+    assert sweep_stale_runs() == {
+        "stale": 0,
+        "orphaned": 0,
+        "titled": 0,
+        "frames": 0,
+        "temporary": 1,
+        "deleted": 0,
+    }
     assert _left() == {"six-days"}
 
 

@@ -105,6 +105,20 @@ def test_processes_share_one_server_and_the_last_one_to_exit_stops_it(tmp_path):
     assert not _server_running(data_dir)
 
 
+def test_processes_of_a_fresh_checkout_started_at_the_same_moment_all_come_up(tmp_path):
+    for attempt in range(2):
+        data_dir = tmp_path / f"pgdata-{attempt}"
+        args = [sys.executable, "-c", DRIVER, str(data_dir), "out['dbs'] = 1"]
+        started = [
+            subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        for process in started:
+            stdout, stderr = process.communicate(timeout=180)
+            assert process.returncode == 0, stderr
+            assert json.loads(stdout.strip().splitlines()[-1])["dbs"] == 1
+
+
 def test_two_checkouts_run_their_own_servers_side_by_side(tmp_path):
     first, second = tmp_path / "one" / "pgdata", tmp_path / "two" / "pgdata"
     for path in (first.parent, second.parent):

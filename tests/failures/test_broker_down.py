@@ -24,7 +24,17 @@ from tests.redis_support import redis_or_skip, redis_url, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs as in production
 
-NOTHING_MISSED = {"stale": 0, "titled": 0, "frames": 0, "temporary": 0, "title": 0, "memory": 0, "summary": 0}
+NOTHING_MISSED = {
+    "stale": 0,
+    "orphaned": 0,
+    "titled": 0,
+    "frames": 0,
+    "temporary": 0,
+    "deleted": 0,
+    "title": 0,
+    "memory": 0,
+    "summary": 0,
+}
 
 DOWN_BROKER = "redis://127.0.0.1:1/9"  # nothing listens on port 1: connections are refused
 OWN_REDIS = "redis://127.0.0.1:6379/9"

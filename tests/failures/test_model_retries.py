@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
+from agentapp.agent import Agent, InMemoryDb
 from sessions_app.models import Message, Run, RunEvent
 
 pytestmark = pytest.mark.django_db
@@ -66,16 +70,82 @@ def test_a_stream_cut_after_text_arrived_is_not_retried_and_the_text_is_kept(
     assert RunEvent.objects.filter(run=run, kind="error").exists()
 
 
-def test_a_timeout_is_retried_then_ends_error_when_the_model_stays_silent(make_agent, fake_openai):
-    fake_openai.reply(text="too late", delay=1.0)
-    fake_openai.reply(text="too late again", delay=1.0)
-    agent = make_agent("chat", model_kwargs={"max_retries": 1, "timeout": 0.3})
+def test_the_timeout_is_a_deadline_for_the_whole_request_retries_included(make_agent, fake_openai, adapter):
+    for _ in range(3):
+        fake_openai.reply(text="too late", delay=1.0)
+    agent = make_agent(adapter, model_kwargs={"max_retries": 2, "timeout": 0.5})
+
+    started = time.monotonic()
+    output = _run(agent, "Hello", stream=True)
+    waited = time.monotonic() - started
+
+    # The SDK's own retries gave each attempt the whole timeout: three of them and the backoff between.
+    assert waited < 0.5 + 0.5, (waited, [r.path for r in fake_openai.requests])
+    assert output.status == "error" and "timed out" in output.error
+    assert Run.objects.get(run_id=output.run_id).messages.get().content == "Hello"
+
+
+def test_a_retry_that_would_pass_the_deadline_is_not_made(make_agent, fake_openai, adapter):
+    fake_openai.reply(status=429, error="slow down", headers={"retry-after": "5"})
+    fake_openai.reply(text="Never asked for.")
+    agent = make_agent(adapter, model_kwargs={"max_retries": 2, "timeout": 1.0})
+
+    started = time.monotonic()
+    output = _run(agent, "Hello", stream=True)
+
+    assert time.monotonic() - started < 1.0
+    assert len(fake_openai.requests) == 1
+    assert output.status == "error" and "HTTP 429" in output.error
+
+
+def test_a_failed_attempt_with_time_left_is_retried_within_the_deadline(make_agent, fake_openai, adapter):
+    fake_openai.reply(status=502, error="bad gateway")
+    fake_openai.reply(text="Second time lucky.")
+    agent = make_agent(adapter, model_kwargs={"max_retries": 2, "timeout": 5.0})
 
     output = _run(agent, "Hello", stream=True)
 
+    assert output.status == "completed" and output.content == "Second time lucky."
     assert len(fake_openai.requests) == 2
-    assert output.status == "error" and "timed out" in output.error
-    assert Run.objects.get(run_id=output.run_id).messages.get().content == "Hello"
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_retry_is_told_in_the_stream_before_the_reply(
+    make_agent, make_model, fake_openai, adapter, asynchronous
+):
+    fake_openai.reply(status=503, error="overloaded")
+    fake_openai.reply(text="Here I am.")
+
+    if asynchronous:  # on InMemoryDb: a DjangoDb run in asyncio.run() keeps a connection past the test
+        agent = Agent(model=make_model(adapter, max_retries=2), db=InMemoryDb())
+
+        async def collect():
+            stream = await agent.arun(
+                "Hello", user_id="sarah", session_id="s", stream=True, stream_events=True
+            )
+            return [event async for event in stream]
+
+        events = asyncio.run(collect())
+    else:
+        agent = make_agent(adapter, model_kwargs={"max_retries": 2})
+        events = list(agent.run("Hello", user_id="sarah", session_id="s", stream=True, stream_events=True))
+
+    names = [event.event for event in events]
+    assert "ModelRetrying" in names and names.index("ModelRetrying") < names.index("RunContent")
+    retrying = events[names.index("ModelRetrying")]
+    assert (retrying.attempt, retrying.attempts) == (2, 3)
+    assert "HTTP 503" in retrying.reason and retrying.delay >= 0
+    assert events[-1].output.content == "Here I am."
+
+
+def test_a_plain_stream_does_not_show_the_retry(make_agent, fake_openai):
+    fake_openai.reply(status=500, error="overloaded")
+    fake_openai.reply(text="Fine.")
+    agent = make_agent("chat", model_kwargs={"max_retries": 1})
+
+    events = list(agent.run("Hello", user_id="sarah", session_id="s", stream=True))
+
+    assert {event.event for event in events} == {"RunContent"}
 
 
 def _run(agent, message: str, *, stream: bool):

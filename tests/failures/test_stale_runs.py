@@ -84,7 +84,14 @@ def test_the_periodic_task_uses_the_configured_threshold(settings):
     _age(young, 9)
 
     # The interrupted run's chat, with no reply to title it, is titled from its first message.
-    assert sweep_stale_runs() == {"stale": 1, "titled": 1, "frames": 0, "temporary": 0}
+    assert sweep_stale_runs() == {
+        "stale": 1,
+        "orphaned": 0,
+        "titled": 1,
+        "frames": 0,
+        "temporary": 0,
+        "deleted": 0,
+    }
     assert Run.objects.get(pk=old.pk).status == Run.Status.ERROR
     assert Run.objects.get(pk=young.pk).status == Run.Status.RUNNING
 
@@ -111,3 +118,40 @@ def test_the_sweep_forgets_the_live_frames_of_runs_that_ended_long_ago_and_keeps
     assert jobs.sweep()["frames"] == 1
     assert list(RunFrame.objects.values_list("run_id", flat=True)) == [recent.pk]
     assert Run.objects.get(pk=old.pk).status == "completed"  # the run itself stays
+
+
+def _streamed(run: Run, *pieces: str) -> None:
+    """What a web process driving the run stored of it before it died: its frames so far."""
+    frames = [(0, "RunStarted", {"event": "RunStarted", "run_id": run.run_id})]
+    for seq, piece in enumerate(pieces, start=1):
+        frames.append((seq, "RunContent", {"event": "RunContent", "run_id": run.run_id, "content": piece}))
+    services.run_frames_add(run_id=run.run_id, frames=frames)
+
+
+def test_a_streamed_run_whose_lease_is_free_is_ended_by_the_sweep_with_its_text(settings):
+    import psycopg
+    from django.db import connection
+
+    from agentapp.platform.database import libpq_params
+    from sessions_app.models import LEASE_KEY
+
+    settings.AGENT_BACKGROUND_TASKS = "inline"
+    abandoned, driven = _interrupted_run(session_id="abandoned"), _interrupted_run(session_id="driven")
+    for run in (abandoned, driven):
+        _streamed(run, "Lisbon in three days: ", "start at the Alfama")
+        _age(run, 1)  # past the lease's lapse, far from the stale-run threshold
+    with psycopg.connect(**libpq_params(connection), autocommit=True) as driver:  # a live web process
+        driver.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", [LEASE_KEY, driven.run_id])
+
+        counts = sweep_stale_runs()
+
+    assert counts["orphaned"] == 1 and counts["stale"] == 0
+    run = Run.objects.get(pk=abandoned.pk)
+    assert run.status == Run.Status.ERROR and "stopped before it finished" in run.error
+    assert run.content == "Lisbon in three days: start at the Alfama"
+    assert list(Message.objects.filter(run=run).values_list("role", "content")) == [
+        ("user", "Plan my trip to Lisbon"),
+        ("assistant", "Lisbon in three days: start at the Alfama"),
+    ]
+    assert run.frames.order_by("-seq").first().event == "RunError"  # a stream following it gets its end
+    assert Run.objects.get(pk=driven.pk).status == Run.Status.RUNNING

@@ -158,3 +158,41 @@ def test_a_web_process_heartbeat_is_written_and_says_when_it_stopped(client, sta
     finally:
         heartbeat.stop()
     assert ProcessHeartbeat.objects.get(name="web:test:1").stopped_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_a_web_process_that_is_stopped_says_stopped_not_silent(tmp_path, signal_name):
+    """A real uvicorn process of the app, stopped as `make run`'s Ctrl-C or a deploy stops it."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from agentapp.platform.database import database_url
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.failures.worker_settings",
+        "DATABASE_URL": database_url(connection),
+        "DB_POOL": "0",
+        "AGENTAPP_VAR_DIR": str(tmp_path),
+        "AGENT_HEARTBEAT_SECONDS": "0.2",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "uvicorn", "agentapp.asgi:application", "--port", str(port)]
+    web = subprocess.Popen([*command, "--lifespan", "on"], env=environment)
+    try:
+        wait_for(ProcessHeartbeat.objects.filter(kind="web", pid=web.pid).exists, "the web heartbeat")
+        web.send_signal(getattr(signal, signal_name))
+        assert web.wait(timeout=20) in (0, -signal.SIGTERM)  # uvicorn re-raises SIGTERM once it has stopped
+    finally:
+        if web.poll() is None:
+            web.kill()
+    assert ProcessHeartbeat.objects.get(kind="web", pid=web.pid).stopped_at is not None

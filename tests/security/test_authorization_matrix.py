@@ -16,6 +16,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from agentapp.api import api
+from agentos_app.api import os_api
 
 from .conftest import ACTORS, World
 
@@ -29,6 +30,7 @@ class Rule:
     expect: dict[str, int | str]
     data: Callable[[World], dict] = field(default=lambda w: {})
     api: bool = False
+    form: bool = False  # an API route whose body is a form (AgentOS's runs), not JSON
 
 
 def page(owner: int | str, *, other: int | str = 404, staff: int | str | None = None) -> dict:
@@ -83,7 +85,32 @@ def completed(w: World) -> str:
     return w.completed_run_id  # type: ignore[attr-defined]
 
 
+def slack_link(w: World) -> str:
+    """A one-time Slack link (made once per world): whoever signs in and confirms it links its person."""
+    if not hasattr(w, "slack_link"):
+        from slack_app import services as slack
+
+        identity, _ = slack.identity_get_or_create(team_id="T0MATRIX", slack_user_id="U0MATRIX")
+        w.slack_link = f"/settings/slack/link/{slack.link_token_create(identity=identity)}/"  # type: ignore[attr-defined]
+    return w.slack_link  # type: ignore[attr-defined]
+
+
+def slack_linked(w: World) -> int:
+    """A Slack identity linked to alice (made once per world)."""
+    if not hasattr(w, "slack_linked"):
+        from django.utils import timezone
+
+        from slack_app.models import SlackIdentity
+
+        linked = SlackIdentity.objects.create(
+            team_id="T0MATRIX", slack_user_id="U0ALICE", user=w.alice, linked_at=timezone.now()
+        )
+        w.slack_linked = linked.pk  # type: ignore[attr-defined]
+    return w.slack_linked  # type: ignore[attr-defined]
+
+
 ADMIN = {**anyone(ADMIN_LOGIN), "staff": 200}
+OS_NOT_SERVED = "os/^(?P<rest>.*)$"  # AgentOS's routes this app does not serve
 ADMIN_PREFIX = "admin/"
 
 BROWSER_RULES: dict[tuple[str, str], Rule] = {
@@ -150,6 +177,15 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("settings/api-keys/<int:pk>/revoke/", "POST"): r(
         lambda w: f"/settings/api-keys/{w.apikey.pk}/revoke/", page(302, staff=404)
     ),
+    # Slack's events: authenticated by Slack's signature, never a login or a key (none here: 401)
+    ("slack/events/", "POST"): r(lambda w: "/slack/events/", anyone(401)),
+    # a one-time Slack link: whoever holds it and signs in may confirm it (it was given privately)
+    ("settings/slack/link/<str:token>/", "GET"): r(slack_link, page(200, other=200)),
+    ("settings/slack/link/<str:token>/", "POST"): r(slack_link, page(303, other=303)),
+    # a person's own Slack link; staff unlink nobody's here (the admin lists them)
+    ("settings/slack/<int:pk>/unlink/", "POST"): r(
+        lambda w: f"/settings/slack/{slack_linked(w)}/unlink/", page(303, staff=404)
+    ),
     ("runs/", "GET"): r(lambda w: "/runs/", page(200, other=200)),
     ("runs/<str:run_id>/", "GET"): r(lambda w: f"/runs/{w.run.run_id}/", page(200)),
     ("runs/<str:run_id>/context/", "GET"): r(lambda w: f"/runs/{w.run.run_id}/context/", page(200)),
@@ -196,6 +232,8 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
         lambda w: f"/chats/{s(w)}/rename/", page(302), lambda w: {"title": "Renamed"}
     ),
     ("chats/<path:session_id>/delete/", "POST"): r(lambda w: f"/chats/{s(w)}/delete/", page(302)),
+    # Undo a delete (of a chat not deleted: nothing to undo, the chat opens)
+    ("chats/<path:session_id>/restore/", "POST"): r(lambda w: f"/chats/{s(w)}/restore/", page(302)),
     ("chats/<path:session_id>/export/", "GET"): r(
         lambda w: f"/chats/{s(w)}/export/?format=markdown", page(200)
     ),
@@ -203,7 +241,30 @@ BROWSER_RULES: dict[tuple[str, str], Rule] = {
     ("api/openapi.json", "GET"): r(lambda w: "/api/openapi.json", anyone(200)),
     ("api/docs", "GET"): r(lambda w: "/api/docs", anyone(200)),
     ("api/", "GET"): r(lambda w: "/api/", anyone(404)),  # ninja's index: nothing there outside DEBUG
+    # the AgentOS-compatible API's own pages; its base URL and what it does not serve: a JSON 404
+    ("os/openapi.json", "GET"): r(lambda w: "/os/openapi.json", anyone(200)),
+    ("os/docs", "GET"): r(lambda w: "/os/docs", anyone(200)),
+    ("os/", "GET"): r(lambda w: "/os/", anyone(404)),
+    ("os/", "POST"): r(lambda w: "/os/", anyone(404)),
+    (OS_NOT_SERVED, "GET"): r(lambda w: "/os/knowledge/content", anyone(404)),
+    (OS_NOT_SERVED, "POST"): r(lambda w: "/os/teams/research/runs", anyone(404)),
 }
+
+
+def os_route(owner: int, *, other: int = 404) -> dict:
+    """An AgentOS route: API keys only (a browser session is no bearer token); `other`: bob's key."""
+    return {**dict.fromkeys(ACTORS, 401), "alice_key": owner, "service_key": owner, "bob_key": other}
+
+
+def o(
+    url: Callable[[World], str],
+    expect: dict,
+    data: Callable[[World], dict] | None = None,
+    *,
+    form: bool = False,
+) -> Rule:
+    return Rule(url=url, expect=expect, data=data or (lambda w: {}), api=True, form=form)
+
 
 API_RULES: dict[tuple[str, str], Rule] = {
     ("/api/runs", "POST"): a(
@@ -270,8 +331,71 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("/api/users/{user_id}/data", "DELETE"): a(lambda w: "/api/users/alice/data", api_route(200)),
 }
 
-API_PAGES = {"api/", "api/openapi.json", "api/docs"}  # ninja's own pages, not operations
-ADMIN_PAGES = ("/admin/", "/admin/sessions_app/run/", "/admin/memory_app/memory/", "/admin/apikeys/apikey/")
+# AgentOS's routes, for Agno's clients and agent-ui: bearer keys only; bob's key reaches none of alice's
+OS_RULES: dict[tuple[str, str], Rule] = {
+    ("/os/health", "GET"): o(lambda w: "/os/health", {**anyone(200), "bob_key": 200}),
+    ("/os/config", "GET"): o(lambda w: "/os/config", os_route(200, other=200)),
+    ("/os/agents", "GET"): o(lambda w: "/os/agents", os_route(200, other=200)),
+    ("/os/agents/{agent_id}", "GET"): o(lambda w: "/os/agents/agent", os_route(200, other=200)),
+    ("/os/teams", "GET"): o(lambda w: "/os/teams", os_route(200, other=200)),
+    ("/os/agents/{agent_id}/runs", "POST"): o(
+        lambda w: "/os/agents/agent/runs",
+        os_route(200),
+        lambda w: {"message": "hi", "session_id": s(w), "user_id": "alice", "stream": "false"},
+        form=True,
+    ),
+    ("/os/agents/{agent_id}/runs/{run_id}/cancel", "POST"): o(
+        lambda w: f"/os/agents/agent/runs/{w.run.run_id}/cancel", os_route(200)
+    ),
+    ("/os/sessions", "GET"): o(lambda w: "/os/sessions?user_id=alice", os_route(200)),
+    ("/os/sessions", "POST"): o(
+        lambda w: "/os/sessions", os_route(201), lambda w: {"user_id": "alice", "session_name": "New"}
+    ),
+    ("/os/sessions", "DELETE"): o(
+        lambda w: "/os/sessions", os_route(204), lambda w: {"session_ids": [s(w)], "session_types": ["agent"]}
+    ),
+    ("/os/sessions/{session_id}", "GET"): o(lambda w: f"/os/sessions/{s(w)}", os_route(200)),
+    ("/os/sessions/{session_id}", "PATCH"): o(
+        lambda w: f"/os/sessions/{s(w)}", os_route(200), lambda w: {"session_name": "Renamed"}
+    ),
+    ("/os/sessions/{session_id}", "DELETE"): o(lambda w: f"/os/sessions/{s(w)}", os_route(204)),
+    ("/os/sessions/{session_id}/rename", "POST"): o(
+        lambda w: f"/os/sessions/{s(w)}/rename", os_route(200), lambda w: {"session_name": "Renamed"}
+    ),
+    ("/os/sessions/{session_id}/runs", "GET"): o(lambda w: f"/os/sessions/{s(w)}/runs", os_route(200)),
+    ("/os/sessions/{session_id}/run-previews", "GET"): o(
+        lambda w: f"/os/sessions/{s(w)}/run-previews", os_route(200)
+    ),
+    ("/os/sessions/{session_id}/runs/{run_id}", "GET"): o(
+        lambda w: f"/os/sessions/{s(w)}/runs/{w.run.run_id}", os_route(200)
+    ),
+    ("/os/memories", "GET"): o(lambda w: "/os/memories?user_id=alice", os_route(200)),
+    ("/os/memories", "POST"): o(
+        lambda w: "/os/memories", os_route(200), lambda w: {"memory": "Alice owns a cat", "user_id": "alice"}
+    ),
+    ("/os/memories", "DELETE"): o(lambda w: "/os/memories", os_route(204), lambda w: {"memory_ids": [m(w)]}),
+    ("/os/memories/{memory_id}", "GET"): o(lambda w: f"/os/memories/{m(w)}", os_route(200)),
+    ("/os/memories/{memory_id}", "PATCH"): o(
+        lambda w: f"/os/memories/{m(w)}", os_route(200), lambda w: {"memory": "Alice likes coffee"}
+    ),
+    ("/os/memories/{memory_id}", "DELETE"): o(lambda w: f"/os/memories/{m(w)}", os_route(204)),
+    ("/os/memory_topics", "GET"): o(lambda w: "/os/memory_topics?user_id=alice", os_route(200)),
+    ("/os/user_memory_stats", "GET"): o(lambda w: "/os/user_memory_stats?user_id=alice", os_route(200)),
+    # alice has one memory: nothing to merge, and no model request
+    ("/os/optimize-memories", "POST"): o(
+        lambda w: "/os/optimize-memories", os_route(200), lambda w: {"user_id": "alice", "apply": False}
+    ),
+}
+API_RULES.update(OS_RULES)
+
+API_PAGES = {"api/", "api/openapi.json", "api/docs", "os/", "os/openapi.json", "os/docs"}  # not operations
+ADMIN_PAGES = (
+    "/admin/",
+    "/admin/sessions_app/run/",
+    "/admin/memory_app/memory/",
+    "/admin/apikeys/apikey/",
+    "/admin/slack_app/slackidentity/",
+)
 
 
 # --- the routes that exist --------------------------------------------------------------
@@ -292,7 +416,7 @@ def url_patterns(resolver: URLResolver | None = None, prefix: str = "") -> list[
 
 
 def api_operations() -> set[tuple[str, str]]:
-    paths = api.get_openapi_schema()["paths"]
+    paths = api.get_openapi_schema()["paths"] | os_api.get_openapi_schema()["paths"]
     return {(path, method.upper()) for path, ops in paths.items() for method in ops}
 
 
@@ -300,7 +424,7 @@ def api_patterns() -> set[str]:
     """The URL-conf routes ninja serves its operations on ("api/runs/<run_id>" and the like)."""
     found = set()
     for route in url_patterns():
-        if route.startswith("api/") and route not in API_PAGES:
+        if route.startswith(("api/", "os/")) and route not in API_PAGES and route != OS_NOT_SERVED:
             found.add(route)
     return found
 
@@ -329,6 +453,8 @@ def _call(world: World, rule: Rule, method: str, actor: str):
     client, headers = world.client(actor, csrf=rule.api)
     url = rule.url(world)
     data = rule.data(world)
+    if rule.form:
+        return client.post(url, data=data, headers=headers)
     if rule.api:
         if method == "GET":
             return client.get(url, headers=headers)
@@ -387,3 +513,16 @@ def test_a_browser_route_refuses_a_method_without_a_rule(route, world):
     for method in {"GET", "POST"} - methods:
         response = getattr(client, method.lower())(rule.url(world), headers=headers)
         assert response.status_code == 405, (route, method, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", sorted(OS_RULES), ids=lambda key: f"{key[1]} {key[0]} as bob_key")
+def test_each_agentos_route_gives_bobs_key_none_of_alices_data(key, world, replying):
+    from apikeys.services import apikey_create
+
+    world.tokens["bob_key"] = apikey_create(user=world.bob, name="bob's agno")[1]
+    rule = OS_RULES[key]
+    response = _call(world, rule, key[1], "bob_key")
+    assert response.status_code == rule.expect["bob_key"], (key, response.status_code, response.content[:300])
+    if response.status_code == 404:
+        assert set(response.json()) == {"detail"}

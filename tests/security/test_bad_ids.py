@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 
 from agentapp.agent import InvalidInput
 from apikeys.services import apikey_create
+from sessions_app import services
 from sessions_app.models import AgentSession, Run
 from tests import factories
 
@@ -53,7 +56,13 @@ def test_a_session_whose_id_holds_a_slash_still_opens_lists_and_deletes(client, 
     assert client.get("/runs/").status_code == 200
     assert client.get(f"/runs/{run.run_id}/").status_code == 200
     assert client.get("/sessions/legacy/one/timeline/").status_code == 200
-    assert client.post("/chats/legacy/one/delete/").status_code == 302
+    deleted = client.post("/chats/legacy/one/delete/")
+    assert deleted.status_code == 302 and deleted.url == "/?deleted=legacy%2Fone"
+    assert "Chat deleted" in client.get(deleted.url).content.decode()  # with its Undo
+    assert client.post("/chats/legacy/one/restore/").status_code == 302
+    assert client.get("/chats/legacy/one/").status_code == 200
+    client.post("/chats/legacy/one/delete/")
+    assert services.sessions_purge_deleted(older_than=timedelta(0)) == 1
     assert not AgentSession.objects.filter(pk=session.pk).exists() and not Run.objects.exists()
 
 

@@ -187,6 +187,19 @@ def test_a_failed_run_shows_its_reason_in_red(client, alice, make_agent, fake_op
     assert re.search(r'class="tl-row kind-model_request is-error"', body)
 
 
+def test_a_model_request_made_again_says_each_retry_and_why(client, alice, make_agent, fake_openai):
+    fake_openai.reply(status=503, error="upstream busy")
+    fake_openai.reply(text="Made it.")
+    agent = make_agent("chat", model_kwargs={"max_retries": 2})
+    output = agent.run("hello", user_id="alice", session_id="s", stream=True, stream_events=True)
+    run_id = list(output)[-1].run_id
+    client.force_login(alice)
+    body = client.get(f"/runs/{run_id}/").content.decode()
+    assert re.search(
+        r'<li class="tl-retry">attempt 2 of 3 after <code>[^<]+</code>: [^<]*upstream busy', body
+    )
+
+
 def test_the_automatic_memory_update_is_drawn_after_the_reply(client, alice, make_agent, fake_openai):
     fake_openai.reply(text="Nice to meet you.")
     fake_openai.reply(tool_calls=[("add_memory", {"memory": "User is called Alice"})])

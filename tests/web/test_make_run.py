@@ -68,8 +68,8 @@ def test_a_static_file_served_under_asgi_comes_whole_and_without_a_warning():
     assert [str(w.message) for w in caught if "iterator" in str(w.message)] == []
 
 
-def test_make_run_starts_uvicorn_without_lifespan_and_stops_its_processes_without_killing_make():
+def test_make_run_starts_uvicorn_with_lifespan_and_stops_its_processes_without_killing_make():
     recipe = MAKEFILE.read_text().split("\nrun: ", 1)[1].split("\n\n", 1)[0]
-    assert "--lifespan off" in recipe
+    assert "--lifespan on" in recipe  # its shutdown is when the web process says it stopped
     assert "kill 0" not in recipe  # it sent SIGTERM to make and to Celery's pool processes
     assert re.search(r"trap '.*kill -TERM \$\$celery \$\$web.*exit 0' INT TERM", recipe), recipe

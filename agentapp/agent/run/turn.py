@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 import time
 
+from agentapp.llm import types as llm
 from agentapp.llm.types import Message, Model, TextDelta, Usage
 
 from .. import loop
 from ..errors import InvalidInput, StorageUnavailable
 from ..events import (
     MemoryUpdated,
+    ModelRetrying,
     RunCancelled,
     RunCompleted,
     RunContent,
@@ -27,7 +29,7 @@ from ..memory.query_embedding import QueryEmbedding
 from ..memory.recall import Recall, RecallQuery, all_of, asks_about_past
 from ..memory.tools import SEARCH_TOOL_LIMIT, memory_tools
 from ..records import ContextData, RunHandle, UserMemory
-from ..run_context import RunContext, session_state_tool
+from ..run_context import RunContext, fill_placeholders, session_state_tool
 from ..session import titles
 from ..session.history import replayed, to_store
 from ..session.tools import chat_history_tool, past_sessions_tool, tool_call_history_tool
@@ -81,6 +83,7 @@ class Turn:
         # The run's events as they are yielded (store_events), shared with its RunOutput.
         self.events: list[RunOutputEvent] | None = [] if settings.store_events else None
         self.partial: list[str] = []
+        self.retries: list[llm.ModelRetrying] = []  # of the model request under way
         # The loop's ending, kept so that a crash while storing it still stores its reply.
         self.ending: loop.LoopFinished | loop.LoopFailed | None = None
 
@@ -132,7 +135,7 @@ class Turn:
         self.history = replayed(data.history, max_tool_calls=self.settings.max_tool_calls_from_history)
         context = build_context(
             instructions=self.instructions,
-            message=self.run.input,
+            message=fill_placeholders(self.run.input, self.run_context.session_state),  # as Agno does
             history=self.history,
             memories=data.memories,
             summary=data.summary,
@@ -216,11 +219,14 @@ class Turn:
             self.partial.append(event.text)
             return [RunContent(run_id, event.text)]
         if isinstance(event, loop.ModelRequestStarted):
-            self.partial = []
+            self.partial, self.retries = [], []
             return []
+        if isinstance(event, llm.ModelRetrying):
+            self.retries.append(event)
+            return [ModelRetrying(run_id, event.attempt, event.attempts, event.delay, event.reason)]
         if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
             layout = self.context.layout if self.context else ()
-            self.timeline.model_request(event, name=self.model.id, layout=layout)
+            self.timeline.model_request(event, name=self.model.id, layout=layout, retries=self.retries)
             self.telemetry.model_request(event, model_id=self.model.id)
             return []
         if isinstance(event, loop.ToolExecutionStarted):

@@ -130,9 +130,11 @@ def _start(path: Path, *, cleanup: str) -> Server:
 def _postmaster_pid(path: Path) -> int | None:
     try:
         first = (path / "postmaster.pid").read_text().splitlines()[0]
-        return int(first.strip())
+        pid = int(first.strip())
     except (OSError, IndexError, ValueError):
         return None
+    # Negative: a standalone backend (another process initialising the directory), not a server.
+    return pid if pid > 0 else None
 
 
 def _process_serves(pid: int, path: Path) -> bool:
@@ -310,7 +312,8 @@ def _create_database(server: Server, database: str) -> None:
             return
         try:
             conn.execute(f'CREATE DATABASE "{database}"')
-        except psycopg.errors.DuplicateDatabase:  # another process created it meanwhile
+        # Another process created it meanwhile: said either way, by when the two met in the catalog.
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
             pass
         except psycopg.errors.DiskFull as exc:
             raise EmbeddedServerError(_disk_problem(server.data_dir, OSError(errno.ENOSPC, ""))) from exc

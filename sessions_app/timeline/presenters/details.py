@@ -79,6 +79,15 @@ def event_detail(event: RunEvent, change: MemoryChange | None) -> dict[str, Any]
     if isinstance(response, dict):
         detail["response_text"] = layout.redact(str(response.get("text") or ""))
         detail["response_calls"] = [_call(c) for c in response.get("tool_calls") or [] if isinstance(c, dict)]
+    detail["retries"] = [
+        {
+            **r,
+            "after": layout.format_ms(r.get("delay_ms") or 0),
+            "reason": layout.redact(str(r.get("reason") or "")),
+        }
+        for r in payload.get("retries") or []
+        if isinstance(r, dict)
+    ]
     error = payload.get("error")
     if isinstance(error, dict):
         detail["error"] = layout.redact(str(error.get("message") or ""))

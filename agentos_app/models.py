@@ -1,0 +1,1 @@
+"""No models of its own: every read and write goes through sessions_app and memory_app."""
