@@ -5,15 +5,20 @@ assembly, the driver, cancellation, output, the work after it); `memory/` what i
 person (the manager, the tools, optimisation, the ranking); `session/` a thread (history, its
 tools, summaries, titles); `storage.py` is what it asks of a storage, `in_memory.py` a storage
 without a database; `loop.py` the model/tool loop, `timeline.py` a run's recorded steps,
-`telemetry.py` its spans, `prompt.py` the pieces of a request.
+`telemetry.py` its spans, `prompt.py` the pieces of a request. Agno's own names live where an Agno
+user looks for them: `agent_session.py` (AgentSession), `run_status.py` (RunStatus), `db_types.py`
+(SessionType, BaseDb), `toolkit.py` (Toolkit, tool), `pprint.py` (pprint_run_response); the mapping of
+imports is in docs/agno.md.
 """
 
 from __future__ import annotations
 
 from agentapp.llm.embeddings import Embedder, EmbeddingError
-from agentapp.llm.types import ModelError
+from agentapp.llm.types import Message, ModelError
 
 from .agent import Agent
+from .agent_session import AgentSession, SessionRecord
+from .db_types import AsyncBaseDb, BaseDb, SessionType
 from .errors import AgentError, InvalidInput, MemoryNotFound, RunNotFound, SessionOwnedByAnotherUser
 from .events import (
     MemoryUpdateCompleted,
@@ -48,15 +53,22 @@ from .events import (
 )
 from .in_memory import InMemoryDb
 from .memory.manager import MemoryManager
+from .memory.optimization import MemoryOptimizationStrategy, MemoryOptimizationStrategyType, SummarizeStrategy
 from .memory.tools import MemoryTools
-from .records import SessionRecord, SessionSummary, SessionSummaryRecord, UserMemory
+from .pprint import pprint_run_response
+from .records import SessionSummary, SessionSummaryRecord, UserMemory
 from .run.followups import FollowupJob, Followups, RunInline
-from .session.summaries import SessionSummaryManager
+from .run_status import RunStatus
+from .session.summaries import SessionSummaryManager, SessionSummaryResponse
+from .toolkit import Toolkit, tool
 from .tools import Tool, tool_from_function
 
 __all__ = [
     "Agent",
     "AgentError",
+    "AgentSession",
+    "AsyncBaseDb",
+    "BaseDb",
     "Embedder",
     "EmbeddingError",
     "FollowupJob",
@@ -65,12 +77,15 @@ __all__ = [
     "InvalidInput",
     "MemoryManager",
     "MemoryNotFound",
+    "MemoryOptimizationStrategy",
+    "MemoryOptimizationStrategyType",
     "MemoryTools",
     "MemoryUpdateCompleted",
     "MemoryUpdateCompletedEvent",
     "MemoryUpdateStarted",
     "MemoryUpdateStartedEvent",
     "MemoryUpdated",
+    "Message",
     "ModelError",
     "ModelRetrying",
     "RunCancelled",
@@ -89,6 +104,7 @@ __all__ = [
     "RunOutputEvent",
     "RunStarted",
     "RunStartedEvent",
+    "RunStatus",
     "SessionOwnedByAnotherUser",
     "SessionRecord",
     "SessionSummary",
@@ -96,14 +112,20 @@ __all__ = [
     "SessionSummaryCompletedEvent",
     "SessionSummaryManager",
     "SessionSummaryRecord",
+    "SessionSummaryResponse",
     "SessionSummaryStarted",
     "SessionSummaryStartedEvent",
+    "SessionType",
+    "SummarizeStrategy",
     "Tool",
     "ToolCallCompleted",
     "ToolCallCompletedEvent",
     "ToolCallStarted",
     "ToolCallStartedEvent",
     "ToolExecution",
+    "Toolkit",
     "UserMemory",
+    "pprint_run_response",
+    "tool",
     "tool_from_function",
 ]

@@ -14,6 +14,7 @@ from agentapp.llm.embeddings import Embedder
 from agentapp.llm.env import model_from_env
 from agentapp.llm.types import Model
 
+from .agent_session import AgentSession
 from .events import RunOutput, RunOutputEvent
 from .in_memory import InMemoryDb
 from .loop import DEFAULT_MAX_TOOL_ROUNDS
@@ -27,13 +28,15 @@ from .run.driver import INLINE, THREADED, Way, drive, iterate, result
 from .run.followups import AfterRun, Followups, RunInline
 from .run.output import AsyncRunStream, Printing, final_output, shown
 from .run.turn import Turn
-from .run_context import RunContext, merged_state
+from .run_context import RunAsked, RunContext, merged_state
 from .session.ids import check_session_id
 from .session.reads import SessionReads
 from .session.summaries import SessionSummaryManager
 from .settings import SETTING_NAMES, AgentSettings, Instructions
 from .storage import AgentDb
+from .toolkit import Toolkit
 from .tools import Tool
+from .twins import async_twin
 
 
 class Agent(SessionReads, AfterRun, Printing):
@@ -96,7 +99,7 @@ class Agent(SessionReads, AfterRun, Printing):
         embed_timeout: float = QUERY_EMBED_TIMEOUT,
         enable_session_summaries: bool = False,
         add_session_summary_to_context: bool | None = None,
-        tools: Iterable[Tool | MemoryTools | Callable[..., Any]] = (),
+        tools: Iterable[Tool | MemoryTools | Toolkit | Callable[..., Any]] = (),
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         followups: Followups | None = None,
         title_model: Model | None = None,
@@ -114,7 +117,7 @@ class Agent(SessionReads, AfterRun, Printing):
         self.title_model = title_model
         self.memory_manager = memory_manager
         self.session_summary_manager = session_summary_manager
-        self._run_states: dict[str, dict[str, Any]] = {}  # a run's own session_state, until it starts
+        self._run_asks: dict[str, RunAsked] = {}  # what a run was asked beyond its message, until it starts
 
     def __getattr__(self, name: str) -> Any:
         settings = self.__dict__.get("settings")
@@ -139,6 +142,10 @@ class Agent(SessionReads, AfterRun, Printing):
         stream: Literal[False] = False,
         stream_events: bool = False,
         yield_run_output: bool = False,
+        add_history_to_context: bool | None = None,
+        add_session_state_to_context: bool | None = None,
+        dependencies: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> RunOutput: ...
 
     @overload
@@ -152,6 +159,10 @@ class Agent(SessionReads, AfterRun, Printing):
         stream: Literal[True],
         stream_events: bool = False,
         yield_run_output: bool = False,
+        add_history_to_context: bool | None = None,
+        add_session_state_to_context: bool | None = None,
+        dependencies: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Iterator[RunOutputEvent | RunOutput]: ...
 
     def run(
@@ -164,14 +175,27 @@ class Agent(SessionReads, AfterRun, Printing):
         stream: bool = False,
         stream_events: bool = False,
         yield_run_output: bool = False,
+        add_history_to_context: bool | None = None,
+        add_session_state_to_context: bool | None = None,
+        dependencies: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> RunOutput | Iterator[RunOutputEvent | RunOutput]:
         """Run one turn and return its RunOutput. With stream=True, an iterator of the reply's content
         events (each with `.content`) and, should the run fail or stop, its RunError or RunCancelled;
         with stream_events=True every event (the run's start, tool calls, memory and summary work,
         RunCompleted); with yield_run_output=True, the RunOutput last. The work after the run (the
         automatic memory update, the summary) is done before RunCompleted, so a consumer that stops
-        reading there loses none of it."""
-        run = self._begin(input, user_id=user_id, session_id=session_id, session_state=session_state)
+        reading there loses none of it. `add_history_to_context` and `add_session_state_to_context` are
+        this run's over the Agent's; `dependencies` and `metadata` reach its tools on `run_context`,
+        and `metadata` comes back on the RunOutput."""
+        asked = RunAsked.of(
+            session_state,
+            add_history_to_context=add_history_to_context,
+            add_session_state_to_context=add_session_state_to_context,
+            dependencies=dependencies,
+            metadata=metadata,
+        )
+        run = self._begin(input, user_id=user_id, session_id=session_id, asked=asked)
         events = self._drive(run, INLINE, stream=stream)
         if not stream:
             return result(final_output(events))
@@ -188,14 +212,26 @@ class Agent(SessionReads, AfterRun, Printing):
         stream: bool = False,
         stream_events: bool = False,
         yield_run_output: bool = False,
+        add_history_to_context: bool | None = None,
+        add_session_state_to_context: bool | None = None,
+        dependencies: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Any:
         """`run` for async callers: `await agent.arun(...)` for the RunOutput; with stream=True,
         `async for event in agent.arun(..., stream=True)` directly (awaiting it gives the same
         iterator, with the run begun)."""
 
+        asked = RunAsked.of(
+            session_state,
+            add_history_to_context=add_history_to_context,
+            add_session_state_to_context=add_session_state_to_context,
+            dependencies=dependencies,
+            metadata=metadata,
+        )
+
         async def begun() -> AsyncGenerator[RunOutputEvent, None]:
             begin = sync_to_async(self._begin)
-            run = await begin(input, user_id=user_id, session_id=session_id, session_state=session_state)
+            run = await begin(input, user_id=user_id, session_id=session_id, asked=asked)
             return self._drive(run, THREADED, stream=stream)
 
         async def output() -> RunOutput:
@@ -262,7 +298,7 @@ class Agent(SessionReads, AfterRun, Printing):
         *,
         user_id: str | None,
         session_id: str | None,
-        session_state: dict[str, Any] | None,
+        asked: RunAsked,
     ) -> RunHandle:
         user, session = self._identity(user_id, session_id)
         model = self.model
@@ -274,8 +310,8 @@ class Agent(SessionReads, AfterRun, Printing):
             model_id=model.id,
             model_provider=model.provider,
         )
-        if session_state is not None:
-            self._run_states[run.run_id] = session_state
+        if asked != RunAsked():
+            self._run_asks[run.run_id] = asked
         return run
 
     def _drive(self, run: RunHandle, way: Way, *, stream: bool) -> AsyncGenerator[RunOutputEvent, None]:
@@ -284,11 +320,14 @@ class Agent(SessionReads, AfterRun, Printing):
     def _turn(self, run: RunHandle) -> Turn:
         # The run's session state, by Agno's precedence: the run's over the stored one over the
         # Agent's default (with overwrite_db_session_state, the run's replaces the stored one).
-        settings = self.settings
-        given = self._run_states.pop(run.run_id, None)
+        asked = self._run_asks.pop(run.run_id, RunAsked())
+        settings = self.settings.changed(**asked.settings) if asked.settings else self.settings
+        given = asked.session_state
         stored = None if (settings.overwrite_db_session_state and given is not None) else run.session_state
         state = merged_state(settings.session_state, stored, given)
-        run_context = RunContext(run.run_id, run.session_id, run.user_id, state)
+        run_context = RunContext(
+            run.run_id, run.session_id, run.user_id, state, asked.dependencies, asked.metadata
+        )
         return Turn(
             settings=settings,
             instructions=system_instructions(settings, run_context, agent=self),
@@ -319,6 +358,13 @@ class Agent(SessionReads, AfterRun, Printing):
         return self.db.get_user_memories(
             user_id or self.user_id or DEFAULT_USER_ID, as_of=as_of, include_superseded=include_superseded
         )
+
+    def save_session(self, session: AgentSession) -> None:
+        """Store the session's name and state (Agno's `save_session`; its runs are stored as they run)."""
+        self.db.upsert_session(session)
+
+    aget_user_memories = async_twin(get_user_memories)
+    asave_session = async_twin(save_session)
 
 
 __all__: Sequence[str] = ["Agent"]

@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 from agentapp.llm.types import Message
 
+from .run_status import RunStatus
+
 
 @dataclass(frozen=True)
 class RunMetrics:
@@ -28,11 +30,14 @@ class RunMetrics:
 
 @dataclass(frozen=True)
 class RunOutput:
-    content: str
-    run_id: str
-    session_id: str
-    user_id: str
-    status: str  # completed, error, cancelled
+    """A run's outcome. Built by a run (or by `get_run_output` from storage); every field has a default
+    so that Agno's `RunOutput(run_id=..., status=RunStatus.completed, messages=[...])` builds one."""
+
+    content: str = ""
+    run_id: str = ""
+    session_id: str = ""
+    user_id: str = ""
+    status: str = "running"  # a RunStatus (completed, error, cancelled), equal to its word in either case
     messages: list[Message] = field(default_factory=list)
     metrics: RunMetrics = field(default_factory=RunMetrics)
     error: str | None = None
@@ -50,6 +55,35 @@ class RunOutput:
     content_type: str = "str"
     # With the Agent's store_events, every event of the run but the content chunks, as yielded.
     events: list[RunOutputEvent] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))  # Agno's enum, equal to the word
+
+    def to_dict(self) -> dict[str, Any]:
+        """The run as Agno's `RunOutput.to_dict` has its main keys (the status in Agno's upper case)."""
+        data = {name: getattr(self, name) for name in _OUTPUT_KEYS}
+        data["status"] = RunStatus(self.status).value
+        data["messages"] = [message.to_dict() for message in self.messages]
+        data["metrics"] = vars(self.metrics)
+        return data
+
+
+_OUTPUT_KEYS = (
+    "run_id",
+    "session_id",
+    "user_id",
+    "agent_id",
+    "agent_name",
+    "content",
+    "content_type",
+    "input",
+    "model",
+    "model_provider",
+    "created_at",
+    "error",
+    "session_state",
+    "metadata",
+)
 
 
 class RunEvent(StrEnum):
@@ -248,7 +282,7 @@ def event_payload(event: Any) -> dict[str, Any]:
         if isinstance(value, RunOutput):
             data[name] = {
                 "content": value.content,
-                "status": value.status,
+                "status": RunStatus(value.status).stored,
                 "error": value.error,
                 "metrics": vars(value.metrics),
             }

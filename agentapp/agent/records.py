@@ -6,11 +6,14 @@ the runtime's language and never import the model adapters.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from agentapp.llm.types import Message, ToolCall, Usage
+
+from .run_status import RunStatus
 
 __all__ = [
     "DEFAULT_USER_ID",
@@ -20,8 +23,8 @@ __all__ = [
     "PersonControls",
     "RunHandle",
     "RunRecord",
+    "RunStatus",
     "SessionMetrics",
-    "SessionRecord",
     "SessionSummary",
     "SessionSummaryRecord",
     "SummaryInputs",
@@ -35,12 +38,35 @@ __all__ = [
 DEFAULT_USER_ID = "default"  # whose runs and memories they are when nobody is named
 
 
-def _when(value: Any) -> datetime | None:
+def when(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     if isinstance(value, int | float):  # Agno's epoch seconds
         return datetime.fromtimestamp(value, UTC)
     return datetime.fromisoformat(str(value))
+
+
+def as_text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _message(data: dict[str, Any] | Message) -> Message:
+    """A message of a stored run's dict (its `to_dict`, or Agno's)."""
+    if isinstance(data, Message):
+        return data
+    calls = tuple(
+        ToolCall(
+            c.get("id", ""), c.get("name") or c.get("function", {}).get("name", ""), c.get("arguments", "")
+        )
+        for c in data.get("tool_calls") or ()
+    )
+    return Message(
+        role=data["role"],
+        content=as_text(data.get("content")),
+        tool_calls=calls,
+        tool_call_id=data.get("tool_call_id"),
+        from_history=bool(data.get("from_history")),
+    )
 
 
 @dataclass
@@ -93,7 +119,7 @@ class UserMemory:
             raise ValueError("a memory needs its text ('memory')")
         known["topics"] = list(known.get("topics") or [])
         for name in _MEMORY_TIMES:
-            known[name] = _when(known.get(name))
+            known[name] = when(known.get(name))
         return cls(**known)
 
 
@@ -118,10 +144,11 @@ _MEMORY_TIMES = ("created_at", "updated_at", "valid_from", "valid_to")
 
 @dataclass
 class SessionSummaryRecord:
-    """A session's running summary, as Agno's `SessionSummary` (plus the last run it covers)."""
+    """A session's running summary, as Agno's `SessionSummary` (plus the session and the last run it
+    covers): `SessionSummary(summary=..., topics=[...])` builds one as in Agno."""
 
-    session_id: str
-    summary: str
+    session_id: str = ""
+    summary: str = ""
     topics: list[str] = field(default_factory=list)
     last_run_id: str | None = None
     updated_at: datetime | None = None
@@ -142,23 +169,11 @@ class SessionSummaryRecord:
             summary=data["summary"],
             topics=list(data.get("topics") or []),
             last_run_id=data.get("last_run_id"),
-            updated_at=_when(data.get("updated_at")),
+            updated_at=when(data.get("updated_at")),
         )
 
 
 SessionSummary = SessionSummaryRecord  # Agno's name
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    session_id: str
-    user_id: str
-    agent_name: str
-    title: str
-    session_state: dict[str, Any]
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    runs: list[RunRecord] = field(default_factory=list)  # filled by Agent.get_session
 
 
 @dataclass(frozen=True)
@@ -184,6 +199,28 @@ class RunRecord:
     parent_run_id: str | None = None
     # On the thread shown (of each turn, the version chosen); a version not shown is False.
     shown: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))  # Agno's enum, equal to the word
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["status"] = RunStatus(self.status).value
+        data["messages"] = [m.to_dict() for m in self.messages]
+        data["created_at"] = self.created_at.isoformat() if self.created_at else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        known = {f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data}
+        known.setdefault("session_id", data.get("session_id") or "")
+        known.setdefault("user_id", data.get("user_id") or "")
+        known.setdefault("status", RunStatus.completed)
+        known.setdefault("input", as_text(data.get("input")))
+        known.setdefault("content", as_text(data.get("content")))
+        known["messages"] = [_message(m) for m in data.get("messages") or []]
+        known["created_at"] = when(known.get("created_at"))
+        return cls(**known)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,30 @@ class RunContext:
     session_id: str
     user_id: str
     session_state: dict[str, Any] = field(default_factory=dict)
+    # What the caller gave the run (Agno's `run(dependencies=, metadata=)`), for its tools to read.
+    dependencies: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+# The per-run settings `run()` takes (Agno's), over the Agent's for that run only.
+RUN_SETTING_OVERRIDES = ("add_history_to_context", "add_session_state_to_context")
+
+
+@dataclass(frozen=True)
+class RunAsked:
+    """What one `run()` call asked beyond its message: its session state, settings for this run only,
+    dependencies and metadata."""
+
+    session_state: dict[str, Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    dependencies: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, session_state: dict[str, Any] | None = None, **options: Any) -> RunAsked:
+        given = {name: options.pop(name, None) for name in RUN_SETTING_OVERRIDES}
+        settings = {name: value for name, value in given.items() if value is not None}
+        return cls(session_state=session_state, settings=settings, **options)
 
 
 def merged_state(*layers: Mapping[str, Any] | None) -> dict[str, Any]:

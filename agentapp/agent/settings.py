@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .memory.tools import MemoryTools
-from .tools import Tool, as_tool
+from .toolkit import expand_tools
+from .tools import Tool
 
 Instructions = str | Sequence[str] | Callable[..., str | Sequence[str]] | None
 # Settings that may not be negative (None, where allowed, means "no bound").
@@ -77,7 +78,8 @@ class AgentSettings:
             field.name: arguments[field.name] for field in dataclasses.fields(cls) if field.name in arguments
         }
         tools: Iterable[Any] = arguments.get("tools", ())
-        given["tools"] = tuple(as_tool(tool) for tool in tools if not isinstance(tool, MemoryTools))
+        tools = tuple(tools)
+        given["tools"] = expand_tools(tool for tool in tools if not isinstance(tool, MemoryTools))
         given["toolkits"] = tuple(tool for tool in tools if isinstance(tool, MemoryTools))
         given["id"] = given.get("id") or given["name"]
         given["session_state"] = dict(given["session_state"]) if given.get("session_state") else None

@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypedDict
 
 from agentapp.llm.types import Message, Usage
 
+from .agent_session import AgentSession
 from .memory.recall import RecallQuery
 from .memory.storage import MemoryStorage, SortOrder
 from .records import (
@@ -16,10 +17,12 @@ from .records import (
     EventRecord,
     RunHandle,
     RunRecord,
-    SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
 )
+
+# A session's type, Agno's `SessionType` (agentapp.agent.db_types) or its value; None: any.
+SessionKind = str | None
 
 
 class ContextQuery(TypedDict):
@@ -109,7 +112,7 @@ class AgentDb(MemoryStorage, Protocol):
         ...
 
     # --- sessions ------------------------------------------------------------------------
-    def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None: ...
+    def session_get(self, *, session_id: str, user_id: str | None = None) -> AgentSession | None: ...
 
     def chat_history(self, *, session_id: str, user_id: str | None = None) -> list[Message]: ...
 
@@ -121,7 +124,7 @@ class AgentDb(MemoryStorage, Protocol):
         """What the user said first in the session (what its title is made of)."""
         ...
 
-    def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
+    def user_sessions(self, *, user_id: str, limit: int) -> list[AgentSession]:
         """The user's sessions, the most recently active first, at most `limit`."""
         ...
 
@@ -170,8 +173,15 @@ class AgentDb(MemoryStorage, Protocol):
 
     # --- Agno's session verbs (the REST API's ownership rule: naming a user, another person's
     # session is not found by reads and deletes, refused by writes) ------------------------------
-    def get_session(self, session_id: str, user_id: str | None = None) -> SessionRecord | None:
-        """The session with its runs (`runs`); None when there is none (or it is another's)."""
+    def get_session(
+        self,
+        session_id: str,
+        user_id: str | None = None,
+        session_type: SessionKind = "agent",
+        deserialize: bool = True,
+    ) -> AgentSession | dict[str, Any] | None:
+        """The session with its runs (`runs`) and summary; None when there is none (or it is another's,
+        or `session_type` is a team's or a workflow's). `deserialize=False`: its `to_dict()`."""
         ...
 
     def get_sessions(
@@ -183,20 +193,34 @@ class AgentDb(MemoryStorage, Protocol):
         sort_order: SortOrder | None = None,
         limit: int | None = None,
         page: int | None = None,
-    ) -> list[SessionRecord]:
+        session_type: SessionKind = None,
+        deserialize: bool = True,
+        component_id: str | None = None,
+        start_timestamp: int | None = None,
+        end_timestamp: int | None = None,
+    ) -> list[AgentSession] | list[dict[str, Any]]:
         """Sessions (runs not loaded): one person's, or everyone's, `search` matching titles, ids and
         messages; the most recently active first unless `sort_by` ("created_at", "updated_at",
-        "session_name") and `sort_order` say otherwise; `page` (from 1) of `limit`."""
+        "session_name") and `sort_order` say otherwise; `page` (from 1) of `limit`. `component_id`
+        (the agent's name) and `start_timestamp` / `end_timestamp` (when it began, epoch seconds)
+        narrow them."""
         ...
 
-    def upsert_session(self, session: SessionRecord) -> SessionRecord:
-        """Create the session for `session.user_id` when new, then set its name and state as given
-        (an empty name leaves it untitled); another person's session id is refused."""
+    def upsert_session(
+        self, session: AgentSession, deserialize: bool = True
+    ) -> AgentSession | dict[str, Any] | None:
+        """Create the session for `session.user_id` (none: "default") when new, then set its name and
+        state as given (an empty name leaves it untitled); another person's session id is refused."""
         ...
 
     def rename_session(
-        self, session_id: str, session_name: str, user_id: str | None = None
-    ) -> SessionRecord | None:
+        self,
+        session_id: str,
+        session_name: str,
+        user_id: str | None = None,
+        session_type: SessionKind = "agent",
+        deserialize: bool = True,
+    ) -> AgentSession | dict[str, Any] | None:
         """The renamed session; None when there is none. Another person's is refused."""
         ...
 

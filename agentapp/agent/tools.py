@@ -23,10 +23,18 @@ class Tool:
     spec: ToolSpec
     fn: Callable[..., Any]
     context_parameters: tuple[str, ...] = ()
+    # Guidance for the model on using it, added to the system message (Agno's tool and toolkit
+    # `instructions` with `add_instructions`).
+    instructions: str | None = None
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def entrypoint(self) -> Callable[..., Any]:
+        """The function itself (Agno's `Function.entrypoint`)."""
+        return self.fn
 
     def for_run(self, run_context: Any) -> Tool:
         """This tool with its context parameters filled from `run_context` (a RunContext)."""
@@ -34,7 +42,7 @@ class Tool:
             return self
         values = {"run_context": run_context, "session_state": run_context.session_state}
         bound = functools.partial(self.fn, **{name: values[name] for name in self.context_parameters})
-        return Tool(self.spec, bound)
+        return Tool(self.spec, bound, instructions=self.instructions)
 
     @property
     def is_async(self) -> bool:
@@ -83,8 +91,21 @@ def _run_to_the_end(coroutine: Coroutine[Any, Any, Any]) -> Any:
     return outcome.get("result")
 
 
-def tool_from_function(fn: Callable[..., Any]) -> Tool:
-    """A Tool from a plain function: its name, docstring and annotated parameters."""
+def _json_schema(annotation: Any) -> dict[str, Any]:
+    """A parameter's JSON schema: its type, and an array's item type (`list[str]`)."""
+    origin = getattr(annotation, "__origin__", annotation)
+    schema: dict[str, Any] = {"type": _JSON_TYPES.get(origin, "string")}
+    if schema["type"] == "array":
+        items = getattr(annotation, "__args__", None) or (str,)
+        schema["items"] = _json_schema(items[0])
+    return schema
+
+
+def tool_from_function(
+    fn: Callable[..., Any], *, name: str | None = None, description: str | None = None
+) -> Tool:
+    """A Tool from a plain function: its name, docstring and annotated parameters (or the `name` and
+    `description` given)."""
     try:
         hints = get_type_hints(fn)
     except Exception:  # an annotation that does not resolve (a name the tool's module lacks): strings
@@ -92,18 +113,18 @@ def tool_from_function(fn: Callable[..., Any]) -> Tool:
     properties: dict[str, Any] = {}
     required: list[str] = []
     context: list[str] = []
-    for name, param in inspect.signature(fn).parameters.items():
-        if name in CONTEXT_PARAMETERS:
-            context.append(name)
+    for parameter, param in inspect.signature(fn).parameters.items():
+        if parameter in CONTEXT_PARAMETERS:
+            context.append(parameter)
             continue
-        annotation = hints.get(name, str)
-        origin = getattr(annotation, "__origin__", annotation)
-        properties[name] = {"type": _JSON_TYPES.get(origin, "string")}
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        properties[parameter] = _json_schema(hints.get(parameter, str))
         if param.default is inspect.Parameter.empty:
-            required.append(name)
+            required.append(parameter)
     spec = ToolSpec(
-        name=fn.__name__,
-        description=inspect.getdoc(fn) or fn.__name__,
+        name=name or fn.__name__,
+        description=description or inspect.getdoc(fn) or fn.__name__,
         parameters={"type": "object", "properties": properties, "required": required},
     )
     return Tool(spec=spec, fn=fn, context_parameters=tuple(context))

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from agentapp.agent.agent_session import SessionRecord
 from agentapp.agent.records import (
     Message,
     PersonControls,
     RunHandle,
-    SessionRecord,
     SessionSummaryRecord,
     ToolCall,
     UserMemory,

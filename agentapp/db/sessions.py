@@ -9,10 +9,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from agentapp.agent.agent_session import AgentSession as SessionRecord
 from agentapp.agent.records import (
     Message,
     RunRecord,
-    SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
     SummaryTurn,

@@ -232,12 +232,12 @@ def test_the_manager_optimises_three_duplicates_into_one_and_a_dry_run_writes_no
     fake_openai.reply(text=answer)
     fake_openai.reply(text=answer)
 
-    dry = manager.optimize_memories(user_id="sarah", apply=False)
+    dry = manager.plan_optimization(user_id="sarah", apply=False)
     assert [m.source_ids for m in dry.merges] == [ids] and not dry.applied
     assert len(manager.get_user_memories(user_id="sarah")) == 3
 
     done = manager.optimize_memories(user_id="sarah")
-    assert done.applied
+    assert [(m.memory, m.topics) for m in done] == [("User likes tea", ["drinks"])]
     assert [(m.memory, m.topics) for m in manager.get_user_memories(user_id="sarah")] == [
         ("User likes tea", ["drinks"])
     ]

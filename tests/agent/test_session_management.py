@@ -62,11 +62,11 @@ def test_run_outputs_and_metrics_come_back_from_storage(agent, two_turns):
 
 
 def test_naming_a_session_by_hand_or_from_its_first_message(agent, two_turns, fake_openai):
-    assert agent.set_session_name(session_name="Tea talk") == "Tea talk"
+    assert agent.set_session_name(session_name="Tea talk").title == "Tea talk"
     assert agent.get_session_name() == "Tea talk"
 
     fake_openai.reply(text="Sarah says hello")
-    assert agent.set_session_name(autogenerate=True) == "Sarah says hello"
+    assert agent.set_session_name(autogenerate=True).session_data["session_name"] == "Sarah says hello"
 
 
 def test_deleting_a_session_keeps_the_persons_memories(agent, two_turns):

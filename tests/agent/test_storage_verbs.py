@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agentapp.agent import Agent, InMemoryDb, InvalidInput, SessionOwnedByAnotherUser, UserMemory
-from agentapp.agent.records import SessionRecord
+from agentapp.agent.agent_session import SessionRecord
 from agentapp.agent.storage import AgentDb
 from agentapp.db import DjangoDb
 from memory_app.models import Memory, MemoryChange
@@ -51,9 +51,11 @@ def test_upsert_updates_the_persons_own_memory_and_never_another_persons(storage
     assert {m.memory for m in storage.get_user_memories("sarah")} == {"User likes green tea", "hijacked"}
 
 
-def test_a_memory_without_a_user_is_refused(storage):
-    with pytest.raises(InvalidInput):
-        storage.upsert_user_memory(UserMemory(memory="Whose is this?"))
+def test_a_memory_without_a_user_is_the_default_users_as_in_agno(storage):
+    stored = storage.upsert_user_memory(UserMemory(memory="Whose is this?"))
+
+    assert stored.user_id == "default"
+    assert [m.memory for m in storage.get_user_memories("default")] == ["Whose is this?"]
 
 
 def test_deleting_another_persons_memory_deletes_nothing(storage):
@@ -69,8 +71,7 @@ def test_clear_memories_is_one_persons_and_everyones_needs_its_own_call(storage)
 
     assert storage.clear_memories("sarah") == 2
     assert [m.memory for m in storage.get_user_memories()] == ["Bob is a pilot"]
-    with pytest.raises(InvalidInput):
-        storage.clear_memories("")
+    assert storage.clear_memories() == 0  # Agno's call without a person: the default user's, not everyone's
     assert storage.clear_all_memories() == 1
     assert storage.get_user_memories() == []
 

@@ -22,6 +22,7 @@ from ..prompt import SEPARATOR, Span, render_memories
 from ..records import DEFAULT_USER_ID, RunHandle, UserMemory
 from ..telemetry import StepSpans
 from ..timeline import Timeline
+from .manager_agno import ManagerAgnoVerbs, no_db
 from .optimization import MemoryOptimizationStrategy, OptimizationPlan, optimize_memories
 from .query_embedding import QueryEmbedding, capped_query_embedding
 from .recall import RecallQuery
@@ -59,7 +60,7 @@ class MemoryUpdate:
     reply: str = ""
 
 
-class MemoryManager:
+class MemoryManager(ManagerAgnoVerbs):
     """Agno's MemoryManager: `model` (a cheaper one than the agent's, say), `system_message` (replaces
     the opening), `memory_capture_instructions` (what is worth keeping), `additional_instructions`
     (appended), and which writes it may make (`add_memories`, `update_memories`, `delete_memories`,
@@ -81,7 +82,10 @@ class MemoryManager:
         memory_context_limit: int = 50,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         embedder: Embedder | None = None,
+        id: str | None = None,
+        name: str | None = None,
     ) -> None:
+        self.id, self.name = id, name
         self.model = model
         self.system_message = system_message
         self.memory_capture_instructions = memory_capture_instructions
@@ -227,34 +231,54 @@ class MemoryManager:
     def get_user_memories(
         self, user_id: str | None = None, *, as_of: datetime | None = None, include_superseded: bool = False
     ) -> list[UserMemory]:
-        return self._store().get_user_memories(
+        """The person's memories; without a db, none (and a warning), as Agno's."""
+        if self.db is None:
+            no_db("get_user_memories")
+            return []
+        return self.db.get_user_memories(
             user_id or DEFAULT_USER_ID, as_of=as_of, include_superseded=include_superseded
         )
 
     def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None:
-        return self._store().get_user_memory(memory_id, user_id or DEFAULT_USER_ID)
+        if self.db is None:
+            no_db("get_user_memory")
+            return None
+        return self.db.get_user_memory(memory_id, user_id or DEFAULT_USER_ID)
 
     def add_user_memory(self, memory: UserMemory, user_id: str | None = None) -> str | None:
-        """Store `memory` for `user_id` ("default" without one); its id, also set on `memory`."""
+        """Store `memory` for `user_id` ("default" without one); its id, also set on `memory`. None
+        without a db."""
         memory.user_id = user_id or memory.user_id or DEFAULT_USER_ID
+        if self.db is None:
+            no_db("add_user_memory")
+            return None
         memory.memory_id = None
-        return self._store().upsert_user_memory(memory, actor=ACTOR).memory_id
+        return self.db.upsert_user_memory(memory, actor=ACTOR).memory_id
 
     def replace_user_memory(
         self, memory_id: str, memory: UserMemory, user_id: str | None = None
     ) -> str | None:
         memory.user_id = user_id or memory.user_id or DEFAULT_USER_ID
-        if self._store().get_user_memory(memory_id, memory.user_id) is None:
+        if self.db is None:
+            no_db("replace_user_memory")
+            return None
+        if self.db.get_user_memory(memory_id, memory.user_id) is None:
             raise InvalidInput(f"memory {memory_id!r} not found for user {memory.user_id!r}")
         memory.memory_id = memory_id
-        return self._store().upsert_user_memory(memory, actor=ACTOR).memory_id
+        return self.db.upsert_user_memory(memory, actor=ACTOR).memory_id
 
     def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> bool:
-        return self._store().delete_user_memory(memory_id, user_id or DEFAULT_USER_ID, actor=ACTOR)
+        if self.db is None:
+            no_db("delete_user_memory")
+            return False
+        return self.db.delete_user_memory(memory_id, user_id or DEFAULT_USER_ID, actor=ACTOR)
 
     def clear_user_memories(self, user_id: str | None = None) -> int:
         """Delete one person's memories (never everyone's); how many."""
-        return self._store().clear_memories(user_id or DEFAULT_USER_ID, actor=ACTOR)
+        if self.db is None:
+            no_db("clear_user_memories")
+            return 0
+        return self.db.clear_memories(user_id or DEFAULT_USER_ID, actor=ACTOR)
 
     def create_user_memories(
         self,
@@ -318,9 +342,28 @@ class MemoryManager:
         user_id: str | None = None,
         strategy: MemoryOptimizationStrategy | str | None = None,
         apply: bool = True,
+    ) -> list[UserMemory]:
+        """Merge duplicate and near-duplicate memories into fewer (see memory.optimization); the
+        person's memories after it, as Agno returns them. apply=False is a dry run: the memories as
+        they would be, nothing written. `plan_optimization` gives the plan itself."""
+        plan = self.plan_optimization(user_id, strategy, apply)
+        if apply:
+            return self.get_user_memories(plan.user_id)
+        merged = {source for merge in plan.merges if not merge.error for source in merge.source_ids}
+        kept = [memory for memory in self.get_user_memories(plan.user_id) if memory.memory_id not in merged]
+        return kept + [
+            UserMemory(memory=merge.memory, topics=list(merge.topics), user_id=plan.user_id)
+            for merge in plan.merges
+            if not merge.error
+        ]
+
+    def plan_optimization(
+        self,
+        user_id: str | None = None,
+        strategy: MemoryOptimizationStrategy | str | None = None,
+        apply: bool = True,
     ) -> OptimizationPlan:
-        """Merge duplicate and near-duplicate memories into fewer (see memory.optimization);
-        apply=False is a dry run."""
+        """The optimisation's plan (the merges, and whether they were made): what the app shows."""
         return optimize_memories(
             db=self._store(),
             model=self._model(),

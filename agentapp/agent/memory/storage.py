@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, overload
 
 from ..records import RunHandle, UserMemory
 from ..timeline import TimelineStorage
@@ -114,6 +114,7 @@ class MemoryStorage(TimelineStorage, Protocol):
         ...
 
     # --- Agno's memory verbs (memory.verbs.MemoryVerbs writes them once for every storage) ----------
+    @overload
     def get_user_memories(
         self,
         user_id: str | None = None,
@@ -126,9 +127,34 @@ class MemoryStorage(TimelineStorage, Protocol):
         sort_order: SortOrder | None = None,
         as_of: datetime | None = None,
         include_superseded: bool = False,
+        deserialize: Literal[True] = True,
     ) -> list[UserMemory]: ...
 
-    def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None: ...
+    @overload
+    def get_user_memories(
+        self,
+        user_id: str | None = None,
+        *,
+        topics: Sequence[str] | None = None,
+        search_content: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+        as_of: datetime | None = None,
+        include_superseded: bool = False,
+        deserialize: Literal[False],
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+    @overload
+    def get_user_memory(
+        self, memory_id: str, user_id: str | None = None, *, deserialize: Literal[True] = True
+    ) -> UserMemory | None: ...
+
+    @overload
+    def get_user_memory(
+        self, memory_id: str, user_id: str | None = None, *, deserialize: Literal[False]
+    ) -> dict[str, Any] | None: ...
 
     def get_all_memory_topics(self, user_id: str | None = None) -> list[str]: ...
 
@@ -136,14 +162,26 @@ class MemoryStorage(TimelineStorage, Protocol):
         self, limit: int | None = None, page: int | None = None
     ) -> tuple[list[dict[str, Any]], int]: ...
 
-    def upsert_user_memory(self, memory: UserMemory, *, actor: str = ...) -> UserMemory: ...
+    @overload
+    def upsert_user_memory(
+        self, memory: UserMemory, deserialize: Literal[True] = True, *, actor: str = ...
+    ) -> UserMemory: ...
+
+    @overload
+    def upsert_user_memory(
+        self, memory: UserMemory, deserialize: Literal[False], *, actor: str = ...
+    ) -> dict[str, Any]: ...
 
     def upsert_memories(self, memories: Iterable[UserMemory], *, actor: str = ...) -> list[UserMemory]: ...
 
-    def delete_user_memory(self, memory_id: str, user_id: str, *, actor: str = ...) -> bool: ...
+    def delete_user_memory(self, memory_id: str, user_id: str | None = None, *, actor: str = ...) -> bool: ...
 
-    def delete_user_memories(self, memory_ids: Iterable[str], user_id: str, *, actor: str = ...) -> int: ...
+    def delete_user_memories(
+        self, memory_ids: Iterable[str], user_id: str | None = None, *, actor: str = ...
+    ) -> int: ...
 
-    def clear_memories(self, user_id: str, *, actor: str = ...) -> int: ...
+    def clear_memories(self, user_id: str | None = None, *, actor: str = ...) -> int:
+        """One person's memories (the default user's without `user_id`), never everyone's."""
+        ...
 
     def clear_all_memories(self, *, actor: str = ...) -> int: ...

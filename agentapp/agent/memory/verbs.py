@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from ..errors import InvalidInput, MemoryNotFound
-from ..records import UserMemory
+from ..records import DEFAULT_USER_ID, UserMemory
 from .storage import MemoryStorage, SortOrder
 
 DEFAULT_ACTOR = "api"  # code calling the storage directly, as the REST API's callers do
@@ -59,6 +59,7 @@ class MemoryVerbs:
         return cast(MemoryStorage, self)
 
     # --- reads, with Agno's names -----------------------------------------------------------
+    @overload
     def get_user_memories(
         self,
         user_id: str | None = None,
@@ -71,33 +72,81 @@ class MemoryVerbs:
         sort_order: SortOrder | None = None,
         as_of: datetime | None = None,
         include_superseded: bool = False,
-    ) -> list[UserMemory]:
+        deserialize: Literal[True] = True,
+    ) -> list[UserMemory]: ...
+
+    @overload
+    def get_user_memories(
+        self,
+        user_id: str | None = None,
+        *,
+        topics: Sequence[str] | None = None,
+        search_content: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+        as_of: datetime | None = None,
+        include_superseded: bool = False,
+        deserialize: Literal[False],
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+    def get_user_memories(
+        self,
+        user_id: str | None = None,
+        *,
+        topics: Sequence[str] | None = None,
+        search_content: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: SortOrder | None = None,
+        as_of: datetime | None = None,
+        include_superseded: bool = False,
+        deserialize: bool = True,
+    ) -> list[UserMemory] | tuple[list[dict[str, Any]], int]:
         """The memories of `user_id` (everyone's without one) with all of `topics` and matching
         `search_content`, oldest first as Agno returns them unless `sort_by` ("created_at",
         "updated_at") and `sort_order` say otherwise; `page` (from 1) of `limit`. The facts true
         now; those true at `as_of` (an aware datetime, not in the future); past facts too with
-        `include_superseded`."""
+        `include_superseded`. `deserialize=False`: Agno's `(dicts, total count before paging)`."""
         offset = (max(1, page) - 1) * limit if page and limit else 0
         if as_of is not None:
             check_as_of(as_of)
-        return self.memories_page(
-            user_id=user_id,
-            topics=list(topics or ()),
-            search=search_content or "",
-            sort_by=sort_by,
-            sort_order=sort_order or "asc",
-            limit=limit,
-            offset=offset,
-            as_of=as_of,
-            include_superseded=include_superseded,
-        )
+        query: dict[str, Any] = {
+            "user_id": user_id,
+            "topics": list(topics or ()),
+            "search": search_content or "",
+            "sort_by": sort_by,
+            "sort_order": sort_order or "asc",
+            "as_of": as_of,
+            "include_superseded": include_superseded,
+        }
+        found = self.memories_page(limit=limit, offset=offset, **query)
+        if deserialize:
+            return found
+        total = len(self.memories_page(**query)) if limit is not None else len(found)
+        return [memory.to_dict() for memory in found], total
 
-    def get_user_memory(self, memory_id: str, user_id: str | None = None) -> UserMemory | None:
-        """The memory, or None; with `user_id`, another person's memory is not found."""
+    @overload
+    def get_user_memory(
+        self, memory_id: str, user_id: str | None = None, *, deserialize: Literal[True] = True
+    ) -> UserMemory | None: ...
+
+    @overload
+    def get_user_memory(
+        self, memory_id: str, user_id: str | None = None, *, deserialize: Literal[False]
+    ) -> dict[str, Any] | None: ...
+
+    def get_user_memory(
+        self, memory_id: str, user_id: str | None = None, *, deserialize: bool = True
+    ) -> UserMemory | dict[str, Any] | None:
+        """The memory, or None; with `user_id`, another person's memory is not found.
+        `deserialize=False`: its `to_dict()`."""
         found = self._find(memory_id)
         if found is None or (user_id is not None and found.user_id != user_id):
             return None
-        return found
+        return found if deserialize else found.to_dict()
 
     def get_all_memory_topics(self, user_id: str | None = None) -> list[str]:
         return self.memory_topics_all(user_id=user_id)
@@ -110,14 +159,27 @@ class MemoryVerbs:
         return self.memory_stats(limit=limit, offset=offset)
 
     # --- writes: each one audited, with its actor ----------------------------------------------
-    def upsert_user_memory(self, memory: UserMemory, *, actor: str = DEFAULT_ACTOR) -> UserMemory:
-        """Store `memory` for `memory.user_id`: an update of that person's memory `memory_id` when it
-        is theirs, else a new memory (ids are the storage's own: the new id is set on `memory`).
-        Another person's memory id is never written through."""
-        if not memory.user_id:
-            raise InvalidInput("a memory needs its user_id")
+    @overload
+    def upsert_user_memory(
+        self, memory: UserMemory, deserialize: Literal[True] = True, *, actor: str = DEFAULT_ACTOR
+    ) -> UserMemory: ...
+
+    @overload
+    def upsert_user_memory(
+        self, memory: UserMemory, deserialize: Literal[False], *, actor: str = DEFAULT_ACTOR
+    ) -> dict[str, Any]: ...
+
+    def upsert_user_memory(
+        self, memory: UserMemory, deserialize: bool = True, *, actor: str = DEFAULT_ACTOR
+    ) -> UserMemory | dict[str, Any]:
+        """Store `memory` for `memory.user_id` ("default" without one): an update of that person's
+        memory `memory_id` when it is theirs, else a new memory (ids are the storage's own: the new id
+        is set on `memory`). Another person's memory id is never written through. The stored memory
+        (`deserialize=False`: its `to_dict()`)."""
+        memory.user_id = memory.user_id or DEFAULT_USER_ID
         scope = self._db().memory_scope(user_id=memory.user_id)
-        current = self.get_user_memory(memory.memory_id, memory.user_id) if memory.memory_id else None
+        current = self._find(memory.memory_id) if memory.memory_id else None
+        current = current if current is not None and current.user_id == memory.user_id else None
         if current is not None:
             stored = self._db().memory_update(
                 run=scope,
@@ -135,36 +197,40 @@ class MemoryVerbs:
             stored.created_at,
             stored.updated_at,
         )
-        return stored
+        return stored if deserialize else stored.to_dict()
 
     def upsert_memories(
         self, memories: Iterable[UserMemory], *, actor: str = DEFAULT_ACTOR
     ) -> list[UserMemory]:
         return [self.upsert_user_memory(memory, actor=actor) for memory in memories]
 
-    def delete_user_memory(self, memory_id: str, user_id: str, *, actor: str = DEFAULT_ACTOR) -> bool:
-        """Delete `user_id`'s memory (soft: it can be restored from its history); False when they
-        have no such memory."""
-        if self.get_user_memory(memory_id, user_id) is None:
+    def delete_user_memory(
+        self, memory_id: str, user_id: str | None = None, *, actor: str = DEFAULT_ACTOR
+    ) -> bool:
+        """Delete `user_id`'s memory (without one, the memory `memory_id` whoever's, as
+        `get_user_memory` finds it); soft: it can be restored from its history. False when there is
+        no such memory."""
+        found = self.get_user_memory(memory_id, user_id)
+        if found is None or not found.user_id:
             return False
         try:
             self._db().memory_delete(
-                run=self._db().memory_scope(user_id=user_id), memory_id=memory_id, actor=actor
+                run=self._db().memory_scope(user_id=found.user_id), memory_id=memory_id, actor=actor
             )
         except MemoryNotFound:
             return False
         return True
 
     def delete_user_memories(
-        self, memory_ids: Iterable[str], user_id: str, *, actor: str = DEFAULT_ACTOR
+        self, memory_ids: Iterable[str], user_id: str | None = None, *, actor: str = DEFAULT_ACTOR
     ) -> int:
         return sum(self.delete_user_memory(memory_id, user_id, actor=actor) for memory_id in memory_ids)
 
-    def clear_memories(self, user_id: str, *, actor: str = DEFAULT_ACTOR) -> int:
-        """Delete every memory of one person (Agno's clear_memories, scoped: everyone's needs
-        `clear_all_memories`); how many were deleted."""
-        if not user_id:
-            raise InvalidInput("clear_memories clears one person's memories: give user_id")
+    def clear_memories(self, user_id: str | None = None, *, actor: str = DEFAULT_ACTOR) -> int:
+        """Delete every memory of one person: `user_id`, else the default user's. Never everyone's
+        (Agno's `clear_memories()` clears every person's; here that is `clear_all_memories`). How many
+        were deleted."""
+        user_id = user_id or DEFAULT_USER_ID
         ids = [m.memory_id for m in self.memories_page(user_id=user_id) if m.memory_id]
         return self.delete_user_memories(ids, user_id, actor=actor)
 

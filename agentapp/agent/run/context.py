@@ -150,6 +150,7 @@ def system_instructions(settings: AgentSettings, run_context: RunContext | None,
     parts = [fill_placeholders(part, state) for part in parts]
     if settings.markdown:
         parts.append(MARKDOWN_INSTRUCTION)
+    parts.extend(dict.fromkeys(tool.instructions for tool in settings.tools if tool.instructions))
     if settings.add_session_state_to_context:
         shown = json.dumps(state, ensure_ascii=False, default=str, indent=2)
         parts.append(f"<session_state>\n{shown}\n</session_state>")

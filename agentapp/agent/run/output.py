@@ -83,15 +83,19 @@ class Printing:
         stream: bool = False,
         markdown: bool | None = None,
         file: TextIO | None = None,
+        **run_options: Any,
     ) -> RunOutput:
         """Run a turn and print the reply (as it streams with stream=True); with markdown (the
-        Agent's `markdown` by default), rendered for the terminal by `rich` where it is installed."""
+        Agent's `markdown` by default), rendered for the terminal by `rich` where it is installed.
+        The other keywords are `run()`'s (`session_state`, `metadata`, `add_history_to_context`, ...)."""
         out = file if file is not None else sys.stdout
+        run_options.pop("stream_events", None)  # what is printed is the reply either way
         if not stream:
-            output: RunOutput = self.run(input, user_id=user_id, session_id=session_id)
+            output: RunOutput = self.run(input, user_id=user_id, session_id=session_id, **run_options)
             _print_reply(output, out, markdown=self.settings.markdown if markdown is None else markdown)
             return output
-        items = self.run(input, user_id=user_id, session_id=session_id, stream=True, yield_run_output=True)
+        run_options["yield_run_output"] = True
+        items = self.run(input, user_id=user_id, session_id=session_id, stream=True, **run_options)
         final = _print_stream(items, out)
         if final.status != "completed":
             out.write(f"[{final.status}] {final.error or ''}\n")

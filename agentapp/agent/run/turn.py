@@ -330,6 +330,7 @@ class Turn:
             error=error or None,
             memories_used=list(self.context.memories_used if self.context else ()),
             session_state=self.run_context.session_state,
+            metadata=self.run_context.metadata,
             agent_id=self.settings.id,
             agent_name=self.settings.name,
             model=self.model.id,

@@ -5,7 +5,6 @@ another person's session is not found by Agno's reads and deletes, refused by it
 from __future__ import annotations
 
 import copy
-import dataclasses
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,13 +13,15 @@ from typing import Any
 
 from agentapp.llm.types import Message, Usage
 
+from ..agent_session import AgentSession, narrowed_page
+from ..db_types import SessionType, is_agent_session
 from ..errors import InvalidInput, SessionNotFound, SessionOwnedByAnotherUser
 from ..memory.storage import SortOrder
 from ..records import (
+    DEFAULT_USER_ID,
     EventRecord,
     RunHandle,
     RunRecord,
-    SessionRecord,
     SessionSummaryRecord,
     SummaryInputs,
     SummaryTurn,
@@ -97,12 +98,12 @@ class InMemorySessions:
             raise SessionOwnedByAnotherUser(f"session_id {session_id!r} belongs to another user")
         return session
 
-    def session_get(self, *, session_id: str, user_id: str | None = None) -> SessionRecord | None:
+    def session_get(self, *, session_id: str, user_id: str | None = None) -> AgentSession | None:
         with self._lock:
             session = self._session(session_id, user_id)
             if session is None:
                 return None
-            return SessionRecord(
+            return AgentSession(
                 session_id=session.session_id,
                 user_id=session.user_id,
                 agent_name=session.agent_name,
@@ -135,7 +136,7 @@ class InMemorySessions:
             )
             return runs[0].input if runs else None
 
-    def user_sessions(self, *, user_id: str, limit: int) -> list[SessionRecord]:
+    def user_sessions(self, *, user_id: str, limit: int) -> list[AgentSession]:
         with self._lock:
             mine = sorted(
                 (s for s in self._sessions.values() if s.user_id == user_id),
@@ -250,17 +251,27 @@ class InMemorySessions:
             return True
 
     # --- Agno's session verbs ---------------------------------------------------------------------
-    def _owned(self, session_id: str, user_id: str | None) -> SessionRecord | None:
+    def _owned(self, session_id: str, user_id: str | None) -> AgentSession | None:
         try:
             return self.session_get(session_id=session_id, user_id=user_id)
         except SessionOwnedByAnotherUser:
             return None
 
-    def get_session(self, session_id: str, user_id: str | None = None) -> SessionRecord | None:
-        session = self._owned(session_id, user_id)
+    def get_session(
+        self,
+        session_id: str,
+        user_id: str | None = None,
+        session_type: SessionType | str | None = SessionType.AGENT,
+        deserialize: bool = True,
+    ) -> AgentSession | dict[str, Any] | None:
+        """The session with its runs and summary; None when there is none, it is another's, or
+        `session_type` is not an agent's. `deserialize=False`: its `to_dict()`."""
+        session = self._owned(session_id, user_id) if is_agent_session(session_type) else None
         if session is None:
             return None
-        return dataclasses.replace(session, runs=self.session_runs(session_id=session_id))
+        session.runs = self.session_runs(session_id=session_id)
+        session.summary = self.session_summary_get(session_id=session_id)
+        return session if deserialize else session.to_dict()
 
     def get_sessions(
         self,
@@ -271,7 +282,26 @@ class InMemorySessions:
         sort_order: SortOrder | None = None,
         limit: int | None = None,
         page: int | None = None,
-    ) -> list[SessionRecord]:
+        session_type: SessionType | str | None = None,
+        deserialize: bool = True,
+        component_id: str | None = None,
+        start_timestamp: int | None = None,
+        end_timestamp: int | None = None,
+    ) -> list[AgentSession] | list[dict[str, Any]]:
+        if not is_agent_session(session_type):
+            return []
+        if component_id or start_timestamp is not None or end_timestamp is not None:
+            every = self.get_sessions(user_id, search=search, sort_by=sort_by, sort_order=sort_order)
+            assert isinstance(every, list)
+            kept = narrowed_page(
+                [s for s in every if isinstance(s, AgentSession)],
+                component_id=component_id,
+                start_timestamp=start_timestamp,
+                end_timestamp=end_timestamp,
+                limit=limit,
+                page=page,
+            )
+            return kept if deserialize else [record.to_dict() for record in kept]
         wanted = (search or "").strip().lower()
         with self._lock:
             found = [
@@ -285,7 +315,8 @@ class InMemorySessions:
         offset = (max(1, page) - 1) * limit if page and limit else 0
         end = None if limit is None else offset + max(0, limit)
         ids = [session.session_id for _, session in found[offset:end]]
-        return [record for sid in ids if (record := self.session_get(session_id=sid)) is not None]
+        records = [record for sid in ids if (record := self.session_get(session_id=sid)) is not None]
+        return records if deserialize else [record.to_dict() for record in records]
 
     def _mentions(self, session: StoredSession, wanted: str) -> bool:
         """Whether the session's title, id or messages match a search (as DjangoDb's does)."""
@@ -294,27 +325,33 @@ class InMemorySessions:
         runs = (r for r in self._runs.values() if r.session_id == session.session_id)
         return any(wanted in m.content.lower() for r in runs for m in r.messages)
 
-    def upsert_session(self, session: SessionRecord) -> SessionRecord:
-        if not session.user_id:
-            raise InvalidInput("a session needs its user_id")
-        stored = self._session_for(check_session_id(session.session_id), session.user_id, session.agent_name)
+    def upsert_session(
+        self, session: AgentSession, deserialize: bool = True
+    ) -> AgentSession | dict[str, Any] | None:
+        user_id = session.user_id or DEFAULT_USER_ID
+        stored = self._session_for(check_session_id(session.session_id), user_id, session.agent_name)
         if session.title:
             self.session_rename(session_id=stored.session_id, title=session.title)
         self.session_state_set(session_id=stored.session_id, state=session.session_state)
-        record = self.session_get(session_id=stored.session_id)
-        assert record is not None
-        return record
+        return self.get_session(stored.session_id, deserialize=deserialize)
 
     def rename_session(
-        self, session_id: str, session_name: str, user_id: str | None = None
-    ) -> SessionRecord | None:
+        self,
+        session_id: str,
+        session_name: str,
+        user_id: str | None = None,
+        session_type: SessionType | str | None = SessionType.AGENT,
+        deserialize: bool = True,
+    ) -> AgentSession | dict[str, Any] | None:
         if user_id is not None:
             self.session_get(session_id=session_id, user_id=user_id)  # raises for another's session
+        if not is_agent_session(session_type):
+            return None
         try:
             self.session_rename(session_id=session_id, title=session_name)
         except SessionNotFound:
             return None
-        return self.session_get(session_id=session_id)
+        return self.get_session(session_id, deserialize=deserialize)
 
     def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
         if self._owned(session_id, user_id) is None:

@@ -3,13 +3,13 @@ with its async twin written once (`aget_session = async_twin(get_session)`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from agentapp.llm.types import Message, Model
 
+from ..agent_session import AgentSession
 from ..events import RunMetrics, RunOutput
-from ..records import RunRecord, SessionMetrics, SessionRecord, SessionSummaryRecord
+from ..records import RunRecord, SessionMetrics, SessionSummaryRecord
 from ..run_context import merged_state
 from ..settings import AgentSettings
 from ..storage import AgentDb
@@ -36,17 +36,18 @@ class SessionReads:
         return self.db.session_runs(session_id=self._current_session(session_id), user_id=user_id)
 
     # --- the session and its runs ------------------------------------------------------------------
-    def get_session(self, session_id: str | None = None, user_id: str | None = None) -> SessionRecord | None:
-        """The session (the Agent's by default) with its runs (`runs`); None when there is none.
-        Another person's session is refused (SessionOwnedByAnotherUser)."""
+    def get_session(self, session_id: str | None = None, user_id: str | None = None) -> AgentSession | None:
+        """The session (the Agent's by default) with its runs (`runs`) and summary; None when there is
+        none. Another person's session is refused (SessionOwnedByAnotherUser)."""
         target = session_id or self.session_id
         if not target:
             return None
         session = self.db.session_get(session_id=target, user_id=user_id)
         if session is None:
             return None
-        runs = self.db.session_runs(session_id=target, user_id=user_id)
-        return dataclasses.replace(session, runs=runs)
+        session.runs = self.db.session_runs(session_id=target, user_id=user_id)
+        session.summary = self.db.session_summary_get(session_id=target, user_id=user_id)
+        return session
 
     def get_chat_history(
         self, session_id: str | None = None, user_id: str | None = None, *, last_n_runs: int | None = None
@@ -114,9 +115,9 @@ class SessionReads:
 
     def set_session_name(
         self, session_id: str | None = None, session_name: str | None = None, *, autogenerate: bool = False
-    ) -> str:
-        """Name the session; with autogenerate, a few words from its first message (the
-        `title_model`'s, else the Agent's model's)."""
+    ) -> AgentSession:
+        """Name the session and return it, as Agno does; with autogenerate, a few words from its first
+        message (the `title_model`'s, else the Agent's model's)."""
         target = self._current_session(session_id)
         if autogenerate:
             first = self.db.session_first_message(session_id=target) or ""
@@ -124,7 +125,13 @@ class SessionReads:
         if not session_name:
             raise ValueError("give session_name, or autogenerate=True for a session with a message")
         self.db.session_rename(session_id=target, title=session_name)
-        return self.get_session_name(target)
+        session = self.get_session(target)
+        assert session is not None  # renamed just now
+        return session
+
+    def rename(self, name: str, session_id: str | None = None) -> None:
+        """Name the session (Agno's `rename`)."""
+        self.set_session_name(session_id, name)
 
     def get_session_state(self, session_id: str | None = None) -> dict[str, Any]:
         """The stored state of `session_id` (the Agent's session by default); {} for none yet."""
@@ -176,5 +183,6 @@ class SessionReads:
     adelete_session = async_twin(delete_session)
     aget_session_name = async_twin(get_session_name)
     aset_session_name = async_twin(set_session_name)
+    arename = async_twin(rename)
     aget_session_state = async_twin(get_session_state)
     aupdate_session_state = async_twin(update_session_state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -88,6 +89,32 @@ def build_summary_request(
     return messages, layout
 
 
+@dataclass
+class SessionSummaryResponse:
+    """What a summary request answers, as Agno's `SessionSummaryResponse`: the text and its topics."""
+
+    summary: str
+    topics: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary, **({"topics": list(self.topics)} if self.topics is not None else {})}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def model_json_schema(cls) -> dict[str, Any]:
+        return {
+            "title": cls.__name__,
+            "type": "object",
+            "properties": {
+                "summary": {"type": "string", "description": "Summary of the session."},
+                "topics": {"type": "array", "items": {"type": "string"}, "description": "Topics discussed."},
+            },
+            "required": ["summary"],
+        }
+
+
 class SessionSummaryManager:
     """Agno's SessionSummaryManager: `model` (the Agent's when None), `session_summary_prompt`
     (replaces the instructions), `summary_request_message` (opens the request), `last_n_runs` and
@@ -103,6 +130,9 @@ class SessionSummaryManager:
         last_n_runs: int | None = None,
         conversation_limit: int | None = None,
     ) -> None:
+        for name, value in (("last_n_runs", last_n_runs), ("conversation_limit", conversation_limit)):
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value}")
         self.model = model
         self.session_summary_prompt = session_summary_prompt
         self.summary_request_message = summary_request_message
@@ -112,6 +142,19 @@ class SessionSummaryManager:
     @property
     def instructions(self) -> str:
         return (self.session_summary_prompt or SUMMARY_INSTRUCTIONS).strip()
+
+    def get_response_format(self, model: Any) -> dict[str, Any] | type[SessionSummaryResponse]:
+        """The response format Agno would ask `model` for (the summary here is asked as prose with a
+        closing topics line, which every model answers)."""
+        if getattr(model, "supports_native_structured_outputs", False):
+            return SessionSummaryResponse
+        if getattr(model, "supports_json_schema_outputs", False):
+            schema = SessionSummaryResponse.model_json_schema()
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": SessionSummaryResponse.__name__, "schema": schema},
+            }
+        return {"type": "json_object"}
 
     def create_session_summary(
         self, *, db: AgentDb, session_id: str, model: Model | None = None
