@@ -36,11 +36,12 @@ def test_a_timeout_says_how_long_the_person_waited_retries_included_and_offers_r
     run.refresh_from_db()
     assert run.status == Run.Status.ERROR and "you waited" in run.error and "retries included" in run.error
     seconds = float(run.error.split("you waited ")[1].split(" s")[0])
-    assert 0.4 <= seconds < 3 * 0.4  # the timeout is a deadline, retries included: not three of it
+    assert seconds >= 0.4
+    assert len(app_model.requests) == 1  # the timeout is a deadline, retries included: none was left
     assert run.error in final.replace("&#x27;", "'") and "Regenerate" in final
     assert f'hx-post="/chat/runs/{run.run_id}/regenerate/"' in final
     event = RunEvent.objects.get(run=run, kind="error")
-    assert event.payload["kind"] == "timeout" and 400 <= event.payload["waited_ms"] < 1200
+    assert event.payload["kind"] == "timeout" and event.payload["waited_ms"] >= 400
     assert event.payload["received_chars"] == 0
 
 

@@ -79,8 +79,10 @@ def test_the_timeout_is_a_deadline_for_the_whole_request_retries_included(make_a
     output = _run(agent, "Hello", stream=True)
     waited = time.monotonic() - started
 
-    # The SDK's own retries gave each attempt the whole timeout: three of them and the backoff between.
-    assert waited < 0.5 + 0.5, (waited, [r.path for r in fake_openai.requests])
+    # The SDK's own retries gave each attempt the whole timeout: three of them and the backoff between
+    # (2.6 s at the least). Now the one attempt takes the deadline and no time is left for another.
+    assert len(fake_openai.requests) == 1
+    assert waited < 2.0, waited
     assert output.status == "error" and "timed out" in output.error
     assert Run.objects.get(run_id=output.run_id).messages.get().content == "Hello"
 
@@ -93,7 +95,7 @@ def test_a_retry_that_would_pass_the_deadline_is_not_made(make_agent, fake_opena
     started = time.monotonic()
     output = _run(agent, "Hello", stream=True)
 
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # the server asked for 5 s
     assert len(fake_openai.requests) == 1
     assert output.status == "error" and "HTTP 429" in output.error
 
