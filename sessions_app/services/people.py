@@ -117,7 +117,8 @@ def person_settings_save(*, user: User, changes: dict[str, Any], by: User | None
 
 def person_chats_move(*, source: User, target: User) -> None:
     """Move `source`'s chats, runs and feedback to `target` (a Slack-only account linked to its
-    person's own). Call it in a transaction."""
-    AgentSession.objects.filter(user=source).update(user=target)
+    person's own). Call it in a transaction. Runs before sessions, the order in which a run's end
+    (`run_finish`) takes them: linking while a reply is being stored waits for it, never deadlocks."""
     Run.objects.filter(user=source).update(user=target)
+    AgentSession.objects.filter(user=source).update(user=target)
     RunFeedback.objects.filter(user=source).update(user=target)
