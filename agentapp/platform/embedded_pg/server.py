@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import fcntl
 import logging
 import os
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,12 +84,32 @@ def ensure_running(
     with _lock:
         if path in _started:
             return _started[path]
-        server = _start(path, cleanup=cleanup)
-        _create_database(server, database)
+        with _one_process_starting(path):
+            server = _start(path, cleanup=cleanup)
+            _create_database(server, database)
         if fast:
             _tune_for_throwaway_data(server)
         _started[path] = server
         return server
+
+
+@contextlib.contextmanager
+def _one_process_starting(path: Path) -> Iterator[None]:
+    """Processes of one checkout started at the same moment start its server one at a time: one
+    checking the directory while another initialises it would find it half made. A lock file beside
+    the directory; where none can be made (a read-only disk), the checks below say what is wrong."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.parent / f".{path.name}.starting", "a")  # noqa: SIM115 - held across the yield
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def release(data_dir: str | Path) -> None:
