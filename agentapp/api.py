@@ -16,6 +16,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from agentapp.accounts.api import router as users_router
 from agentapp.agent import ModelError
 from agentapp.agent import errors as runtime
+from agentapp.api_types import runtime_status
 from agentapp.errors import AgentAppError, FollowupFailed, RateLimited
 from apikeys.auth import ApiKeyAuth
 from memory_app.api import router as memory_router
@@ -57,19 +58,9 @@ def on_app_error(request: HttpRequest, exc: AgentAppError) -> HttpResponse:
     return _error(request, exc.status_code, exc.message, exc.detail)
 
 
-# What the runtime raises itself (a storage other than DjangoDb, or a check before the storage).
-RUNTIME_STATUS = {
-    runtime.InvalidInput: 422,
-    runtime.SessionOwnedByAnotherUser: 404,
-    runtime.RunNotFound: 404,
-    runtime.MemoryNotFound: 404,
-    runtime.StorageUnavailable: 503,
-}
-
-
 @api.exception_handler(runtime.AgentError)
 def on_runtime_error(request: HttpRequest, exc: runtime.AgentError) -> HttpResponse:
-    status = next((code for cls, code in RUNTIME_STATUS.items() if isinstance(exc, cls)), 400)
+    status = runtime_status(exc)
     return _error(request, status, exc.message, exc.detail)
 
 

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from agentapp.agent import errors as runtime
 from agentapp.agent.session.ids import SESSION_ID_PATTERN
 
 
@@ -110,3 +111,18 @@ class Page(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=100, **kwargs)
+
+
+# What the runtime raises itself (a storage other than DjangoDb, or a check before the storage), as
+# the HTTP status both APIs (/api/ and /os/) answer it with.
+RUNTIME_STATUS: dict[type[runtime.AgentError], int] = {
+    runtime.InvalidInput: 422,
+    runtime.SessionOwnedByAnotherUser: 404,
+    runtime.RunNotFound: 404,
+    runtime.MemoryNotFound: 404,
+    runtime.StorageUnavailable: 503,
+}
+
+
+def runtime_status(exc: runtime.AgentError) -> int:
+    return next((code for cls, code in RUNTIME_STATUS.items() if isinstance(exc, cls)), 400)

@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from agentapp.agent import ModelError
 from agentapp.agent import errors as runtime
+from agentapp.api_types import runtime_status
 from agentapp.errors import AgentAppError, RateLimited
 from apikeys.auth import ApiKeyAuth
 
@@ -47,18 +48,9 @@ def on_app_error(request: HttpRequest, exc: AgentAppError) -> HttpResponse:
     return _error(request, exc.status_code, exc.message)
 
 
-RUNTIME_STATUS = {
-    runtime.InvalidInput: 422,
-    runtime.SessionOwnedByAnotherUser: 404,
-    runtime.RunNotFound: 404,
-    runtime.MemoryNotFound: 404,
-    runtime.StorageUnavailable: 503,
-}
-
-
 @os_api.exception_handler(runtime.AgentError)
 def on_runtime_error(request: HttpRequest, exc: runtime.AgentError) -> HttpResponse:
-    status = next((code for cls, code in RUNTIME_STATUS.items() if isinstance(exc, cls)), 400)
+    status = runtime_status(exc)
     return _error(request, status, exc.message)
 
 
