@@ -40,6 +40,10 @@ class InvalidInput(AgentAppError, runtime.InvalidInput):
     status_code = 422
 
 
+class RunIdTaken(InvalidInput, runtime.RunIdTaken):
+    pass
+
+
 class Conflict(AgentAppError):
     status_code = 409
 

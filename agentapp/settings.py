@@ -88,15 +88,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "agentos_app.cors.agentos_cors",  # /os/ only, for agent-ui and Agno's control plane in a browser
-    "csp.middleware.CSPMiddleware",
+    "agentapp.platform.on_the_loop.CSPMiddleware",  # Django's and others', on the event loop
     "agentapp.platform.middleware.RequestTooBigMiddleware",
     "agentapp.platform.middleware.refuse_nul_characters",
     "agentapp.platform.static_files.StaticFilesMiddleware",  # WhiteNoise, quiet under ASGI
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "agentapp.platform.on_the_loop.SessionMiddleware",
+    "agentapp.platform.on_the_loop.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # named as `check --deploy` looks for it
+    "agentapp.platform.on_the_loop.AuthenticationMiddleware",
+    "agentapp.platform.on_the_loop.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "agentapp.platform.local_time.person_time_zone",

@@ -64,7 +64,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from agentapp.agent.memory.query_embedding import QueryVector, capped_query_embedding  # noqa: E402
+from agentapp.agent.memory.own_name import own_names, said_as_the_person  # noqa: E402
+from agentapp.agent.memory.query_embedding import QueryVector, capped_query_embedding, vector_model  # noqa: E402
 from agentapp.agent.memory.recall import (  # noqa: E402
     NEAR_DUPLICATE_SIMILARITY,
     RRF_K,
@@ -101,15 +102,20 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def as_stored(user, text: str) -> str:
+    """A text as the app embeds it for this person: their name said as "the person" (own_name.py)."""
+    return said_as_the_person(text, own_names(user.get_username()))
+
+
 def _store(user, texts: list[str], embedder: LocalEmbedder) -> dict[str, str]:
     """Bulk-insert memories with their embeddings; returns text -> memory_id."""
     rows = [Memory(user=user, text=t, normalized_text=services.normalize_text(t)) for t in texts]
     Memory.objects.bulk_create(rows, batch_size=2_000)
     for start in range(0, len(rows), 512):
         batch = rows[start : start + 512]
-        vectors = embedder.embed([m.text for m in batch])
+        vectors = embedder.embed([as_stored(user, m.text) for m in batch])
         services.memory_embeddings_save(
-            model=embedder.name,
+            model=vector_model(embedder.name),
             vectors={m.pk: v for m, v in zip(batch, vectors, strict=True)},
             texts={m.pk: m.text for m in batch},
         )
@@ -119,7 +125,9 @@ def _store(user, texts: list[str], embedder: LocalEmbedder) -> dict[str, str]:
 
 
 # --- 1. hit@k ------------------------------------------------------------------------------------
-STRATEGIES = ("recency", "words", "meaning (index)", "meaning (exact)", "hybrid")
+AS_WRITTEN = "meaning (exact, as written)"
+STRATEGIES = ("recency", "words", "meaning (index)", "meaning (exact)", AS_WRITTEN, "hybrid")
+SINGLES = ("words", "meaning (index)", "meaning (exact)", AS_WRITTEN)
 KINDS = ("single", "multi_hop", "temporal", "open_domain", "implicit")
 SPLIT_SEED = 26
 EMBEDDING_RECEIVER = "memory_app.embedding"  # memory_app.apps connects memories_written by this uid
@@ -143,6 +151,8 @@ class Case:
     candidates: dict[int, list[Candidate]]  # per_signal -> what the storage hands THE ranking
     index: list[str]  # memory ids by the SQL meaning signal through the HNSW index
     exact: list[str]  # memory ids by exact cosine similarity (numpy over the stored vectors)
+    # The same over the texts as written, the person's name and all: what a 20-line script gets.
+    written: list[str]
 
 
 def _candidates(
@@ -196,21 +206,26 @@ def _cases(
     force_index: bool,
 ) -> list[Case]:
     """Every ranking of every question about one stored person."""
-    stored = MemoryEmbedding.objects.filter(user_id=user.pk, model=embedder.name)
-    ids, matrix = zip(*stored.values_list("memory__memory_id", "vector"), strict=True)
+    model = vector_model(embedder.name)
+    stored = MemoryEmbedding.objects.filter(user_id=user.pk, model=model)
+    ids, matrix, texts = zip(*stored.values_list("memory__memory_id", "vector", "memory__text"), strict=True)
     vectors = np.asarray(matrix, dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    query_vectors = embedder.embed([q["text"] for q in questions])
+    written = np.asarray(embedder.embed(list(texts)), dtype=np.float32)
+    written /= np.linalg.norm(written, axis=1, keepdims=True)
+    query_vectors = embedder.embed([as_stored(user, q["text"]) for q in questions])
+    written_queries = embedder.embed([q["text"] for q in questions])
     sizes = sorted({per_signal(k) for k in KS})
     cases = []
-    for i, (q, needed, v) in enumerate(zip(questions, needs, query_vectors, strict=True)):
+    for i, (q, needed, v, w) in enumerate(zip(questions, needs, query_vectors, written_queries, strict=True)):
         order = np.argsort(-(vectors @ np.asarray(v, dtype=np.float32)), kind="stable")[: max(KS)]
-        most = _candidates(user.pk, q["text"], v, embedder.name, sizes[-1], total)
+        as_written = np.argsort(-(written @ np.asarray(w, dtype=np.float32)), kind="stable")[: max(KS)]
+        most = _candidates(user.pk, q["text"], v, model, sizes[-1], total)
         found = {n: _trimmed(most, n) for n in sizes}
         if i == 0:  # the trimming is what the storage itself returns for fewer
             for n in sizes[:-1]:
                 assert _signature(found[n]) == _signature(
-                    _candidates(user.pk, q["text"], v, embedder.name, n, total)
+                    _candidates(user.pk, q["text"], v, model, n, total)
                 ), f"the candidates for {n} per signal are not the top {n} of {sizes[-1]}"
         cases.append(
             Case(
@@ -220,8 +235,9 @@ def _cases(
                 needed=frozenset(needed),
                 total=total,
                 candidates=found,
-                index=_index_meaning(user.pk, v, embedder.name, max(KS), force_index),
+                index=_index_meaning(user.pk, v, model, max(KS), force_index),
                 exact=[ids[i] for i in order],
+                written=[ids[i] for i in as_written],
             )
         )
     return cases
@@ -269,6 +285,8 @@ def _top(case: Case, strategy: str, k: int, weights: dict[str, float], rrf_k: in
         return case.index[:k]
     if strategy == "meaning (exact)":
         return case.exact[:k]
+    if strategy == AS_WRITTEN:
+        return case.written[:k]
     signal = {"recency": "recency_rank", "words": "words_rank", "meaning (agent)": "meaning_rank"}[strategy]
     return _by(case.candidates[per_signal(max(KS))], signal)[:k]
 
@@ -400,9 +418,9 @@ def _store_learned(user, facts: list[dict], embedder: LocalEmbedder) -> dict[str
     Memory.objects.bulk_update([m for _, m in memories], ["created_at", "updated_at"], batch_size=500)
     for start in range(0, len(memories), 256):
         batch = [m for _, m in memories[start : start + 256]]
-        vectors = embedder.embed([m.text for m in batch])
+        vectors = embedder.embed([as_stored(user, m.text) for m in batch])
         services.memory_embeddings_save(
-            model=embedder.name,
+            model=vector_model(embedder.name),
             vectors={m.pk: v for m, v in zip(batch, vectors, strict=True)},
             texts={m.pk: m.text for m in batch},
         )
@@ -458,8 +476,9 @@ def recall_quality(embedder: LocalEmbedder, *, tune: bool) -> None:
         stored = time.perf_counter() - t0
         probe = users[0]
         vector = embedder.embed(["probe"])[0]
-        force = _index_plan(probe.pk, vector, embedder.name, force=False) != "HNSW index"
-        plan = _index_plan(probe.pk, vector, embedder.name, force=force)
+        model = vector_model(embedder.name)
+        force = _index_plan(probe.pk, vector, model, force=False) != "HNSW index"
+        plan = _index_plan(probe.pk, vector, model, force=force)
         for person, user in zip(fixture["people"], users, strict=True):
             total = sum(1 for f in fixture["facts"] if f["person"] == person["key"])
             questions = [q for q in fixture["questions"] if q["person"] == person["key"]]
@@ -490,19 +509,15 @@ def recall_quality(embedder: LocalEmbedder, *, tune: bool) -> None:
     print(
         f"meaning (index): the HNSW index's scan under the person filter "
         f"({plan}{', forced' if force else ''}); "
-        f"meaning (exact): numpy over the stored vectors; the Agent's own meaning signal (SQL) gets "
+        f'meaning (exact): numpy over the stored vectors (the person\'s name said as "the person"); '
+        f"{AS_WRITTEN}: the same over the texts as written; the Agent's own meaning signal (SQL) gets "
         f"{_pct_cells(agent)}. hybrid: ranked_recall over the Agent's candidates (per_signal(k) each), "
         f"weights {WEIGHTS} (strong_words: when the best BM25 score reaches {STRONG_WORDS_SCORE}), "
         f"RRF k {RRF_K}."
     )
-    best = max(("words", "meaning (index)", "meaning (exact)"), key=lambda s: rates[s]["all"][10])
+    best = max(SINGLES, key=lambda s: rates[s]["all"][10])
     verdict = "beats" if rates["hybrid"]["all"][10] > rates[best]["all"][10] else "does NOT beat"
-    behind = [
-        kind
-        for kind in KINDS
-        if rates["hybrid"][kind][10]
-        <= max(rates[s][kind][10] for s in ("words", "meaning (index)", "meaning (exact)"))
-    ]
+    behind = [kind for kind in KINDS if rates["hybrid"][kind][10] <= max(rates[s][kind][10] for s in SINGLES)]
     print(
         f"at k=10 the hybrid ({rates['hybrid']['all'][10]:.1f}%) {verdict} the best single signal, "
         f"{best} ({rates[best]['all'][10]:.1f}%); kinds where it does not beat every single signal: "
@@ -527,7 +542,7 @@ def _tune(cases: list[Case]) -> None:
     tuning_table = [(c, {n: _signals(c, n) for n in sizes}) for c in tuning]
     held_table = [(c, {n: _signals(c, n) for n in sizes}) for c in held]
     _check_fast(tuning_table, WEIGHTS, RRF_K)
-    singles = _hits(tuning, ("words", "meaning (exact)"))
+    singles = _hits(tuning, ("words", "meaning (exact)", AS_WRITTEN))
     bar = {kind: max(singles[s][kind][10] for s in singles) for kind in (*KINDS, "all")}
     grid = []
     for words, strong, recency, rrf_k in itertools.product(
@@ -580,7 +595,7 @@ def _tune(cases: list[Case]) -> None:
     print()
     _kind_table(rates, counts)
     tuned = rates[tuned_name]
-    singles_held = ("words", "meaning (index)", "meaning (exact)")
+    singles_held = SINGLES
     lead = {kind: tuned[kind][10] - max(rates[s][kind][10] for s in singles_held) for kind in (*KINDS, "all")}
     print()
     print(
@@ -604,7 +619,8 @@ def _easy_fixture(embedder: LocalEmbedder) -> None:
     fixture = json.loads((FIXTURES / "memory_recall.json").read_text())
     facts = list(fixture["facts"])
     random.Random(14).shuffle(facts)  # stored in an order unrelated to the questions
-    user = User.objects.create(username=f"bench-recall-{int(time.time())}")
+    # Sarah's account, as the person the facts are about would have (her name said as "the person").
+    user = User.objects.create(username=f"sarah-{int(time.time())}")
     try:
         ids = _store(user, [f["text"] for f in facts], embedder)
         by_fact = {f["id"]: ids[f["text"]] for f in facts}

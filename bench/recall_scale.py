@@ -91,7 +91,9 @@ def _fill(user_pks: list[int], per_person: int) -> None:
     each with a random vector."""
     _sql(
         "INSERT INTO memory_app_memory (memory_id, user_id, text, normalized_text, topics, created_at, "
-        "updated_at) SELECT 'mem_' || md5(u::text || '-' || n), u, t, lower(t), '[]'::jsonb, d, d FROM ("
+        "updated_at, valid_from) SELECT 'mem_' || md5(u::text || '-' || n), u, t, lower(t), "
+        "'[]'::jsonb, d, d, d "
+        "FROM ("
         "SELECT u, n, now() - random() * interval '365 days' AS d, "
         f"'Person ' || u || ' ' || {PICK} || ' ' || {PICK} || ' ' || {PICK} || ' ' || {PICK} "
         "|| ' note ' || n AS t "
@@ -130,8 +132,8 @@ def _target(size: int, questions: list[str]) -> int:
     texts = list(dict.fromkeys(facts))[:size]
     _sql(
         "INSERT INTO memory_app_memory (memory_id, user_id, text, normalized_text, topics, created_at, "
-        "updated_at) SELECT 'mem_' || md5('fact-' || %s || '-' || n), %s, t, lower(t), '[]'::jsonb, "
-        "now(), now() "
+        "updated_at, valid_from) SELECT 'mem_' || md5('fact-' || %s || '-' || n), %s, t, lower(t), "
+        "'[]'::jsonb, now(), now(), now() "
         "FROM unnest(%s::text[]) WITH ORDINALITY AS f(t, n)",
         [str(pk), pk, texts],
     )

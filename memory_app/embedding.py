@@ -14,6 +14,8 @@ from django.db import connection, transaction
 
 from agentapp import app_agent
 from agentapp.agent import Embedder, EmbeddingError
+from agentapp.agent.memory.own_name import own_names, said_as_the_person
+from agentapp.agent.memory.query_embedding import vector_model
 from agentapp.celery import send_task
 from agentapp.errors import FollowupFailed
 
@@ -67,14 +69,14 @@ def _embed(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
         raise FollowupFailed(error.message, transient=error.transient) from error
 
 
-def _embed_batch(embedder: Embedder, rows: Sequence[tuple[int, str]]) -> int:
-    vectors = _embed(embedder, [text for _, text in rows])
+def _embed_batch(embedder: Embedder, rows: Sequence[tuple[int, str, str]]) -> int:
+    vectors = _embed(embedder, [said_as_the_person(text, own_names(username)) for _, text, username in rows])
     if vectors:
         ensure_index(len(vectors[0]))
     return memory_services.memory_embeddings_save(
-        model=embedder.name,
-        vectors={pk: vector for (pk, _), vector in zip(rows, vectors, strict=True)},
-        texts=dict(rows),
+        model=vector_model(embedder.name),
+        vectors={pk: vector for (pk, _, _), vector in zip(rows, vectors, strict=True)},
+        texts={pk: text for pk, text, _ in rows},
     )
 
 
@@ -84,7 +86,7 @@ def embed_memories(pks: Sequence[int]) -> int:
     if embedder is None:
         return 0
     rows = memory_selectors.memories_without_embedding(
-        model=embedder.name, dimensions=_dimensions(embedder), limit=len(pks), pks=pks
+        model=vector_model(embedder.name), dimensions=_dimensions(embedder), limit=len(pks), pks=pks
     )
     return _embed_batch(embedder, rows) if rows else 0
 
@@ -100,13 +102,14 @@ def embed_pending(*, time_budget: float = 50.0, progress: Callable[[int, int], N
     # another are re-made too.
     probe = _embed(embedder, ["dimension probe"])
     dimensions = len(probe[0]) if probe else _dimensions(embedder)
-    total = memory_selectors.memories_without_embedding_count(model=embedder.name, dimensions=dimensions)
+    model = vector_model(embedder.name)
+    total = memory_selectors.memories_without_embedding_count(model=model, dimensions=dimensions)
     done = 0
     deadline = time.monotonic() + time_budget
     last_pk = 0
     while time.monotonic() < deadline:
         rows = memory_selectors.memories_without_embedding(
-            model=embedder.name, dimensions=dimensions, limit=BATCH, after_pk=last_pk
+            model=model, dimensions=dimensions, limit=BATCH, after_pk=last_pk
         )
         if not rows:
             break

@@ -56,6 +56,10 @@ class Memory(models.Model):
     superseded_by = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supersedes"
     )
+    # Agno's UserMemory.input (what was said that taught it, when the writer tells) and agent_id (the
+    # agent that wrote it); "" when not told.
+    input = models.TextField(blank=True, default="", db_default="")
+    agent_id = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     objects = MemoryQuerySet.as_manager()
 

@@ -13,6 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from agentapp import app_agent
+from agentapp.agent.memory.own_name import own_names, said_as_the_person
 from agentapp.agent.memory.query_embedding import QueryVector, capped_query_embedding
 from agentapp.agent.memory.recall import (
     MAX_PER_SIGNAL,
@@ -27,12 +28,14 @@ from . import selectors
 from .models import Memory
 
 
-def search_embedding(text: str) -> QueryVector | None:
-    """A search box's query embedded (capped like a turn's), for ranking by meaning; None without one."""
+def search_embedding(text: str, *, user_pk: int) -> QueryVector | None:
+    """A search box's query embedded (capped like a turn's, the person's name left out as from their
+    memories), for ranking by meaning; None without one."""
     embedder = app_agent.recall_embedder()
     if embedder is None or not text.strip():
         return None
-    return capped_query_embedding(embedder, timeout=settings.AGENT_EMBED_TIMEOUT)(text)
+    embed = capped_query_embedding(embedder, timeout=settings.AGENT_EMBED_TIMEOUT)
+    return embed(said_as_the_person(text, own_names(selectors.person_username(user_pk))))
 
 
 def as_of_check(*, user_pk: int, as_of: datetime) -> datetime:
@@ -85,7 +88,7 @@ def memory_search(
     memories = selectors.memories_filter_topic(in_time, topic)
     if not query:
         return memories
-    found = search_embedding(query) if mode != "words" else None
+    found = search_embedding(query, user_pk=user_pk) if mode != "words" else None
     vector = found if found is not None and found.vector is not None else None
     matching = Q(pk__in=selectors.memories_matching(memories, query).values("pk"))
     if vector is not None:

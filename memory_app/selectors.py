@@ -322,6 +322,10 @@ def _without_embedding(model: str, dimensions: int | None) -> QuerySet[Memory]:
     return Memory.objects.filter(deleted_at__isnull=True).filter(~Exists(current))
 
 
+def person_username(user_pk: int) -> str:
+    return get_user_model().objects.filter(pk=user_pk).values_list("username", flat=True).first() or ""
+
+
 def memories_without_embedding(
     *,
     model: str,
@@ -329,13 +333,13 @@ def memories_without_embedding(
     limit: int,
     pks: Sequence[int] | None = None,
     after_pk: int = 0,
-) -> list[tuple[int, str]]:
-    """Live memories with no embedding by `model` (of `dimensions`, when known), as (pk, text) in pk
-    order: those of `pks`, or the first `limit` after `after_pk`."""
+) -> list[tuple[int, str, str]]:
+    """Live memories with no embedding by `model` (of `dimensions`, when known), as (pk, text, their
+    person's username) in pk order: those of `pks`, or the first `limit` after `after_pk`."""
     memories = _without_embedding(model, dimensions).filter(pk__gt=after_pk)
     if pks is not None:
         memories = memories.filter(pk__in=list(pks))
-    return list(memories.order_by("pk").values_list("pk", "text")[: max(0, limit)])
+    return list(memories.order_by("pk").values_list("pk", "text", "user__username")[: max(0, limit)])
 
 
 def memories_without_embedding_count(*, model: str, dimensions: int | None) -> int:

@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 
 from agentapp import app_agent
 from agentapp.agent import Agent
-from agentapp.agent.events import RunOutputEvent
+from agentapp.agent.events import PYTHON_ONLY_EVENTS, RunOutputEvent
 from agentapp.api_types import OBJECT_ERRORS, ErrorOut, Id, Page
 from agentapp.errors import Conflict, InvalidInput
 from agentapp.observability import metrics
@@ -51,7 +51,7 @@ from .services import normalize_user_id
 runs_router = Router(tags=["runs"])
 router = Router(tags=["sessions"])
 
-EVENT_NAMES = [cls.event for cls in get_args(RunOutputEvent)]
+EVENT_NAMES = [cls.event for cls in get_args(RunOutputEvent) if cls.event not in PYTHON_ONLY_EVENTS]
 SSE_DOC = {
     "responses": {
         200: {

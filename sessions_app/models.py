@@ -64,8 +64,12 @@ class Run(models.Model):
         COMPLETED = "completed"
         ERROR = "error"
         CANCELLED = "cancelled"
+        # A tool call waits for its caller's confirmation (Agno's human in the loop, Python API only):
+        # no process works on it, so no sweep or lease ends it; `continue_run` takes it up again.
+        PAUSED = "paused"
 
-    TERMINAL = (Status.COMPLETED, Status.ERROR, Status.CANCELLED)
+    # Ended, or waiting on no process (paused): pages and streams show its stored outcome.
+    TERMINAL = (Status.COMPLETED, Status.ERROR, Status.CANCELLED, Status.PAUSED)
 
     run_id = models.CharField(max_length=64, unique=True, default=new_run_id)
     session = models.ForeignKey(AgentSession, on_delete=models.CASCADE, related_name="runs")

@@ -13,6 +13,12 @@ Replies are scripted FIFO and rendered in the format of whichever endpoint asks:
 
 Every request is recorded in `server.requests`. Load the `fake_openai` fixture
 with `pytest_plugins = ["tests.fake_openai"]`.
+
+A script's memory update asks its first request alongside the reply's, so the two may arrive in
+either order: a reply scripted with `lane="memory_manager"` goes only to the memory manager's
+requests (which take an untagged one when none is tagged), and untagged replies go to the others.
+`hold` keeps an answer back until an event is set (so a test can put two requests in an order);
+`sent` is set once the answer has been sent whole.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ import pytest
 __all__ = ["FakeOpenAI", "RecordedRequest", "Reply", "fake_embedding", "fake_openai"]
 
 NO_REPLY_ERROR = "fake_openai: no scripted reply"
+MEMORY_MANAGER_LANE = "memory_manager"
+MEMORY_MANAGER_MARK = "The user's messages in this turn:"  # the manager's request, as it words it
+HOLD_AT_MOST = 5.0  # seconds a held answer waits for its event: a safety net, not a test of time
 ARGUMENT_PIECE = 8  # characters per streamed tool-argument fragment, so arguments always arrive split
 
 
@@ -51,6 +60,9 @@ class Reply:
     cut_cleanly: bool = False  # with cut_after: end the HTTP body properly instead of dropping it
     stream_error: str | None = None  # streamed: send an error event instead of completing
     usage: tuple[int, int] | None = None  # (input, output) tokens; estimated when None
+    lane: str | None = None  # MEMORY_MANAGER_LANE: only for the memory manager's requests
+    hold: threading.Event | None = None  # the answer waits for this (at most HOLD_AT_MOST)
+    sent: threading.Event = field(default_factory=threading.Event)  # set once the answer is sent
 
 
 @dataclass
@@ -90,6 +102,11 @@ def fake_embedding(text: str, dimensions: int = 64) -> list[float]:
     if not norm:
         vector[0], norm = 1.0, 1.0
     return [x / norm for x in vector]
+
+
+def request_lane(body: dict[str, Any]) -> str | None:
+    """MEMORY_MANAGER_LANE for the automatic memory update's requests, else None."""
+    return MEMORY_MANAGER_LANE if MEMORY_MANAGER_MARK in json.dumps(body, ensure_ascii=False) else None
 
 
 def _word_chunks(text: str) -> list[str]:
@@ -194,10 +211,14 @@ class FakeOpenAI:
     # -- used by the handler -----------------------------------------------
 
     def _record(self, request: RecordedRequest) -> Reply | None:
+        lane = request_lane(request.body)
         with self._lock:
             self.requests.append(request)
-            if self._queue:
-                return self._queue.popleft()
+            for wanted in dict.fromkeys((lane, None)):
+                for reply in self._queue:
+                    if reply.lane == wanted:
+                        self._queue.remove(reply)
+                        return reply
             responder = self.responder
         return responder(request) if responder is not None else None
 
@@ -257,14 +278,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if reply.delay:
             time.sleep(reply.delay)
-        if reply.status >= 400:
-            self._send_error(reply.status, reply.error or f"fake_openai error {reply.status}", reply.headers)
-            return
-        render = _Render(self.fake, reply, body, chat=path.endswith("/chat/completions"))
-        if body.get("stream"):
-            self._send_stream(reply, render.events())
-        else:
-            self._send_json(200, render.json(), reply.headers)
+        if reply.hold is not None:
+            reply.hold.wait(HOLD_AT_MOST)
+        try:
+            if reply.status >= 400:
+                message = reply.error or f"fake_openai error {reply.status}"
+                self._send_error(reply.status, message, reply.headers)
+                return
+            render = _Render(self.fake, reply, body, chat=path.endswith("/chat/completions"))
+            if body.get("stream"):
+                self._send_stream(reply, render.events())
+            else:
+                self._send_json(200, render.json(), reply.headers)
+        finally:
+            reply.sent.set()
 
     def _embeddings(self, request: RecordedRequest) -> None:
         fake = self.fake

@@ -61,6 +61,8 @@ def _memory(memory: Memory) -> dict[str, Any]:
         "valid_from": _when(memory.valid_from),
         "valid_to": _when(memory.valid_to),
         "superseded_by": memory.superseded_by.memory_id if memory.superseded_by is not None else None,
+        "input": memory.input or None,  # Agno's: what was said that taught it, when its writer told
+        "agent_id": memory.agent_id or None,
         "history": [
             {
                 "action": c.action,

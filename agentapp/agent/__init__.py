@@ -14,31 +14,51 @@ imports is in docs/agno.md.
 from __future__ import annotations
 
 from agentapp.llm.embeddings import Embedder, EmbeddingError
-from agentapp.llm.types import Message, ModelError
+from agentapp.llm.types import Message, MessageMetrics, ModelError
 
 from .agent import Agent
 from .agent_session import AgentSession, SessionRecord
 from .db_types import AsyncBaseDb, BaseDb, SessionType
-from .errors import AgentError, InvalidInput, MemoryNotFound, RunNotFound, SessionOwnedByAnotherUser
+from .errors import (
+    AgentError,
+    CheckTrigger,
+    InputCheckError,
+    InvalidInput,
+    MemoryNotFound,
+    OutputCheckError,
+    RunIdTaken,
+    RunNotFound,
+    SessionOwnedByAnotherUser,
+)
 from .events import (
+    CustomEvent,
     MemoryUpdateCompleted,
     MemoryUpdateCompletedEvent,
     MemoryUpdated,
     MemoryUpdateStarted,
     MemoryUpdateStartedEvent,
+    ModelRequestCompleted,
+    ModelRequestCompletedEvent,
+    ModelRequestStarted,
+    ModelRequestStartedEvent,
     ModelRetrying,
     RunCancelled,
     RunCancelledEvent,
     RunCompleted,
     RunCompletedEvent,
     RunContent,
+    RunContentCompleted,
+    RunContentCompletedEvent,
     RunContentEvent,
+    RunContinued,
+    RunContinuedEvent,
     RunError,
     RunErrorEvent,
     RunEvent,
-    RunMetrics,
     RunOutput,
     RunOutputEvent,
+    RunPaused,
+    RunPausedEvent,
     RunStarted,
     RunStartedEvent,
     SessionSummaryCompleted,
@@ -47,16 +67,19 @@ from .events import (
     SessionSummaryStartedEvent,
     ToolCallCompleted,
     ToolCallCompletedEvent,
+    ToolCallError,
+    ToolCallErrorEvent,
     ToolCallStarted,
     ToolCallStartedEvent,
-    ToolExecution,
 )
 from .in_memory import InMemoryDb
 from .memory.manager import MemoryManager
 from .memory.optimization import MemoryOptimizationStrategy, MemoryOptimizationStrategyType, SummarizeStrategy
 from .memory.tools import MemoryTools
+from .metrics import ModelMetrics, RunMetrics, ToolCallMetrics
 from .pprint import pprint_run_response
 from .records import SessionSummary, SessionSummaryRecord, UserMemory
+from .requirements import RunRequirement, ToolExecution
 from .run.followups import FollowupJob, Followups, RunInline
 from .run_status import RunStatus
 from .session.summaries import SessionSummaryManager, SessionSummaryResponse
@@ -69,11 +92,14 @@ __all__ = [
     "AgentSession",
     "AsyncBaseDb",
     "BaseDb",
+    "CheckTrigger",
+    "CustomEvent",
     "Embedder",
     "EmbeddingError",
     "FollowupJob",
     "Followups",
     "InMemoryDb",
+    "InputCheckError",
     "InvalidInput",
     "MemoryManager",
     "MemoryNotFound",
@@ -86,22 +112,37 @@ __all__ = [
     "MemoryUpdateStartedEvent",
     "MemoryUpdated",
     "Message",
+    "MessageMetrics",
     "ModelError",
+    "ModelMetrics",
+    "ModelRequestCompleted",
+    "ModelRequestCompletedEvent",
+    "ModelRequestStarted",
+    "ModelRequestStartedEvent",
     "ModelRetrying",
+    "OutputCheckError",
     "RunCancelled",
     "RunCancelledEvent",
     "RunCompleted",
     "RunCompletedEvent",
     "RunContent",
+    "RunContentCompleted",
+    "RunContentCompletedEvent",
     "RunContentEvent",
+    "RunContinued",
+    "RunContinuedEvent",
     "RunError",
     "RunErrorEvent",
     "RunEvent",
+    "RunIdTaken",
     "RunInline",
     "RunMetrics",
     "RunNotFound",
     "RunOutput",
     "RunOutputEvent",
+    "RunPaused",
+    "RunPausedEvent",
+    "RunRequirement",
     "RunStarted",
     "RunStartedEvent",
     "RunStatus",
@@ -120,6 +161,9 @@ __all__ = [
     "Tool",
     "ToolCallCompleted",
     "ToolCallCompletedEvent",
+    "ToolCallError",
+    "ToolCallErrorEvent",
+    "ToolCallMetrics",
     "ToolCallStarted",
     "ToolCallStartedEvent",
     "ToolExecution",

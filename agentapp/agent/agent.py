@@ -16,6 +16,7 @@ from agentapp.llm.types import Model
 
 from .agent_session import AgentSession
 from .events import RunOutput, RunOutputEvent
+from .hooks import hooks_of, refuse_async_hooks
 from .in_memory import InMemoryDb
 from .loop import DEFAULT_MAX_TOOL_ROUNDS
 from .memory.manager import MemoryManager
@@ -24,22 +25,25 @@ from .memory.tools import MemoryTools
 from .records import DEFAULT_USER_ID, RunHandle, UserMemory
 from .run import cancel
 from .run.context import system_instructions
+from .run.continuing import ContinueRun
 from .run.driver import INLINE, THREADED, Way, drive, iterate, result
 from .run.followups import AfterRun, Followups, RunInline
 from .run.output import AsyncRunStream, Printing, final_output, shown
+from .run.resume import Resumed
 from .run.turn import Turn
 from .run_context import RunAsked, RunContext, merged_state
-from .session.ids import check_session_id
+from .session.ids import check_run_id, check_session_id
 from .session.reads import SessionReads
 from .session.summaries import SessionSummaryManager
 from .settings import SETTING_NAMES, AgentSettings, Instructions
 from .storage import AgentDb
+from .structured import OutputSchema, check_schema, structured_model
 from .toolkit import Toolkit
 from .tools import Tool
 from .twins import async_twin
 
 
-class Agent(SessionReads, AfterRun, Printing):
+class Agent(SessionReads, AfterRun, ContinueRun, Printing):
     """An agent with session history and per-user memory.
 
     Parameter names follow Agno's. `db` is where sessions, runs and memories live
@@ -72,6 +76,10 @@ class Agent(SessionReads, AfterRun, Printing):
         instructions: Instructions = None,
         description: str | None = None,
         markdown: bool = False,
+        add_datetime_to_context: bool = False,
+        timezone_identifier: str | None = None,
+        datetime_format: str | None = None,
+        add_name_to_context: bool = False,
         id: str | None = None,
         telemetry: bool = False,
         session_state: dict[str, Any] | None = None,
@@ -83,6 +91,8 @@ class Agent(SessionReads, AfterRun, Printing):
         search_past_sessions: bool = False,
         num_past_sessions_to_search: int = 3,
         num_past_session_runs_in_search: int = 3,
+        search_session_history: bool = False,
+        num_history_sessions: int | None = None,
         add_history_to_context: bool = False,
         max_tool_calls_from_history: int | None = None,
         store_tool_messages: bool = True,
@@ -101,22 +111,34 @@ class Agent(SessionReads, AfterRun, Printing):
         add_session_summary_to_context: bool | None = None,
         tools: Iterable[Tool | MemoryTools | Toolkit | Callable[..., Any]] = (),
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        output_schema: OutputSchema | None = None,
+        pre_hooks: Iterable[Callable[..., Any] | Any] | None = None,
+        post_hooks: Iterable[Callable[..., Any] | Any] | None = None,
+        debug_mode: bool = False,
+        cache_session: bool = False,
+        store_media: bool = True,
         followups: Followups | None = None,
         title_model: Model | None = None,
         memory_manager: MemoryManager | None = None,
         session_summary_manager: SessionSummaryManager | None = None,
     ) -> None:
-        self.settings = AgentSettings.from_arguments(locals())
-        self.model = model if model is not None else model_from_env()
-        self.db: AgentDb = db if db is not None else InMemoryDb()
-        self.user_id = user_id
+        self._adopt(locals())
+
+    def _adopt(self, given: dict[str, Any]) -> None:
+        """The constructor's arguments: its settings, then the collaborators and default ids."""
+        self.settings = AgentSettings.from_arguments(given)
+        model: Model | None = given["model"]
+        self.model: Model = model if model is not None else model_from_env()
+        self.db: AgentDb = given["db"] if given["db"] is not None else InMemoryDb()
+        self.user_id: str | None = given["user_id"]
+        session_id: str | None = given["session_id"]
         self.session_id = check_session_id(session_id) if session_id else None
-        self._session_owner = user_id if session_id else None  # whose thread the kept session is
-        self.embedder = embedder
-        self.followups: Followups = followups if followups is not None else RunInline()
-        self.title_model = title_model
-        self.memory_manager = memory_manager
-        self.session_summary_manager = session_summary_manager
+        self._session_owner = self.user_id if session_id else None  # whose thread the kept session is
+        self.embedder: Embedder | None = given["embedder"]
+        self.followups: Followups = given["followups"] if given["followups"] is not None else RunInline()
+        self.title_model: Model | None = given["title_model"]
+        self.memory_manager: MemoryManager | None = given["memory_manager"]
+        self.session_summary_manager: SessionSummaryManager | None = given["session_summary_manager"]
         self._run_asks: dict[str, RunAsked] = {}  # what a run was asked beyond its message, until it starts
 
     def __getattr__(self, name: str) -> Any:
@@ -146,6 +168,9 @@ class Agent(SessionReads, AfterRun, Printing):
         add_session_state_to_context: bool | None = None,
         dependencies: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        output_schema: OutputSchema | None = None,
+        debug_mode: bool | None = None,
     ) -> RunOutput: ...
 
     @overload
@@ -163,6 +188,9 @@ class Agent(SessionReads, AfterRun, Printing):
         add_session_state_to_context: bool | None = None,
         dependencies: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        output_schema: OutputSchema | None = None,
+        debug_mode: bool | None = None,
     ) -> Iterator[RunOutputEvent | RunOutput]: ...
 
     def run(
@@ -179,23 +207,32 @@ class Agent(SessionReads, AfterRun, Printing):
         add_session_state_to_context: bool | None = None,
         dependencies: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        output_schema: OutputSchema | None = None,
+        debug_mode: bool | None = None,
     ) -> RunOutput | Iterator[RunOutputEvent | RunOutput]:
         """Run one turn and return its RunOutput. With stream=True, an iterator of the reply's content
         events (each with `.content`) and, should the run fail or stop, its RunError or RunCancelled;
         with stream_events=True every event (the run's start, tool calls, memory and summary work,
         RunCompleted); with yield_run_output=True, the RunOutput last. The work after the run (the
         automatic memory update, the summary) is done before RunCompleted, so a consumer that stops
-        reading there loses none of it. `add_history_to_context` and `add_session_state_to_context` are
+        reading there loses none of it. `run_id` is the caller's choice of the run's id (one a stored run
+        has is refused: RunIdTaken); `add_history_to_context` and `add_session_state_to_context` are
         this run's over the Agent's; `dependencies` and `metadata` reach its tools on `run_context`,
-        and `metadata` comes back on the RunOutput."""
+        and `metadata` comes back on the RunOutput. With `output_schema` (this run's over the Agent's)
+        the model is asked for JSON by that schema and the RunOutput's `content` is its value; a reply
+        that does not match ends the run as an error, its text kept."""
         asked = RunAsked.of(
             session_state,
             add_history_to_context=add_history_to_context,
             add_session_state_to_context=add_session_state_to_context,
             dependencies=dependencies,
             metadata=metadata,
+            output_schema=check_schema(output_schema),
+            debug_mode=debug_mode,
         )
-        run = self._begin(input, user_id=user_id, session_id=session_id, asked=asked)
+        refuse_async_hooks(hooks_of(self.settings.pre_hooks) + hooks_of(self.settings.post_hooks))
+        run = self._begin(input, user_id=user_id, session_id=session_id, run_id=run_id, asked=asked)
         events = self._drive(run, INLINE, stream=stream)
         if not stream:
             return result(final_output(events))
@@ -216,6 +253,9 @@ class Agent(SessionReads, AfterRun, Printing):
         add_session_state_to_context: bool | None = None,
         dependencies: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        run_id: str | None = None,
+        output_schema: OutputSchema | None = None,
+        debug_mode: bool | None = None,
     ) -> Any:
         """`run` for async callers: `await agent.arun(...)` for the RunOutput; with stream=True,
         `async for event in agent.arun(..., stream=True)` directly (awaiting it gives the same
@@ -227,11 +267,13 @@ class Agent(SessionReads, AfterRun, Printing):
             add_session_state_to_context=add_session_state_to_context,
             dependencies=dependencies,
             metadata=metadata,
+            output_schema=check_schema(output_schema),
+            debug_mode=debug_mode,
         )
 
         async def begun() -> AsyncGenerator[RunOutputEvent, None]:
             begin = sync_to_async(self._begin)
-            run = await begin(input, user_id=user_id, session_id=session_id, asked=asked)
+            run = await begin(input, user_id=user_id, session_id=session_id, run_id=run_id, asked=asked)
             return self._drive(run, THREADED, stream=stream)
 
         async def output() -> RunOutput:
@@ -298,8 +340,11 @@ class Agent(SessionReads, AfterRun, Printing):
         *,
         user_id: str | None,
         session_id: str | None,
+        run_id: str | None = None,
         asked: RunAsked,
     ) -> RunHandle:
+        if run_id is not None:
+            check_run_id(run_id)
         user, session = self._identity(user_id, session_id)
         model = self.model
         run = self.db.run_begin(
@@ -309,15 +354,24 @@ class Agent(SessionReads, AfterRun, Printing):
             message=message,
             model_id=model.id,
             model_provider=model.provider,
+            **({"run_id": run_id} if run_id is not None else {}),
         )
         if asked != RunAsked():
             self._run_asks[run.run_id] = asked
         return run
 
-    def _drive(self, run: RunHandle, way: Way, *, stream: bool) -> AsyncGenerator[RunOutputEvent, None]:
-        return drive(lambda: self._turn(run), way, stream=stream, followups=self.after_run)
+    def _drive(
+        self, run: RunHandle, way: Way, *, stream: bool, resumed: Resumed | None = None
+    ) -> AsyncGenerator[RunOutputEvent, None]:
+        return drive(
+            lambda: self._turn(run, resumed),
+            way,
+            stream=stream,
+            followups=self.after_run,
+            alongside=self.memory_alongside,
+        )
 
-    def _turn(self, run: RunHandle) -> Turn:
+    def _turn(self, run: RunHandle, resumed: Resumed | None = None) -> Turn:
         # The run's session state, by Agno's precedence: the run's over the stored one over the
         # Agent's default (with overwrite_db_session_state, the run's replaces the stored one).
         asked = self._run_asks.pop(run.run_id, RunAsked())
@@ -325,19 +379,25 @@ class Agent(SessionReads, AfterRun, Printing):
         given = asked.session_state
         stored = None if (settings.overwrite_db_session_state and given is not None) else run.session_state
         state = merged_state(settings.session_state, stored, given)
+        schema = asked.output_schema if asked.output_schema is not None else settings.output_schema
         run_context = RunContext(
-            run.run_id, run.session_id, run.user_id, state, asked.dependencies, asked.metadata
+            run.run_id, run.session_id, run.user_id, state, asked.dependencies, asked.metadata, schema
         )
+        model, told = structured_model(self.model, schema) if schema is not None else (self.model, "")
+        instructions = system_instructions(settings, run_context, agent=self)
         return Turn(
             settings=settings,
-            instructions=system_instructions(settings, run_context, agent=self),
-            model=self.model,
+            instructions=f"{instructions}\n\n{told}" if told else instructions,
+            model=model,
             db=self.db,
             run=run,
             started_at=time.time(),
             query_embedding=self.query_embedding(),
             run_context=run_context,
             memory_writes=self.memory_manager.tools_allowed() if self.memory_manager else None,
+            output_schema=schema,
+            agent=self,
+            resumed=resumed,
         )
 
     def query_embedding(self) -> QueryEmbedding | None:

@@ -19,10 +19,11 @@ from typing import Any
 
 from agentapp.llm.types import Message, Usage
 
-from .errors import InvalidInput, RunNotFound
+from .errors import InvalidInput, RunIdTaken, RunNotFound
 from .memory.in_memory_store import InMemoryMemories, _Memory
 from .memory.recall import NO_RECALL, RecallQuery
-from .records import ContextData, EventRecord, RunHandle, UserMemory
+from .records import ContextData, EventRecord, PausedRun, RunHandle, UserMemory
+from .session.ids import taken_run_id
 from .session.in_memory import InMemorySessions, StoredRun, StoredSession, now
 
 HISTORY_ROLES = ("user", "assistant", "tool")
@@ -56,16 +57,19 @@ class InMemoryDb(InMemoryMemories, InMemorySessions):
         message: str,
         model_id: str,
         model_provider: str,
+        run_id: str | None = None,
     ) -> RunHandle:
         if not isinstance(message, str) or not message.strip():
             raise InvalidInput("message must not be empty")
         if not user_id or not session_id:
             raise InvalidInput("user_id and session_id must not be empty")
         with self._lock:
+            if run_id is not None and run_id in self._runs:
+                raise RunIdTaken(taken_run_id(run_id))
             self._session_for(session_id, user_id, agent_name)
             run = StoredRun(
                 number=next(self._numbers),
-                run_id=f"run_{uuid.uuid4().hex}",
+                run_id=run_id or f"run_{uuid.uuid4().hex}",
                 session_id=session_id,
                 user_id=user_id,
                 input=message,
@@ -76,6 +80,17 @@ class InMemoryDb(InMemoryMemories, InMemorySessions):
             )
             self._runs[run.run_id] = run
             return self._handle(run)
+
+    def run_input_set(self, *, run: RunHandle, input: str) -> None:
+        if not isinstance(input, str) or not input.strip():
+            raise InvalidInput("message must not be empty")
+        with self._lock:
+            stored = self._runs[run.run_id]
+            stored.input = input
+            stored.messages = [
+                Message(role="user", content=input) if i == 0 and m.role == "user" else m
+                for i, m in enumerate(stored.messages)
+            ]
 
     def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
         with self._lock:
@@ -165,6 +180,17 @@ class InMemoryDb(InMemoryMemories, InMemorySessions):
             if run is None:
                 raise RunNotFound(f"run {run_id!r} not found")
             return self._handle(run)
+
+    def run_resume(self, *, run_id: str, user_id: str | None, session_id: str | None = None) -> PausedRun:
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None or user_id not in (None, run.user_id) or session_id not in (None, run.session_id):
+                raise RunNotFound(f"run {run_id!r} not found")
+            if run.status != "paused":
+                raise InvalidInput(f"run {run_id!r} is not paused (it is {run.status})")
+            run.status = "running"
+            own = [m for m in run.messages if not m.from_history]
+            return PausedRun(self._handle(run), own[1:], run.usage)
 
     def run_user_messages(self, *, run: RunHandle) -> list[str]:
         return [run.input]

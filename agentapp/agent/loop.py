@@ -15,6 +15,7 @@ from typing import Any
 
 from agentapp.llm.types import (
     Message,
+    MessageMetrics,
     Model,
     ModelError,
     ModelResponse,
@@ -68,6 +69,7 @@ class ToolExecutionFinished:
     is_error: bool
     started_at: float
     ended_at: float
+    custom_events: tuple[Any, ...] = ()  # what a generator tool yielded as events (Agno's CustomEvent)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,28 @@ class LoopFinished:
     model_requests: int
     tool_calls: int
     first_token_at: float | None
+
+
+@dataclass(frozen=True)
+class LoopPaused:
+    """The model called tools that need the caller's confirmation (`pending`); the others of the round
+    ran. The loop stops here; `settle` on a new loop goes on."""
+
+    pending: tuple[ToolCall, ...]
+    new_messages: tuple[Message, ...]
+    usage: Usage
+    model_requests: int
+    tool_calls: int
+    first_token_at: float | None
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A paused call and the caller's word: confirmed, it runs; rejected, the model gets `note`."""
+
+    call: ToolCall
+    confirmed: bool
+    note: str
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,7 @@ LoopEvent = (
     | ToolExecutionStarted
     | ToolExecutionFinished
     | LoopFinished
+    | LoopPaused
     | LoopFailed
 )
 
@@ -116,6 +141,7 @@ class _LoopState:
         self.first_token_at: float | None = None
         self.partial: list[str] = []
         self.done = False
+        self.paused: list[ToolCall] = []
 
     def next_request(self) -> ModelRequestStarted | None:
         if self.done:
@@ -136,7 +162,9 @@ class _LoopState:
         if self.first_token_at is None:
             self.first_token_at = response.first_token_at or response.ended_at
         calls = response.tool_calls if request.tools else ()
-        message = Message(role="assistant", content=response.text, tool_calls=calls)
+        message = Message(
+            role="assistant", content=response.text, tool_calls=calls, metrics=_request_metrics(response)
+        )
         self.messages.append(message)
         self.new_messages.append(message)
         if not calls:
@@ -144,7 +172,32 @@ class _LoopState:
         return ModelRequestFinished(request.round, request.messages, response)
 
     def pending_calls(self, finished: ModelRequestFinished) -> tuple[ToolCall, ...]:
-        return () if self.done else finished.response.tool_calls
+        """The calls to run now; those awaiting confirmation are set aside (`paused`)."""
+        if self.done:
+            return ()
+        calls = finished.response.tool_calls
+        self.paused = [
+            c for c in calls if (t := self.tools.get(c.name)) is not None and t.requires_confirmation
+        ]
+        return tuple(c for c in calls if c not in self.paused)
+
+    def rejected(self, settled: Settled) -> None:
+        """What the model is told of a call its caller rejected (no tool ran)."""
+        message = Message(role="tool", content=settled.note, tool_call_id=settled.call.id)
+        self.messages.append(message)
+        self.new_messages.append(message)
+
+    def pause(self) -> LoopPaused | None:
+        if not self.paused:
+            return None
+        return LoopPaused(
+            pending=tuple(self.paused),
+            new_messages=tuple(self.new_messages),
+            usage=self.usage,
+            model_requests=self.round,
+            tool_calls=self.tool_call_count,
+            first_token_at=self.first_token_at,
+        )
 
     def resolve(self, call: ToolCall) -> tuple[Tool | None, dict[str, Any] | None, str | None]:
         """The tool and arguments for a call, or the error text to give back to the model."""
@@ -157,13 +210,14 @@ class _LoopState:
             return None, None, f"Error: arguments are not a valid JSON object ({exc})"
 
     def on_tool_result(
-        self, call: ToolCall, result: str, is_error: bool, started_at: float
+        self, call: ToolCall, outcome: ToolOutcome, started_at: float
     ) -> ToolExecutionFinished:
         self.tool_call_count += 1
+        result, is_error, custom_events = outcome
         message = Message(role="tool", content=result, tool_call_id=call.id)
         self.messages.append(message)
         self.new_messages.append(message)
-        return ToolExecutionFinished(call, result, is_error, started_at, time.time())
+        return ToolExecutionFinished(call, result, is_error, started_at, time.time(), custom_events)
 
     def failed(
         self, request: ModelRequestStarted, error: ModelError
@@ -199,18 +253,41 @@ class _LoopState:
         )
 
 
-def _call_tool(tool: Tool, arguments: dict[str, Any]) -> tuple[str, bool]:
+def _request_metrics(response: ModelResponse) -> MessageMetrics:
+    """What the request that wrote a reply cost, as Agno's `Message.metrics` has it (seconds)."""
+    usage = response.usage
+    ttft = response.ttft_ms
+    return MessageMetrics(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        total_tokens=usage.total_tokens,
+        duration=max(0.0, response.ended_at - response.started_at),
+        time_to_first_token=None if ttft is None else max(0, ttft) / 1000,
+    )
+
+
+# A tool's result text, whether it failed, and the events it yielded.
+ToolOutcome = tuple[str, bool, tuple[Any, ...]]
+
+
+def _call_tool(tool: Tool, arguments: dict[str, Any]) -> ToolOutcome:
     try:
-        return tool.call(arguments), False
+        text, events = tool.call_with_events(arguments)
     except Exception as exc:  # a failing tool is reported to the model, not fatal to the run
-        return f"Error: {type(exc).__name__}: {exc}", True
+        return _failed(exc)
+    return text, False, events
 
 
-async def _acall_tool(tool: Tool, arguments: dict[str, Any]) -> tuple[str, bool]:
+async def _acall_tool(tool: Tool, arguments: dict[str, Any]) -> ToolOutcome:
     try:
-        return await tool.acall(arguments), False
+        text, events = await tool.acall_with_events(arguments)
     except Exception as exc:
-        return f"Error: {type(exc).__name__}: {exc}", True
+        return _failed(exc)
+    return text, False, events
+
+
+def _failed(exc: Exception) -> ToolOutcome:
+    return f"Error: {type(exc).__name__}: {exc}", True, ()
 
 
 def run_loop(
@@ -220,8 +297,15 @@ def run_loop(
     *,
     stream: bool = False,
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+    settle: Sequence[Settled] = (),
 ) -> Generator[LoopEvent, None, None]:
+    """`settle`: a paused run's calls, answered by its caller, dealt with before the model is asked."""
     state = _LoopState(messages, tools, max_tool_rounds)
+    for settled in settle:
+        if settled.confirmed:
+            yield from _sync_call(state, settled.call)
+        else:
+            state.rejected(settled)
     while (request := state.next_request()) is not None:
         yield request
         try:
@@ -245,24 +329,31 @@ def run_loop(
         finished = state.on_response(request, response)
         yield finished
         for call in state.pending_calls(finished):
-            started = time.time()
-            yield ToolExecutionStarted(call, started)
-            tool, arguments, problem = state.resolve(call)
-            result, is_error = (
-                (problem or "Error", True) if tool is None else _call_tool(tool, arguments or {})
-            )
-            yield state.on_tool_result(call, result, is_error, started)
+            yield from _sync_call(state, call)
+        if (paused := state.pause()) is not None:
+            yield paused
+            return
     yield state.finished()
 
 
+def _sync_call(state: _LoopState, call: ToolCall) -> Generator[LoopEvent, None, None]:
+    started = time.time()
+    yield ToolExecutionStarted(call, started)
+    tool, arguments, problem = state.resolve(call)
+    outcome: ToolOutcome = (
+        (problem or "Error", True, ()) if tool is None else _call_tool(tool, arguments or {})
+    )
+    yield state.on_tool_result(call, outcome, started)
+
+
 ToolRunner = Callable[
-    [Callable[[Tool, dict[str, Any]], tuple[str, bool]], Tool, dict[str, Any]], Awaitable[tuple[str, bool]]
+    [Callable[[Tool, dict[str, Any]], ToolOutcome], Tool, dict[str, Any]], Awaitable[ToolOutcome]
 ]
 
 
 async def _to_thread(
-    fn: Callable[[Tool, dict[str, Any]], tuple[str, bool]], tool: Tool, arguments: dict[str, Any]
-) -> tuple[str, bool]:
+    fn: Callable[[Tool, dict[str, Any]], ToolOutcome], tool: Tool, arguments: dict[str, Any]
+) -> ToolOutcome:
     return await asyncio.to_thread(fn, tool, arguments)
 
 
@@ -274,9 +365,16 @@ async def arun_loop(
     stream: bool = False,
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
     tool_runner: ToolRunner = _to_thread,
+    settle: Sequence[Settled] = (),
 ) -> AsyncGenerator[LoopEvent, None]:
     """The same loop for async callers; tools (often blocking) run through `tool_runner`."""
     state = _LoopState(messages, tools, max_tool_rounds)
+    for settled in settle:
+        if settled.confirmed:
+            async for event in _async_call(state, settled.call, tool_runner):
+                yield event
+        else:
+            state.rejected(settled)
     while (request := state.next_request()) is not None:
         yield request
         try:
@@ -301,14 +399,24 @@ async def arun_loop(
         finished = state.on_response(request, response)
         yield finished
         for call in state.pending_calls(finished):
-            started = time.time()
-            yield ToolExecutionStarted(call, started)
-            tool, arguments, problem = state.resolve(call)
-            if tool is None:
-                result, is_error = problem or "Error", True
-            elif tool.is_async:
-                result, is_error = await _acall_tool(tool, arguments or {})
-            else:
-                result, is_error = await tool_runner(_call_tool, tool, arguments or {})
-            yield state.on_tool_result(call, result, is_error, started)
+            async for event in _async_call(state, call, tool_runner):
+                yield event
+        if (paused := state.pause()) is not None:
+            yield paused
+            return
     yield state.finished()
+
+
+async def _async_call(
+    state: _LoopState, call: ToolCall, tool_runner: ToolRunner
+) -> AsyncGenerator[LoopEvent, None]:
+    started = time.time()
+    yield ToolExecutionStarted(call, started)
+    tool, arguments, problem = state.resolve(call)
+    if tool is None:
+        outcome: ToolOutcome = (problem or "Error", True, ())
+    elif tool.is_async:
+        outcome = await _acall_tool(tool, arguments or {})
+    else:
+        outcome = await tool_runner(_call_tool, tool, arguments or {})
+    yield state.on_tool_result(call, outcome, started)

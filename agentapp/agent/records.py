@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from agentapp.llm.types import Message, ToolCall, Usage
+from agentapp.llm.types import Message, MessageMetrics, ToolCall, Usage
 
 from .run_status import RunStatus
 
@@ -20,6 +20,7 @@ __all__ = [
     "ContextData",
     "EventRecord",
     "Message",
+    "PausedRun",
     "PersonControls",
     "RunHandle",
     "RunRecord",
@@ -66,6 +67,7 @@ def _message(data: dict[str, Any] | Message) -> Message:
         tool_calls=calls,
         tool_call_id=data.get("tool_call_id"),
         from_history=bool(data.get("from_history")),
+        metrics=MessageMetrics.from_dict(data.get("metrics")),
     )
 
 
@@ -275,6 +277,16 @@ class RunHandle:
     session_has_title: bool = True  # an untitled session gets a title after its first reply
     session_state: dict[str, Any] = field(default_factory=dict)  # as stored when the run began
     controls: PersonControls = field(default_factory=PersonControls)
+
+
+@dataclass(frozen=True)
+class PausedRun:
+    """A paused run taken up again (`run_resume`): its handle, its stored messages after the user's,
+    and what it had used before the pause."""
+
+    run: RunHandle
+    messages: list[Message]
+    usage: Usage
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,11 @@ class RunContext:
     # What the caller gave the run (Agno's `run(dependencies=, metadata=)`), for its tools to read.
     dependencies: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    output_schema: Any = None  # the run's (Agno's), a pydantic model class or a JSON schema
 
 
 # The per-run settings `run()` takes (Agno's), over the Agent's for that run only.
-RUN_SETTING_OVERRIDES = ("add_history_to_context", "add_session_state_to_context")
+RUN_SETTING_OVERRIDES = ("add_history_to_context", "add_session_state_to_context", "debug_mode")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class RunAsked:
     settings: dict[str, Any] = field(default_factory=dict)
     dependencies: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
+    output_schema: Any = None
 
     @classmethod
     def of(cls, session_state: dict[str, Any] | None = None, **options: Any) -> RunAsked:

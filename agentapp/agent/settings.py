@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .hooks import hooks_of
 from .memory.tools import MemoryTools
+from .structured import check_schema
 from .toolkit import expand_tools
 from .tools import Tool
 
@@ -23,6 +25,7 @@ _NOT_NEGATIVE = (
     "max_tool_calls_from_history",
     "memory_context_limit",
     "memory_context_tokens",
+    "num_history_sessions",
 )
 
 
@@ -33,6 +36,12 @@ class AgentSettings:
     instructions: Instructions
     description: str | None
     markdown: bool
+    # Agno's additional information in the system message: the current time (in
+    # `timezone_identifier`, formatted by `datetime_format`) and the agent's name.
+    add_datetime_to_context: bool
+    timezone_identifier: str | None
+    datetime_format: str | None
+    add_name_to_context: bool
     telemetry: bool  # accepted for Agno's scripts; nothing is ever sent anywhere
     session_state: dict[str, Any] | None  # the default state of every session
     add_session_state_to_context: bool
@@ -44,6 +53,9 @@ class AgentSettings:
     search_past_sessions: bool
     num_past_sessions_to_search: int
     num_past_session_runs_in_search: int
+    # Agno 2's names: a tool over the person's last `num_history_sessions` other sessions.
+    search_session_history: bool
+    num_history_sessions: int | None
     add_history_to_context: bool
     num_history_runs: int | None
     num_history_messages: int | None
@@ -63,6 +75,15 @@ class AgentSettings:
     # Toolkits (MemoryTools) are bound to each run's user and storage when the run starts.
     toolkits: tuple[MemoryTools, ...]
     max_tool_rounds: int
+    output_schema: Any  # Agno's: a pydantic model class or a JSON schema (agent/structured.py)
+    # Agno's hooks (agent/hooks.py): callables or guardrails, run before the model and after its reply.
+    pre_hooks: tuple[Any, ...]
+    post_hooks: tuple[Any, ...]
+    debug_mode: bool  # the run's steps logged at DEBUG on `agentapp.agent` (Agno's debug log)
+    # Accepted for Agno's scripts: sessions are always read from the storage (no cache to go stale),
+    # and no media is taken, so none is stored.
+    cache_session: bool
+    store_media: bool
 
     def __post_init__(self) -> None:
         for name in _NOT_NEGATIVE:
@@ -82,6 +103,10 @@ class AgentSettings:
         given["tools"] = expand_tools(tool for tool in tools if not isinstance(tool, MemoryTools))
         given["toolkits"] = tuple(tool for tool in tools if isinstance(tool, MemoryTools))
         given["id"] = given.get("id") or given["name"]
+        given["output_schema"] = check_schema(given.get("output_schema"))
+        for name in ("pre_hooks", "post_hooks"):
+            given[name] = tuple(given.get(name) or ())
+            hooks_of(given[name])  # each must be callable (or a guardrail), refused at once otherwise
         given["session_state"] = dict(given["session_state"]) if given.get("session_state") else None
         for name in ("num_past_sessions_to_search", "num_past_session_runs_in_search"):
             given[name] = max(1, given[name])

@@ -15,6 +15,7 @@ from .memory.storage import MemoryStorage, SortOrder
 from .records import (
     ContextData,
     EventRecord,
+    PausedRun,
     RunHandle,
     RunRecord,
     SessionSummaryRecord,
@@ -49,12 +50,19 @@ class AgentDb(MemoryStorage, Protocol):
         message: str,
         model_id: str,
         model_provider: str,
+        run_id: str | None = None,
     ) -> RunHandle:
         """The run (running) and the user's message, stored together; the session is created when new.
+        `run_id` is the caller's choice (checked by the caller), else the storage makes one.
 
         Raises SessionOwnedByAnotherUser for another user's `session_id`, InvalidInput for a message
-        or id the storage refuses.
+        or id the storage refuses, RunIdTaken for a `run_id` a stored run already has.
         """
+        ...
+
+    def run_input_set(self, *, run: RunHandle, input: str) -> None:
+        """The run's message, changed before the model heard it (a pre-hook's masking): the run and
+        its stored user message say the changed text. InvalidInput for text the storage refuses."""
         ...
 
     def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
@@ -109,6 +117,12 @@ class AgentDb(MemoryStorage, Protocol):
 
     def run_handle(self, *, run_id: str) -> RunHandle:
         """A finished run, for the work after it (raises RunNotFound)."""
+        ...
+
+    def run_resume(self, *, run_id: str, user_id: str | None, session_id: str | None = None) -> PausedRun:
+        """A paused run of `user_id` (None: whoever's it is) moved back to running, at most once, with
+        its stored messages after the user's. RunNotFound when there is none, it is another person's
+        or not of `session_id`; InvalidInput when it is not paused (a second `continue_run` too)."""
         ...
 
     # --- sessions ------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def _ns(seconds: float) -> int:
 
 
 def _messages_json(messages: Sequence[Message]) -> str:
-    return json.dumps([message.to_dict() for message in messages], ensure_ascii=False)
+    return json.dumps([message.said_dict() for message in messages], ensure_ascii=False)
 
 
 class StepSpans:

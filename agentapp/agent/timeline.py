@@ -137,4 +137,4 @@ class Timeline:
 
 
 def _dicts(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    return [message.to_dict() for message in messages]
+    return [message.said_dict() for message in messages]

@@ -2,8 +2,9 @@
 
 `Agent(tools=[...])` takes a plain function, a `Tool` (what `@tool` makes), a `Toolkit` of ours or of
 Agno's (anything with Agno's `functions`, e.g. `agno.tools.shell.ShellTools`), and `MemoryTools`.
-Agno's human-in-the-loop and hooks (`requires_confirmation`, `external_execution`, `pre_hook`, ...)
-are not served: asking for them is refused, never silently dropped.
+Of Agno's human-in-the-loop, `requires_confirmation` is served (the run pauses, `continue_run` goes
+on); the rest and the hooks (`external_execution`, `requires_user_input`, `pre_hook`, ...) are not:
+asking for them is refused, never silently dropped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from .tools import Tool, as_tool, tool_from_function
 
 # Agno's tool options that change who runs a tool or when; not served here.
 NOT_SERVED = (
-    "requires_confirmation",
     "requires_user_input",
     "user_input_fields",
     "external_execution",
@@ -59,7 +59,6 @@ class Toolkit:
     ) -> None:
         _refuse(
             {
-                "requires_confirmation_tools": requires_confirmation_tools,
                 "external_execution_required_tools": external_execution_required_tools,
                 "stop_after_tool_call_tools": stop_after_tool_call_tools,
             }
@@ -67,15 +66,21 @@ class Toolkit:
         self.name, self.id = name, id or name
         self.instructions, self.add_instructions = instructions, add_instructions
         self.include_tools, self.exclude_tools = include_tools, exclude_tools
+        self.requires_confirmation_tools = list(requires_confirmation_tools or [])
         self.tools: list[Callable[..., Any] | Tool] = list(tools or [])
         self.functions: dict[str, Tool] = {}
         if auto_register and self.tools:
             self._register_tools()
 
     def _register_tools(self) -> None:
-        made = [as_tool(item) for item in self.tools]
+        made = [self._confirmed(as_tool(item)) for item in self.tools]
         names = {t.name for t in made}
-        for wanted, option in ((self.include_tools, "include_tools"), (self.exclude_tools, "exclude_tools")):
+        named = (
+            (self.include_tools, "include_tools"),
+            (self.exclude_tools, "exclude_tools"),
+            (self.requires_confirmation_tools, "requires_confirmation_tools"),
+        )
+        for wanted, option in named:
             unknown = sorted(set(wanted or ()) - names)
             if unknown:
                 raise ValueError(
@@ -95,7 +100,17 @@ class Toolkit:
     def register(self, function: Callable[..., Any] | Tool, name: str | None = None) -> None:
         """Add one tool (Agno's `register`)."""
         made = as_tool(function)
-        self.functions[name or made.name] = made if name is None else tool_from_function(made.fn, name=name)
+        if name is not None:
+            made = dataclasses.replace(
+                tool_from_function(made.fn, name=name), requires_confirmation=made.requires_confirmation
+            )
+        self.functions[made.name] = self._confirmed(made)
+
+    def _confirmed(self, made: Tool) -> Tool:
+        """The tool, paused for confirmation when the toolkit names it in `requires_confirmation_tools`."""
+        if made.name in self.requires_confirmation_tools:
+            return dataclasses.replace(made, requires_confirmation=True)
+        return made
 
     def get_functions(self) -> dict[str, Tool]:
         return dict(self.functions)
@@ -109,7 +124,11 @@ def _of_agno_function(function: Any) -> Tool:
     description = function.description or None
     made = tool_from_function(function.entrypoint, name=function.name, description=description)
     own = function.instructions if getattr(function, "add_instructions", False) else None
-    return dataclasses.replace(made, instructions=own) if isinstance(own, str) and own else made
+    if isinstance(own, str) and own:
+        made = dataclasses.replace(made, instructions=own)
+    if getattr(function, "requires_confirmation", False) is True:
+        made = dataclasses.replace(made, requires_confirmation=True)
+    return made
 
 
 def tools_of(item: Any) -> list[Tool]:
@@ -152,14 +171,16 @@ def tool(
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Agno's `@tool` and `@tool(name=, description=)`: the function as a Tool (its `entrypoint` is
     the function). Display and caching options (`show_result`, `cache_results`, `instructions`, ...)
-    are accepted; those of human-in-the-loop and hooks are refused."""
+    are accepted, and `requires_confirmation`; the rest of human-in-the-loop and hooks are refused."""
     _refuse({key: value for key, value in options.items() if key in NOT_SERVED})
 
     instructions = options.get("instructions") if options.get("add_instructions", True) else None
 
+    confirm = bool(options.get("requires_confirmation"))
+
     def make(fn: Callable[..., Any]) -> Tool:
         made = tool_from_function(fn, name=name, description=description)
-        return dataclasses.replace(made, instructions=instructions) if instructions else made
+        return dataclasses.replace(made, instructions=instructions or None, requires_confirmation=confirm)
 
     return make(function) if function is not None else make
 

@@ -7,11 +7,13 @@ import functools
 import inspect
 import json
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from agentapp.llm.types import ToolSpec
+
+from .events import is_custom_event
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
 # Parameters the run fills in, never the model (Agno's): the run's context, or its session state alone.
@@ -26,6 +28,9 @@ class Tool:
     # Guidance for the model on using it, added to the system message (Agno's tool and toolkit
     # `instructions` with `add_instructions`).
     instructions: str | None = None
+    # Agno's `requires_confirmation`: a call of it pauses the run until the caller confirms or rejects
+    # it (`continue_run`).
+    requires_confirmation: bool = False
 
     @property
     def name(self) -> str:
@@ -42,24 +47,54 @@ class Tool:
             return self
         values = {"run_context": run_context, "session_state": run_context.session_state}
         bound = functools.partial(self.fn, **{name: values[name] for name in self.context_parameters})
-        return Tool(self.spec, bound, instructions=self.instructions)
+        return Tool(
+            self.spec, bound, instructions=self.instructions, requires_confirmation=self.requires_confirmation
+        )
 
     @property
     def is_async(self) -> bool:
-        """An `async def` tool: the async loop awaits it; the sync loop runs it to the end."""
-        return inspect.iscoroutinefunction(self.fn)
+        """An `async def` tool (or async generator): the async loop awaits it; the sync loop runs it
+        to the end."""
+        return inspect.iscoroutinefunction(self.fn) or inspect.isasyncgenfunction(self.fn)
 
     def call(self, arguments: dict[str, Any]) -> str:
+        return self.call_with_events(arguments)[0]
+
+    async def acall(self, arguments: dict[str, Any]) -> str:
+        return (await self.acall_with_events(arguments))[0]
+
+    def call_with_events(self, arguments: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        """The tool's result as text, and the events it yielded (a generator tool: Agno's
+        `CustomEvent`s among its output; the rest of its output is its result)."""
         result = self.fn(**arguments)
         if inspect.iscoroutine(result):
             result = _run_to_the_end(result)
-        return _as_text(result)
+        if inspect.isasyncgen(result):
+            return _yielded(_run_to_the_end(_drained(result)))
+        if inspect.isgenerator(result):
+            return _yielded(list(result))
+        return _as_text(result), ()
 
-    async def acall(self, arguments: dict[str, Any]) -> str:
+    async def acall_with_events(self, arguments: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         result = self.fn(**arguments)
         if inspect.isawaitable(result):
             result = await result
-        return _as_text(result)
+        if inspect.isasyncgen(result):
+            return _yielded(await _drained(result))
+        if inspect.isgenerator(result):
+            return _yielded(list(result))
+        return _as_text(result), ()
+
+
+async def _drained(items: AsyncIterator[Any]) -> list[Any]:
+    return [item async for item in items]
+
+
+def _yielded(items: list[Any]) -> tuple[str, tuple[Any, ...]]:
+    """A generator tool's output: its events apart, the rest joined as its result."""
+    events = tuple(item for item in items if is_custom_event(item))
+    text = "".join(str(item) for item in items if not is_custom_event(item))
+    return text, events
 
 
 def _as_text(result: Any) -> str:

@@ -6,6 +6,7 @@ It turns ORM rows into the agent's plain records and back, so the agent never to
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -15,8 +16,9 @@ from typing import Any, TypeVar
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
+from agentapp.agent.memory.own_name import for_person
 from agentapp.agent.memory.query_embedding import QueryVector
 from agentapp.agent.memory.recall import (
     NEAR_DUPLICATE_SIMILARITY,
@@ -31,12 +33,14 @@ from agentapp.agent.records import (
     ContextData,
     EventRecord,
     Message,
+    PausedRun,
     RunHandle,
     SessionSummaryRecord,
     Usage,
     UserMemory,
 )
-from agentapp.errors import Conflict, InvalidInput, MemoryNotFound, StorageUnavailable
+from agentapp.agent.session.ids import taken_run_id
+from agentapp.errors import Conflict, InvalidInput, MemoryNotFound, RunIdTaken, StorageUnavailable
 from agentapp.platform.database import connection_give_back, pgvector_state
 from memory_app import selectors as memory_selectors
 from memory_app import services as memory_services
@@ -132,21 +136,31 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         message: str,
         model_id: str,
         model_provider: str,
+        run_id: str | None = None,
     ) -> RunHandle:
-        with transaction.atomic():  # a refused message leaves no new person or session behind
-            session = session_services.session_get_or_create_for_run(
-                session_id=session_id, username=user_id, agent_name=agent_name
-            )
-            run = session_services.run_create(
-                session=session,
-                input=message,
-                model_id=model_id,
-                model_provider=model_provider,
-                acting_user=self.acting_user,
-            )
+        try:
+            with transaction.atomic():  # a refused message leaves no new person or session behind
+                session = session_services.session_get_or_create_for_run(
+                    session_id=session_id, username=user_id, agent_name=agent_name
+                )
+                run = session_services.run_create(
+                    session=session,
+                    input=message,
+                    model_id=model_id,
+                    model_provider=model_provider,
+                    acting_user=self.acting_user,
+                    run_id=run_id,
+                )
+        except IntegrityError:
+            if run_id is not None and Run.objects.filter(run_id=run_id).exists():  # taken meanwhile
+                raise RunIdTaken(taken_run_id(run_id)) from None
+            raise
         return run_handle_of(
             run, session, user_id, session_selectors.person_settings(user_pk=session.user_id)
         )
+
+    def run_input_set(self, *, run: RunHandle, input: str) -> None:
+        session_services.run_input_replace(run_id=run.run_id, input=input)
 
     def run_claim(self, *, run_id: str, model_id: str, model_provider: str) -> RunHandle | None:
         run = session_services.run_claim(run_id=run_id, model_id=model_id, model_provider=model_provider)
@@ -188,7 +202,7 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         """All the person's memories when they fit the budget (one statement, no embedding); else
         the candidates by every signal (one more statement), ranked."""
         return recall_memories(
-            query,
+            dataclasses.replace(query, embed=for_person(query.embed, username)),
             newest=newest_memories(user_pk=user_pk, username=username, include_past=query.include_past),
             candidates=memory_candidates(
                 user_pk=user_pk, username=username, text=query.text, include_past=query.include_past
@@ -258,6 +272,7 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
                 error=error,
                 memories_used=memories_used,
                 events=[vars(event) for event in events],
+                first_position=keys.next_position,
             )
 
         _waiting_for_the_database(finish)
@@ -267,6 +282,17 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         return run_handle_of(
             run, run.session, run.user.get_username(), session_selectors.person_settings(user_pk=run.user_id)
         )
+
+    def run_resume(self, *, run_id: str, user_id: str | None, session_id: str | None = None) -> PausedRun:
+        run, rows, next_position = session_services.run_resume(
+            run_id=run_id, username=user_id, session_id=session_id
+        )
+        handle = run_handle_of(
+            run, run.session, run.user.get_username(), session_selectors.person_settings(user_pk=run.user_id)
+        )
+        usage = Usage(run.input_tokens, run.output_tokens, run.total_tokens)
+        messages = [message_of(row) for row in rows]
+        return PausedRun(dataclasses.replace(handle, next_position=next_position), messages, usage)
 
     def run_user_messages(self, *, run: RunHandle) -> list[str]:
         return [run.input]
@@ -288,6 +314,8 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         topics: Sequence[str],
         actor: str,
         embedding: QueryVector | None = None,
+        input: str | None = None,
+        agent_id: str | None = None,
     ) -> tuple[UserMemory, bool]:
         keys = keys_of(run)
         vector = embedding.vector if embedding is not None and meaning_search_available() else None
@@ -305,6 +333,8 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
             actor=actor,
             run_pk=keys.run_pk or None,
             run_began_at=keys.began_at,
+            input=input,
+            agent_id=agent_id,
         )
         if created and vector is not None and embedding is not None:
             # The text was embedded to compare it: keep that vector rather than make it again.

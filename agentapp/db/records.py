@@ -28,6 +28,7 @@ class DjangoRunHandle(RunHandle):
     session_pk: int = 0
     user_pk: int = 0
     began_at: datetime | None = None  # when the run was created: its late writes check erasures since
+    next_position: int = 1  # where its next stored message goes (after a paused run's, when resumed)
 
 
 def keys_of(run: RunHandle) -> DjangoRunHandle:
@@ -78,6 +79,8 @@ def memory_record(memory: Memory, username: str, *, source_run_id: str | None = 
         valid_from=memory.valid_from,
         valid_to=memory.valid_to,
         superseded_by=memory.superseded_by.memory_id if memory.superseded_by is not None else None,
+        input=memory.input or None,
+        agent_id=memory.agent_id or None,
     )
 
 

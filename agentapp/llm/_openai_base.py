@@ -7,6 +7,7 @@ offline demo model) does not pay for, or require, the openai package.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import re
 import threading
@@ -14,11 +15,20 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
 from contextlib import aclosing, closing
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from ._openai_errors import UNREADABLE_JSON, ErrorMapping, sdk_error
 from ._openai_retries import Attempts
-from .types import Message, ModelError, ModelResponse, ModelRetrying, StreamItem, TextDelta, ToolSpec
+from .types import (
+    Message,
+    ModelError,
+    ModelResponse,
+    ModelRetrying,
+    ResponseFormat,
+    StreamItem,
+    TextDelta,
+    ToolSpec,
+)
 
 if TYPE_CHECKING:
     import openai
@@ -66,6 +76,7 @@ class OpenAIBase(ErrorMapping):
         self.max_retries = max_retries
         self.temperature = temperature
         self.extra_body = dict(extra_body) if extra_body else None
+        self.response_format: ResponseFormat | None = None
         self._api_key = api_key
         self._base_url = base_url
         # For display only (credentials in the URL dropped); the SDK gets `base_url` as passed.
@@ -77,6 +88,16 @@ class OpenAIBase(ErrorMapping):
         # client is replaced when called from another loop (e.g. each asyncio.run() or async_to_sync call).
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._async: openai.AsyncOpenAI | None = None
+
+    def with_response_format(self, response_format: ResponseFormat) -> Self:
+        """A copy of this model (sharing its clients) whose requests ask for JSON by that schema."""
+        structured = copy.copy(self)
+        structured.response_format = response_format
+        return structured
+
+    def _format_fields(self, response_format: ResponseFormat) -> dict[str, Any]:
+        """The request fields asking for `response_format` (each API names them its own way)."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, base_url={self.base_url!r})"
@@ -162,6 +183,8 @@ class OpenAIBase(ErrorMapping):
     def _request_body(self, fields: dict[str, Any]) -> dict[str, Any]:
         """The model, temperature and `fields`, then `extra_body` merged over them (as the SDK would)."""
         body = {"model": self.id, **fields}
+        if self.response_format is not None:
+            body.update(self._format_fields(self.response_format))
         if self.temperature is not None:
             body["temperature"] = self.temperature
         if self.extra_body:

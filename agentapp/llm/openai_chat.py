@@ -9,7 +9,7 @@ from typing import Any
 
 from ._openai_base import OpenAIBase
 from ._openai_wire import as_int, as_list, as_str, get, parse_usage
-from .types import Message, ModelResponse, ToolCall, ToolSpec, Usage
+from .types import Message, ModelResponse, ResponseFormat, ToolCall, ToolSpec, Usage
 
 
 def build_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
@@ -144,6 +144,10 @@ def _parse_calls(message: Any) -> tuple[ToolCall, ...]:
 class OpenAIChat(OpenAIBase):
     provider = "openai-chat"
     path = "/chat/completions"
+
+    def _format_fields(self, response_format: ResponseFormat) -> dict[str, Any]:
+        schema = {"name": response_format.name, "schema": response_format.schema, "strict": False}
+        return {"response_format": {"type": "json_schema", "json_schema": schema}}
 
     def _body(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], *, stream: bool

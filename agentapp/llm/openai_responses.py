@@ -8,7 +8,7 @@ from typing import Any
 
 from ._openai_base import OpenAIBase
 from ._openai_wire import as_list, as_str, get, parse_usage
-from .types import Message, ModelError, ModelResponse, ToolCall, ToolSpec, Usage
+from .types import Message, ModelError, ModelResponse, ResponseFormat, ToolCall, ToolSpec, Usage
 
 
 def build_request(messages: Sequence[Message], tools: Sequence[ToolSpec]) -> dict[str, Any]:
@@ -118,6 +118,10 @@ class _StreamState:
 class OpenAIResponses(OpenAIBase):
     provider = "openai-responses"
     path = "/responses"
+
+    def _format_fields(self, response_format: ResponseFormat) -> dict[str, Any]:
+        shape = {"type": "json_schema", "name": response_format.name, "schema": response_format.schema}
+        return {"text": {"format": {**shape, "strict": False}}}
 
     def _body(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], *, stream: bool

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -34,6 +34,31 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class MessageMetrics:
+    """What the model request that wrote a message cost (Agno's `Message.metrics`): tokens, and the
+    request's `duration` and `time_to_first_token` in seconds. Empty on the other messages."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost: float | None = None
+    duration: float | None = None
+    time_to_first_token: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Agno's: only what was measured (no zeros, no Nones)."""
+        return {name: value for name, value in vars(self).items() if value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> MessageMetrics:
+        known = {f.name for f in fields(cls)}
+        return cls(**{name: value for name, value in (data or {}).items() if name in known})
+
+
+@dataclass(frozen=True)
 class Message:
     role: Role
     content: str = ""
@@ -41,8 +66,18 @@ class Message:
     tool_call_id: str | None = None
     # Replayed from an earlier run of the thread (Agno's flag); adapters send it like any other.
     from_history: bool = False
+    # Measured, not said: two messages with the same words are the same message.
+    metrics: MessageMetrics = field(default_factory=MessageMetrics, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The message as Agno's `to_dict` has it: what was said, and its metrics where measured."""
+        data = self.said_dict()
+        if metrics := self.metrics.to_dict():
+            data["metrics"] = metrics
+        return data
+
+    def said_dict(self) -> dict[str, Any]:
+        """What was said, as a request carries it (no metrics)."""
         data: dict[str, Any] = {"role": self.role, "content": self.content}
         if self.tool_calls:
             data["tool_calls"] = [call.to_dict() for call in self.tool_calls]
@@ -58,6 +93,23 @@ class ToolSpec:
     name: str
     description: str
     parameters: dict[str, Any]  # JSON schema of an object
+
+
+@dataclass(frozen=True)
+class ResponseFormat:
+    """A reply asked for as JSON matching `schema` (a JSON schema named `name`)."""
+
+    name: str
+    schema: dict[str, Any]
+
+
+@runtime_checkable
+class StructuredOutputs(Protocol):
+    """A model that can be asked for JSON by schema (the provider's `response_format`)."""
+
+    def with_response_format(self, response_format: ResponseFormat) -> Model:
+        """This model, asking every request for JSON matching `response_format`."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agentapp.errors import Conflict, InvalidInput
+from agentapp.platform.storable import storable
 from sessions_app.models import Erasure, Run
 
 from ..models import Memory, MemoryChange
@@ -28,6 +29,8 @@ from .changes import (
 )
 from .text import clean_text, clean_topics, normalize_text
 
+MAX_INPUT_CHARS = 32_000  # a message's longest
+
 
 def memory_create(
     *,
@@ -39,9 +42,12 @@ def memory_create(
     run_pk: int | None = None,
     run_began_at: datetime | None = None,
     valid_from: datetime | None = None,
+    input: str | None = None,
+    agent_id: str | None = None,
 ) -> tuple[Memory, bool]:
     """Store a memory, true since `valid_from` (default: now); returns (memory, created). An exact
-    duplicate of a current memory returns that one.
+    duplicate of a current memory returns that one. `input` and `agent_id` are Agno's: what was said
+    that taught it and the agent that wrote it (kept as given, shortened to fit).
 
     Written for the run `run_pk` (created at `run_began_at`) that has been deleted meanwhile: kept
     as the person's when its session was deleted, refused (Conflict) when the person's data was
@@ -57,6 +63,8 @@ def memory_create(
         "normalized_text": normalized,
         "topics": topics,
         "valid_from": valid_from or timezone.now(),
+        "input": storable(str(input or ""))[:MAX_INPUT_CHARS],
+        "agent_id": storable(str(agent_id or ""))[: Memory._meta.get_field("agent_id").max_length],
     }
     existing = _live_with_text(user_pk, normalized).first()
     if existing is not None:

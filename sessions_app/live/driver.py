@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connections
 
 from agentapp.agent import RunContent, RunOutputEvent
-from agentapp.agent.events import event_payload
+from agentapp.agent.events import PYTHON_ONLY_EVENTS, event_payload
 from agentapp.platform.database import connection_give_back
 
 from .. import selectors, services
@@ -159,6 +159,8 @@ class _Driver:
             self._store()
 
     def _take(self, event: RunOutputEvent) -> None:
+        if event.event in PYTHON_ONLY_EVENTS:  # the Python API's; the app's streams carry what they did
+            return
         if isinstance(event, RunContent):
             self.text += event.content
             wait = self.last_text + COALESCE_SECONDS - time.monotonic()

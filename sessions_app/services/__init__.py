@@ -26,6 +26,8 @@ from .runs import (
     run_create,
     run_events_add,
     run_finish,
+    run_input_replace,
+    run_resume,
     runs_lock,
 )
 from .sessions import (
@@ -76,7 +78,9 @@ __all__ = [
     "run_finish",
     "run_frames_add",
     "run_frames_prune",
+    "run_input_replace",
     "run_regenerate",
+    "run_resume",
     "run_version_show",
     "runs_lock",
     "runs_notify",

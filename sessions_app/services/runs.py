@@ -9,10 +9,11 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, QuerySet, Subquery, Value, When
+from django.db.models import Case, Max, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
-from agentapp.errors import InvalidInput
+from agentapp.agent.session.ids import taken_run_id
+from agentapp.errors import InvalidInput, RunIdTaken, RunNotFound
 from agentapp.platform import sql
 from agentapp.platform.storable import storable, storable_json, unstorable
 
@@ -47,6 +48,7 @@ def run_create(
     acting_user: User | None = None,
     parent_pk: int | Literal["shown end"] | None = SHOWN_END,
     remember: bool = True,
+    run_id: str | None = None,
 ) -> Run:
     """The Run and the user's message, in one transaction, so the message is never lost.
 
@@ -60,8 +62,12 @@ def run_create(
 
     `remember` False: the person asked that nothing be learned from this message ("don't remember
     this"): no memory is written for the run.
+
+    `run_id`: the caller's (Agno's `run(run_id=...)`); one a stored run has is refused (RunIdTaken).
     """
     _check_message(input)
+    if run_id is not None and Run.objects.filter(run_id=run_id).exists():
+        raise RunIdTaken(taken_run_id(run_id))
     now = timezone.now()
     # Inside a caller's transaction (a run begun with its session) no savepoint: a failure here
     # fails the whole.
@@ -90,12 +96,22 @@ def run_create(
             model_provider=model_provider,
             started_at=now if status == Run.Status.RUNNING else None,
             remember=remember,
+            **({"run_id": run_id} if run_id is not None else {}),
         )
         Message.objects.create(run=run, session=session, role=Message.Role.USER, content=input, position=0)
     if parent_pk == SHOWN_END:
         # The INSERT chose the parent: the field loads from the row when first read, if ever.
         run.__dict__.pop("parent_id")
     return run
+
+
+def run_input_replace(*, run_id: str, input: str) -> None:
+    """What the person said, changed before the model heard it (a pre-hook masked a card number, say):
+    the run and its user message keep the changed text, as Agno stores it."""
+    text = _check_message(input)
+    with transaction.atomic():
+        Run.objects.filter(run_id=run_id).update(input=text)
+        Message.objects.filter(run__run_id=run_id, role=Message.Role.USER, position=0).update(content=text)
 
 
 def run_claim(*, run_id: str, model_id: str = "", model_provider: str = "") -> Run | None:
@@ -158,8 +174,11 @@ def run_finish(
     error: str = "",
     memories_used: Sequence[str] = (),
     events: Sequence[dict[str, Any]] = (),
+    first_position: int = 1,
 ) -> None:
     """Store the run's new messages, its buffered timeline and its outcome in one transaction.
+
+    `first_position`: where the new messages go (after those a paused run had stored).
 
     A run someone stopped meanwhile (marked cancelled) stays cancelled, with the text it got: the
     update decides that itself, in the same statement, rather than after a separate read.
@@ -178,7 +197,7 @@ def run_finish(
             from_history=bool(m.get("from_history")),
             position=index,
         )
-        for index, m in enumerate(messages, start=1)
+        for index, m in enumerate(messages, start=first_position)
     ]
     cancelled = Run.Status.CANCELLED
     with transaction.atomic():
@@ -198,6 +217,43 @@ def run_finish(
             memories_used=list(memories_used),
         )
         AgentSession.objects.filter(pk=session_pk).update(updated_at=now)
+
+
+def run_resume(
+    *, run_id: str, username: str | None, session_id: str | None = None
+) -> tuple[Run, list[dict[str, Any]], int]:
+    """A paused run of `username` (None: whoever's) back to running, at most once: the run, its stored
+    messages after the user's (rows of Message values), and the position its next message takes.
+
+    RunNotFound when there is none, it is another person's or not of `session_id`; InvalidInput when
+    it is not paused.
+    """
+    with transaction.atomic():
+        run = (
+            Run.objects.select_for_update(of=("self",))
+            .select_related("session", "user")
+            .filter(run_id=run_id)
+            .first()
+        )
+        if (
+            run is None
+            or username not in (None, run.user.get_username())
+            or session_id not in (None, run.session.session_id)
+        ):
+            raise RunNotFound(f"run {run_id!r} not found")
+        if run.status != Run.Status.PAUSED:
+            raise InvalidInput(f"run {run_id!r} is not paused (it is {run.status})")
+        Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING)
+        run.status = Run.Status.RUNNING
+        stored = Message.objects.filter(run=run).order_by("position")
+        last = stored.aggregate(last=Max("position"))["last"] or 0
+        rows: list[dict[str, Any]] = [
+            dict(row)
+            for row in stored.filter(position__gt=0, from_history=False).values(
+                "role", "content", "tool_calls", "tool_call_id", "from_history"
+            )
+        ]
+    return run, rows, int(last) + 1
 
 
 def runs_lock(*, runs: QuerySet[Run]) -> None:

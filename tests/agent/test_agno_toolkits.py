@@ -59,11 +59,22 @@ def test_include_and_exclude_tools_choose_among_a_toolkits_tools():
         Kitchen(include_tools=["cook"])
 
 
-def test_asking_for_human_in_the_loop_is_refused_not_ignored():
-    with pytest.raises(NotImplementedError, match="requires_confirmation_tools"):
-        Kitchen(requires_confirmation_tools=["take"])
-    with pytest.raises(NotImplementedError, match="requires_confirmation"):
-        tool(requires_confirmation=True)
+def test_the_human_in_the_loop_not_served_is_refused_not_ignored():
+    with pytest.raises(NotImplementedError, match="external_execution_required_tools"):
+        Kitchen(external_execution_required_tools=["take"])
+    with pytest.raises(NotImplementedError, match="requires_user_input"):
+        tool(requires_user_input=True)
+    with pytest.raises(NotImplementedError, match="external_execution"):
+        tool(external_execution=True)
+
+
+def test_a_toolkit_names_the_tools_that_need_confirmation():
+    kitchen = Kitchen(requires_confirmation_tools=["take"])
+
+    assert kitchen.functions["take"].requires_confirmation
+    assert not kitchen.functions["count"].requires_confirmation
+    with pytest.raises(ValueError, match="lacks: cook"):
+        Kitchen(requires_confirmation_tools=["cook"])
 
 
 def test_an_agent_runs_a_toolkits_tool(agent_on, fake_openai):

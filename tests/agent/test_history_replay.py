@@ -167,11 +167,16 @@ def test_store_events_puts_every_event_but_the_content_chunks_on_the_output(agen
 
     assert [e.event for e in output.events] == [
         RunEvent.run_started,
+        RunEvent.model_request_started,
+        RunEvent.model_request_completed,
         RunEvent.tool_call_started,
         RunEvent.tool_call_completed,
+        RunEvent.model_request_started,
+        RunEvent.model_request_completed,
+        RunEvent.run_content_completed,
         RunEvent.run_completed,
     ]
-    assert output.events[1].tool.tool_args == '{"city": "Lisbon"}'
+    assert output.events[3].tool.tool_args == '{"city": "Lisbon"}'
 
 
 def test_without_store_events_the_output_has_no_events(agent_on, fake_openai):

@@ -13,6 +13,7 @@ from agentapp.db import DjangoDb
 from agentapp.llm import OpenAIChat
 from agentapp.llm.types import Message
 from memory_app.models import MemoryChange
+from tests.fake_openai import MEMORY_MANAGER_LANE, request_lane
 
 
 @pytest.fixture
@@ -33,12 +34,16 @@ def test_the_automatic_update_uses_the_managers_own_model_and_capture_instructio
     manager = MemoryManager(model=cheap_model, memory_capture_instructions="Only capture food preferences.")
     agent = Agent(model=make_model("chat"), db=DjangoDb(), update_memory_on_run=True, memory_manager=manager)
     fake_openai.reply(text="Enjoy!")
-    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User loves ramen"})])
-    fake_openai.reply(text="Done.")
+    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User loves ramen"})], lane=MEMORY_MANAGER_LANE)
+    fake_openai.reply(text="Done.", lane=MEMORY_MANAGER_LANE)
 
     output = agent.run("I love ramen and I live in Oslo", user_id="sarah", session_id="s")
 
-    reply, manager_request = fake_openai.requests[0].body, fake_openai.requests[1].body
+    # Asked side by side, in either order.
+    (reply,) = [r.body for r in fake_openai.requests if request_lane(r.body) is None]
+    manager_request = next(
+        r.body for r in fake_openai.requests if request_lane(r.body) == MEMORY_MANAGER_LANE
+    )
     assert reply["model"] == "gpt-test" and manager_request["model"] == "gpt-cheap"
     assert "Only capture food preferences." in manager_request["messages"][0]["content"]
     # Agno's defaults: add and update, no delete.
@@ -54,7 +59,7 @@ def test_a_custom_managers_prompt_shows_on_the_run_pages_context_view(
     manager = MemoryManager(model=cheap_model, system_message="You keep a diary of Alice's tastes.")
     agent = Agent(model=make_model("chat"), db=DjangoDb(), update_memory_on_run=True, memory_manager=manager)
     fake_openai.reply(text="Noted.")
-    fake_openai.reply(text="No changes.")
+    fake_openai.reply(text="No changes.", lane=MEMORY_MANAGER_LANE)
     output = agent.run("I like tea", user_id="alice", session_id="alice-thread")
 
     client.force_login(alice)

@@ -15,6 +15,7 @@ from memory_app.models import Memory, MemoryChange
 from memory_app.services import memory_create
 from sessions_app.models import RunEvent
 from sessions_app.services import person_settings_save
+from tests.fake_openai import MEMORY_MANAGER_LANE
 
 pytestmark = pytest.mark.django_db
 
@@ -147,8 +148,10 @@ def test_with_learning_on_the_automatic_update_runs(make_agent, fake_openai, ali
     """The same turn as above with learning on: the update runs (so the test above can fail)."""
     person_settings_save(user=alice, changes={"learn_memories": True})
     fake_openai.reply(text="Nice to meet you.")
-    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User is called Alice"})])
-    fake_openai.reply(text="Done.")
+    fake_openai.reply(
+        tool_calls=[("add_memory", {"memory": "User is called Alice"})], lane=MEMORY_MANAGER_LANE
+    )
+    fake_openai.reply(text="Done.", lane=MEMORY_MANAGER_LANE)
 
     make_agent("chat", update_memory_on_run=True).run(
         "I'm Alice, I moved to Grenoble", user_id="alice", session_id="alice-auto"

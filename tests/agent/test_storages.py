@@ -11,6 +11,7 @@ import json
 import pytest
 
 from agentapp.agent import RunCompleted, RunNotFound, SessionOwnedByAnotherUser
+from tests.fake_openai import MEMORY_MANAGER_LANE
 
 
 def _sent(request) -> str:
@@ -140,8 +141,10 @@ def test_summaries_fold_new_runs_once(agent_on, fake_openai):
 def test_the_automatic_memory_update_is_done_before_the_run_completes(agent_on, fake_openai):
     agent = agent_on(update_memory_on_run=True)
     fake_openai.reply(text="Nice to meet you.")
-    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User is called Sarah"})])
-    fake_openai.reply(text="Done.")
+    fake_openai.reply(
+        tool_calls=[("add_memory", {"memory": "User is called Sarah"})], lane=MEMORY_MANAGER_LANE
+    )
+    fake_openai.reply(text="Done.", lane=MEMORY_MANAGER_LANE)
 
     events = list(agent.run("I'm Sarah", user_id="sarah", session_id="t", stream=True, stream_events=True))
 
@@ -156,7 +159,8 @@ def test_closing_a_stream_early_ends_the_run_as_cancelled_with_what_was_said(age
     fake_openai.reply(text="one two three four five", chunk_delay=0.05)
     events = agent.run("count", user_id="sarah", session_id="t", stream=True, stream_events=True)
     next(events)  # RunStarted
-    next(events)  # the first words
+    while next(events).event != "RunContent":  # up to the first words
+        pass
     events.close()
 
     history = agent.get_chat_history("t")

@@ -19,6 +19,7 @@ from agentapp.agent import (
     ToolCallCompletedEvent,
     ToolCallStartedEvent,
 )
+from tests.fake_openai import MEMORY_MANAGER_LANE
 
 
 @pytest.fixture
@@ -72,8 +73,10 @@ def test_arun_streams_with_async_for_directly(agent, fake_openai):
 def test_a_consumer_that_stops_at_run_completed_loses_no_memory_update(make_model, fake_openai):
     agent = Agent(model=make_model("chat"), db=InMemoryDb(), update_memory_on_run=True)
     fake_openai.reply(text="Nice to meet you, Sarah.")
-    fake_openai.reply(tool_calls=[("add_memory", {"memory": "User is called Sarah"})])
-    fake_openai.reply(text="Done.")
+    fake_openai.reply(
+        tool_calls=[("add_memory", {"memory": "User is called Sarah"})], lane=MEMORY_MANAGER_LANE
+    )
+    fake_openai.reply(text="Done.", lane=MEMORY_MANAGER_LANE)
 
     seen = []
     for event in agent.run("I'm Sarah", user_id="sarah", stream=True, stream_events=True):

@@ -14,6 +14,7 @@ from agentapp.errors import Conflict
 from memory_app import services
 from memory_app.models import Memory, MemoryChange, MemoryProposal
 from sessions_app.models import PersonSettings
+from tests.fake_openai import MEMORY_MANAGER_LANE, request_lane
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_summaries")]
 
@@ -72,8 +73,11 @@ def test_a_memory_the_model_adds_waits_for_review_and_is_not_given_to_the_next_r
 def test_the_automatic_update_proposes_too_and_a_discard_remembers_nothing(sarah, make_agent, fake_openai):
     agent = make_agent("chat", update_memory_on_run=True)
     fake_openai.reply(text="Nice to meet you.")
-    fake_openai.reply(tool_calls=[("add_memory", {"memory": "Sarah lives in Lyon", "topics": ["home"]})])
-    fake_openai.reply(text="Done.")
+    fake_openai.reply(
+        tool_calls=[("add_memory", {"memory": "Sarah lives in Lyon", "topics": ["home"]})],
+        lane=MEMORY_MANAGER_LANE,
+    )
+    fake_openai.reply(text="Done.", lane=MEMORY_MANAGER_LANE)
 
     agent.run("I'm Sarah from Lyon", user_id="sarah", session_id="s1")
 
@@ -84,7 +88,8 @@ def test_the_automatic_update_proposes_too_and_a_discard_remembers_nothing(sarah
         "memory_manager",
         "proposed",
     )
-    manager_result = _tool_result(fake_openai.requests[2])
+    manager_requests = [r for r in fake_openai.requests if request_lane(r.body) == MEMORY_MANAGER_LANE]
+    manager_result = _tool_result(manager_requests[1])
     assert "awaits their review" in manager_result
 
     services.proposal_discard(proposal=proposal, actor=PERSON, actor_user=sarah)

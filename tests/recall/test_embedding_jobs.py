@@ -10,10 +10,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agentapp import app_agent
+from agentapp.agent.memory.query_embedding import vector_model
 from memory_app import embedding as memory_embedding
 from memory_app import services
 from memory_app.models import Memory, MemoryEmbedding
 from tests.fake_openai import fake_embedding
+from tests.recall.conftest import FAKE_STORED
 from tests.redis_support import redis_worker
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +38,10 @@ def test_a_new_memory_is_embedded_once_its_write_commits(
         callback()
 
     row = MemoryEmbedding.objects.get(memory=memory)
-    assert (row.model, row.dimensions, row.user_id) == ("openai:fake-embed", 64, alice.pk)
-    assert row.vector == pytest.approx(fake_embedding("Alice rides a red bike"), abs=1e-6)
+    # Of the text with the person's own name (alice) said as "the person", as in their messages.
+    assert fake_embedder.embedded_texts() == ["the person rides a red bike"]
+    assert (row.model, row.dimensions, row.user_id) == (FAKE_STORED, 64, alice.pk)
+    assert row.vector == pytest.approx(fake_embedding("the person rides a red bike"), abs=1e-6)
 
 
 def test_a_changed_text_is_embedded_again_and_topics_alone_are_not(
@@ -46,14 +50,14 @@ def test_a_changed_text_is_embedded_again_and_topics_alone_are_not(
     memory = create(alice, "Alice rides a red bike", django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         services.memory_update(memory=memory, topics=["sport"], actor="person")
-    assert fake_embedder.embedded_texts() == ["Alice rides a red bike"]
+    assert fake_embedder.embedded_texts() == ["the person rides a red bike"]
 
     with django_capture_on_commit_callbacks(execute=True):
         services.memory_update(memory=memory, text="Alice rides a blue bike", actor="person")
 
-    assert fake_embedder.embedded_texts()[-1] == "Alice rides a blue bike"
+    assert fake_embedder.embedded_texts()[-1] == "the person rides a blue bike"
     row = MemoryEmbedding.objects.get(memory=memory)
-    assert row.vector == pytest.approx(fake_embedding("Alice rides a blue bike"), abs=1e-6)
+    assert row.vector == pytest.approx(fake_embedding("the person rides a blue bike"), abs=1e-6)
 
 
 def test_a_deleted_memory_loses_its_embedding_and_a_restored_one_gets_it_back(
@@ -66,7 +70,7 @@ def test_a_deleted_memory_loses_its_embedding_and_a_restored_one_gets_it_back(
     with django_capture_on_commit_callbacks(execute=True):
         services.memory_restore(memory=memory, actor="person")
 
-    assert MemoryEmbedding.objects.filter(memory=memory, model="openai:fake-embed").exists()
+    assert MemoryEmbedding.objects.filter(memory=memory, model=FAKE_STORED).exists()
 
 
 def test_an_embedder_down_fails_no_write_and_the_sweep_embeds_later(
@@ -91,7 +95,9 @@ def test_a_change_of_embedder_model_is_detected_and_everything_re_embedded(
 
     assert memory_embedding.embed_pending() == 3
 
-    assert set(MemoryEmbedding.objects.values_list("model", flat=True)) == {"openai:another-model"}
+    assert set(MemoryEmbedding.objects.values_list("model", flat=True)) == {
+        vector_model("openai:another-model")
+    }
     assert MemoryEmbedding.objects.filter(memory__in=memories).count() == 3
 
 
@@ -170,4 +176,4 @@ def test_a_real_worker_embeds_a_new_memory(fake_embedder, alice, settings):
             assert time.monotonic() < deadline, "the worker did not embed the memory"
             time.sleep(0.05)
 
-    assert fake_embedder.embedded_texts() == ["Alice rides a red bike"]
+    assert fake_embedder.embedded_texts() == ["the person rides a red bike"]

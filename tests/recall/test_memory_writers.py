@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from agentapp import app_agent
+from agentapp.agent.memory.own_name import own_names, said_as_the_person
 from agentapp.agent.memory.recall import NEAR_DUPLICATE_SIMILARITY
 from memory_app import services
 from memory_app.models import Memory, MemoryEmbedding
-from tests.fake_openai import fake_embedding
+from tests.fake_openai import MEMORY_MANAGER_LANE, fake_embedding, request_lane
 
 pytestmark = pytest.mark.django_db
 
@@ -66,16 +67,19 @@ def test_the_automatic_memory_manager_is_shown_the_similar_memories(
                 "update_memory",
                 {"memory_id": target.memory_id, "memory": "Alice is allergic to peanuts and almonds"},
             )
-        ]
+        ],
+        lane=MEMORY_MANAGER_LANE,
     )
-    fake_embedder.reply(text="Done.")
+    fake_embedder.reply(text="Done.", lane=MEMORY_MANAGER_LANE)
     agent = make_agent(
         "chat", update_memory_on_run=True, memory_context_limit=5, embedder=app_agent.recall_embedder()
     )
 
     agent.run("Turns out I am allergic to almonds as well as peanuts", user_id="alice")
 
-    manager_request = fake_embedder.requests[1].body
+    manager_request = next(
+        r.body for r in fake_embedder.requests if request_lane(r.body) == MEMORY_MANAGER_LANE
+    )
     stored = manager_request["messages"][0]["content"]
     assert target.memory_id in stored and stored.count("[mem_") == 5
     target.refresh_from_db()
@@ -99,7 +103,9 @@ def test_a_near_duplicate_is_not_stored_twice(fake_embedder, alice_with_memories
     assert not Memory.objects.filter(text=restated).exists()
     van = Memory.objects.get(text="Alice drives a green van")
     # Its embedding was made to compare it, and kept.
-    assert MemoryEmbedding.objects.get(memory=van).vector == pytest.approx(fake_embedding(van.text), abs=1e-6)
+    assert MemoryEmbedding.objects.get(memory=van).vector == pytest.approx(
+        fake_embedding(said_as_the_person(van.text, own_names("alice"))), abs=1e-6
+    )
 
 
 def test_the_threshold_lets_a_different_fact_on_the_same_topic_through():

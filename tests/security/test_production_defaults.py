@@ -88,9 +88,12 @@ def test_check_deploy_names_what_a_laptop_setup_leaves_unsafe(tmp_path):
     result = _manage("check", "--deploy", env=env)
 
     issues = set(re.findall(r"\(([\w.]+\.[EW]\d+)\)", result.stdout + result.stderr))
-    expected = {"security.W004", "security.W008", "security.W012", "security.W016"}
+    expected = {"security.W004", "security.W008", "security.W016"}
     expected |= {"agentapp.W003", "agentapp.W004", "agentapp.W005"}
     assert expected <= issues, result.stdout + result.stderr
+    # The session cookie sent over plain HTTP: W010 (the sessions app; the session middleware here is
+    # a subclass served on the event loop, which Django's check does not know by name) or W012.
+    assert issues & {"security.W010", "security.W012"}, result.stdout + result.stderr
 
 
 def test_pages_carry_a_content_security_policy_without_inline_script(client: Client):

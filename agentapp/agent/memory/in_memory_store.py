@@ -3,6 +3,7 @@ not stored twice, a fact that changed closed and replaced (superseded) rather th
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from typing import Any
 from ..errors import InvalidInput, MemoryNotFound
 from ..records import RunHandle, UserMemory
 from .in_memory_search import candidates_in_memory, nearest_in_memory
+from .own_name import for_person
 from .query_embedding import QueryVector
 from .recall import NEAR_DUPLICATE_SIMILARITY, Candidate, Recall, RecallQuery, recall_memories
 from .storage import ProposedChange
@@ -40,6 +42,8 @@ class _Memory:
     valid_from: datetime = field(default_factory=now)
     valid_to: datetime | None = None
     superseded_by: str | None = None
+    input: str | None = None  # Agno's: what was said that taught it
+    agent_id: str | None = None  # Agno's: the agent that wrote it
 
     @property
     def current(self) -> bool:
@@ -62,6 +66,8 @@ class _Memory:
             valid_from=self.valid_from,
             valid_to=self.valid_to,
             superseded_by=self.superseded_by,
+            input=self.input,
+            agent_id=self.agent_id,
         )
 
 
@@ -97,7 +103,11 @@ class InMemoryMemories(MemoryVerbs):
                 vectors = dict(self._vectors)
             return candidates_in_memory(every, text=query.text, vector=vector, vectors=vectors)
 
-        return recall_memories(query, newest=lambda n: (every[:n], len(every)), candidates=candidates)
+        return recall_memories(
+            dataclasses.replace(query, embed=for_person(query.embed, run.user_id)),
+            newest=lambda n: (every[:n], len(every)),
+            candidates=candidates,
+        )
 
     # --- the reads behind Agno's memory verbs (memory.verbs) ------------------------------
     def memories_page(
@@ -204,6 +214,8 @@ class InMemoryMemories(MemoryVerbs):
         topics: Sequence[str],
         actor: str,
         embedding: QueryVector | None = None,
+        input: str | None = None,
+        agent_id: str | None = None,
     ) -> tuple[UserMemory, bool]:
         text = " ".join((memory or "").split())
         if not text:
@@ -228,6 +240,8 @@ class InMemoryMemories(MemoryVerbs):
                 text,
                 _topics(topics),
                 source_run_id=run.run_id or None,
+                input=input or None,
+                agent_id=agent_id or None,
             )
             self._memories[stored.memory_id] = stored
             if embedding is not None and embedding.vector is not None:

@@ -8,14 +8,12 @@ own tool calls during a run keep the actor `model`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from agentapp.llm.embeddings import Embedder
-from agentapp.llm.types import Message, Model, ModelError
+from agentapp.llm.types import Message, Model
 
-from .. import loop
 from ..errors import InvalidInput
 from ..events import MemoryUpdated
 from ..prompt import SEPARATOR, Span, render_memories
@@ -23,13 +21,12 @@ from ..records import DEFAULT_USER_ID, RunHandle, UserMemory
 from ..telemetry import StepSpans
 from ..timeline import Timeline
 from .manager_agno import ManagerAgnoVerbs, no_db
+from .manager_pass import ACTOR, MemoryPass, MemoryUpdate
 from .optimization import MemoryOptimizationStrategy, OptimizationPlan, optimize_memories
 from .query_embedding import QueryEmbedding, capped_query_embedding
 from .recall import RecallQuery
 from .storage import MemoryStorage
 from .tools import memory_tools
-
-ACTOR = "memory_manager"
 
 DEFAULT_SYSTEM_MESSAGE = (
     "You maintain long-term memories about a user: facts that help personalise later conversations "
@@ -49,15 +46,6 @@ CHANGE_OF_FACT = (
     "wrong detail is an update, not a change."
 )
 DEFAULT_MAX_TOOL_ROUNDS = 5
-
-
-@dataclass
-class MemoryUpdate:
-    """What one automatic update did: the memory writes, and the model's error if a request failed."""
-
-    changes: list[MemoryUpdated] = field(default_factory=list)
-    error: ModelError | None = None
-    reply: str = ""
 
 
 class MemoryManager(ManagerAgnoVerbs):
@@ -173,8 +161,30 @@ class MemoryManager(ManagerAgnoVerbs):
     ) -> MemoryUpdate:
         """One manager pass for `run`'s user (a real run, or `db.memory_scope(...)` outside one):
         each request and tool call goes on that run's timeline."""
+        return self.prepare(
+            db=db,
+            run=run,
+            model=model,
+            user_messages=user_messages,
+            task=task,
+            on_change=on_change,
+            embed=embed,
+        ).finish()
+
+    def prepare(
+        self,
+        *,
+        db: MemoryStorage,
+        run: RunHandle,
+        model: Model,
+        user_messages: Sequence[str] = (),
+        task: str | None = None,
+        on_change: Callable[[str, UserMemory], None] | None = None,
+        embed: QueryEmbedding | None = None,
+    ) -> MemoryPass:
+        """`run`'s pass made ready (the stored memories read, its request and tools made), nothing
+        asked or written yet: `finish` does that."""
         outcome = MemoryUpdate()
-        timeline = Timeline(db, run)
         embed = embed if embed is not None else self._embed()
         spans = StepSpans.under_current_span(model)  # a worker's task span, when tracing is on
 
@@ -194,24 +204,16 @@ class MemoryManager(ManagerAgnoVerbs):
         tools = memory_tools(
             db=db, run=run, actor=ACTOR, on_change=changed, embed=embed, allowed=self.tools_allowed()
         )
-        for event in loop.run_loop(model, messages, tools, max_tool_rounds=self.max_tool_rounds):
-            if isinstance(event, loop.ModelRequestFinished | loop.ModelRequestFailed):
-                timeline.model_request(event, name=ACTOR, layout=layout)
-                spans.model_request(event, model_id=model.id)
-            elif isinstance(event, loop.ToolExecutionStarted):
-                timeline.flush()
-            elif isinstance(event, loop.ToolExecutionFinished):
-                timeline.tool_execution(event)
-                spans.tool_call(event)
-            elif isinstance(event, loop.LoopFinished):
-                outcome.reply = event.content
-            elif isinstance(event, loop.LoopFailed):
-                outcome.error = event.error
-                timeline.error(
-                    f"Automatic memory update failed: {event.error.message}", {"kind": event.error.kind}
-                )
-        timeline.flush()
-        return outcome
+        return MemoryPass(
+            model=model,
+            messages=messages,
+            layout=layout,
+            tools=tools,
+            max_tool_rounds=self.max_tool_rounds,
+            timeline=Timeline(db, run),
+            spans=spans,
+            outcome=outcome,
+        )
 
     # --- standalone, over `db` (Agno's methods) ------------------------------------------------
     def _store(self) -> MemoryStorage:
@@ -386,11 +388,33 @@ def update_memories(
 ) -> MemoryUpdate:
     """The automatic memory update after a run (`update_memory_on_run`): the Agent's manager, with its
     own model when it has one; without a manager, one that may add, update and delete."""
+    return memory_update_pass(
+        model=model,
+        db=db,
+        run=run,
+        memory_context_limit=memory_context_limit,
+        max_tool_rounds=max_tool_rounds,
+        embed=embed,
+        manager=manager,
+    ).finish()
+
+
+def memory_update_pass(
+    *,
+    model: Model,
+    db: MemoryStorage,
+    run: RunHandle,
+    memory_context_limit: int,
+    max_tool_rounds: int,
+    embed: QueryEmbedding | None = None,
+    manager: MemoryManager | None = None,
+) -> MemoryPass:
+    """`update_memories` made ready, not yet run (what a script's run starts alongside its reply)."""
     if manager is None:
         manager = MemoryManager(
             memory_context_limit=memory_context_limit, max_tool_rounds=max_tool_rounds, delete_memories=True
         )
-    return manager.run(
+    return manager.prepare(
         db=db,
         run=run,
         model=manager.model or model,

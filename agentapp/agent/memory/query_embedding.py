@@ -14,6 +14,17 @@ from agentapp.llm.embeddings import Embedder, EmbeddingError
 
 logger = logging.getLogger(__name__)
 
+# Stored vectors are of the text with the person's name said one way (own_name.py): the embedder's
+# name with this mark, so that vectors made before (of the text as written) are re-made by the
+# embedding sweep, as after any change of embedder, instead of being compared with other queries.
+TEXT_FORM = "name-as-person"
+
+
+def vector_model(embedder_name: str) -> str:
+    """What a stored vector's `model` says: the embedder, and the form of the text it embedded."""
+    return f"{embedder_name}#{TEXT_FORM}"
+
+
 QUERY_EMBED_TIMEOUT = 1.0  # seconds a turn waits for its query's embedding before recalling without it
 
 
@@ -50,6 +61,7 @@ def capped_query_embedding(embedder: Embedder, *, timeout: float = QUERY_EMBED_T
     # An HTTP embedder is asked with a matching timeout and no retries, so no request outlives the cap.
     with_timeout = getattr(embedder, "with_timeout", None)
     fast: Embedder = with_timeout(timeout) if callable(with_timeout) else embedder
+    model = vector_model(embedder.name)
 
     def embed(text: str) -> QueryVector:
         started = time.perf_counter()
@@ -58,13 +70,13 @@ def capped_query_embedding(embedder: Embedder, *, timeout: float = QUERY_EMBED_T
             vectors = future.result(timeout=timeout)
         except concurrent.futures.TimeoutError:
             note = f"meaning left out: the embedder did not answer within {timeout:g}s"
-            return QueryVector(None, embedder.name, note)
+            return QueryVector(None, model, note)
         except EmbeddingError as error:
-            return QueryVector(None, embedder.name, f"meaning left out: {error.message}")
+            return QueryVector(None, model, f"meaning left out: {error.message}")
         except Exception as exc:  # an embedder is optional: nothing it does may fail the reply
             logger.exception("query embedding failed")
-            return QueryVector(None, embedder.name, f"meaning left out: {type(exc).__name__}: {exc}")
+            return QueryVector(None, model, f"meaning left out: {type(exc).__name__}: {exc}")
         elapsed = (time.perf_counter() - started) * 1000
-        return QueryVector(vectors[0] if vectors else None, embedder.name, "", elapsed)
+        return QueryVector(vectors[0] if vectors else None, model, "", elapsed)
 
     return embed

@@ -38,9 +38,12 @@ class MemoryStorage(TimelineStorage, Protocol):
         topics: Sequence[str],
         actor: str,
         embedding: QueryVector | None = None,
+        input: str | None = None,
+        agent_id: str | None = None,
     ) -> tuple[UserMemory, bool]:
         """The stored memory and whether it is new: an identical one, or (given the new text's
-        `embedding`) one at least NEAR_DUPLICATE_SIMILARITY alike, is returned as it is."""
+        `embedding`) one at least NEAR_DUPLICATE_SIMILARITY alike, is returned as it is. A new one
+        keeps Agno's `input` (what was said that taught it) and `agent_id` (who wrote it)."""
         ...
 
     def memory_propose(

@@ -20,6 +20,7 @@ from ..prompt import render_memories
 from ..records import EventRecord, RunHandle, UserMemory
 from ..timeline import to_datetime
 from ..tools import Tool
+from .own_name import for_person
 from .query_embedding import QueryEmbedding
 from .recall import RecallQuery, asks_about_past
 from .storage import MemoryStorage, ProposedChange
@@ -156,7 +157,8 @@ class _UsersMemory:
         if replaces:
             return self.replace_memory(replaces, memory, topics)
         started = time.time()
-        embedding = self.embed(memory) if self.embed is not None and memory.strip() else None
+        embed = for_person(self.embed, self.run.user_id)
+        embedding = embed(memory) if embed is not None and memory.strip() else None
         stored, created = self.db.memory_add(
             run=self.run, memory=memory, topics=topics or [], actor=self.actor, embedding=embedding
         )

@@ -190,7 +190,12 @@ class MemoryVerbs:
             )
         else:
             stored, _ = self._db().memory_add(
-                run=scope, memory=memory.memory, topics=memory.topics, actor=actor
+                run=scope,
+                memory=memory.memory,
+                topics=memory.topics,
+                actor=actor,
+                input=memory.input,
+                agent_id=memory.agent_id,
             )
         memory.memory_id, memory.created_at, memory.updated_at = (
             stored.memory_id,

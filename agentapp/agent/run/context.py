@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentapp.llm.types import Message
 
@@ -18,6 +21,8 @@ from ..prompt import SEPARATOR, Span, estimate_tokens, render_memories, render_s
 from ..records import SessionSummaryRecord, UserMemory
 from ..run_context import RunContext, fill_placeholders
 from ..settings import AgentSettings
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_INSTRUCTIONS = "You are a helpful assistant. Answer clearly and concisely."
 MARKDOWN_INSTRUCTION = "Use markdown to format your answers."
@@ -128,6 +133,27 @@ def build_context(
     )
 
 
+def _now(timezone_identifier: str | None) -> datetime:
+    if timezone_identifier:
+        try:
+            return datetime.now(ZoneInfo(timezone_identifier))
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.warning("Invalid timezone identifier %r: the local time is given", timezone_identifier)
+    return datetime.now()
+
+
+def additional_information(settings: AgentSettings) -> list[str]:
+    """Agno's `add_datetime_to_context` and `add_name_to_context` lines, in Agno's words."""
+    lines = []
+    if settings.add_datetime_to_context:
+        now = _now(settings.timezone_identifier)
+        shown = now.strftime(settings.datetime_format) if settings.datetime_format else str(now)
+        lines.append(f"The current time is {shown}.")
+    if settings.add_name_to_context and settings.name:
+        lines.append(f"Your name is: {settings.name}.")
+    return lines
+
+
 def system_instructions(settings: AgentSettings, run_context: RunContext | None, *, agent: object) -> str:
     """What the system message opens with, as Agno composes it: the description, then the
     instructions (a string; a list, one "- " line each; or a callable returning either, given
@@ -148,8 +174,9 @@ def system_instructions(settings: AgentSettings, run_context: RunContext | None,
         body = ""
     parts = [settings.description.strip() if settings.description else "", body or DEFAULT_INSTRUCTIONS]
     parts = [fill_placeholders(part, state) for part in parts]
-    if settings.markdown:
+    if settings.markdown and (run_context is None or run_context.output_schema is None):  # Agno's rule
         parts.append(MARKDOWN_INSTRUCTION)
+    parts.extend(additional_information(settings))
     parts.extend(dict.fromkeys(tool.instructions for tool in settings.tools if tool.instructions))
     if settings.add_session_state_to_context:
         shown = json.dumps(state, ensure_ascii=False, default=str, indent=2)

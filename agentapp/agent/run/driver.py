@@ -9,6 +9,7 @@ thread, where a sync caller's storage must be used: nothing in it ever waits, so
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from contextlib import aclosing, closing
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
@@ -18,10 +19,13 @@ from asgiref.sync import sync_to_async
 from agentapp.llm.types import Message
 
 from ..events import RunCancelled, RunCompleted, RunError, RunOutputEvent, RunStarted
-from ..loop import LoopEvent, arun_loop, run_loop
+from ..loop import LoopEvent, Settled, ToolOutcome, arun_loop, run_loop
 from ..tools import Tool
 from . import cancel
+from .alongside import AskedAhead, MemoryAlongside
 from .turn import Turn
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -44,6 +48,10 @@ class Way(Protocol):
         """The items `items()` makes, the work between them done in the way's thread."""
         ...
 
+    def launch(self, asked: AskedAhead) -> None:
+        """Start a request asked ahead: on a thread (sync callers) or a task (async ones)."""
+        ...
+
 
 class _Inline:
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -56,13 +64,18 @@ class _Inline:
         self, turn: Turn, messages: tuple[Message, ...], tools: list[Tool], *, stream: bool
     ) -> AsyncGenerator[LoopEvent, None]:
         rounds = turn.settings.max_tool_rounds
-        return _at_once(run_loop(turn.model, messages, tools, stream=stream, max_tool_rounds=rounds))
+        return _at_once(
+            run_loop(turn.model, messages, tools, stream=stream, max_tool_rounds=rounds, settle=_settle(turn))
+        )
 
     async def handle(self, turn: Turn, event: LoopEvent) -> list[RunOutputEvent]:
         return turn.handle(event)
 
     def each(self, items: Callable[[], Iterator[T]]) -> AsyncIterator[T]:
         return _at_once(items())
+
+    def launch(self, asked: AskedAhead) -> None:
+        asked.start_thread()
 
 
 class _Threaded:
@@ -77,7 +90,13 @@ class _Threaded:
     ) -> AsyncGenerator[LoopEvent, None]:
         rounds = turn.settings.max_tool_rounds
         return arun_loop(
-            turn.model, messages, tools, stream=stream, max_tool_rounds=rounds, tool_runner=_tool_runner
+            turn.model,
+            messages,
+            tools,
+            stream=stream,
+            max_tool_rounds=rounds,
+            tool_runner=_tool_runner,
+            settle=_settle(turn),
         )
 
     async def handle(self, turn: Turn, event: LoopEvent) -> list[RunOutputEvent]:
@@ -91,6 +110,22 @@ class _Threaded:
         for item in await sync_to_async(lambda: list(items()))():
             yield item
 
+    def launch(self, asked: AskedAhead) -> None:
+        asked.start_task()
+
+
+def _opening(turn: Turn) -> RunOutputEvent:
+    """RunStarted; RunContinued for a paused run going on."""
+    run = turn.run
+    return (
+        turn.resumed.continued(run) if turn.resumed else RunStarted(run.run_id, run.session_id, run.user_id)
+    )
+
+
+def _settle(turn: Turn) -> tuple[Settled, ...]:
+    """A paused run's calls, as its caller answered them (none for a new run)."""
+    return turn.resumed.settle if turn.resumed else ()
+
 
 INLINE: Way = _Inline()
 THREADED: Way = _Threaded()
@@ -101,19 +136,28 @@ async def drive(
     way: Way,
     *,
     stream: bool,
-    followups: Callable[[Turn], Iterator[RunOutputEvent]],
+    followups: Callable[[Turn, MemoryAlongside | None], Iterator[RunOutputEvent]],
+    alongside: Callable[[Turn], MemoryAlongside | None] = lambda turn: None,
 ) -> AsyncGenerator[RunOutputEvent, None]:
     """The run's events, from RunStarted to how it ended; after a completed reply, the events of the
-    work after the run (`followups`), then RunCompleted. The turn is made at the first step."""
+    work after the run (`followups`), then RunCompleted. The turn is made at the first step.
+
+    What `alongside` makes ready once the context is loaded (the memory update of a script's run) has
+    its first request asked at once, alongside the reply; `followups` finishes it."""
     turn = make_turn()
     run_id = turn.run.run_id
     cancel.started(run_id)
     completed: RunCompleted | None = None
     stopped: RunCancelled | None = None
     crashed: RunError | None = None
+    ahead: MemoryAlongside | None = None
+    replied = False  # the reply completed and nothing stopped the body: the follow-ups come
     try:
-        yield turn.keep(RunStarted(run_id, turn.run.session_id, turn.run.user_id))
+        yield turn.keep(_opening(turn))
         messages, tools = await way.prepare(turn)
+        ahead = await way.call(_ready_alongside, alongside, turn)
+        if ahead is not None:
+            way.launch(ahead.asked)
         events = way.loop(turn, messages, tools, stream=stream)
         async with aclosing(events):  # a cancelled run closes the model's stream at once
             async for event in events:
@@ -125,6 +169,7 @@ async def drive(
                 if cancel.asked(run_id) and not turn.finished:
                     stopped = await way.call(turn.cancel)
                     break
+        replied = turn.completed and completed is not None
     except GeneratorExit:
         raise
     except Exception as exc:
@@ -133,13 +178,27 @@ async def drive(
         cancel.ended(run_id)
         if not turn.finished:  # the consumer stopped listening: keep what was said
             await way.call(turn.cancel)
+        if ahead is not None and not replied:
+            await ahead.asked.abandon()  # no follow-ups: the reply did not complete, or no one listens
     ending = stopped or crashed
     if ending is not None:
         yield turn.keep(ending)
     elif turn.completed and completed is not None:
-        async for item in way.each(lambda: followups(turn)):
+        if ahead is not None:
+            await ahead.asked.settle()
+        async for item in way.each(lambda: followups(turn, ahead)):
             yield turn.keep(item)
         yield turn.keep(completed)
+
+
+def _ready_alongside(
+    alongside: Callable[[Turn], MemoryAlongside | None], turn: Turn
+) -> MemoryAlongside | None:
+    try:
+        return alongside(turn)
+    except Exception:  # the reply goes ahead; the update is tried after it, as without the overlap
+        logger.exception("run %s: the memory update could not start alongside the reply", turn.run.run_id)
+        return None
 
 
 # --- sync callers: INLINE bodies, stepped through without an event loop ------------------------------
@@ -178,7 +237,7 @@ async def _at_once(items: Iterator[T]) -> AsyncGenerator[T, None]:
 
 
 async def _tool_runner(
-    fn: Callable[[Tool, dict[str, Any]], tuple[str, bool]], tool: Tool, arguments: dict[str, Any]
-) -> tuple[str, bool]:
+    fn: Callable[[Tool, dict[str, Any]], ToolOutcome], tool: Tool, arguments: dict[str, Any]
+) -> ToolOutcome:
     # thread_sensitive: tools may write through a storage bound to the caller's sync thread (the ORM).
     return await sync_to_async(fn, thread_sensitive=True)(tool, arguments)

@@ -3,6 +3,14 @@
 The Agent decides which jobs a run needs; a `Followups` decides where they run. The default does
 none elsewhere, so the Agent does them all before `run()` returns (a script sees its memories);
 the app's agent hands them to Celery workers (`agentapp.app_agent`).
+
+Done here, as Agno does them: the memory update's first request is asked when the run starts,
+alongside the reply (`memory_alongside`), and the summary is made as soon as the reply is stored,
+the rest of the update (its writes, any further request) done while the summary's request is out.
+The update's writes wait for the reply, as before: a run whose reply fails writes no memories. It
+is asked ahead only when the reply cannot change what the update reads (no memory tools in the run:
+no agentic memory, no MemoryTools), so the memories, the summary and the stored rows are those of
+doing it all after the reply, whichever answer comes first.
 """
 
 from __future__ import annotations
@@ -21,13 +29,15 @@ from ..events import (
     SessionSummaryCompleted,
     SessionSummaryStarted,
 )
-from ..memory.manager import MemoryManager, MemoryUpdate, update_memories
+from ..memory.manager import MemoryManager, memory_update_pass, update_memories
+from ..memory.manager_pass import MemoryUpdate
 from ..memory.query_embedding import QueryEmbedding
 from ..records import RunHandle
 from ..session import summaries, titles
 from ..session.summaries import SessionSummaryManager
 from ..settings import AgentSettings
 from ..storage import AgentDb
+from .alongside import Meanwhile, MemoryAlongside
 from .turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -63,8 +73,31 @@ class AfterRun:
     session_summary_manager: SessionSummaryManager | None
     query_embedding: Callable[[], QueryEmbedding | None]
 
-    def after_run(self, turn: Turn) -> Iterator[RunOutputEvent]:
-        """Hand the jobs `turn` needs to `followups`; do here, yielding their events, what it did not take."""
+    def memory_alongside(self, turn: Turn) -> MemoryAlongside | None:
+        """`turn`'s memory update made ready to start alongside its reply (the stored memories read,
+        its first request made), when it is done here and the reply cannot change what it reads."""
+        settings, controls = turn.settings, turn.run.controls
+        if not (settings.update_memory_on_run and controls.writes_memories):
+            return None
+        if not isinstance(self.followups, RunInline):  # the jobs may go elsewhere, after the run
+            return None
+        if settings.enable_agentic_memory or settings.toolkits:  # the reply may write memories
+            return None
+        return MemoryAlongside.of(
+            memory_update_pass(
+                manager=self.memory_manager,
+                model=self.model,
+                db=self.db,
+                run=turn.run,
+                memory_context_limit=self.settings.memory_context_limit,
+                max_tool_rounds=self.settings.max_tool_rounds,
+                embed=self.query_embedding(),
+            )
+        )
+
+    def after_run(self, turn: Turn, alongside: MemoryAlongside | None = None) -> Iterator[RunOutputEvent]:
+        """Hand the jobs `turn` needs to `followups`; do here, yielding their events, what it did not take
+        (the memory update through `alongside`, when it was started with the reply)."""
         jobs: list[FollowupJob] = []
         controls = turn.run.controls
         if turn.settings.update_memory_on_run and controls.writes_memories:
@@ -77,28 +110,59 @@ class AfterRun:
             return
         with turn.telemetry.current():  # what is sent carries the run's trace context
             taken = set(self.followups.dispatch(run=turn.run, jobs=jobs))
-        if "memory" in jobs and "memory" not in taken:
-            yield from self._memory_update_events(turn.run)
-        if "summary" in jobs and "summary" not in taken:
-            yield from self._summary_events(turn.run)
+        memory = "memory" in jobs and "memory" not in taken
+        summary = "summary" in jobs and "summary" not in taken
+        if memory and alongside is not None:
+            yield from self._alongside_events(turn.run, alongside, summary=summary)
+        else:
+            if memory:
+                yield from self._memory_update_events(turn.run)
+            if summary:
+                yield from self._summary_events(turn.run)
         if "title" in jobs and "title" not in taken:
             try:
                 self.title_session(turn.run.session_id)
             except Exception:  # a title is a nicety: the run stays completed
                 logger.exception("could not title session %s", turn.run.session_id)
 
-    def _memory_update_events(self, run: RunHandle) -> Iterator[RunOutputEvent]:
+    def _alongside_events(
+        self, run: RunHandle, alongside: MemoryAlongside, *, summary: bool
+    ) -> Iterator[RunOutputEvent]:
+        """The summary at once (the reply is stored), the rest of the memory update done while the
+        summary's request is out; their events in the usual order, the memory update's first."""
+        finished: list[MemoryUpdate] = []
+        failed: list[Exception] = []
+
+        def finish() -> None:
+            try:
+                finished.append(alongside.finish())
+            except Exception as exc:  # raised below, out of the summary's way, as it would be alone
+                failed.append(exc)
+
+        meanwhile = Meanwhile(finish)
+        summary_events = list(self._summary_events(run, through=meanwhile)) if summary else []
+        meanwhile.done()
+        if failed:
+            raise failed[0]
+        yield from self._memory_update_events(run, lambda: finished[0])
+        yield from summary_events
+
+    def _memory_update_events(
+        self, run: RunHandle, finish: Callable[[], MemoryUpdate] | None = None
+    ) -> Iterator[RunOutputEvent]:
         yield MemoryUpdateStarted(run.run_id)
-        update = self._memory_update(run)
+        update = finish() if finish is not None else self._memory_update(run)
         yield from update.changes
         error = update.error.message if update.error is not None else None
         yield MemoryUpdateCompleted(run.run_id, changes=len(update.changes), error=error)
 
-    def _summary_events(self, run: RunHandle) -> Iterator[RunOutputEvent]:
+    def _summary_events(
+        self, run: RunHandle, *, through: Callable[[Model], Model] | None = None
+    ) -> Iterator[RunOutputEvent]:
         yield SessionSummaryStarted(run.run_id)
         failure: str | None = None
         try:
-            self.update_session_summary(run.session_id)
+            self.update_session_summary(run.session_id, through=through)
         except Exception as exc:  # the reply is stored and completed; a failed summary must not undo that
             summaries.record_failure(self.db, run, exc)
             failure = str(exc) or type(exc).__name__
@@ -118,13 +182,20 @@ class AfterRun:
             embed=self.query_embedding(),
         )
 
-    def update_session_summary(self, session_id: str) -> summaries.SummaryUpdate:
-        """Fold the session's completed runs that its summary does not cover yet into it.
+    def update_session_summary(
+        self, session_id: str, *, through: Callable[[Model], Model] | None = None
+    ) -> summaries.SummaryUpdate:
+        """Fold the session's completed runs that its summary does not cover yet into it (asking the
+        model as `through` makes it, when given).
 
         What the background task calls. Raises the model's `ModelError` when a request fails.
         """
         return summaries.update_summary(
-            model=self.model, db=self.db, session_id=session_id, manager=self.session_summary_manager
+            model=self.model,
+            db=self.db,
+            session_id=session_id,
+            manager=self.session_summary_manager,
+            through=through,
         )
 
     def update_memory_for_run(self, run_id: str, *, raise_errors: bool = False) -> MemoryUpdate:

@@ -6,18 +6,29 @@ Each is written once, over the async events of `run.driver.drive`; a sync run it
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from contextlib import aclosing
 from typing import Any, TextIO
 
-from ..events import RunCancelled, RunCompleted, RunContent, RunError, RunOutput, RunOutputEvent
+from ..events import (
+    CustomEvent,
+    RunCancelled,
+    RunCompleted,
+    RunContent,
+    RunError,
+    RunOutput,
+    RunOutputEvent,
+    RunPaused,
+)
 from ..settings import AgentSettings
 from ..twins import async_twin
 
-_ENDINGS = (RunCompleted, RunError, RunCancelled)
-# What a stream shows without stream_events: the reply's text, and how the run ended if not well.
-_ALWAYS_SHOWN = (RunContent, RunError, RunCancelled)
+_ENDINGS = (RunCompleted, RunError, RunCancelled, RunPaused)
+# What a stream shows without stream_events: the reply's text, a tool's own events (as Agno's), and
+# how the run ended if not well, or that it waits for its caller (as Agno's, RunPaused always).
+_ALWAYS_SHOWN = (RunContent, CustomEvent, RunError, RunCancelled, RunPaused)
 
 
 async def final_output(events: AsyncGenerator[RunOutputEvent, None]) -> RunOutput:
@@ -118,11 +129,21 @@ def _print_stream(items: Iterator[RunOutputEvent | RunOutput], out: TextIO) -> R
     return final
 
 
+def shown_value(value: Any) -> str:
+    """An output schema's value (a pydantic model or a dict) as indented JSON."""
+    if hasattr(value, "model_dump_json"):
+        return str(value.model_dump_json(indent=2))
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
 def _print_reply(output: RunOutput, out: TextIO, *, markdown: bool) -> None:
     if output.status != "completed":
         out.write(f"[{output.status}] {output.error or ''}\n")
         if not output.content:
             return
+    if not isinstance(output.content, str):  # an output schema's value: shown as JSON, as Agno shows it
+        out.write(shown_value(output.content) + "\n")
+        return
     if markdown:
         try:
             from rich.console import Console

@@ -13,35 +13,47 @@ from .. import loop
 from ..errors import InvalidInput, StorageUnavailable
 from ..events import (
     MemoryUpdated,
+    ModelRequestCompleted,
+    ModelRequestStarted,
     ModelRetrying,
     RunCancelled,
     RunCompleted,
     RunContent,
+    RunContentCompleted,
     RunError,
-    RunMetrics,
     RunOutput,
     RunOutputEvent,
+    RunPaused,
     ToolCallCompleted,
+    ToolCallError,
     ToolCallStarted,
-    ToolExecution,
 )
+from ..hooks import check_message, is_check_error
 from ..memory.query_embedding import QueryEmbedding
 from ..memory.recall import Recall, RecallQuery, all_of, asks_about_past
 from ..memory.tools import SEARCH_TOOL_LIMIT, memory_tools
+from ..metrics import RunMetrics, model_details
 from ..records import ContextData, RunHandle, UserMemory
+from ..requirements import ToolExecution, pending_tools, requirements_of
 from ..run_context import RunContext, fill_placeholders, session_state_tool
 from ..session import titles
 from ..session.history import replayed, to_store
+from ..session.previous import previous_sessions_tool
 from ..session.tools import chat_history_tool, past_sessions_tool, tool_call_history_tool
 from ..settings import AgentSettings
 from ..storage import AgentDb, ContextQuery
+from ..structured import OutputSchema
 from ..telemetry import RunTelemetry
 from ..timeline import Timeline, ms_between, to_datetime
 from ..tools import Tool
+from . import debug_log
 from .context import AssembledContext, build_context, person_instructions
 from .failures import failure_message, failure_record
+from .guards import Guards
+from .resume import PAUSED_CONTENT, Resumed, tool_ran
 
 logger = logging.getLogger(__name__)
+Ending = loop.LoopFinished | loop.LoopPaused | loop.LoopFailed | None
 
 
 class Turn:
@@ -60,6 +72,9 @@ class Turn:
         query_embedding: QueryEmbedding | None = None,
         run_context: RunContext | None = None,
         memory_writes: dict[str, bool] | None = None,
+        output_schema: OutputSchema | None = None,
+        agent: object = None,
+        resumed: Resumed | None = None,
     ) -> None:
         self.settings = settings
         self.instructions = instructions
@@ -73,10 +88,13 @@ class Turn:
         self.run = run
         self.started_at = started_at
         self.timeline = Timeline(db, run)
+        self.guards = Guards(settings, run, self.run_context, db, self.timeline, agent, output_schema)
         self.telemetry = RunTelemetry(run=run, model=model, agent_name=settings.name, started_at=started_at)
         self.context: AssembledContext | None = None
         self.recall: Recall | None = None
-        self.tool_executions: list[ToolExecution] = []
+        # A paused run going on (continue_run): its messages so far, its calls and the caller's answers.
+        self.resumed = resumed
+        self.tool_executions: list[ToolExecution] = resumed.tools_so_far() if resumed else []
         self.memory_changes: list[MemoryUpdated] = []
         self.output: RunOutput | None = None
         self.history: list[Message] = []
@@ -85,7 +103,7 @@ class Turn:
         self.partial: list[str] = []
         self.retries: list[llm.ModelRetrying] = []  # of the model request under way
         # The loop's ending, kept so that a crash while storing it still stores its reply.
-        self.ending: loop.LoopFinished | loop.LoopFailed | None = None
+        self.ending: loop.LoopFinished | loop.LoopPaused | loop.LoopFailed | None = None
 
     @property
     def finished(self) -> bool:
@@ -105,7 +123,7 @@ class Turn:
     def _query(self) -> ContextQuery:
         settings = self.settings
         memories = RecallQuery(
-            text=self.run.input,
+            text=self.guards.run_input.input_content,
             limit=settings.memory_context_limit,
             tokens=settings.memory_context_tokens,
             embed=self.query_embedding,
@@ -122,11 +140,15 @@ class Turn:
         )
 
     def prepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
-        """The request's messages and the run's tools, from the context the storage loads."""
+        """The request's messages and the run's tools, from the context the storage loads, hooks first."""
+        if self.resumed is None:  # a paused run going on had its hooks when it began
+            self.guards.before()
         started = time.time()
         return self._assemble(self.db.context_load(**self._query()), started)
 
     async def aprepare(self) -> tuple[tuple[Message, ...], list[Tool]]:
+        if self.resumed is None:
+            await self.guards.abefore()
         started = time.time()
         return self._assemble(await self.db.acontext_load(**self._query()), started)
 
@@ -135,7 +157,7 @@ class Turn:
         self.history = replayed(data.history, max_tool_calls=self.settings.max_tool_calls_from_history)
         context = build_context(
             instructions=self.instructions,
-            message=fill_placeholders(self.run.input, self.run_context.session_state),  # as Agno does
+            message=fill_placeholders(self.guards.run_input.input_content, self.run_context.session_state),
             history=self.history,
             memories=data.memories,
             summary=data.summary,
@@ -143,6 +165,7 @@ class Turn:
             person=person_instructions(self.run.controls.about_you, self.run.controls.how_to_respond),
         )
         self.context = context
+        debug_log.run_started(self.settings, self.run, context.messages)
         recall: Recall = data.recall if isinstance(data.recall, Recall) else all_of(data.memories)
         self.recall = recall
         self.timeline.record(
@@ -166,7 +189,8 @@ class Turn:
             memories_total=recall.total,
             tokens=context.total_tokens,
         )
-        return context.messages, self._tools(recall)
+        so_far = self.resumed.messages if self.resumed else ()  # what the paused run had said and heard
+        return (*context.messages, *so_far), self._tools(recall)
 
     def _tools(self, recall: Recall) -> list[Tool]:
         """The run's tools: the Agent's (bound to the run), its toolkits', and those its settings ask for."""
@@ -186,6 +210,8 @@ class Turn:
                 settings.num_past_session_runs_in_search,
             )
             tools.append(past_sessions_tool(db=db, run=run, sessions=sessions, runs_each=runs_each))
+        if settings.search_session_history and not run.controls.temporary:
+            tools.append(previous_sessions_tool(db=db, run=run, sessions=settings.num_history_sessions))
         controls = run.controls
         if settings.enable_agentic_memory and (controls.reads_memories or controls.writes_memories):
             # What the person allows: no writes offered when nothing may be learned, no search when
@@ -220,7 +246,7 @@ class Turn:
             return [RunContent(run_id, event.text)]
         if isinstance(event, loop.ModelRequestStarted):
             self.partial, self.retries = [], []
-            return []
+            return [ModelRequestStarted(run_id, self.model.id, self.model.provider)]
         if isinstance(event, llm.ModelRetrying):
             self.retries.append(event)
             return [ModelRetrying(run_id, event.attempt, event.attempts, event.delay, event.reason)]
@@ -228,24 +254,32 @@ class Turn:
             layout = self.context.layout if self.context else ()
             self.timeline.model_request(event, name=self.model.id, layout=layout, retries=self.retries)
             self.telemetry.model_request(event, model_id=self.model.id)
-            return []
+            return [self._request_completed(event)] if isinstance(event, loop.ModelRequestFinished) else []
         if isinstance(event, loop.ToolExecutionStarted):
+            debug_log.tool_call(self.settings, event.call.name, event.call.arguments)
             self.timeline.flush()  # so a slow tool's run page already shows what came before
             return [ToolCallStarted(run_id, event.call.id, event.call.name, event.call.arguments)]
         if isinstance(event, loop.ToolExecutionFinished):
             self.timeline.tool_execution(event)
             self.telemetry.tool_call(event)
-            call = event.call
-            self.tool_executions.append(
-                ToolExecution(call.id, call.name, call.arguments, event.result, event.is_error)
-            )
+            ran = tool_ran(self.tool_executions, self.resumed, event)
             changes, self.memory_changes = self.memory_changes, []
-            return [
-                *changes,
-                ToolCallCompleted(run_id, event.call.id, event.call.name, event.result, event.is_error),
-            ]
+            completed = ToolCallCompleted(
+                run_id, event.call.id, event.call.name, event.result, event.is_error
+            )
+            errors = [ToolCallError(run_id, ran, event.result)] if event.is_error else []
+            return [*self._stamped(event), *changes, completed, *errors]
         if isinstance(event, loop.LoopFinished):
-            return [RunCompleted(run_id, self._finish("completed", event, event.content))]
+            refused = self.guards.refusal(
+                event.content, lambda: self._output("completed", event, event.content, preview=True)
+            )
+            if refused is not None:  # the run fails, the reply's text kept
+                output = self._finish("error", event, event.content, error=refused)
+                return [RunError(run_id, refused, output)]
+            output = self._finish("completed", event, event.content)
+            return [RunContentCompleted(run_id), RunCompleted(run_id, output)]
+        if isinstance(event, loop.LoopPaused):
+            return [RunPaused(run_id, self._finish("paused", event, PAUSED_CONTENT))]
         if isinstance(event, loop.LoopFailed):
             error, received = event.error, event.partial_content
             took = time.time() - self.started_at  # what the person waited, the SDK's retries included
@@ -255,18 +289,36 @@ class Turn:
             return [RunError(run_id, message, output)]
         raise TypeError(f"unexpected loop event {event!r}")
 
-    def _outcome(
-        self, event: loop.LoopFinished | loop.LoopFailed | None
-    ) -> tuple[list[Message], Usage, float | None]:
-        """New messages, usage and first-token time; without a loop ending, what was streamed so far."""
-        if event is not None:
-            return list(event.new_messages), event.usage, event.first_token_at
-        partial = [Message(role="assistant", content="".join(self.partial))] if self.partial else []
-        return partial, Usage(), None
+    def _request_completed(self, event: loop.ModelRequestFinished) -> ModelRequestCompleted:
+        usage, ttft = event.response.usage, event.response.ttft_ms
+        return ModelRequestCompleted(
+            self.run.run_id,
+            self.model.id,
+            self.model.provider,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            total_tokens=usage.total_tokens,
+            time_to_first_token=None if ttft is None else max(0, ttft) / 1000,
+        )
 
-    def _finish(
-        self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
-    ) -> RunOutput:
+    def _stamped(self, event: loop.ToolExecutionFinished) -> list[RunOutputEvent]:
+        """A tool's own events, as Agno stamps them: with the run, the session, the agent, the call."""
+        for custom in event.custom_events:
+            custom.run_id, custom.session_id = self.run.run_id, self.run.session_id
+            custom.agent_id, custom.agent_name = self.settings.id, self.settings.name
+            custom.tool_call_id = event.call.id
+        return list(event.custom_events)
+
+    def _outcome(self, event: Ending) -> tuple[list[Message], Usage, float | None]:
+        """New messages, usage and first-token time; without a loop ending, what was streamed so far.
+        A paused run going on adds what it had used before the pause."""
+        before = self.resumed.usage if self.resumed else Usage()
+        if event is not None:
+            return list(event.new_messages), before + event.usage, event.first_token_at
+        partial = [Message(role="assistant", content="".join(self.partial))] if self.partial else []
+        return partial, before, None
+
+    def _finish(self, status: str, event: Ending, content: str, *, error: str = "") -> RunOutput:
         if event is not None:
             self.ending = event
         new_messages, usage, first_token_at = self._outcome(event)
@@ -278,8 +330,8 @@ class Turn:
             messages=to_store(
                 new_messages,
                 self.history,
-                store_tool_messages=self.settings.store_tool_messages,
-                store_history_messages=self.settings.store_history_messages,
+                store_tool_messages=self.settings.store_tool_messages or status == "paused",  # its calls
+                store_history_messages=self.settings.store_history_messages and self.resumed is None,
             ),
             usage=usage,
             started_at=to_datetime(self.started_at),
@@ -288,10 +340,11 @@ class Turn:
             memories_used=memories_used,
             events=self.timeline.take(),
         )
-        if status != "completed":  # before the ending is told, so the chat's last frame shows the title
+        if status not in ("completed", "paused"):  # before the ending is told: the chat's last frame shows it
             titles.title_without_reply(self.db, self.run)
         self._save_session_state()
         self.output = self._output(status, event, content, error=error)
+        debug_log.run_ended(self.settings, self.output)
         return self.output
 
     def _save_session_state(self) -> None:
@@ -305,14 +358,19 @@ class Turn:
             logger.warning("run %s: session state not saved: %s", self.run.run_id, error)
 
     def _output(
-        self, status: str, event: loop.LoopFinished | loop.LoopFailed | None, content: str, *, error: str = ""
+        self, status: str, event: Ending, content: str, *, error: str = "", preview: bool = False
     ) -> RunOutput:
+        """The RunOutput; a `preview` (what post-hooks see) leaves the run's telemetry going."""
         new_messages, usage, first_token_at = self._outcome(event)
-        self.telemetry.finished(status=status, usage=usage, first_token_at=first_token_at, error=error)
+        if not preview:
+            self.telemetry.finished(status=status, usage=usage, first_token_at=first_token_at, error=error)
         # As Agno composes them: the system message, the history replayed, the new message, the reply.
         sent = self.context.messages if self.context else (Message(role="user", content=self.run.input),)
+        sent = (*sent, *(self.resumed.messages if self.resumed else ()))
+        waiting = pending_tools(event.pending) if isinstance(event, loop.LoopPaused) else []
+        tools = [*self.tool_executions, *waiting]
         return RunOutput(
-            content=content,
+            **self.guards.content(status, content),
             run_id=self.run.run_id,
             session_id=self.run.session_id,
             user_id=self.run.user_id,
@@ -326,6 +384,15 @@ class Turn:
                 ttft_ms=ms_between(self.started_at, first_token_at),
                 model_requests=event.model_requests if event else 0,
                 tool_calls=event.tool_calls if event else 0,
+                details=model_details(
+                    model_id=self.model.id,
+                    provider=self.model.provider,
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    total_tokens=usage.total_tokens,
+                )
+                if event and event.model_requests
+                else None,
             ),
             error=error or None,
             memories_used=list(self.context.memories_used if self.context else ()),
@@ -336,9 +403,10 @@ class Turn:
             model=self.model.id,
             model_provider=self.model.provider,
             created_at=int(self.started_at),
-            input=self.run.input,
-            tools=list(self.tool_executions),
+            input=self.guards.run_input.input_content,
+            tools=tools,
             events=self.events,
+            requirements=requirements_of(waiting) if waiting else None,
         )
 
     # --- endings that are not the loop's own ---------------------------------------
@@ -351,6 +419,9 @@ class Turn:
         if isinstance(exc, StorageUnavailable):
             message, kind = f"The run could not be stored: {exc.message}", "storage"
             logger.warning("run %s: %s", self.run.run_id, message)
+        elif is_check_error(exc):  # a pre-hook refused the input (Agno's InputCheckError)
+            message, kind = check_message(exc), "input_check"
+            logger.warning("run %s: a pre-hook refused the input: %s", self.run.run_id, message)
         else:
             message, kind = f"Internal error: {type(exc).__name__}: {exc}", "internal"
             logger.exception("run %s failed", self.run.run_id, exc_info=exc)
@@ -359,8 +430,12 @@ class Turn:
         ending = self.ending
         if isinstance(ending, loop.LoopFinished):
             partial = ending.content
+        elif isinstance(ending, loop.LoopPaused):
+            partial = ""
         else:
             partial = ending.partial_content if ending is not None else "".join(self.partial)
+        if kind == "input_check" and not partial:
+            partial = message  # as Agno: the refusal is the content of a run that said nothing
         try:
             self._finish("error", ending, partial, error=message)
         except Exception:

@@ -8,8 +8,10 @@ from typing import Any
 from agentapp.llm.types import Message, Model
 
 from ..agent_session import AgentSession
-from ..events import RunMetrics, RunOutput
+from ..events import RunOutput
+from ..metrics import RunMetrics, model_details
 from ..records import RunRecord, SessionMetrics, SessionSummaryRecord
+from ..requirements import pending_tools, requirements_of, unanswered_calls
 from ..run_context import merged_state
 from ..settings import AgentSettings
 from ..storage import AgentDb
@@ -149,8 +151,11 @@ class SessionReads:
         return state
 
     def _stored_output(self, run: RunRecord) -> RunOutput:
-        """A stored run as the RunOutput it returned."""
+        """A stored run as the RunOutput it returned (a paused one: the calls it waits on, to answer)."""
+        waiting = pending_tools(unanswered_calls(run.messages)) if run.status == "paused" else []
         return RunOutput(
+            tools=waiting,
+            requirements=requirements_of(waiting) if waiting else None,
             content=run.content,
             run_id=run.run_id,
             session_id=run.session_id,
@@ -162,6 +167,15 @@ class SessionReads:
                 output_tokens=run.output_tokens,
                 total_tokens=run.total_tokens,
                 duration_ms=run.duration_ms,
+                details=model_details(
+                    model_id=run.model,
+                    provider=run.model_provider,
+                    input_tokens=run.input_tokens,
+                    output_tokens=run.output_tokens,
+                    total_tokens=run.total_tokens,
+                )
+                if run.model
+                else None,
             ),
             error=run.error or None,
             agent_id=self.settings.id,

@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,8 +232,10 @@ def update_summary(
     max_runs: int = MAX_RUNS_PER_FOLD,
     max_batches: int = MAX_BATCHES,
     manager: SessionSummaryManager | None = None,
+    through: Callable[[Model], Model] | None = None,
 ) -> SummaryUpdate:
-    """Fold the completed runs the summary does not cover yet into it, `max_runs` per model request.
+    """Fold the completed runs the summary does not cover yet into it, `max_runs` per model request
+    (to the model as `through` makes it, when given).
 
     Safe to run twice or concurrently: each save is conditional on the summary the fold started
     from, so a fold another worker already applied is dropped. A failed model request raises
@@ -246,8 +248,9 @@ def update_summary(
         if inputs is None or not inputs.turns:
             return SummaryUpdate(folded, requests, dropped, pending=False)
         requests += 1
+        chosen = manager.model if manager and manager.model else model
         if _fold(
-            manager.model if manager and manager.model else model,
+            through(chosen) if through is not None else chosen,
             db,
             session_id,
             inputs,
@@ -255,6 +258,8 @@ def update_summary(
             expected_last_run_id=inputs.replaces,
         ):
             folded += len(inputs.turns)
+            if not inputs.more:  # all it read is folded: a run ended since has its own update
+                return SummaryUpdate(folded, requests, dropped, pending=False)
         else:
             dropped += 1
         more = inputs.more

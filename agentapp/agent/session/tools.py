@@ -17,12 +17,12 @@ MAX_RESULT_CHARS = 12_000
 MAX_TURN_CHARS = 600
 
 
-def _cut(text: str, limit: int = MAX_TURN_CHARS) -> str:
+def cut(text: str, limit: int = MAX_TURN_CHARS) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _bounded(payload: object) -> str:
+def bounded(payload: object) -> str:
     text = json.dumps(payload, ensure_ascii=False, default=str)
     return text if len(text) <= MAX_RESULT_CHARS else text[: MAX_RESULT_CHARS - 1] + "…"
 
@@ -34,8 +34,8 @@ def chat_history_tool(*, db: AgentDb, run: RunHandle) -> Tool:
             for r in db.session_runs(session_id=run.session_id, user_id=run.user_id)
             if r.run_id != run.run_id
         ]
-        turns = [{"user": _cut(r.input), "assistant": _cut(r.content)} for r in runs[-max(1, num_chats) :]]
-        return _bounded(turns)
+        turns = [{"user": cut(r.input), "assistant": cut(r.content)} for r in runs[-max(1, num_chats) :]]
+        return bounded(turns)
 
     spec = ToolSpec(
         name="get_chat_history",
@@ -61,10 +61,10 @@ def tool_call_history_tool(*, db: AgentDb, run: RunHandle) -> Tool:
                 for call in message.tool_calls:
                     calls.append(call)
         shown = [
-            {"tool": c.name, "arguments": _cut(c.arguments), "result": _cut(results.get(c.id, ""))}
+            {"tool": c.name, "arguments": cut(c.arguments), "result": cut(results.get(c.id, ""))}
             for c in calls[-max(1, num_calls) :]
         ]
-        return _bounded(shown)
+        return bounded(shown)
 
     spec = ToolSpec(
         name="get_tool_call_history",
@@ -85,13 +85,13 @@ def past_sessions_tool(*, db: AgentDb, run: RunHandle, sessions: int, runs_each:
             if session.session_id == run.session_id:
                 continue
             turns = db.session_runs(session_id=session.session_id, user_id=run.user_id)[-runs_each:]
-            shown = [{"user": _cut(t.input), "assistant": _cut(t.content)} for t in turns]
+            shown = [{"user": cut(t.input), "assistant": cut(t.content)} for t in turns]
             if words and not any(w in json.dumps(shown).lower() for w in words):
                 continue
             found.append({"session_id": session.session_id, "title": session.title, "turns": shown})
             if len(found) >= sessions:
                 break
-        return _bounded(found) if found else "No earlier conversation matches."
+        return bounded(found) if found else "No earlier conversation matches."
 
     spec = ToolSpec(
         name="search_past_sessions",
