@@ -192,6 +192,11 @@ def session_get(*, session_id: str) -> AgentSession | None:
     return _kept().select_related("user").filter(session_id=session_id).first()
 
 
+def session_has_settled_runs(*, session: AgentSession) -> bool:
+    """Whether a run of the session has ended or waits on no process (what a fork copies)."""
+    return session.runs.filter(status__in=Run.TERMINAL).exists()
+
+
 def sessions_for_user(*, user_pk: int, search: str = "", temporary: bool = False) -> QuerySet[AgentSession]:
     """A user's sessions, newest first; `search` matches titles and message text. Their ordinary
     chats, or with `temporary` their temporary ones (which no list shows unless asked)."""

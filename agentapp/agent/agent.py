@@ -32,6 +32,7 @@ from .run.output import AsyncRunStream, Printing, final_output, shown
 from .run.resume import Resumed
 from .run.turn import Turn
 from .run_context import RunAsked, RunContext, merged_state
+from .session.forks import SessionForks
 from .session.ids import check_run_id, check_session_id
 from .session.reads import SessionReads
 from .session.summaries import SessionSummaryManager
@@ -43,7 +44,7 @@ from .tools import Tool
 from .twins import async_twin
 
 
-class Agent(SessionReads, AfterRun, ContinueRun, Printing):
+class Agent(SessionReads, SessionForks, AfterRun, ContinueRun, Printing):
     """An agent with session history and per-user memory.
 
     Parameter names follow Agno's. `db` is where sessions, runs and memories live

@@ -138,6 +138,12 @@ class AgentDb(MemoryStorage, Protocol):
         """What the user said first in the session (what its title is made of)."""
         ...
 
+    def session_fork(self, *, session_id: str, user_id: str | None, new_session_id: str) -> None:
+        """`session_id` copied as `new_session_id` for the same person: its settled runs (new run ids)
+        with their messages, its state, name and summary. InvalidInput when it has no such run (or
+        does not exist); SessionOwnedByAnotherUser when it is another person's."""
+        ...
+
     def user_sessions(self, *, user_id: str, limit: int) -> list[AgentSession]:
         """The user's sessions, the most recently active first, at most `limit`."""
         ...

@@ -18,7 +18,7 @@ from agentapp.agent.records import (
     SummaryTurn,
 )
 from agentapp.agent.session.summaries import MAX_TURN_CHARS
-from agentapp.errors import SessionNotFound, SessionOwnedByAnotherUser
+from agentapp.errors import InvalidInput, SessionNotFound, SessionOwnedByAnotherUser
 from sessions_app import selectors as session_selectors
 from sessions_app import services as session_services
 from sessions_app.models import AgentSession
@@ -116,6 +116,12 @@ class SessionStorage:
 
     def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
         session_services.session_state_set(session_id=session_id, state=state)
+
+    def session_fork(self, *, session_id: str, user_id: str | None, new_session_id: str) -> None:
+        source = self._session(session_id, user_id)
+        if source is None or not session_selectors.session_has_settled_runs(session=source):
+            raise InvalidInput("Source session has no runs to fork.")
+        session_services.session_fork(source=source, session_id=new_session_id)
 
     def summary_inputs(self, *, session_id: str, max_runs: int) -> SummaryInputs | None:
         session = session_selectors.session_get(session_id=session_id)

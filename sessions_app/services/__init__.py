@@ -8,6 +8,7 @@ callers write `services.run_finish(...)`."""
 from __future__ import annotations
 
 from .feedback import FEEDBACK_COMMENT_CHARS, run_feedback_give
+from .forks import session_fork
 from .leases import LEASE_SECONDS, run_end_orphaned, runs_orphaned
 from .live import RUNS_CHANNEL, run_frames_add, runs_notify
 from .people import (
@@ -88,6 +89,7 @@ __all__ = [
     "runs_sweep_stale",
     "session_create",
     "session_delete",
+    "session_fork",
     "session_get_or_create_for_run",
     "session_rename",
     "session_restore",

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,10 @@ from .summaries import MAX_TURN_CHARS
 
 MAX_TITLE = 200
 SESSION_SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "session_name": "title"}
+
+
+# A fork copies the runs no process is working on (Run.TERMINAL in the database).
+SETTLED = ("completed", "error", "cancelled", "paused")
 
 
 def now() -> datetime:
@@ -75,6 +80,7 @@ class InMemorySessions:
     _lock: threading.RLock
     _sessions: dict[str, StoredSession]
     _runs: dict[str, StoredRun]
+    _numbers: Iterator[int]
 
     def _handle(self, run: StoredRun) -> RunHandle:
         session = self._sessions[run.session_id]
@@ -192,6 +198,33 @@ class InMemorySessions:
             for run_id in [r.run_id for r in self._runs.values() if r.session_id == session_id]:
                 del self._runs[run_id]
             return True
+
+    def session_fork(self, *, session_id: str, user_id: str | None, new_session_id: str) -> None:
+        with self._lock:
+            source = self._session(session_id, user_id)
+            runs = sorted(
+                (r for r in self._runs.values() if r.session_id == session_id and r.status in SETTLED),
+                key=lambda r: r.number,
+            )
+            if source is None or not runs:
+                raise InvalidInput("Source session has no runs to fork.")
+            copies = {r.run_id: f"run_{uuid.uuid4().hex}" for r in runs}
+            summary = source.summary
+            if summary is not None:
+                last_run_id = copies.get(summary.last_run_id or "")
+                summary = replace(summary, session_id=new_session_id, last_run_id=last_run_id)
+            self._sessions[new_session_id] = replace(
+                source, session_id=new_session_id, state=copy.deepcopy(source.state), summary=summary
+            )
+            for run in runs:
+                self._runs[copies[run.run_id]] = replace(
+                    run,
+                    number=next(self._numbers),
+                    run_id=copies[run.run_id],
+                    session_id=new_session_id,
+                    messages=copy.deepcopy(run.messages),
+                    events=[],
+                )
 
     def session_state_set(self, *, session_id: str, state: dict[str, Any]) -> None:
         with self._lock:
