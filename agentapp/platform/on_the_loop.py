@@ -26,14 +26,12 @@ from django.middleware.common import CommonMiddleware as _CommonMiddleware
 
 
 class OnTheLoop:
-    """Mixed in before a `MiddlewareMixin` class: its hooks run on the event loop, unless
-    `request_blocks` / `response_blocks` say this call may do I/O (then on a thread, as Django does)."""
+    """Mixed in before a `MiddlewareMixin` class: its hooks run on the event loop (process_request
+    only sets things up lazily here), process_response on a thread when `response_blocks` says this
+    call may do I/O, as Django does."""
 
     async_mode: bool
     get_response: Any
-
-    def request_blocks(self, request: HttpRequest) -> bool:
-        return False
 
     def response_blocks(self, request: HttpRequest, response: HttpResponseBase) -> bool:
         return False
@@ -42,10 +40,7 @@ class OnTheLoop:
         response = None
         process_request = getattr(self, "process_request", None)
         if process_request is not None:
-            if self.request_blocks(request):
-                response = await sync_to_async(process_request, thread_sensitive=True)(request)
-            else:
-                response = process_request(request)
+            response = process_request(request)
         response = response or await self.get_response(request)
         process_response = getattr(self, "process_response", None)
         if process_response is not None:
