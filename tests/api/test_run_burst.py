@@ -1,5 +1,5 @@
 """More streamed runs at once than the database pool has connections: each should wait its turn for one
-and complete, instead of failing after the pool's timeout. Not yet so under load: see the xfail."""
+and complete, instead of failing after the pool's timeout (agentapp/platform/pg/pool.py)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ BURST = 40
 
 @pytest.fixture
 def small_pool():
-    """Four connections, given up on after 2 s: the server in this process takes its pool from here."""
+    """Two connections, given up on after 0.2 s: the server in this process takes its pool from here."""
     options = connection.settings_dict["OPTIONS"]
     if "pool" not in options:
         pytest.skip("the connection pool is off (DB_POOL=0)")
     before = options["pool"]
-    options["pool"] = {**before, "min_size": 1, "max_size": 2, "timeout": 1}
+    options["pool"] = {**before, "min_size": 1, "max_size": 2, "timeout": 0.2}
     connection.close_pool()
     yield
     options["pool"] = before
@@ -48,12 +48,6 @@ async def _streamed_run(client: httpx.AsyncClient, token: str, n: int) -> list[s
     return names
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 30): on a loaded machine a run's storage call can wait past the pool's "
-    "timeout and the run ends with RunError (seen in CI and in bench/vs_agentos.py bursts of 100); "
-    "a run should wait for a connection, not fail",
-)
 def test_a_burst_larger_than_the_pool_waits_for_connections_and_loses_no_run(
     small_pool, asgi_server, app_model, alice, settings
 ):
