@@ -333,6 +333,9 @@ AGENT_DB_RETRY_SECONDS = float(os.environ.get("AGENT_DB_RETRY_SECONDS", "30"))
 # --- Operating it (docs/operations.md, "Operating it") ------------------------------------------
 # Each web and worker process writes a heartbeat this often (seconds; 0: never); the status page
 # and the staff banner read them.
+# How long this process answers a checked API key from memory (apikeys/key_cache.py); a revocation
+# empties the cache at once, by NOTIFY. 0: every request looks its key up.
+AGENT_KEY_CACHE_SECONDS = float(os.environ.get("AGENT_KEY_CACHE_SECONDS", "60"))
 AGENT_HEARTBEAT_SECONDS = float(os.environ.get("AGENT_HEARTBEAT_SECONDS", "15"))
 # /metrics answers a bearer token, or addresses in these networks; neither set: nobody.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

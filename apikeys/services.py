@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agentapp.errors import InvalidInput
 
+from . import key_cache
 from .models import ApiKey
 
 TOKEN_PREFIX = "agk_"
@@ -44,23 +45,32 @@ def apikey_revoke(*, apikey: ApiKey) -> ApiKey:
 
 
 def apikey_authenticate(*, token: str) -> ApiKey | None:
-    """The active key `token` belongs to (with its user), or None."""
+    """The active key `token` belongs to (with its user), or None. A key checked a moment ago is
+    answered from this process's cache (key_cache.py), which a revocation empties at once."""
     if not token or len(token) > MAX_TOKEN_CHARS or not token.startswith(TOKEN_PREFIX):
         return None
     digest = _hash(token)
+    if (key := key_cache.cached(digest)) is not None:
+        if _touch(key):
+            key_cache.note_use(digest, key.last_used_at)
+        return key
+    born = key_cache.generation()
     candidates = ApiKey.objects.select_related("user").filter(
         prefix=token[:PREFIX_CHARS], revoked_at__isnull=True, user__is_active=True
     )
     for key in candidates:
         if hmac.compare_digest(key.key_hash, digest):
             _touch(key)
+            key_cache.remember(digest, key, born)
             return key
     return None
 
 
-def _touch(key: ApiKey) -> None:
+def _touch(key: ApiKey) -> bool:
+    """Whether `last_used_at` was written (at most once a minute a key)."""
     now = timezone.now()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
+        return False
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     key.last_used_at = now
+    return True
