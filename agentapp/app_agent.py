@@ -138,14 +138,17 @@ def _title_model() -> Model | None:
     return _model(min(TITLE_TIMEOUT_SECONDS, settings.AGENT_MODEL_TIMEOUT))
 
 
-def agent(*, model_titles: bool = False, acting_user: User | None = None) -> Agent:
+def agent(
+    *, model_titles: bool = False, acting_user: User | None = None, person: User | None = None
+) -> Agent:
     """The app's agent, built from settings (cheap: the model is built once per process).
 
-    `acting_user`: who starts its runs when not their owner (see DjangoDb).
+    `acting_user`: who starts its runs when not their owner; `person`: whom, if already looked up
+    (see DjangoDb).
     """
     return Agent(
         model=configured_model(),
-        db=DjangoDb(acting_user=acting_user),
+        db=DjangoDb(acting_user=acting_user, person=person),
         name="agent",
         instructions=settings.AGENT_INSTRUCTIONS or None,
         add_history_to_context=True,

@@ -62,6 +62,17 @@ def person_named(me: User, username: str | None, *, create: bool = False) -> Use
     with `create`, an unknown name is a new person, as the Python API does, so a product backend
     can speak for its new users.
     """
+    person = person_named_if_any(me, username)
+    if person is None and create and username:
+        person = user_get_or_create(username=normalize_user_id(username))
+    if person is None:
+        raise NotFound("user not found")
+    return person
+
+
+def person_named_if_any(me: User, username: str | None) -> User | None:
+    """As `person_named`, but None for a name no one has yet, which only an operator learns (one
+    statement: a run for a new person creates them with the run)."""
     if not username or username.strip() in ("", me.get_username()):
         return me
     if not acts_for_others(me):
@@ -70,9 +81,7 @@ def person_named(me: User, username: str | None, *, create: bool = False) -> Use
     if username == me.get_username():
         return me
     person = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-    if person is None and create:
-        person = user_get_or_create(username=username)
-    if person is None or not may_act_for(me, person):
+    if person is not None and not may_act_for(me, person):
         raise NotFound("user not found")
     return person
 

@@ -155,6 +155,9 @@ if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES:
     # looking past the first candidates until enough of that person's are found, in exact order.
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = (_db_options.get("options", "") + " -c hnsw.iterative_scan=strict_order").strip()
+    if env_bool("DB_SERVER_SIDE_BINDING", True):
+        _db_options["server_side_binding"] = True
+        _db_options["prepare_threshold"] = int(os.environ.get("DB_PREPARE_THRESHOLD", "2"))
 if DATABASES["default"]["ENGINE"] in POSTGRES_ENGINES and env_bool("DB_POOL", True):
     # psycopg 3's pool; persistent connections (conn_max_age) must stay off with it. The health
     # check (one empty round trip when a connection is taken) keeps a database restart or failover

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
 from agentapp import app_agent
 from agentapp.agent import Agent
-from agentapp.ownership import acting_user, acts_for_others, caller
+from agentapp.ownership import caller, person_named_if_any
 
 from .ratelimit import run_rate_limit_check
 from .services import normalize_user_id
@@ -21,11 +20,9 @@ def run_caller(request: HttpRequest, user_id: str | None) -> tuple[str, Agent]:
     A person a service key names for the first time is created with their first run, in the same
     transaction as its session, so a run that is refused leaves no one behind.
     """
-    agent = app_agent.agent(acting_user=caller(request))
-    if user_id and acts_for_others(caller(request)):
-        username = normalize_user_id(user_id)
-        if not get_user_model().objects.filter(username=username).exists():
-            return username, agent
-    user = acting_user(request, user_id)
+    user = person_named_if_any(caller(request), user_id)
+    agent = app_agent.agent(acting_user=caller(request), person=user)
+    if user is None:  # an operator's new person: no runs to count yet
+        return normalize_user_id(user_id or ""), agent
     run_rate_limit_check(user=user)
     return user.get_username(), agent

@@ -120,11 +120,13 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
     code, as Agno's storages' may (`off_loop.py`).
 
     `acting_user`: the account that starts runs when it is not the runs' owner (a service key
-    speaking for its people), recorded on each run it begins.
+    speaking for its people), recorded on each run it begins. `person`: whom its runs are for, when
+    the caller already looked them up (a request's), so beginning a run need not look again.
     """
 
-    def __init__(self, *, acting_user: User | None = None) -> None:
+    def __init__(self, *, acting_user: User | None = None, person: User | None = None) -> None:
         self.acting_user = acting_user
+        self.person = person
 
     # --- a run ---------------------------------------------------------------------------
     def run_begin(
@@ -141,7 +143,7 @@ class DjangoDb(MemoryVerbs, SessionVerbs, SessionStorage):
         try:
             with transaction.atomic():  # a refused message leaves no new person or session behind
                 session = session_services.session_get_or_create_for_run(
-                    session_id=session_id, username=user_id, agent_name=agent_name
+                    session_id=session_id, username=user_id, agent_name=agent_name, person=self.person
                 )
                 run = session_services.run_create(
                     session=session,

@@ -29,13 +29,19 @@ MAX_ID_CHARS = 128
 
 
 def session_get_or_create_for_run(
-    *, session_id: str, username: str, agent_name: str = "", temporary: bool | None = None
+    *,
+    session_id: str,
+    username: str,
+    agent_name: str = "",
+    temporary: bool | None = None,
+    person: User | None = None,
 ) -> AgentSession:
     """The session `session_id` of `username`, created when new; another user's session is refused.
 
     `temporary`: the kind of chat asked for (None: either; a new one is then an ordinary chat). A new
     session is made of that kind; an existing one of the other kind is refused, since a chat never
     changes its kind (an ordinary chat's past was remembered, a temporary one's must not be).
+    `person`: `username`'s account if the caller has it at hand (not looked up again).
     """
     try:
         check_session_id(session_id)
@@ -44,7 +50,10 @@ def session_get_or_create_for_run(
     username = normalize_user_id(username)
     found = _session_and_owner(session_id)
     if found is None:
-        user = user_get_or_create(username=username)
+        if person is not None and person.get_username() == username:
+            user = person
+        else:
+            user = user_get_or_create(username=username)
         try:
             with transaction.atomic():
                 return AgentSession.objects.create(

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from sessions_app.models import AgentSession, Run
 from sessions_app.services import run_create, session_create
@@ -105,3 +109,20 @@ def test_a_pending_run_can_be_cancelled_once(alice, alice_api, bob_api, anon_api
     assert response.json()["status"] == "cancelled"
     body = assert_error(alice_api.post(f"/api/runs/{run.run_id}/cancel"), 409)
     assert body["detail"] == {"status": "cancelled"}
+
+
+@pytest.mark.parametrize("session_id", [None, "ses-ongoing"], ids=["new session", "ongoing session"])
+def test_a_service_keys_run_for_a_known_person_looks_them_up_once(
+    service_api, alice, replying_model, session_id
+):
+    warm_up = {"message": "warm up", "user_id": "alice", "session_id": "ses-ongoing"}
+    service_api.post("/api/runs", warm_up)  # the agent built once; the ongoing session made
+
+    with CaptureQueriesContext(connection) as queries:
+        response = service_api.post(
+            "/api/runs", {"message": "I prefer email", "user_id": "alice", "session_id": session_id}
+        )
+
+    assert response.status_code == 200, response.content
+    lookups = [q["sql"] for q in queries.captured_queries if re.search(r'FROM "auth_user"\s+WHERE', q["sql"])]
+    assert len(lookups) == 1, lookups
