@@ -140,7 +140,11 @@ class _Driver:
             if self.look is not None and not self.look.done():
                 self.look.cancel()
             await self.events.aclose()  # type: ignore[attr-defined]
-            if self.storing is not None:
+            if self.storing is not None and not self.storing.done():
+                # The checkpoint being stored may be waiting for a connection: the one the run's
+                # thread still holds (from the run's last write) goes back first, or runs that end
+                # together while the pool is busy would each hold one and wait for another.
+                await sync_to_async(connection_give_back)()
                 await asyncio.wait({self.storing})
         self._text_frame()
         if not self.ended:  # stopped: the agent ended the run as cancelled without saying so

@@ -19,12 +19,13 @@ BURST = 40
 
 @pytest.fixture
 def small_pool():
-    """Two connections, given up on after 0.2 s: the server in this process takes its pool from here."""
+    """Two connections, given up on after 0.2 s (5 s while busy, so that runs deadlocked over
+    connections fail the test rather than hang it): the server in this process takes its pool from here."""
     options = connection.settings_dict["OPTIONS"]
     if "pool" not in options:
         pytest.skip("the connection pool is off (DB_POOL=0)")
     before = options["pool"]
-    options["pool"] = {**before, "min_size": 1, "max_size": 2, "timeout": 0.2}
+    options["pool"] = {**before, "min_size": 1, "max_size": 2, "timeout": 0.2, "busy_timeout": 5}
     connection.close_pool()
     yield
     options["pool"] = before
@@ -53,8 +54,10 @@ def test_a_burst_larger_than_the_pool_waits_for_connections_and_loses_no_run(
 ):
     settings.AGENT_RUNS_PER_MINUTE = 1_000  # the burst is the point, not the per-person limit
     token = apikey_create(user=alice, name="burst")[1]
-    # Each reply streams for about two seconds: every run holds its place while it does.
-    app_model.responder = lambda request: Reply(text="one two three four five six", chunk_delay=0.3)
+    # Each reply streams for about two seconds, so its frames are checkpointed (every second) while
+    # it goes, and some checkpoint is still being stored, or waiting for a connection, as it ends.
+    words = " ".join(f"w{i}" for i in range(21))
+    app_model.responder = lambda request: Reply(text=words, chunk_delay=0.1)
 
     async def burst() -> list[list[str]]:
         async with httpx.AsyncClient(base_url=asgi_server, timeout=60) as client:

@@ -14,6 +14,7 @@ connections were lent out and none failed meanwhile waits again, up to
 
 from __future__ import annotations
 
+import logging
 import threading
 from time import monotonic
 from typing import Any
@@ -22,6 +23,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool, PoolTimeout
 from psycopg_pool.base import AttemptWithBackoff
 
+logger = logging.getLogger(__name__)
 MAX_RECONNECT_DELAY = 1.0
 BUSY_TIMEOUT = 120.0
 
@@ -60,8 +62,15 @@ class ResilientPool(ConnectionPool):
                 return super().getconn()
             except PoolTimeout:
                 # Someone holds a working connection and none failed meanwhile: the database is up.
-                busy = self._lent > 0 and self._failures() == failures
-                if not busy or monotonic() >= deadline:
+                failed = self._failures() - failures
+                if not self._lent or failed or monotonic() >= deadline:
+                    logger.warning(
+                        "no database connection within %.1f s: %d lent out, %d failed meanwhile, %s",
+                        self.timeout,
+                        self._lent,
+                        failed,
+                        self.get_stats(),
+                    )
                     raise
 
     def _failures(self) -> int:
