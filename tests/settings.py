@@ -37,5 +37,5 @@ AGENT_SESSION_SUMMARIES = False  # an extra inline model request per run would e
 AGENT_RUNS_PER_MINUTE = 0  # no rate limit; tests/security turn it on
 AGENT_EMBEDDER = "none"  # recall by meaning is tested where it is meant (tests/recall), on the real models
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-AGENT_KEY_CACHE_SECONDS = 0  # no listener thread holding a connection; tests/api/test_key_cache.py turns it on
+AGENT_KEY_CACHE_SECONDS = 0  # no listener thread holding a connection; test_key_cache.py turns it on
 AGENT_HEARTBEAT_SECONDS = 0  # no heartbeat thread in the test process; tests/observability starts workers
