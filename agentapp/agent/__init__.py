@@ -79,8 +79,9 @@ from .memory.tools import MemoryTools
 from .metrics import ModelMetrics, RunMetrics, ToolCallMetrics
 from .pprint import pprint_run_response
 from .records import SessionSummary, SessionSummaryRecord, UserMemory
-from .requirements import RunRequirement, ToolExecution
+from .requirements import RunRequirement, ToolExecution, UserInputField
 from .run.followups import FollowupJob, Followups, RunInline
+from .run_context import RunContext
 from .run_status import RunStatus
 from .session.summaries import SessionSummaryManager, SessionSummaryResponse
 from .toolkit import Toolkit, tool
@@ -129,6 +130,7 @@ __all__ = [
     "RunContentCompleted",
     "RunContentCompletedEvent",
     "RunContentEvent",
+    "RunContext",
     "RunContinued",
     "RunContinuedEvent",
     "RunError",
@@ -168,6 +170,7 @@ __all__ = [
     "ToolCallStartedEvent",
     "ToolExecution",
     "Toolkit",
+    "UserInputField",
     "UserMemory",
     "pprint_run_response",
     "tool",

@@ -86,19 +86,35 @@ class AgentSession:
     def get_run(self, run_id: str) -> RunRecord | None:
         return next((run for run in self.runs if run.run_id == run_id), None)
 
+    def upsert_run(self, run: Any) -> None:
+        """Put `run` (a RunOutput or a stored run) on this record, in place of the run with its id
+        if there is one, else last, as Agno's; the storage is not written (the run stores itself)."""
+        at = next((i for i, kept in enumerate(self.runs) if kept.run_id == run.run_id), None)
+        if at is None:
+            self.runs.append(run)
+        else:
+            self.runs[at] = run
+
     def get_messages(
         self,
+        agent_id: str | None = None,
+        team_id: str | None = None,
         last_n_runs: int | None = None,
         limit: int | None = None,
         skip_roles: Sequence[str] | None = None,
         skip_statuses: Sequence[str] | None = None,
         skip_history_messages: bool = True,
     ) -> list[Message]:
-        """The messages of the runs kept on the session, as Agno's: runs of the thread shown, not
-        `skip_statuses` (by default the paused, cancelled and failed ones), of the last `last_n_runs`;
-        the last `limit` messages, never opening on a tool result."""
+        """The messages of the runs kept on the session, as Agno's: runs of `agent_id` (a run without
+        one is the session's agent's) and of `team_id` (no run here is a team's), of the thread shown,
+        not `skip_statuses` (by default the paused, cancelled and failed ones), of the last
+        `last_n_runs`; the last `limit` messages, never opening on a tool result."""
         skipped = SKIPPED_STATUSES if skip_statuses is None else skip_statuses
         runs = [r for r in self.runs if getattr(r, "shown", True) and not any(r.status == s for s in skipped)]
+        if agent_id:
+            runs = [r for r in runs if (getattr(r, "agent_id", None) or self.agent_id) == agent_id]
+        if team_id:
+            runs = [r for r in runs if getattr(r, "team_id", None) == team_id]
         if last_n_runs is not None:
             runs = runs[-last_n_runs:] if last_n_runs > 0 else []
         messages = [

@@ -328,7 +328,7 @@ class RunCancelled(_NoContent):
 
 @dataclass(frozen=True)
 class RunPaused(_NoContent):
-    """The run waits for its caller: the tools awaiting confirmation are in `tools` (and its
+    """The run waits for its caller: the calls it waits on are among its `tools` (and in its
     `requirements`); `continue_run` goes on from here."""
 
     is_paused: ClassVar[bool] = True
@@ -343,7 +343,7 @@ class RunPaused(_NoContent):
 
     @property
     def tools(self) -> list[ToolExecution]:
-        return self.output.tools_requiring_confirmation
+        return self.output.tools  # as Agno's: the run's tools, those it waits on among them
 
     @property
     def requirements(self) -> list[RunRequirement] | None:

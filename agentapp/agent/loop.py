@@ -84,8 +84,8 @@ class LoopFinished:
 
 @dataclass(frozen=True)
 class LoopPaused:
-    """The model called tools that need the caller's confirmation (`pending`); the others of the round
-    ran. The loop stops here; `settle` on a new loop goes on."""
+    """The model called tools that wait for the caller (`pending`: to confirm, to fill in, or to run
+    themselves); the others of the round ran. The loop stops here; `settle` on a new loop goes on."""
 
     pending: tuple[ToolCall, ...]
     new_messages: tuple[Message, ...]
@@ -97,7 +97,8 @@ class LoopPaused:
 
 @dataclass(frozen=True)
 class Settled:
-    """A paused call and the caller's word: confirmed, it runs; rejected, the model gets `note`."""
+    """A paused call and the caller's word: confirmed (or filled in: `call` has the caller's arguments),
+    it runs; otherwise the model gets `note` (why it was rejected, or the result of running it elsewhere)."""
 
     call: ToolCall
     confirmed: bool
@@ -172,13 +173,11 @@ class _LoopState:
         return ModelRequestFinished(request.round, request.messages, response)
 
     def pending_calls(self, finished: ModelRequestFinished) -> tuple[ToolCall, ...]:
-        """The calls to run now; those awaiting confirmation are set aside (`paused`)."""
+        """The calls to run now; those that wait for the caller are set aside (`paused`)."""
         if self.done:
             return ()
         calls = finished.response.tool_calls
-        self.paused = [
-            c for c in calls if (t := self.tools.get(c.name)) is not None and t.requires_confirmation
-        ]
+        self.paused = [c for c in calls if (t := self.tools.get(c.name)) is not None and t.pauses]
         return tuple(c for c in calls if c not in self.paused)
 
     def rejected(self, settled: Settled) -> None:

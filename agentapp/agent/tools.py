@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import inspect
 import json
@@ -28,13 +29,23 @@ class Tool:
     # Guidance for the model on using it, added to the system message (Agno's tool and toolkit
     # `instructions` with `add_instructions`).
     instructions: str | None = None
-    # Agno's `requires_confirmation`: a call of it pauses the run until the caller confirms or rejects
-    # it (`continue_run`).
+    # Agno's human in the loop: a call of it pauses the run until its caller confirms or rejects it
+    # (`requires_confirmation`), fills its `user_input_fields` (`requires_user_input`: all of its
+    # parameters when none are named) or runs it and hands back the result (`external_execution`).
     requires_confirmation: bool = False
+    requires_user_input: bool = False
+    user_input_fields: tuple[str, ...] = ()
+    external_execution: bool = False
+    external_execution_silent: bool = False  # its pause says nothing in the run's content
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def pauses(self) -> bool:
+        """Whether a call of it waits for the caller (`continue_run`)."""
+        return self.requires_confirmation or self.requires_user_input or self.external_execution
 
     @property
     def entrypoint(self) -> Callable[..., Any]:
@@ -47,9 +58,7 @@ class Tool:
             return self
         values = {"run_context": run_context, "session_state": run_context.session_state}
         bound = functools.partial(self.fn, **{name: values[name] for name in self.context_parameters})
-        return Tool(
-            self.spec, bound, instructions=self.instructions, requires_confirmation=self.requires_confirmation
-        )
+        return dataclasses.replace(self, fn=bound, context_parameters=())
 
     @property
     def is_async(self) -> bool:

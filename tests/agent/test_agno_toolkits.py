@@ -59,13 +59,13 @@ def test_include_and_exclude_tools_choose_among_a_toolkits_tools():
         Kitchen(include_tools=["cook"])
 
 
-def test_the_human_in_the_loop_not_served_is_refused_not_ignored():
-    with pytest.raises(NotImplementedError, match="external_execution_required_tools"):
-        Kitchen(external_execution_required_tools=["take"])
-    with pytest.raises(NotImplementedError, match="requires_user_input"):
-        tool(requires_user_input=True)
-    with pytest.raises(NotImplementedError, match="external_execution"):
-        tool(external_execution=True)
+def test_the_tool_hooks_not_served_are_refused_not_ignored():
+    with pytest.raises(NotImplementedError, match="stop_after_tool_call_tools"):
+        Kitchen(stop_after_tool_call_tools=["take"])
+    with pytest.raises(NotImplementedError, match="stop_after_tool_call"):
+        tool(stop_after_tool_call=True)
+    with pytest.raises(NotImplementedError, match="pre_hook"):
+        tool(pre_hook=print)
 
 
 def test_a_toolkit_names_the_tools_that_need_confirmation():

@@ -7,6 +7,7 @@ own tool calls during a run keep the actor `model`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -73,7 +74,9 @@ class MemoryManager(ManagerAgnoVerbs):
         id: str | None = None,
         name: str | None = None,
     ) -> None:
-        self.id, self.name = id, name
+        # Agno's: an id of its own when none is given, so two managers of a kind stay apart.
+        self.id: str = id or f"memory_manager_{uuid.uuid4().hex[:8]}"
+        self.name = name
         self.model = model
         self.system_message = system_message
         self.memory_capture_instructions = memory_capture_instructions

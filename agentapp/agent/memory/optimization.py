@@ -23,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 from agentapp.llm.types import Message, Model
 
 from ..errors import AgentError
+from ..prompt import estimate_tokens
 from ..records import UserMemory
 from .storage import MemoryStorage
 
@@ -208,6 +209,10 @@ class SummarizeStrategy:
             return []
         response = model.request(build_optimization_request(shown))
         return parse_merges(response.text, shown)  # ids of memories it was not shown are unknown
+
+    def count_tokens(self, memories: Sequence[UserMemory]) -> int:
+        """The memories' texts in tokens, estimated (Agno's, to show what optimising saved)."""
+        return sum(estimate_tokens(memory.memory or "") for memory in memories)
 
 
 STRATEGIES: dict[MemoryOptimizationStrategyType, type[SummarizeStrategy]] = {

@@ -12,16 +12,18 @@ from ..events import RunOutput, RunOutputEvent
 from ..records import RunHandle
 from ..requirements import RunRequirement, ToolExecution
 from ..run_context import RunAsked
+from ..settings import AgentSettings
 from ..storage import AgentDb
 from .driver import INLINE, THREADED, Way, iterate, result
 from .output import AsyncRunStream, final_output, shown
-from .resume import Resumed
+from .resume import Resumed, unanswered_external
 
 
 class ContinueRun:
     """A part of `Agent`: a paused run goes on."""
 
     db: AgentDb
+    settings: AgentSettings
     user_id: str | None
     session_id: str | None
     _run_asks: dict[str, RunAsked]
@@ -45,11 +47,14 @@ class ContinueRun:
         debug_mode: bool | None = None,
     ) -> RunOutput | Iterator[RunOutputEvent | RunOutput]:
         """Go on with a paused run (Agno's `continue_run`): `run_response` as the run returned it, its
-        `tools` confirmed or not (`tool.confirmed`, or `requirement.confirm()` / `.reject(note)`); or
-        its `run_id` (with `session_id`, as Agno asks) and the answered `requirements`, from any Agent
-        on the same storage. Confirmed, the tool runs and the model goes on; rejected (or left
-        unanswered), the model is told it was not. A run is continued once, by the person it is for
-        (another's is not found: RunNotFound); one that is not paused is refused (ValueError)."""
+        `tools` answered (`tool.confirmed`, the fields of `tool.user_input_schema`, `tool.result`; or
+        `requirement.confirm()` / `.reject(note)`, `.provide_user_input({...})`,
+        `.set_external_execution_result(...)`); or its `run_id` (with `session_id`, as Agno asks) and
+        the answered `requirements`, from any Agent on the same storage. Confirmed or filled in, the
+        tool runs (with the caller's values) and the model goes on; run by the caller, the model is
+        told its result; rejected (or left unanswered), the model is told it was not. A run is
+        continued once, by the person it is for (another's is not found: RunNotFound); one that is not
+        paused, or whose call to run elsewhere has no result, is refused (ValueError)."""
         asked = RunAsked.of(None, debug_mode=debug_mode)
         run, resumed = self._resume(run_response, run_id, requirements, user_id, session_id, asked)
         events = self._drive(run, INLINE, stream=stream, resumed=resumed)
@@ -100,11 +105,12 @@ class ContinueRun:
         if run_response is None and run_id is None:
             raise ValueError("Either run_response or run_id must be provided.")
         answers: list[ToolExecution] = []
+        before: list[RunRequirement] = []
         if run_response is not None:
             if not run_response.is_paused:
                 raise ValueError(f"Cannot continue run {run_response.run_id}: it is not paused")
             run_id, session_id = run_response.run_id, session_id or run_response.session_id
-            answers = list(run_response.tools)
+            answers, before = list(run_response.tools), list(run_response.requirements or ())
         else:
             session_id = session_id or self.session_id
             if session_id is None:
@@ -113,7 +119,9 @@ class ContinueRun:
                 raise ValueError(
                     "Run has unresolved HITL requirements. Provide the `requirements` parameter."
                 )
-            answers = [r.tool_execution for r in requirements]
+            answers, before = [r.tool_execution for r in requirements], list(requirements)
+        if (waiting := unanswered_external(answers)) is not None:  # checked before the run is taken up
+            raise ValueError(f"Tool {waiting} requires external execution, cannot continue run")
         # Whose run it is: the one named, else the Agent's person, else (as Agno) the run's own.
         owner = user_id or self.user_id or (run_response.user_id if run_response is not None else None)
         paused = self.db.run_resume(run_id=run_id or "", user_id=owner, session_id=session_id)
@@ -122,6 +130,8 @@ class ContinueRun:
             answers={t.tool_call_id: t for t in answers},
             usage=paused.usage,
             earlier=answers,
+            requirements=before,
+            tools=self.settings.tools,
         )
         if asked != RunAsked():
             self._run_asks[paused.run.run_id] = asked

@@ -34,7 +34,7 @@ from ..memory.recall import Recall, RecallQuery, all_of, asks_about_past
 from ..memory.tools import SEARCH_TOOL_LIMIT, memory_tools
 from ..metrics import RunMetrics, model_details
 from ..records import ContextData, RunHandle, UserMemory
-from ..requirements import ToolExecution, pending_tools, requirements_of
+from ..requirements import ToolExecution, paused_content, pending_tools
 from ..run_context import RunContext, fill_placeholders, session_state_tool
 from ..session import titles
 from ..session.history import replayed, to_store
@@ -50,7 +50,7 @@ from . import debug_log
 from .context import AssembledContext, build_context, person_instructions
 from .failures import failure_message, failure_record
 from .guards import Guards
-from .resume import PAUSED_CONTENT, Resumed, tool_ran
+from .resume import Resumed, run_requirements, tool_ran
 
 logger = logging.getLogger(__name__)
 Ending = loop.LoopFinished | loop.LoopPaused | loop.LoopFailed | None
@@ -279,7 +279,8 @@ class Turn:
             output = self._finish("completed", event, event.content)
             return [RunContentCompleted(run_id), RunCompleted(run_id, output)]
         if isinstance(event, loop.LoopPaused):
-            return [RunPaused(run_id, self._finish("paused", event, PAUSED_CONTENT))]
+            content = paused_content(pending_tools(event.pending, self.settings.tools))
+            return [RunPaused(run_id, self._finish("paused", event, content))]
         if isinstance(event, loop.LoopFailed):
             error, received = event.error, event.partial_content
             took = time.time() - self.started_at  # what the person waited, the SDK's retries included
@@ -367,7 +368,9 @@ class Turn:
         # As Agno composes them: the system message, the history replayed, the new message, the reply.
         sent = self.context.messages if self.context else (Message(role="user", content=self.run.input),)
         sent = (*sent, *(self.resumed.messages if self.resumed else ()))
-        waiting = pending_tools(event.pending) if isinstance(event, loop.LoopPaused) else []
+        waiting = (
+            pending_tools(event.pending, self.settings.tools) if isinstance(event, loop.LoopPaused) else []
+        )
         tools = [*self.tool_executions, *waiting]
         return RunOutput(
             **self.guards.content(status, content),
@@ -406,7 +409,7 @@ class Turn:
             input=self.guards.run_input.input_content,
             tools=tools,
             events=self.events,
-            requirements=requirements_of(waiting) if waiting else None,
+            requirements=run_requirements(self.resumed, waiting),
         )
 
     # --- endings that are not the loop's own ---------------------------------------

@@ -152,7 +152,11 @@ class SessionReads:
 
     def _stored_output(self, run: RunRecord) -> RunOutput:
         """A stored run as the RunOutput it returned (a paused one: the calls it waits on, to answer)."""
-        waiting = pending_tools(unanswered_calls(run.messages)) if run.status == "paused" else []
+        waiting = (
+            pending_tools(unanswered_calls(run.messages), self.settings.tools)
+            if run.status == "paused"
+            else []
+        )
         return RunOutput(
             tools=waiting,
             requirements=requirements_of(waiting) if waiting else None,

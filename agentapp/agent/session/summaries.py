@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,7 +121,8 @@ class SessionSummaryManager:
     (replaces the instructions), `summary_request_message` (opens the request), `last_n_runs` and
     `conversation_limit` (what `create_session_summary` reads: the last runs, at most that many
     messages). Given to an Agent, its prompt and model make the incremental fold after each run;
-    `create_session_summary` writes one afresh from the last runs."""
+    `create_session_summary` writes one afresh from the last runs. `id` (one of its own when not
+    given) and `name` tell two managers apart, as Agno's."""
 
     def __init__(
         self,
@@ -129,10 +131,15 @@ class SessionSummaryManager:
         summary_request_message: str | None = None,
         last_n_runs: int | None = None,
         conversation_limit: int | None = None,
+        id: str | None = None,
+        name: str | None = None,
     ) -> None:
-        for name, value in (("last_n_runs", last_n_runs), ("conversation_limit", conversation_limit)):
+        for setting, value in (("last_n_runs", last_n_runs), ("conversation_limit", conversation_limit)):
             if value is not None and value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value}")
+                raise ValueError(f"{setting} must be a positive integer, got {value}")
+        # Agno's: an id of its own when none is given, so two managers of a kind stay apart.
+        self.id: str = id or f"session_summary_manager_{uuid.uuid4().hex[:8]}"
+        self.name = name
         self.model = model
         self.session_summary_prompt = session_summary_prompt
         self.summary_request_message = summary_request_message
