@@ -112,6 +112,7 @@ class Agent(SessionReads, SessionForks, AfterRun, ContinueRun, Printing):
         add_session_summary_to_context: bool | None = None,
         tools: Iterable[Tool | MemoryTools | Toolkit | Callable[..., Any]] = (),
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        tool_hooks: Iterable[Callable[..., Any]] | None = None,
         output_schema: OutputSchema | None = None,
         pre_hooks: Iterable[Callable[..., Any] | Any] | None = None,
         post_hooks: Iterable[Callable[..., Any] | Any] | None = None,

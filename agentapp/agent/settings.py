@@ -75,6 +75,7 @@ class AgentSettings:
     # Toolkits (MemoryTools) are bound to each run's user and storage when the run starts.
     toolkits: tuple[MemoryTools, ...]
     max_tool_rounds: int
+    tool_hooks: tuple[Any, ...]  # Agno's: middleware around every tool call (tools.py)
     output_schema: Any  # Agno's: a pydantic model class or a JSON schema (agent/structured.py)
     # Agno's hooks (agent/hooks.py): callables or guardrails, run before the model and after its reply.
     pre_hooks: tuple[Any, ...]
@@ -104,6 +105,9 @@ class AgentSettings:
         given["toolkits"] = tuple(tool for tool in tools if isinstance(tool, MemoryTools))
         given["id"] = given.get("id") or given["name"]
         given["output_schema"] = check_schema(given.get("output_schema"))
+        given["tool_hooks"] = tuple(given.get("tool_hooks") or ())
+        if not all(callable(hook) for hook in given["tool_hooks"]):
+            raise TypeError("each of tool_hooks must be a function")
         for name in ("pre_hooks", "post_hooks"):
             given[name] = tuple(given.get(name) or ())
             hooks_of(given[name])  # each must be callable (or a guardrail), refused at once otherwise

@@ -17,7 +17,7 @@ from .requirements import GET_USER_INPUT
 from .tools import Tool, as_tool, tool_from_function
 
 # Agno's tool options that change when a tool runs; not served here.
-NOT_SERVED = ("stop_after_tool_call", "pre_hook", "post_hook", "tool_hooks")
+NOT_SERVED = ("stop_after_tool_call", "pre_hook", "post_hook")
 # Agno's ways a call waits for its caller: a tool has one at most (Agno's decorator says so).
 PAUSES = ("requires_user_input", "requires_confirmation", "external_execution")
 
@@ -201,7 +201,7 @@ def tool(
     """Agno's `@tool` and `@tool(name=, description=)`: the function as a Tool (its `entrypoint` is
     the function). Display and caching options (`show_result`, `cache_results`, `instructions`, ...)
     are accepted, and human in the loop (`requires_confirmation`, `requires_user_input` and
-    `user_input_fields`, `external_execution`); the tool hooks are refused."""
+    `user_input_fields`, `external_execution`) and `tool_hooks`; `pre_hook` / `post_hook` are refused."""
     _refuse({key: value for key, value in options.items() if key in NOT_SERVED})
     _one_pause(options)  # as Agno's: refused before there is a function
 
@@ -209,7 +209,9 @@ def tool(
 
     def make(fn: Callable[..., Any]) -> Tool:
         made = tool_from_function(fn, name=name, description=description)
-        return _pausing(dataclasses.replace(made, instructions=instructions or None), options)
+        hooks = tuple(options.get("tool_hooks") or ())
+        made = dataclasses.replace(made, instructions=instructions or None, hooks=hooks)
+        return _pausing(made, options)
 
     return make(function) if function is not None else make
 

@@ -37,6 +37,12 @@ class Tool:
     user_input_fields: tuple[str, ...] = ()
     external_execution: bool = False
     external_execution_silent: bool = False  # its pause says nothing in the run's content
+    # Agno's `tool_hooks` (the Agent's, then the tool's own): middleware around each call, the first
+    # outermost; each is given what it names of `function_name`/`name`, `function_call`/`function`/
+    # `func` (the next step of the chain, to call with the arguments), `arguments`/`args` and
+    # `run_context`, and returns the result.
+    hooks: tuple[Callable[..., Any], ...] = ()
+    hook_context: Any = None  # the run's RunContext, for hooks that name `run_context`
 
     @property
     def name(self) -> str:
@@ -52,19 +58,27 @@ class Tool:
         """The function itself (Agno's `Function.entrypoint`)."""
         return self.fn
 
-    def for_run(self, run_context: Any) -> Tool:
-        """This tool with its context parameters filled from `run_context` (a RunContext)."""
+    def for_run(self, run_context: Any, hooks: tuple[Callable[..., Any], ...] = ()) -> Tool:
+        """This tool for one run: its context parameters filled from `run_context` (a RunContext),
+        and `hooks` (the Agent's `tool_hooks`) around its own."""
+        tool = self
+        if hooks or self.hooks:
+            tool = dataclasses.replace(self, hooks=(*hooks, *self.hooks), hook_context=run_context)
         if not self.context_parameters:
-            return self
+            return tool
         values = {"run_context": run_context, "session_state": run_context.session_state}
         bound = functools.partial(self.fn, **{name: values[name] for name in self.context_parameters})
-        return dataclasses.replace(self, fn=bound, context_parameters=())
+        return dataclasses.replace(tool, fn=bound, context_parameters=())
 
     @property
     def is_async(self) -> bool:
-        """An `async def` tool (or async generator): the async loop awaits it; the sync loop runs it
-        to the end."""
-        return inspect.iscoroutinefunction(self.fn) or inspect.isasyncgenfunction(self.fn)
+        """An `async def` tool (or async generator), or one with an `async def` hook: the async loop
+        awaits it; the sync loop runs it to the end."""
+        return (
+            inspect.iscoroutinefunction(self.fn)
+            or inspect.isasyncgenfunction(self.fn)
+            or any(inspect.iscoroutinefunction(hook) for hook in self.hooks)
+        )
 
     def call(self, arguments: dict[str, Any]) -> str:
         return self.call_with_events(arguments)[0]
@@ -75,7 +89,7 @@ class Tool:
     def call_with_events(self, arguments: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
         """The tool's result as text, and the events it yielded (a generator tool: Agno's
         `CustomEvent`s among its output; the rest of its output is its result)."""
-        result = self.fn(**arguments)
+        result = self._through_hooks(arguments)
         if inspect.iscoroutine(result):
             result = _run_to_the_end(result)
         if inspect.isasyncgen(result):
@@ -85,7 +99,7 @@ class Tool:
         return _as_text(result), ()
 
     async def acall_with_events(self, arguments: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
-        result = self.fn(**arguments)
+        result = await self._athrough_hooks(arguments) if self.hooks else self.fn(**arguments)
         if inspect.isawaitable(result):
             result = await result
         if inspect.isasyncgen(result):
@@ -93,6 +107,56 @@ class Tool:
         if inspect.isgenerator(result):
             return _yielded(list(result))
         return _as_text(result), ()
+
+    def _through_hooks(self, arguments: dict[str, Any]) -> Any:
+        """The call through its hooks, the first outermost (all sync: see `is_async`)."""
+        call: Callable[..., Any] = self.fn
+        for hook in reversed(self.hooks):
+            call = functools.partial(_hook_step, hook, call, self)
+        return call(**arguments)
+
+    async def _athrough_hooks(self, arguments: dict[str, Any]) -> Any:
+        call: Callable[..., Any] = self.fn
+        for hook in reversed(self.hooks):
+            call = functools.partial(_ahook_step, hook, call, self)
+        return await _awaited(call(**arguments))
+
+
+def _hook_arguments(
+    hook: Callable[..., Any], tool: Tool, step: Callable[..., Any], arguments: dict[str, Any]
+) -> dict[str, Any]:
+    offered = {
+        "function_name": tool.name,
+        "name": tool.name,
+        "function_call": step,
+        "function": step,
+        "func": step,
+        "arguments": arguments,
+        "args": arguments,
+        "run_context": tool.hook_context,
+    }
+    names = inspect.signature(hook).parameters
+    return {name: value for name, value in offered.items() if name in names}
+
+
+def _hook_step(hook: Callable[..., Any], inner: Callable[..., Any], tool: Tool, **arguments: Any) -> Any:
+    return hook(**_hook_arguments(hook, tool, inner, arguments))
+
+
+async def _ahook_step(
+    hook: Callable[..., Any], inner: Callable[..., Any], tool: Tool, **arguments: Any
+) -> Any:
+    async def step(**given: Any) -> Any:
+        return await _awaited(inner(**given))
+
+    return await _awaited(hook(**_hook_arguments(hook, tool, step, arguments)))
+
+
+async def _awaited(value: Any) -> Any:
+    """A sync hook commonly returns `function_call(...)` as is: in an async run, a coroutine to await."""
+    while inspect.isawaitable(value):
+        value = await value
+    return value
 
 
 async def _drained(items: AsyncIterator[Any]) -> list[Any]:

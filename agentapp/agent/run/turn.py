@@ -195,7 +195,7 @@ class Turn:
     def _tools(self, recall: Recall) -> list[Tool]:
         """The run's tools: the Agent's (bound to the run), its toolkits', and those its settings ask for."""
         settings, db, run = self.settings, self.db, self.run
-        tools = [tool.for_run(self.run_context) for tool in settings.tools]
+        tools = [tool.for_run(self.run_context, settings.tool_hooks) for tool in settings.tools]
         for toolkit in settings.toolkits:
             tools.extend(toolkit.tools_for_run(db=db, run=run, on_change=self._memory_changed))
         if settings.enable_agentic_state:
