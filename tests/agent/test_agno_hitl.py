@@ -12,6 +12,7 @@ import pytest
 
 from agentapp.agent import Agent, InMemoryDb, RunNotFound, RunStatus, tool
 from agentapp.db import DjangoDb
+from tests.agent.hitl_helpers import run_status, tool_messages
 
 deleted: list[str] = []
 
@@ -33,19 +34,6 @@ def _nothing_deleted():
     deleted.clear()
 
 
-def _status(db, run_id: str) -> str:
-    if isinstance(db, InMemoryDb):
-        return db.run_status(run_id=run_id)
-    from sessions_app.models import Run
-
-    return Run.objects.get(run_id=run_id).status
-
-
-def _tool_messages(request) -> list[str]:
-    """What the model was told of each tool call in a request (chat completions' tool messages)."""
-    return [m["content"] for m in request.body["messages"] if m["role"] == "tool"]
-
-
 def _paused(agent_on, fake_openai, **kwargs):
     agent = agent_on(tools=[delete_file, get_weather], **kwargs)
     fake_openai.reply(tool_calls=[("delete_file", {"path": "notes.txt"})])
@@ -64,7 +52,7 @@ def test_a_tool_that_needs_confirmation_pauses_the_run_and_is_not_run(agent_on, 
     assert json.loads(pending.tool_args) == {"path": "notes.txt"}
     [requirement] = output.active_requirements
     assert requirement.needs_confirmation and requirement.tool_execution is pending
-    assert _status(storage, output.run_id) == "paused"
+    assert run_status(storage, output.run_id) == "paused"
     assert len(fake_openai.requests) == 1
 
 
@@ -78,11 +66,11 @@ def test_confirmed_the_tool_runs_and_the_reply_is_stored(agent_on, storage, fake
 
     assert final.status == "completed" and final.content == "Deleted notes.txt."
     assert deleted == ["notes.txt"]
-    assert _tool_messages(fake_openai.requests[-1]) == ["notes.txt deleted"]
+    assert tool_messages(fake_openai.requests[-1]) == ["notes.txt deleted"]
     assert not final.is_paused and final.active_requirements == []
     [ran] = final.tools
     assert ran.confirmed is True and ran.result == "notes.txt deleted"
-    assert _status(storage, output.run_id) == "completed"
+    assert run_status(storage, output.run_id) == "completed"
     [stored] = agent.get_session(session_id=output.session_id).runs
     roles = [m.role for m in stored.messages]
     assert roles == ["user", "assistant", "tool", "assistant"]
@@ -97,7 +85,7 @@ def test_rejected_the_model_is_told_and_the_tool_never_runs(agent_on, storage, f
     final = agent.continue_run(run_response=output)
 
     assert deleted == []
-    assert _tool_messages(fake_openai.requests[-1]) == ["Keep that file"]
+    assert tool_messages(fake_openai.requests[-1]) == ["Keep that file"]
     assert final.status == "completed" and final.content == "I left notes.txt alone."
     [rejected] = final.tools
     assert rejected.confirmed is False and rejected.tool_call_error
@@ -110,7 +98,7 @@ def test_left_unanswered_a_confirmation_counts_as_rejected_as_in_agno(agent_on, 
     agent.continue_run(run_response=output)
 
     assert deleted == []
-    assert _tool_messages(fake_openai.requests[-1]) == ["Function call was rejected by the user"]
+    assert tool_messages(fake_openai.requests[-1]) == ["Function call was rejected by the user"]
 
 
 def test_other_tools_of_the_same_round_run_before_the_pause(agent_on, fake_openai):
@@ -127,7 +115,7 @@ def test_other_tools_of_the_same_round_run_before_the_pause(agent_on, fake_opena
     output.active_requirements[0].confirm()
     fake_openai.reply(text="Done.")
     agent.continue_run(run_response=output)
-    assert _tool_messages(fake_openai.requests[-1]) == ["Sunny in Oslo", "a.txt deleted"]
+    assert tool_messages(fake_openai.requests[-1]) == ["Sunny in Oslo", "a.txt deleted"]
 
 
 # An async run's storage work is on other threads, whose connections commit: a transactional test.
@@ -222,7 +210,7 @@ def test_a_paused_run_is_continued_by_another_agent_from_the_database(make_model
     )
 
     assert final.status == "completed" and deleted == ["e.txt"]
-    assert _tool_messages(fake_openai.requests[-1]) == ["e.txt deleted"]
+    assert tool_messages(fake_openai.requests[-1]) == ["e.txt deleted"]
     from sessions_app.models import Message
 
     stored = Message.objects.filter(run__run_id=paused.run_id).order_by("position")
@@ -259,7 +247,7 @@ def test_another_person_cannot_continue_someone_elses_paused_run(agent_on, stora
             requirements=output.requirements,
             user_id="mallory",
         )
-    assert deleted == [] and _status(storage, output.run_id) == "paused"
+    assert deleted == [] and run_status(storage, output.run_id) == "paused"
     assert len(fake_openai.requests) == 1
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from agentapp.agent import Agent, InMemoryDb, RunStatus, Toolkit, UserInputField, tool
 from agentapp.db import DjangoDb
+from tests.agent.hitl_helpers import run_status, tool_messages
 
 ran: list[str] = []  # what the tools below did, in order
 
@@ -51,18 +52,6 @@ def _nothing_ran():
     ran.clear()
 
 
-def _status(db, run_id: str) -> str:
-    if isinstance(db, InMemoryDb):
-        return db.run_status(run_id=run_id)
-    from sessions_app.models import Run
-
-    return Run.objects.get(run_id=run_id).status
-
-
-def _tool_messages(request) -> list[str]:
-    return [m["content"] for m in request.body["messages"] if m["role"] == "tool"]
-
-
 def _offered(request, name: str) -> dict:
     """The parameters the model was offered for a tool."""
     [spec] = [t["function"] for t in request.body["tools"] if t["function"]["name"] == name]
@@ -96,7 +85,7 @@ def test_a_tool_that_needs_user_input_pauses_with_the_fields_to_fill(agent_on, s
     assert requirement.user_input_schema is schema
     with pytest.raises(ValueError, match="does not require confirmation"):
         requirement.confirm()
-    assert _status(storage, output.run_id) == "paused"
+    assert run_status(storage, output.run_id) == "paused"
 
 
 def test_the_callers_input_reaches_the_tool_and_the_run_goes_on(agent_on, storage, fake_openai):
@@ -112,12 +101,12 @@ def test_the_callers_input_reaches_the_tool_and_the_run_goes_on(agent_on, storag
     final = agent.continue_run(run_response=output)
     assert final.status == "completed" and final.content == "70 and cloudy."
     assert ran == ["weather Tokyo 70"]
-    assert _tool_messages(fake_openai.requests[-1]) == ["It is currently 70 degrees and cloudy in Tokyo"]
+    assert tool_messages(fake_openai.requests[-1]) == ["It is currently 70 degrees and cloudy in Tokyo"]
     [done] = final.tools
     assert done.result == "It is currently 70 degrees and cloudy in Tokyo"
     assert done.answered and not done.requires_user_input and not final.is_paused
     assert json.loads(done.tool_args) == {"city": "Tokyo", "temperature": 70}
-    assert _status(storage, output.run_id) == "completed"
+    assert run_status(storage, output.run_id) == "completed"
     [stored] = agent.get_session(session_id=output.session_id).runs
     assert [m.role for m in stored.messages] == ["user", "assistant", "tool", "assistant"]
 
@@ -159,7 +148,7 @@ def test_the_other_tools_of_the_round_run_while_the_input_waits(agent_on, fake_o
     fake_openai.reply(text="Done.")
     agent.continue_run(output)
     assert ran == ["activities Tokyo", "weather Tokyo 21"]
-    assert _tool_messages(fake_openai.requests[-1]) == [
+    assert tool_messages(fake_openai.requests[-1]) == [
         "Shopping in Tokyo",
         "It is currently 21 degrees and cloudy in Tokyo",
     ]
@@ -224,7 +213,7 @@ def test_a_tool_run_by_its_caller_pauses_the_run_and_is_not_run_here(agent_on, s
     [requirement] = output.active_requirements
     assert requirement.needs_external_execution and requirement.pause_type == "external_execution"
     assert not requirement.needs_confirmation and not requirement.needs_user_input
-    assert _status(storage, output.run_id) == "paused"
+    assert run_status(storage, output.run_id) == "paused"
 
 
 def test_the_callers_result_is_what_the_model_is_told(agent_on, storage, fake_openai):
@@ -240,7 +229,7 @@ def test_the_callers_result_is_what_the_model_is_told(agent_on, storage, fake_op
     )
     assert final.status == "completed" and final.content == "I emailed John."
     assert ran == []  # its caller ran it, not the agent
-    assert _tool_messages(fake_openai.requests[-1]) == ["Email sent to john@doe.com"]
+    assert tool_messages(fake_openai.requests[-1]) == ["Email sent to john@doe.com"]
     assert final.tools[0].result == "Email sent to john@doe.com"
     assert not final.tools[0].external_execution_required
     [stored] = agent.get_session(session_id=output.session_id).runs
@@ -255,7 +244,7 @@ def test_a_result_set_on_the_tool_itself_counts_as_in_agno(agent_on, fake_openai
 
     final = agent.continue_run(output)
 
-    assert final.status == "completed" and _tool_messages(fake_openai.requests[-1]) == ["Sent."]
+    assert final.status == "completed" and tool_messages(fake_openai.requests[-1]) == ["Sent."]
 
 
 def test_without_its_result_the_run_is_not_continued(agent_on, storage, fake_openai):
@@ -268,7 +257,7 @@ def test_without_its_result_the_run_is_not_continued(agent_on, storage, fake_ope
             run_id=output.run_id, session_id=output.session_id, requirements=output.requirements
         )
 
-    assert _status(storage, output.run_id) == "paused" and len(fake_openai.requests) == 1
+    assert run_status(storage, output.run_id) == "paused" and len(fake_openai.requests) == 1
     output.active_requirements[0].set_external_execution_result("Sent later.")
     fake_openai.reply(text="Done.")
     assert agent.continue_run(output).status == "completed"  # still there to be continued
@@ -312,7 +301,7 @@ def test_a_toolkit_names_its_tools_run_elsewhere_and_the_caller_runs_the_entrypo
     fake_openai.reply(text="It said Hello World.")
     final = agent.continue_run(output)
 
-    assert _tool_messages(fake_openai.requests[-1]) == ["Hello World"]
+    assert tool_messages(fake_openai.requests[-1]) == ["Hello World"]
     assert final.tools[0].result == "Hello World"
     with pytest.raises(ValueError, match="lacks: cook"):
         Toolkit(name="t", tools=[get_activities], external_execution_required_tools=["cook"])
@@ -339,7 +328,7 @@ def test_a_continued_run_that_pauses_again_is_continued_again(agent_on, storage,
     response = agent.run("Start the survey", user_id="alice")
     seen, counts = [], []
     for answer in ["John", "25", "NYC"]:
-        assert response.is_paused and _status(storage, response.run_id) == "paused"
+        assert response.is_paused and run_status(storage, response.run_id) == "paused"
         [active] = response.active_requirements
         assert active.tool_execution.tool_call_id not in seen
         seen.append(active.tool_execution.tool_call_id)
@@ -353,7 +342,7 @@ def test_a_continued_run_that_pauses_again_is_continued_again(agent_on, storage,
     assert counts == [1, 2, 3]  # the run's requirements add up, as Agno's
     assert ran == ["Your name? -> John", "Your age? -> 25", "Your city? -> NYC"]
     assert [t.result for t in response.tools] == ran and response.active_requirements == []
-    assert _tool_messages(fake_openai.requests[-1]) == ran
+    assert tool_messages(fake_openai.requests[-1]) == ran
     [stored] = agent.get_session(session_id=response.session_id).runs
     assert [m.role for m in stored.messages] == ["user", *["assistant", "tool"] * 3, "assistant"]
 
@@ -379,7 +368,7 @@ def test_each_round_may_wait_for_a_different_kind_of_answer(agent_on, fake_opena
     final = agent.continue_run(second)
 
     assert final.status == "completed" and ran == ["delete a.txt"]
-    assert _tool_messages(fake_openai.requests[-1]) == ["a.txt deleted", "Mail queued"]
+    assert tool_messages(fake_openai.requests[-1]) == ["a.txt deleted", "Mail queued"]
 
 
 # --- how tools are declared ----------------------------------------------------------------------
@@ -429,7 +418,7 @@ def test_tools_made_with_agnos_own_decorator_pause_the_same_way(agent_on, fake_o
     fake_openai.reply(text="Ordered and paid.")
     agent.continue_run(output)
     assert ran == ["pizza ham large"]
-    assert _tool_messages(fake_openai.requests[-1]) == ["ordered", "Charged 12"]
+    assert tool_messages(fake_openai.requests[-1]) == ["ordered", "Charged 12"]
 
 
 def test_agnos_user_control_flow_tools_ask_for_the_fields_the_model_names(agent_on, storage, fake_openai):
@@ -464,11 +453,11 @@ def test_agnos_user_control_flow_tools_ask_for_the_fields_the_model_names(agent_
     final = agent.continue_run(second)
 
     assert final.status == "completed" and final.content == "Lisbon in May, 2000 EUR."
-    assert _tool_messages(fake_openai.requests[-1]) == [
+    assert tool_messages(fake_openai.requests[-1]) == [
         'User inputs retrieved: [{"name": "destination", "value": "Lisbon"}]',
         'User inputs retrieved: [{"name": "dates", "value": "May"}, {"name": "budget", "value": "2000 EUR"}]',
     ]
-    assert _status(storage, final.run_id) == "completed"
+    assert run_status(storage, final.run_id) == "completed"
 
 
 def test_agnos_user_feedback_tools_are_refused_not_run_as_stubs(make_model):
